@@ -1,0 +1,129 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Swift 6 language mode everywhere: complete concurrency checking is on by default.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "LiftWatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "liftwatch", targets: ["liftwatch"]),
+        .executable(name: "liftsim", targets: ["liftsim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.0.0", traits: ["YAML"]),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        // C: the only way into libmosquitto. Imported by LiftMQTT alone.
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+        .target(
+            name: "LiftMQTT",
+            dependencies: [
+                "CMosquitto",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Domain model, payload codec, fault taxonomy, regimes: Foundation only.
+        .target(name: "LiftCore", swiftSettings: swiftSettings),
+        .target(
+            name: "LiftStore",
+            dependencies: [
+                "LiftCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LiftIngest",
+            dependencies: [
+                "LiftCore", "LiftStore", "LiftMQTT",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LiftScheduler",
+            dependencies: [
+                "LiftCore", "LiftStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LiftAPI",
+            dependencies: [
+                "LiftCore", "LiftStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "liftwatch",
+            dependencies: [
+                "LiftCore", "LiftMQTT", "LiftStore", "LiftIngest", "LiftScheduler", "LiftAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "liftsim",
+            dependencies: [
+                "LiftCore", "LiftMQTT",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "simulators/Sources/liftsim",
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "LiftMQTTTests", dependencies: ["LiftMQTT"], swiftSettings: swiftSettings),
+        .testTarget(name: "LiftCoreTests", dependencies: ["LiftCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "LiftStoreTests", dependencies: ["LiftStore", "LiftCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LiftIngestTests",
+            dependencies: ["LiftIngest", "LiftStore", "LiftCore", "LiftMQTT"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "LiftSchedulerTests", dependencies: ["LiftScheduler"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LiftAPITests",
+            dependencies: [
+                "LiftAPI", "LiftStore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "liftwatchTests", dependencies: ["liftwatch"], swiftSettings: swiftSettings),
+        .testTarget(name: "liftsimTests", dependencies: ["liftsim", "LiftCore"], path: "simulators/Tests/liftsimTests", swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,89 @@
+import CMosquitto
+
+extension MQTTClient {
+    /// Publishes a message and, for QoS 1/2, waits until the broker has acknowledged it.
+    ///
+    /// While disconnected, QoS 1/2 messages are queued by libmosquitto and sent after reconnecting, so this
+    /// call may wait through an outage. QoS 0 while disconnected fails at once.
+    /// - Throws: `MQTTError` with libmosquitto's message, or `.shutDown` if the client stops first.
+    public func publish(_ message: MQTTMessage) async throws {
+        guard message.qos != .atMostOnce else {
+            _ = try enqueue(message)
+            return
+        }
+        // The broker's acknowledgement may arrive before the continuation is registered: `earlyAcks` keeps it.
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let mid: Int32
+            do {
+                mid = try send(message, awaitingAcknowledgement: true)
+            } catch {
+                continuation.resume(throwing: error)
+                return
+            }
+            let alreadyAcknowledged = state.withLock { state -> Bool in
+                if state.earlyAcks.remove(mid) != nil { return true }
+                state.pendingPublishes[mid] = continuation
+                return false
+            }
+            if alreadyAcknowledged { continuation.resume() }
+        }
+    }
+
+    /// Hands a message to libmosquitto without waiting for the broker; returns its message id.
+    ///
+    /// For high-rate publishers (simulated fleets) that track delivery by other means.
+    @discardableResult
+    public func enqueue(_ message: MQTTMessage) throws(MQTTError) -> Int32 {
+        try send(message, awaitingAcknowledgement: false)
+    }
+
+    private func send(_ message: MQTTMessage, awaitingAcknowledgement: Bool) throws(MQTTError) -> Int32 {
+        if state.withLock({ $0.stopped }) {
+            throw MQTTError(kind: .shutDown, operation: "publish \(message.topic)", message: "client stopped")
+        }
+        var mid: Int32 = 0
+        let rc = message.payload.withUnsafeBytes { bytes in
+            mosquitto_publish(
+                handle.pointer, &mid, message.topic, Int32(bytes.count), bytes.baseAddress, message.qos.rawValue,
+                message.retain)
+        }
+        try Mosquitto.check(rc, "publish \(message.topic)")
+        if !awaitingAcknowledgement {
+            // Nobody waits for this one: make sure its acknowledgement is not kept in `earlyAcks`.
+            state.withLock { state in
+                if state.earlyAcks.remove(mid) == nil { state.unawaitedPublishes.insert(mid) }
+            }
+        }
+        return mid
+    }
+
+    /// Subscribes to a filter, remembers it for reconnects, and returns the QoS the broker granted.
+    ///
+    /// When not connected, the subscription is remembered and made on the next connection; this call
+    /// then returns the QoS asked for without waiting.
+    /// - Throws: `MQTTError` of kind `.subscriptionRefused` when the broker refuses the filter.
+    @discardableResult
+    public func subscribe(_ filter: String, qos: QoS = .atLeastOnce) async throws -> QoS {
+        let subscription = MQTTConfiguration.Subscription(filter, qos: qos)
+        let connected = state.withLock { state -> Bool in
+            if !state.subscriptions.contains(subscription) { state.subscriptions.append(subscription) }
+            return state.connection.isConnected
+        }
+        guard connected else { return qos }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<QoS, any Error>) in
+            var mid: Int32 = 0
+            let rc = mosquitto_subscribe(handle.pointer, &mid, filter, qos.rawValue)
+            guard rc == Mosquitto.success else {
+                continuation.resume(throwing: MQTTError(
+                    kind: .library, code: rc, operation: "subscribe \(filter)", message: Mosquitto.message(for: rc)))
+                return
+            }
+            let early = state.withLock { state -> Int32? in
+                if let granted = state.earlySubacks.removeValue(forKey: mid) { return granted }
+                state.pendingSubscribes[mid] = (filter, continuation)
+                return nil
+            }
+            if let early { resolveSubscription(continuation, filter: filter, granted: early) }
+        }
+    }
+}

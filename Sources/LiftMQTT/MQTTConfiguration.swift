@@ -1,0 +1,93 @@
+/// Everything needed to connect an `MQTTClient` to a broker.
+///
+/// Defaults suit a local broker on loopback with MQTT 3.1.1 and a clean session.
+public struct MQTTConfiguration: Sendable, Hashable {
+    /// MQTT protocol version spoken on the wire.
+    public enum ProtocolVersion: Sendable, Hashable, CustomStringConvertible {
+        case v311
+        case v5
+
+        public var description: String { self == .v311 ? "3.1.1" : "5" }
+    }
+
+    /// TLS material. Paths are PEM files; a client certificate needs its key.
+    public struct TLS: Sendable, Hashable {
+        /// CA certificate(s) the broker's certificate must chain to.
+        public var caFile: String
+        /// Client certificate, for brokers that require one.
+        public var certificateFile: String?
+        /// Private key of `certificateFile`.
+        public var keyFile: String?
+
+        public init(caFile: String, certificateFile: String? = nil, keyFile: String? = nil) {
+            self.caFile = caFile
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+        }
+    }
+
+    /// A topic filter to subscribe to, with the QoS asked for.
+    public struct Subscription: Sendable, Hashable {
+        public var filter: String
+        public var qos: QoS
+
+        public init(_ filter: String, qos: QoS = .atLeastOnce) {
+            self.filter = filter
+            self.qos = qos
+        }
+    }
+
+    public var host: String
+    public var port: Int
+    /// Client identifier. A persistent session is keyed on it, so keep it fixed for `cleanSession == false`.
+    public var clientID: String
+    /// `false` asks the broker to keep subscriptions and queued QoS 1/2 messages while we are away.
+    public var cleanSession: Bool
+    /// With MQTT 5 and `cleanSession == false`: how long the broker keeps the session after a disconnect.
+    public var sessionExpiry: Duration
+    /// Keepalive interval; the broker drops us after 1.5× this without traffic.
+    public var keepAlive: Duration
+    public var username: String?
+    public var password: String?
+    public var tls: TLS?
+    public var protocolVersion: ProtocolVersion
+    /// Published by the broker on our behalf when we vanish without a clean disconnect.
+    public var will: MQTTMessage?
+    /// Subscribed on every connection for which the broker holds no session.
+    public var subscriptions: [Subscription]
+    /// How many received messages may wait for the consumer. See `MQTTClient.messages`.
+    public var receiveBufferCapacity: Int
+    public var reconnectBackoff: ReconnectBackoff
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 1883,
+        clientID: String,
+        cleanSession: Bool = true,
+        sessionExpiry: Duration = .seconds(7 * 24 * 3600),
+        keepAlive: Duration = .seconds(30),
+        username: String? = nil,
+        password: String? = nil,
+        tls: TLS? = nil,
+        protocolVersion: ProtocolVersion = .v311,
+        will: MQTTMessage? = nil,
+        subscriptions: [Subscription] = [],
+        receiveBufferCapacity: Int = 10_000,
+        reconnectBackoff: ReconnectBackoff = ReconnectBackoff()
+    ) {
+        self.host = host
+        self.port = port
+        self.clientID = clientID
+        self.cleanSession = cleanSession
+        self.sessionExpiry = sessionExpiry
+        self.keepAlive = keepAlive
+        self.username = username
+        self.password = password
+        self.tls = tls
+        self.protocolVersion = protocolVersion
+        self.will = will
+        self.subscriptions = subscriptions
+        self.receiveBufferCapacity = receiveBufferCapacity
+        self.reconnectBackoff = reconnectBackoff
+    }
+}

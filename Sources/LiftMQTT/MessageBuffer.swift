@@ -1,0 +1,96 @@
+import DequeModule
+import Foundation
+
+/// The bounded hand-off between libmosquitto's network thread and the async consumer.
+///
+/// Policy when full: a QoS 0 message is dropped and counted (it promised no delivery); a QoS 1/2 message
+/// makes the network thread wait for room. While it waits the client reads nothing more from its socket,
+/// so TCP flow control pushes the backlog back to the broker, which queues it for our session. Memory
+/// stays bounded by `capacity` messages either way.
+final class MessageBuffer: @unchecked Sendable {
+    // @unchecked: every mutable field below is guarded by `condition`.
+    private let condition = NSCondition()
+    private var items: Deque<MQTTMessage> = []
+    private var waiter: CheckedContinuation<MQTTMessage?, Never>?
+    private var finished = false
+    private var dropped = 0
+    private var blockedPushes = 0
+    let capacity: Int
+
+    init(capacity: Int) {
+        precondition(capacity > 0, "buffer capacity must be positive")
+        self.capacity = capacity
+    }
+
+    /// Hands a message to the consumer. Called on the network thread; may block for QoS 1/2 (see type doc).
+    /// Returns false when the message was dropped.
+    @discardableResult
+    func push(_ message: MQTTMessage) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if finished { return false }
+        if items.count >= capacity {
+            if message.qos == .atMostOnce {
+                dropped += 1
+                return false
+            }
+            blockedPushes += 1
+            while items.count >= capacity && !finished {
+                condition.wait()
+            }
+            if finished { return false }
+        }
+        // A waiting consumer means the queue is empty (it drained everything while we waited, perhaps).
+        if let waiter {
+            self.waiter = nil
+            waiter.resume(returning: message)
+        } else {
+            items.append(message)
+        }
+        return true
+    }
+
+    /// The next message, or nil once the buffer is finished and drained (or the caller is cancelled).
+    func next() async -> MQTTMessage? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<MQTTMessage?, Never>) in
+                condition.lock()
+                defer { condition.unlock() }
+                if !items.isEmpty {
+                    let message = items.removeFirst()
+                    condition.signal()
+                    continuation.resume(returning: message)
+                } else if finished || Task.isCancelled {
+                    continuation.resume(returning: nil)
+                } else {
+                    precondition(waiter == nil, "MQTTClient.messages supports a single consumer")
+                    waiter = continuation
+                }
+            }
+        } onCancel: {
+            condition.lock()
+            let waiter = self.waiter
+            self.waiter = nil
+            condition.unlock()
+            waiter?.resume(returning: nil)
+        }
+    }
+
+    /// No more messages will come; the consumer drains what is left, then sees nil.
+    func finish() {
+        condition.lock()
+        finished = true
+        let waiter = self.waiter
+        self.waiter = nil
+        condition.broadcast()
+        condition.unlock()
+        waiter?.resume(returning: nil)
+    }
+
+    /// Counters for metrics: messages waiting now, QoS 0 messages dropped, pushes that had to wait.
+    var statistics: (buffered: Int, dropped: Int, blocked: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (items.count, dropped, blockedPushes)
+    }
+}

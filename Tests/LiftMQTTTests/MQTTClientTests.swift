@@ -1,0 +1,230 @@
+import Foundation
+import Testing
+@testable import LiftMQTT
+
+@Suite("MQTT client against a real mosquitto")
+struct MQTTClientTests {
+    @Test("messages published at each QoS arrive with that QoS", arguments: QoS.allCases)
+    func publishSubscribeAtEachQoS(qos: QoS) async throws {
+        let broker = try await MosquittoBroker.start()
+        defer { Task { await broker.stop() } }
+        let subscriber = try await connectedClient(.init(
+            port: broker.port, clientID: uniqueID("sub"), subscriptions: [.init("t/#", qos: .exactlyOnce)]))
+        let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
+        try await Task.sleep(for: .milliseconds(200))  // let the SUBACK land before publishing
+        for index in 0..<5 {
+            try await publisher.publish(MQTTMessage(topic: "t/\(qos.rawValue)", string: "m\(index)", qos: qos))
+        }
+        let received = try await receive(5, from: subscriber)
+        #expect(received.map(\.payloadString) == ["m0", "m1", "m2", "m3", "m4"])
+        #expect(received.allSatisfy { $0.qos == qos && $0.topic == "t/\(qos.rawValue)" })
+        await publisher.shutdown()
+        await subscriber.shutdown()
+    }
+
+    @Test("a retained message reaches a subscriber that arrives later, flagged retained")
+    func retainedMessage() async throws {
+        let broker = try await MosquittoBroker.start()
+        defer { Task { await broker.stop() } }
+        let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
+        try await publisher.publish(MQTTMessage(topic: "lift/430102/E1/status", string: #"{"state":"online"}"#, retain: true))
+        let late = try await connectedClient(.init(
+            port: broker.port, clientID: uniqueID("late"), subscriptions: [.init("lift/+/+/status")]))
+        let received = try await receive(1, from: late)
+        #expect(received[0].retain)
+        #expect(received[0].payloadString == #"{"state":"online"}"#)
+        await publisher.shutdown()
+        await late.shutdown()
+    }
+
+    @Test("the will is published when a client vanishes without disconnecting, and not on a clean shutdown")
+    func willMessage() async throws {
+        let broker = try await MosquittoBroker.start()
+        defer { Task { await broker.stop() } }
+        let watcher = try await connectedClient(.init(
+            port: broker.port, clientID: uniqueID("watch"), subscriptions: [.init("lift/+/+/status")]))
+        try await Task.sleep(for: .milliseconds(200))
+        let will = MQTTMessage(topic: "lift/430102/E7/status", string: #"{"state":"offline"}"#, retain: true)
+
+        let polite = try await connectedClient(.init(port: broker.port, clientID: uniqueID("polite"), will: will))
+        await polite.shutdown()
+        let vanishing = try await connectedClient(.init(
+            port: broker.port, clientID: uniqueID("vanish"), will: will,
+            reconnectBackoff: .init(initial: .seconds(5), maximum: .seconds(5))))
+        vanishing.dropConnectionAbruptly()
+
+        let received = try await receive(1, from: watcher)
+        #expect(received[0].payloadString == #"{"state":"offline"}"#)
+        #expect(watcher.statistics.received == 1, "the clean shutdown must not have fired the will")
+        await vanishing.shutdown()
+        await watcher.shutdown()
+    }
+
+    @Test("a persistent session receives what was published while the subscriber was away", arguments: [MQTTConfiguration.ProtocolVersion.v311, .v5])
+    func persistentSession(version: MQTTConfiguration.ProtocolVersion) async throws {
+        let broker = try await MosquittoBroker.start()
+        defer { Task { await broker.stop() } }
+        let configuration = MQTTConfiguration(
+            port: broker.port, clientID: uniqueID("ingest"), cleanSession: false, protocolVersion: version,
+            subscriptions: [.init("lift/+/+/event", qos: .atLeastOnce)])
+        let first = try await connectedClient(configuration)
+        try await Task.sleep(for: .milliseconds(200))
+        await first.shutdown()
+
+        let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub"), protocolVersion: version))
+        for seq in 1...5 {
+            try await publisher.publish(MQTTMessage(topic: "lift/430102/E1/event", string: "{\"seq\":\(seq)}"))
+        }
+        await publisher.shutdown()
+
+        let second = try MQTTClient(configuration: configuration)
+        let states = second.connectionStates()
+        second.start()
+        let received = try await receive(5, from: second)
+        #expect(received.map(\.payloadString) == (1...5).map { "{\"seq\":\($0)}" })
+        var sawSession = false
+        for await state in states {
+            if case .connected(let present) = state { sawSession = present; break }
+        }
+        #expect(sawSession, "the broker should have kept the session")
+        await second.shutdown()
+    }
+
+    @Test("a client reconnects and subscribes again after the broker is killed and restarted")
+    func reconnectAfterBrokerRestart() async throws {
+        let broker = try await MosquittoBroker.start()
+        defer { Task { await broker.stop() } }
+        let backoff = ReconnectBackoff(initial: .milliseconds(50), maximum: .milliseconds(400))
+        let subscriber = try await connectedClient(.init(
+            port: broker.port, clientID: uniqueID("sub"), subscriptions: [.init("t/x")], reconnectBackoff: backoff))
+        let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub"), reconnectBackoff: backoff))
+
+        await broker.kill()
+        try await eventually("the client to notice the broker is gone") { !subscriber.connectionState.isConnected }
+        try await broker.restart()
+        try await subscriber.waitUntilConnected(timeout: .seconds(10))
+        try await publisher.waitUntilConnected(timeout: .seconds(10))
+        try await Task.sleep(for: .milliseconds(300))  // resubscription in flight
+        try await publisher.publish(MQTTMessage(topic: "t/x", string: "after restart"))
+        let received = try await receive(1, from: subscriber)
+        #expect(received[0].payloadString == "after restart")
+        #expect(subscriber.statistics.reconnects >= 1)
+        await publisher.shutdown()
+        await subscriber.shutdown()
+    }
+
+    @Test("the broker refuses a wrong password and accepts the right one")
+    func passwordAuthentication() async throws {
+        let broker = try await MosquittoBroker.start(.init(passwords: ["liftwatch": "s3cret"]))
+        defer { Task { await broker.stop() } }
+        let wrong = try MQTTClient(configuration: .init(
+            port: broker.port, clientID: uniqueID("wrong"), username: "liftwatch", password: "guess"))
+        wrong.start()
+        let error = await #expect(throws: MQTTError.self) { try await wrong.waitUntilConnected() }
+        #expect(error?.kind == .connectionRefused)
+        #expect(error?.message.lowercased().contains("not authori") == true, "got \(String(describing: error))")
+        await wrong.shutdown()
+
+        let right = try await connectedClient(.init(
+            port: broker.port, clientID: uniqueID("right"), username: "liftwatch", password: "s3cret"))
+        #expect(right.connectionState.isConnected)
+        await right.shutdown()
+    }
+
+    @Test("TLS with a CA made at test time: the right CA and a client certificate connect, a wrong CA does not")
+    func tlsConnection() async throws {
+        let pki = try TestPKI.make()
+        let broker = try await MosquittoBroker.start(.init(tls: .init(
+            caFile: pki.caCertificate, certificateFile: pki.serverCertificate, keyFile: pki.serverKey,
+            requireClientCertificate: true)))
+        defer { Task { await broker.stop() } }
+        let subscriber = try await connectedClient(.init(
+            host: "localhost", port: broker.port, clientID: uniqueID("tls-sub"),
+            tls: .init(caFile: pki.caCertificate, certificateFile: pki.clientCertificate, keyFile: pki.clientKey),
+            subscriptions: [.init("secure/#")]))
+        try await Task.sleep(for: .milliseconds(200))
+        try await subscriber.publish(MQTTMessage(topic: "secure/1", string: "over tls"))
+        #expect(try await receive(1, from: subscriber)[0].payloadString == "over tls")
+        await subscriber.shutdown()
+
+        let stranger = try MQTTClient(configuration: .init(
+            host: "localhost", port: broker.port, clientID: uniqueID("tls-bad"),
+            tls: .init(caFile: pki.otherCACertificate, certificateFile: pki.clientCertificate, keyFile: pki.clientKey)))
+        stranger.start()
+        await #expect(throws: MQTTError.self) { try await stranger.waitUntilConnected(timeout: .seconds(2)) }
+        await stranger.shutdown()
+    }
+
+    @Test("a slow consumer keeps memory bounded and loses no QoS 1 message")
+    func boundedBufferBackpressure() async throws {
+        let broker = try await MosquittoBroker.start()
+        defer { Task { await broker.stop() } }
+        let slow = try await connectedClient(.init(
+            port: broker.port, clientID: uniqueID("slow"), subscriptions: [.init("load/#")], receiveBufferCapacity: 8))
+        let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
+        try await Task.sleep(for: .milliseconds(200))
+        for index in 0..<200 {
+            try publisher.enqueue(MQTTMessage(topic: "load/1", string: "\(index)"))
+        }
+        try await eventually("the buffer to fill") { slow.statistics.buffered == 8 }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(slow.statistics.buffered <= 8)
+        #expect(slow.statistics.blockedOnFullBuffer >= 1)
+        let received = try await receive(200, from: slow)
+        #expect(received.map(\.payloadString) == (0..<200).map(String.init))
+        #expect(slow.statistics.droppedQoS0 == 0)
+        await publisher.shutdown()
+        await slow.shutdown()
+    }
+
+    @Test("QoS 0 messages beyond a full buffer are dropped and counted")
+    func qos0OverflowIsCounted() async throws {
+        let broker = try await MosquittoBroker.start()
+        defer { Task { await broker.stop() } }
+        let slow = try await connectedClient(.init(
+            port: broker.port, clientID: uniqueID("slow"), subscriptions: [.init("load/#", qos: .atMostOnce)],
+            receiveBufferCapacity: 4))
+        let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
+        try await Task.sleep(for: .milliseconds(200))
+        for index in 0..<50 {
+            try publisher.enqueue(MQTTMessage(topic: "load/0", string: "\(index)", qos: .atMostOnce))
+        }
+        try await eventually("all 50 to be received") { slow.statistics.received == 50 }
+        #expect(slow.statistics.buffered == 4)
+        #expect(slow.statistics.droppedQoS0 == 46)
+        await publisher.shutdown()
+        await slow.shutdown()
+    }
+
+    @Test("shutdown ends the message stream after handing out everything received")
+    func shutdownDrainsBuffer() async throws {
+        let broker = try await MosquittoBroker.start()
+        defer { Task { await broker.stop() } }
+        let subscriber = try await connectedClient(.init(port: broker.port, clientID: uniqueID("sub"), subscriptions: [.init("d/#")]))
+        let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
+        try await Task.sleep(for: .milliseconds(200))
+        for index in 0..<20 { try await publisher.publish(MQTTMessage(topic: "d/1", string: "\(index)")) }
+        try await eventually("20 received") { subscriber.statistics.received == 20 }
+        await subscriber.shutdown()
+        var drained: [String] = []
+        for await message in subscriber.messages { drained.append(message.payloadString) }
+        #expect(drained == (0..<20).map(String.init))
+        #expect(subscriber.connectionState == .stopped)
+        await publisher.shutdown()
+    }
+
+    @Test("libmosquitto errors become MQTTError with mosquitto's own message")
+    func libraryErrorsCarryMosquittoMessage() async throws {
+        let broker = try await MosquittoBroker.start()
+        defer { Task { await broker.stop() } }
+        let client = try await connectedClient(.init(port: broker.port, clientID: uniqueID("err")))
+        let error = #expect(throws: MQTTError.self) { try client.enqueue(MQTTMessage(topic: "bad/#", string: "x")) }
+        #expect(error?.kind == .library)
+        #expect(error?.code == 3)  // MOSQ_ERR_INVAL
+        #expect(error?.message == "Invalid arguments provided." || error?.message.contains("nvalid") == true)
+        #expect(error?.description.contains("publish bad/#") == true)
+        await client.shutdown()
+        let afterStop = #expect(throws: MQTTError.self) { try client.enqueue(MQTTMessage(topic: "ok", string: "x")) }
+        #expect(afterStop?.kind == .shutDown)
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+@testable import LiftMQTT
+
+/// A deterministic generator for policy tests (SplitMix64).
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func uniqueID(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8))" }
+
+/// Takes `count` messages from the client's stream, failing if they do not arrive within `timeout`.
+func receive(_ count: Int, from client: MQTTClient, timeout: Duration = .seconds(10)) async throws -> [MQTTMessage] {
+    try await withThrowingTaskGroup(of: [MQTTMessage]?.self) { group in
+        group.addTask {
+            var received: [MQTTMessage] = []
+            for await message in client.messages {
+                received.append(message)
+                if received.count == count { break }
+            }
+            return received
+        }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let messages = first else {
+            throw TestFailure("timed out waiting for \(count) messages")
+        }
+        return messages
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Makes a started client and waits for its connection.
+func connectedClient(_ configuration: MQTTConfiguration) async throws -> MQTTClient {
+    let client = try MQTTClient(configuration: configuration)
+    client.start()
+    try await client.waitUntilConnected()
+    return client
+}
+
+/// Waits until `condition` holds, polling, or fails after `timeout`.
+func eventually(timeout: Duration = .seconds(10), _ what: String, _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw TestFailure("timed out waiting for \(what)") }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
