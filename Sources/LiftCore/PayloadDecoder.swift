@@ -56,6 +56,16 @@ public struct PayloadDecoder: Sendable {
         }
     }
 
+    /// The `seq` numbers a payload carries, read as far as the payload allows; for a message that failed
+    /// validation, so that its seq still counts as received (it is not a gap).
+    public func sequenceNumbers(in payload: [UInt8]) -> [UInt64] {
+        guard payload.count <= Self.maximumPayloadSize, let document = try? FlatJSON.parse(payload) else { return [] }
+        switch document {
+        case .object(let object): return (try? FieldReader(object: object).sequence()).map { [$0] } ?? []
+        case .array(let objects): return objects.compactMap { try? FieldReader(object: $0).sequence() }
+        }
+    }
+
     private func single(_ document: FlatJSONDocument, _ kind: LiftTopic.Kind) throws(Rejection) -> FlatJSONObject {
         guard case .object(let object) = document else {
             throw Rejection(.json, "\(kind.rawValue) payload must be a JSON object, not an array")

@@ -20,12 +20,19 @@ extension MQTTClient {
                 continuation.resume(throwing: error)
                 return
             }
-            let alreadyAcknowledged = state.withLock { state -> Bool in
-                if state.earlyAcks.remove(mid) != nil { return true }
+            let outcome = state.withLock { state -> Result<Bool, MQTTError> in
+                if state.earlyAcks.remove(mid) != nil { return .success(true) }
+                if state.stopped {
+                    return .failure(MQTTError(kind: .shutDown, operation: "publish \(message.topic)", message: "client stopped before the broker acknowledged"))
+                }
                 state.pendingPublishes[mid] = continuation
-                return false
+                return .success(false)
             }
-            if alreadyAcknowledged { continuation.resume() }
+            switch outcome {
+            case .success(true): continuation.resume()
+            case .success(false): break
+            case .failure(let error): continuation.resume(throwing: error)
+            }
         }
     }
 
@@ -80,6 +87,7 @@ extension MQTTClient {
             }
             let early = state.withLock { state -> Int32? in
                 if let granted = state.earlySubacks.removeValue(forKey: mid) { return granted }
+                if state.stopped { return -1 }
                 state.pendingSubscribes[mid] = (filter, continuation)
                 return nil
             }

@@ -13,4 +13,12 @@ public struct MQTTMessageStream: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
+
+    /// Up to `maximum` messages at once: all that are waiting (one lock for the lot), or the first to arrive.
+    ///
+    /// Returns an empty array when `timeout` passes with nothing received, so a consumer can do periodic
+    /// work; nil once the stream has ended and everything was handed out.
+    public func nextBatch(maximum: Int, timeout: Duration? = nil) async -> [MQTTMessage]? {
+        await buffer.nextBatch(maximum: maximum, timeout: timeout)
+    }
 }

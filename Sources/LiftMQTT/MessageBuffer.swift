@@ -11,7 +11,8 @@ final class MessageBuffer: @unchecked Sendable {
     // @unchecked: every mutable field below is guarded by `condition`.
     private let condition = NSCondition()
     private var items: Deque<MQTTMessage> = []
-    private var waiter: CheckedContinuation<MQTTMessage?, Never>?
+    private var waiter: Waiter?
+    private var nextWaiterToken = 0
     private var finished = false
     private var dropped = 0
     private var blockedPushes = 0
@@ -43,7 +44,7 @@ final class MessageBuffer: @unchecked Sendable {
         // A waiting consumer means the queue is empty (it drained everything while we waited, perhaps).
         if let waiter {
             self.waiter = nil
-            waiter.resume(returning: message)
+            waiter.continuation.resume(returning: [message])
         } else {
             items.append(message)
         }
@@ -52,28 +53,62 @@ final class MessageBuffer: @unchecked Sendable {
 
     /// The next message, or nil once the buffer is finished and drained (or the caller is cancelled).
     func next() async -> MQTTMessage? {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<MQTTMessage?, Never>) in
+        await nextBatch(maximum: 1, timeout: nil)?.first
+    }
+
+    /// Up to `maximum` messages: those waiting now, or the first to arrive. Returns an empty array when
+    /// `timeout` passes with nothing received, and nil once the buffer is finished and drained (or the
+    /// caller is cancelled).
+    func nextBatch(maximum: Int, timeout: Duration?) async -> [MQTTMessage]? {
+        let token = condition.withLock { () -> Int in
+            nextWaiterToken += 1
+            return nextWaiterToken
+        }
+        let batch: [MQTTMessage] = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<[MQTTMessage], Never>) in
                 condition.lock()
                 defer { condition.unlock() }
                 if !items.isEmpty {
-                    let message = items.removeFirst()
-                    condition.signal()
-                    continuation.resume(returning: message)
+                    let count = min(maximum, items.count)
+                    let batch = Array(items.prefix(count))
+                    items.removeFirst(count)
+                    condition.broadcast()
+                    continuation.resume(returning: batch)
                 } else if finished || Task.isCancelled {
-                    continuation.resume(returning: nil)
+                    continuation.resume(returning: [])
                 } else {
                     precondition(waiter == nil, "MQTTClient.messages supports a single consumer")
-                    waiter = continuation
+                    waiter = Waiter(token: token, continuation: continuation)
+                    if let timeout {
+                        Task { [weak self] in
+                            try? await Task.sleep(for: timeout)
+                            self?.expireWaiter(token: token)
+                        }
+                    }
                 }
             }
         } onCancel: {
-            condition.lock()
-            let waiter = self.waiter
-            self.waiter = nil
-            condition.unlock()
-            waiter?.resume(returning: nil)
+            expireWaiter(token: token)
         }
+        if batch.isEmpty && (condition.withLock { finished && items.isEmpty } || Task.isCancelled) { return nil }
+        return batch
+    }
+
+    /// Wakes the waiting consumer with nothing, if it is still the one identified by `token`.
+    private func expireWaiter(token: Int) {
+        condition.lock()
+        guard let waiter, waiter.token == token else {
+            condition.unlock()
+            return
+        }
+        self.waiter = nil
+        condition.unlock()
+        waiter.continuation.resume(returning: [])
+    }
+
+    private struct Waiter {
+        let token: Int
+        let continuation: CheckedContinuation<[MQTTMessage], Never>
     }
 
     /// No more messages will come; the consumer drains what is left, then sees nil.
@@ -84,7 +119,7 @@ final class MessageBuffer: @unchecked Sendable {
         self.waiter = nil
         condition.broadcast()
         condition.unlock()
-        waiter?.resume(returning: nil)
+        waiter?.continuation.resume(returning: [])
     }
 
     /// Counters for metrics: messages waiting now, QoS 0 messages dropped, pushes that had to wait.

@@ -61,7 +61,7 @@ public final class MosquittoBroker: Sendable {
     public var configurationFile: String { directory + "/mosquitto.conf" }
     public var logFile: String { directory + "/mosquitto.log" }
     var stderrFile: String { directory + "/mosquitto.stderr" }
-    private let process: Mutex<Process?>
+    private let process: Mutex<ChildProcess?>
 
     private init(port: Int, directory: String) {
         self.port = port
@@ -100,14 +100,9 @@ public final class MosquittoBroker: Sendable {
     public var isRunning: Bool { process.withLock { $0?.isRunning ?? false } }
 
     private func terminate(signal: Int32) async {
-        guard let pid = process.withLock({ process -> Int32? in
-            guard let running = process, running.isRunning else { return nil }
-            return running.processIdentifier
-        }) else { return }
-        Foundation.kill(pid, signal)
-        while isRunning {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        guard let child = process.withLock({ $0 }), child.isRunning else { return }
+        child.send(signal)
+        await child.waitForExit()
         process.withLock { $0 = nil }
     }
 
@@ -144,23 +139,18 @@ public final class MosquittoBroker: Sendable {
     }
 
     private func launch() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.executable(named: "mosquitto"))
-        process.arguments = ["-c", configurationFile]
-        process.standardOutput = FileHandle.nullDevice
-        FileManager.default.createFile(atPath: stderrFile, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: stderrFile)
-        try process.run()
-        self.process.withLock { $0 = process }
+        let child = try ChildProcess.spawn(try Self.executable(named: "mosquitto"), ["-c", configurationFile], outputPath: stderrFile)
+        process.withLock { $0 = child }
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
-            if !process.isRunning {
+            if !child.isRunning {
                 let log = [stderrFile, logFile].compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }.joined()
-                throw BrokerError(message: "mosquitto exited with status \(process.terminationStatus) at start; log:\n\(log.suffix(2000))")
+                throw BrokerError(message: "mosquitto exited (wait status \(child.terminationStatus ?? -1)) at start; log:\n\(log.suffix(2000))")
             }
             if Self.acceptsConnections(host: host, port: port) { return }
             try await Task.sleep(for: .milliseconds(20))
         }
+        child.send(SIGKILL)
         throw BrokerError(message: "mosquitto did not listen on \(host):\(port) within 10 s")
     }
 

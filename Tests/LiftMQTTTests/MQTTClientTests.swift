@@ -7,7 +7,7 @@ struct MQTTClientTests {
     @Test("messages published at each QoS arrive with that QoS", arguments: QoS.allCases)
     func publishSubscribeAtEachQoS(qos: QoS) async throws {
         let broker = try await MosquittoBroker.start()
-        defer { Task { await broker.stop() } }
+        
         let subscriber = try await connectedClient(.init(
             port: broker.port, clientID: uniqueID("sub"), subscriptions: [.init("t/#", qos: .exactlyOnce)]))
         let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
@@ -20,12 +20,13 @@ struct MQTTClientTests {
         #expect(received.allSatisfy { $0.qos == qos && $0.topic == "t/\(qos.rawValue)" })
         await publisher.shutdown()
         await subscriber.shutdown()
+        await broker.stop()
     }
 
     @Test("a retained message reaches a subscriber that arrives later, flagged retained")
     func retainedMessage() async throws {
         let broker = try await MosquittoBroker.start()
-        defer { Task { await broker.stop() } }
+        
         let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
         try await publisher.publish(MQTTMessage(topic: "lift/430102/E1/status", string: #"{"state":"online"}"#, retain: true))
         let late = try await connectedClient(.init(
@@ -35,12 +36,13 @@ struct MQTTClientTests {
         #expect(received[0].payloadString == #"{"state":"online"}"#)
         await publisher.shutdown()
         await late.shutdown()
+        await broker.stop()
     }
 
     @Test("the will is published when a client vanishes without disconnecting, and not on a clean shutdown")
     func willMessage() async throws {
         let broker = try await MosquittoBroker.start()
-        defer { Task { await broker.stop() } }
+        
         let watcher = try await connectedClient(.init(
             port: broker.port, clientID: uniqueID("watch"), subscriptions: [.init("lift/+/+/status")]))
         try await Task.sleep(for: .milliseconds(200))
@@ -58,12 +60,13 @@ struct MQTTClientTests {
         #expect(watcher.statistics.received == 1, "the clean shutdown must not have fired the will")
         await vanishing.shutdown()
         await watcher.shutdown()
+        await broker.stop()
     }
 
     @Test("a persistent session receives what was published while the subscriber was away", arguments: [MQTTConfiguration.ProtocolVersion.v311, .v5])
     func persistentSession(version: MQTTConfiguration.ProtocolVersion) async throws {
         let broker = try await MosquittoBroker.start()
-        defer { Task { await broker.stop() } }
+        
         let configuration = MQTTConfiguration(
             port: broker.port, clientID: uniqueID("ingest"), cleanSession: false, protocolVersion: version,
             subscriptions: [.init("lift/+/+/event", qos: .atLeastOnce)])
@@ -88,12 +91,13 @@ struct MQTTClientTests {
         }
         #expect(sawSession, "the broker should have kept the session")
         await second.shutdown()
+        await broker.stop()
     }
 
     @Test("a client reconnects and subscribes again after the broker is killed and restarted")
     func reconnectAfterBrokerRestart() async throws {
         let broker = try await MosquittoBroker.start()
-        defer { Task { await broker.stop() } }
+        
         let backoff = ReconnectBackoff(initial: .milliseconds(50), maximum: .milliseconds(400))
         let subscriber = try await connectedClient(.init(
             port: broker.port, clientID: uniqueID("sub"), subscriptions: [.init("t/x")], reconnectBackoff: backoff))
@@ -111,12 +115,13 @@ struct MQTTClientTests {
         #expect(subscriber.statistics.reconnects >= 1)
         await publisher.shutdown()
         await subscriber.shutdown()
+        await broker.stop()
     }
 
     @Test("the broker refuses a wrong password and accepts the right one")
     func passwordAuthentication() async throws {
         let broker = try await MosquittoBroker.start(.init(passwords: ["liftwatch": "s3cret"]))
-        defer { Task { await broker.stop() } }
+        
         let wrong = try MQTTClient(configuration: .init(
             port: broker.port, clientID: uniqueID("wrong"), username: "liftwatch", password: "guess"))
         wrong.start()
@@ -129,6 +134,7 @@ struct MQTTClientTests {
             port: broker.port, clientID: uniqueID("right"), username: "liftwatch", password: "s3cret"))
         #expect(right.connectionState.isConnected)
         await right.shutdown()
+        await broker.stop()
     }
 
     @Test("TLS with a CA made at test time: the right CA and a client certificate connect, a wrong CA does not")
@@ -137,7 +143,7 @@ struct MQTTClientTests {
         let broker = try await MosquittoBroker.start(.init(tls: .init(
             caFile: pki.caCertificate, certificateFile: pki.serverCertificate, keyFile: pki.serverKey,
             requireClientCertificate: true)))
-        defer { Task { await broker.stop() } }
+        
         let subscriber = try await connectedClient(.init(
             host: "localhost", port: broker.port, clientID: uniqueID("tls-sub"),
             tls: .init(caFile: pki.caCertificate, certificateFile: pki.clientCertificate, keyFile: pki.clientKey),
@@ -153,12 +159,13 @@ struct MQTTClientTests {
         stranger.start()
         await #expect(throws: MQTTError.self) { try await stranger.waitUntilConnected(timeout: .seconds(2)) }
         await stranger.shutdown()
+        await broker.stop()
     }
 
     @Test("a slow consumer keeps memory bounded and loses no QoS 1 message")
     func boundedBufferBackpressure() async throws {
         let broker = try await MosquittoBroker.start()
-        defer { Task { await broker.stop() } }
+        
         let slow = try await connectedClient(.init(
             port: broker.port, clientID: uniqueID("slow"), subscriptions: [.init("load/#")], receiveBufferCapacity: 8))
         let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
@@ -175,12 +182,13 @@ struct MQTTClientTests {
         #expect(slow.statistics.droppedQoS0 == 0)
         await publisher.shutdown()
         await slow.shutdown()
+        await broker.stop()
     }
 
     @Test("QoS 0 messages beyond a full buffer are dropped and counted")
     func qos0OverflowIsCounted() async throws {
         let broker = try await MosquittoBroker.start()
-        defer { Task { await broker.stop() } }
+        
         let slow = try await connectedClient(.init(
             port: broker.port, clientID: uniqueID("slow"), subscriptions: [.init("load/#", qos: .atMostOnce)],
             receiveBufferCapacity: 4))
@@ -194,12 +202,13 @@ struct MQTTClientTests {
         #expect(slow.statistics.droppedQoS0 == 46)
         await publisher.shutdown()
         await slow.shutdown()
+        await broker.stop()
     }
 
     @Test("shutdown ends the message stream after handing out everything received")
     func shutdownDrainsBuffer() async throws {
         let broker = try await MosquittoBroker.start()
-        defer { Task { await broker.stop() } }
+        
         let subscriber = try await connectedClient(.init(port: broker.port, clientID: uniqueID("sub"), subscriptions: [.init("d/#")]))
         let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
         try await Task.sleep(for: .milliseconds(200))
@@ -211,12 +220,13 @@ struct MQTTClientTests {
         #expect(drained == (0..<20).map(String.init))
         #expect(subscriber.connectionState == .stopped)
         await publisher.shutdown()
+        await broker.stop()
     }
 
     @Test("libmosquitto errors become MQTTError with mosquitto's own message")
     func libraryErrorsCarryMosquittoMessage() async throws {
         let broker = try await MosquittoBroker.start()
-        defer { Task { await broker.stop() } }
+        
         let client = try await connectedClient(.init(port: broker.port, clientID: uniqueID("err")))
         let error = #expect(throws: MQTTError.self) { try client.enqueue(MQTTMessage(topic: "bad/#", string: "x")) }
         #expect(error?.kind == .library)
@@ -226,5 +236,18 @@ struct MQTTClientTests {
         await client.shutdown()
         let afterStop = #expect(throws: MQTTError.self) { try client.enqueue(MQTTMessage(topic: "ok", string: "x")) }
         #expect(afterStop?.kind == .shutDown)
+        await broker.stop()
+    }
+}
+
+@Suite("Broker harness")
+struct BrokerHarnessTests {
+    @Test("a broker started for a test stops, and its port is free again")
+    func brokerStops() async throws {
+        let broker = try await MosquittoBroker.start()
+        #expect(broker.isRunning)
+        await broker.stop()
+        #expect(!broker.isRunning)
+        #expect(!MosquittoBroker.acceptsConnections(host: broker.host, port: broker.port))
     }
 }

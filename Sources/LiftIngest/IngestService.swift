@@ -1,0 +1,134 @@
+import Foundation
+import LiftCore
+import LiftMQTT
+import LiftStore
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Takes controller messages from the MQTT client and commits them to the store, in batches.
+///
+/// Each pass takes every message waiting (up to `batchSize`), validates them, and commits them in one
+/// transaction; fault events are in that same transaction, so one arriving under full telemetry load waits at
+/// most for the pass in progress and its own. Committed events that are new (not duplicates) go to
+/// `onCommittedEvents`. About once a second, gaps are checked: replay requests are published on
+/// `lift/{region}/{elevator_id}/replay` and gaps past their timeout are recorded as lost.
+///
+/// The service runs until the client's message stream ends, that is after `MQTTClient.shutdown()` (the
+/// client is shut down first in the service group), so everything received is committed before it returns.
+public final class IngestService: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// Most messages committed in one transaction. Bounds the wait of a fault event behind telemetry.
+        public var batchSize: Int
+        public var sequencePolicy: SequenceTracker.Policy
+        /// Fault-code maps by platform name; `default` is the standard numbering.
+        public var faultCodeMaps: [String: FaultCodeMap]
+
+        public init(batchSize: Int = 1_000, sequencePolicy: SequenceTracker.Policy = .init(), faultCodeMaps: [String: FaultCodeMap] = ["default": .standard]) {
+            self.batchSize = batchSize
+            self.sequencePolicy = sequencePolicy
+            self.faultCodeMaps = faultCodeMaps
+        }
+    }
+
+    public typealias EventHandler = @Sendable ([IngestBatch.Item<ElevatorEvent>]) async -> Void
+
+    let client: MQTTClient
+    let database: LiftDatabase
+    let clock: EpochClock
+    let configuration: Configuration
+    let logger: Logger
+    let onCommittedEvents: EventHandler?
+    let metrics: IngestMetrics
+
+    public init(
+        client: MQTTClient, database: LiftDatabase, clock: EpochClock = .system, configuration: Configuration = .init(),
+        logger: Logger = Logger(label: "liftwatch.ingest"), onCommittedEvents: EventHandler? = nil
+    ) {
+        self.client = client
+        self.database = database
+        self.clock = clock
+        self.configuration = configuration
+        self.logger = logger
+        self.onCommittedEvents = onCommittedEvents
+        self.metrics = IngestMetrics()
+    }
+
+    public func run() async throws {
+        var processor = MessageProcessor(
+            database: database, faultCodeMaps: configuration.faultCodeMaps, directory: ElevatorDirectory(),
+            tracker: SequenceTracker(states: try database.sequenceStates(), policy: configuration.sequencePolicy))
+        try processor.directory.reload(from: database, now: clock.now())
+        var lastMaintenance = clock.now()
+        logger.info("ingestion started", metadata: ["batch_size": "\(configuration.batchSize)"])
+        while let messages = await client.messages.nextBatch(maximum: configuration.batchSize, timeout: .seconds(1)) {
+            var batch = IngestBatch()
+            let now = clock.now()
+            for message in messages {
+                if let rejection = processor.process(topic: message.topic, payload: message.payload, receivedAt: now, into: &batch) {
+                    metrics.deadLetter(rejection.reason)
+                    logger.debug("dead letter", metadata: ["topic": "\(message.topic)", "reason": "\(rejection)"])
+                }
+            }
+            var replayRequests: [(elevator: Int64, gap: SequenceGap)] = []
+            if now - lastMaintenance >= 1_000 || messages.isEmpty {
+                lastMaintenance = now
+                let (requests, lost) = processor.tracker.maintenance(now: now)
+                replayRequests = requests
+                batch.lostRanges = lost
+                for range in lost {
+                    batch.counters[range.elevator, default: CounterDelta()].lost += Int(range.gap.count)
+                    logger.warning("gap recorded as lost", metadata: [
+                        "elevator": "\(processor.directory.entry(forKey: range.elevator)?.elevatorID ?? "?")",
+                        "from_seq": "\(range.gap.from)", "to_seq": "\(range.gap.to)", "requests": "\(range.gap.requests)",
+                    ])
+                }
+            }
+            batch.sequenceStates = processor.tracker.takeDirty()
+            metrics.backlog.record(client.statistics.buffered)
+            guard !batch.isEmpty else { continue }
+            guard let result = await commitRetrying(batch) else { return }
+            metrics.record(batch: batch, result: result, committedAt: clock.now())
+            for (elevator, gap) in replayRequests {
+                requestReplay(gap, entry: processor.directory.entry(forKey: elevator))
+            }
+            if !result.newEvents.isEmpty, let onCommittedEvents {
+                await onCommittedEvents(result.newEvents)
+            }
+        }
+        logger.info("ingestion stopped: message stream ended, everything received is committed")
+    }
+
+    /// Commits, retrying with backoff while the database refuses (disk full, locked): the messages wait in
+    /// memory and, behind them, at the broker. Gives up only when cancelled.
+    private func commitRetrying(_ batch: IngestBatch) async -> IngestCommitResult? {
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                return try database.commit(batch)
+            } catch {
+                logger.error("commit failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+                metrics.commitFailures.increment()
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    logger.critical("cancelled with an uncommitted batch", metadata: ["messages": "\(batch.telemetry.count + batch.events.count)"])
+                    return nil
+                }
+                delay = min(delay * 2, .seconds(10))
+            }
+        }
+    }
+
+    private func requestReplay(_ gap: SequenceGap, entry: ElevatorDirectory.Entry?) {
+        guard let entry else { return }
+        let topic = "lift/\(entry.region)/\(entry.elevatorID)/replay"
+        do {
+            try client.enqueue(MQTTMessage(topic: topic, payload: PayloadEncoder.replayRequest(from: gap.from, to: gap.to), qos: .atLeastOnce))
+            metrics.replayRequests.increment()
+            logger.info("replay requested", metadata: ["elevator": "\(entry.elevatorID)", "from_seq": "\(gap.from)", "to_seq": "\(gap.to)"])
+        } catch {
+            logger.warning("replay request not sent", metadata: ["elevator": "\(entry.elevatorID)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import LiftCore
+import LiftStore
+
+/// Turns received messages into an `IngestBatch`: validates, resolves the elevator, tracks `seq`, and sends
+/// everything unusable to the dead letters with its reason. No I/O but registry reloads.
+struct MessageProcessor {
+    let database: LiftDatabase
+    let decoder = PayloadDecoder()
+    let faultCodeMaps: [String: FaultCodeMap]
+    var directory: ElevatorDirectory
+    var tracker: SequenceTracker
+    /// Replays of dead letters add to the store but leave `seq` tracking to live traffic.
+    var trackSequence = true
+
+    /// Adds one message to `batch`. Returns the rejection when the message went to the dead letters.
+    @discardableResult
+    mutating func process(topic: String, payload: [UInt8], receivedAt: Int64, into batch: inout IngestBatch) -> Rejection? {
+        let parsed: LiftTopic
+        switch LiftTopic.parse(topic) {
+        case .success(let topic): parsed = topic
+        case .failure(let rejection):
+            batch.deadLetters.append(NewDeadLetter(topic: topic, payload: clipped(payload), receivedAt: receivedAt, rejection: rejection))
+            return rejection
+        }
+        if parsed.kind == .replay { return nil }  // our own requests, seen through a wide filter
+        guard let elevator = directory.lookup(parsed.elevatorID, database: database, now: receivedAt) else {
+            let rejection = Rejection(.unregistered, "elevator \(parsed.elevatorID) is not registered")
+            batch.deadLetters.append(NewDeadLetter(
+                topic: topic, payload: clipped(payload), receivedAt: receivedAt, rejection: rejection, elevatorID: parsed.elevatorID))
+            return rejection
+        }
+        batch.counters[elevator.key, default: CounterDelta()].received += 1
+        batch.lastSeen[elevator.key] = max(batch.lastSeen[elevator.key] ?? 0, receivedAt)
+        guard elevator.region == parsed.region else {
+            return reject(
+                Rejection(.region, "topic region \(parsed.region) is not \(parsed.elevatorID)'s registered region \(elevator.region)"),
+                topic: topic, payload: payload, receivedAt: receivedAt, elevator: elevator, into: &batch)
+        }
+        let decoded: LiftPayload
+        do throws(Rejection) {
+            decoded = try decoder.decode(
+                kind: parsed.kind, payload: payload, faultCodes: faultCodeMaps[elevator.platform] ?? .standard, now: receivedAt)
+        } catch {
+            return reject(error, topic: topic, payload: payload, receivedAt: receivedAt, elevator: elevator, into: &batch)
+        }
+        for seq in decoded.sequenceNumbers { observe(seq, elevator: elevator.key, at: receivedAt, into: &batch) }
+        func item<Value>(_ value: Value) -> IngestBatch.Item<Value> {
+            IngestBatch.Item(elevator: elevator.key, elevatorID: elevator.elevatorID, region: elevator.region, value: value, receivedAt: receivedAt)
+        }
+        switch decoded {
+        case .telemetry(let samples, let rejected):
+            batch.telemetry.append(contentsOf: samples.map(item))
+            if !rejected.isEmpty {
+                let reasons = rejected.map { "sample \($0.index)\($0.seq.map { " (seq \($0))" } ?? ""): \($0.rejection.message)" }
+                let rejection = Rejection(rejected[0].rejection.reason, reasons.joined(separator: "; "))
+                batch.counters[elevator.key, default: CounterDelta()].rejected += 1
+                batch.deadLetters.append(NewDeadLetter(
+                    topic: topic, payload: clipped(payload), receivedAt: receivedAt, rejection: rejection,
+                    elevatorID: elevator.elevatorID, elevator: elevator.key))
+                return rejection
+            }
+        case .event(let event): batch.events.append(item(event))
+        case .stats(let stats): batch.stats.append(item(stats))
+        case .status(let status): batch.statuses.append(item(status))
+        }
+        return nil
+    }
+
+    private mutating func reject(
+        _ rejection: Rejection, topic: String, payload: [UInt8], receivedAt: Int64, elevator: ElevatorDirectory.Entry,
+        into batch: inout IngestBatch
+    ) -> Rejection {
+        batch.counters[elevator.key, default: CounterDelta()].rejected += 1
+        // A bad message still used up its seq: counting it as received keeps it from looking like a gap.
+        for seq in decoder.sequenceNumbers(in: payload) { observe(seq, elevator: elevator.key, at: receivedAt, into: &batch) }
+        batch.deadLetters.append(NewDeadLetter(
+            topic: topic, payload: clipped(payload), receivedAt: receivedAt, rejection: rejection,
+            elevatorID: elevator.elevatorID, elevator: elevator.key))
+        return rejection
+    }
+
+    private mutating func observe(_ seq: UInt64, elevator: Int64, at now: Int64, into batch: inout IngestBatch) {
+        guard trackSequence else { return }
+        switch tracker.observe(elevator: elevator, seq: seq, now: now) {
+        case .gapOpened:
+            // Lost counts are added when `maintenance` gives a gap up, including oversized ones.
+            batch.counters[elevator, default: CounterDelta()].gaps += 1
+        case .filledGap(let requested):
+            if requested { batch.counters[elevator, default: CounterDelta()].replayed += 1 }
+        case .first, .inOrder, .seenBefore:
+            break
+        }
+    }
+
+    /// Dead letters keep at most the contract's 64 KiB of an oversized payload.
+    private func clipped(_ payload: [UInt8]) -> [UInt8] {
+        payload.count <= PayloadDecoder.maximumPayloadSize ? payload : Array(payload.prefix(PayloadDecoder.maximumPayloadSize))
+    }
+}

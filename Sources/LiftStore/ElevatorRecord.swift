@@ -1,0 +1,45 @@
+/// An elevator in the registry, with its live connectivity.
+public struct ElevatorRecord: Sendable, Hashable, Codable {
+    /// The compact key the time-series tables use.
+    public var key: Int64
+    public var elevatorID: String
+    public var unitID: String?
+    public var region: String
+    public var contractorID: String?
+    /// `YYYY-MM-DD`.
+    public var commissionedOn: String?
+    public var stage: String
+    public var onDemand: Bool
+    /// Name of the fault-code map its controller uses.
+    public var platform: String
+    public var registeredAt: Int64
+    public var online: Bool
+    public var lastSeen: Int64?
+    public var firmware: String?
+}
+
+/// What registering an elevator needs. Registering an existing `elevatorID` updates it.
+public struct ElevatorRegistration: Sendable, Hashable, Codable {
+    public var elevatorID: String
+    public var unitID: String?
+    public var region: String
+    public var contractorID: String?
+    public var commissionedOn: String?
+    public var stage: String
+    public var onDemand: Bool
+    public var platform: String
+
+    public init(
+        elevatorID: String, unitID: String? = nil, region: String, contractorID: String? = nil,
+        commissionedOn: String? = nil, stage: String = "in_service", onDemand: Bool = false, platform: String = "default"
+    ) {
+        self.elevatorID = elevatorID
+        self.unitID = unitID
+        self.region = region
+        self.contractorID = contractorID
+        self.commissionedOn = commissionedOn
+        self.stage = stage
+        self.onDemand = onDemand
+        self.platform = platform
+    }
+}

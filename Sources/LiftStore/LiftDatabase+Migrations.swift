@@ -1,0 +1,137 @@
+import GRDB
+
+extension LiftDatabase {
+    /// The schema's history. Never edit a shipped migration: add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 registry") { db in
+            try db.execute(sql: """
+                CREATE TABLE contractors (
+                    contractor_id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL DEFAULT '',
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE units (
+                    unit_id TEXT PRIMARY KEY NOT NULL,
+                    region TEXT NOT NULL,
+                    address TEXT NOT NULL DEFAULT '',
+                    lat REAL, lon REAL,
+                    floors INTEGER,
+                    rating TEXT CHECK (rating IN ('suitable', 'difficult', 'unsuitable')),
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX units_region ON units(region);
+                -- `id` is the compact key the time-series tables use; `elevator_id` is the registration code.
+                CREATE TABLE elevators (
+                    id INTEGER PRIMARY KEY,
+                    elevator_id TEXT NOT NULL UNIQUE,
+                    unit_id TEXT REFERENCES units(unit_id),
+                    region TEXT NOT NULL,
+                    contractor_id TEXT REFERENCES contractors(contractor_id),
+                    commissioned_on TEXT,
+                    stage TEXT NOT NULL DEFAULT 'in_service',
+                    on_demand INTEGER NOT NULL DEFAULT 0,
+                    platform TEXT NOT NULL DEFAULT 'default',
+                    registered_at INTEGER NOT NULL,
+                    online INTEGER NOT NULL DEFAULT 0,
+                    last_seen INTEGER,
+                    firmware TEXT
+                );
+                CREATE INDEX elevators_region ON elevators(region);
+                CREATE INDEX elevators_contractor ON elevators(contractor_id);
+                """)
+        }
+        migrator.registerMigration("v1 ingestion") { db in
+            try db.execute(sql: """
+                -- Hot telemetry: one row per sample, cheap to append. (elevator, seq) stores a message once.
+                CREATE TABLE telemetry (
+                    elevator INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    ts INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    floor INTEGER, direction TEXT, speed REAL, load_kg REAL, door TEXT, mode TEXT, occupied INTEGER,
+                    motor_temp_c REAL, cabin_temp_c REAL, vibration_mg REAL, level_error_mm REAL, door_close_ms REAL,
+                    power TEXT,
+                    PRIMARY KEY (elevator, seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX telemetry_time ON telemetry(elevator, ts);
+                CREATE TABLE events (
+                    elevator INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    ts INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    code TEXT NOT NULL,
+                    state TEXT,
+                    floor INTEGER,
+                    detail TEXT,
+                    technician TEXT,
+                    occupied INTEGER,
+                    PRIMARY KEY (elevator, seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX events_time ON events(elevator, ts);
+                CREATE TABLE stats (
+                    elevator INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    ts INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    trips INTEGER, door_cycles INTEGER, run_hours REAL,
+                    PRIMARY KEY (elevator, seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX stats_time ON stats(elevator, ts);
+                CREATE TABLE status_reports (
+                    elevator INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    seq INTEGER,
+                    ts INTEGER,
+                    state TEXT NOT NULL,
+                    firmware TEXT
+                );
+                CREATE INDEX status_reports_elevator ON status_reports(elevator, received_at);
+                CREATE TABLE dead_letters (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    topic TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    elevator_id TEXT,
+                    replayed_at INTEGER,
+                    replay_outcome TEXT
+                );
+                CREATE INDEX dead_letters_pending ON dead_letters(replayed_at, id);
+                -- Per-elevator ingestion counters and the highest seq seen (for gap detection).
+                CREATE TABLE ingest_counters (
+                    elevator INTEGER PRIMARY KEY,
+                    received INTEGER NOT NULL DEFAULT 0,
+                    duplicates INTEGER NOT NULL DEFAULT 0,
+                    rejected INTEGER NOT NULL DEFAULT 0,
+                    gaps INTEGER NOT NULL DEFAULT 0,
+                    replayed INTEGER NOT NULL DEFAULT 0,
+                    lost INTEGER NOT NULL DEFAULT 0,
+                    high_seq INTEGER
+                );
+                -- Missing seq ranges: open until filled, or recorded as lost after the gap timeout.
+                CREATE TABLE seq_gaps (
+                    elevator INTEGER NOT NULL,
+                    from_seq INTEGER NOT NULL,
+                    to_seq INTEGER NOT NULL,
+                    opened_at INTEGER NOT NULL,
+                    last_request_at INTEGER,
+                    requests INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (elevator, from_seq)
+                ) WITHOUT ROWID;
+                CREATE TABLE lost_ranges (
+                    elevator INTEGER NOT NULL,
+                    from_seq INTEGER NOT NULL,
+                    to_seq INTEGER NOT NULL,
+                    opened_at INTEGER NOT NULL,
+                    lost_at INTEGER NOT NULL,
+                    requests INTEGER NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+import LiftCore
+
+extension LiftDatabase {
+    /// Dead letters, oldest first, after `afterID`, optionally only those not yet replayed or of one reason.
+    public func deadLetters(afterID: Int64 = 0, limit: Int = 100, pendingOnly: Bool = false, reason: String? = nil) throws -> [DeadLetter] {
+        try read { db in
+            var sql = "SELECT * FROM dead_letters WHERE id > ?"
+            var arguments: StatementArguments = [afterID]
+            if pendingOnly { sql += " AND replayed_at IS NULL" }
+            if let reason {
+                sql += " AND reason = ?"
+                arguments += [reason]
+            }
+            sql += " ORDER BY id LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                DeadLetter(
+                    id: row["id"], topic: row["topic"], payload: [UInt8](row["payload"] as Data), receivedAt: row["received_at"],
+                    reason: row["reason"], message: row["message"], elevatorID: row["elevator_id"],
+                    replayedAt: row["replayed_at"], replayOutcome: row["replay_outcome"])
+            }
+        }
+    }
+
+    /// The ingestion counters of one elevator; nil when it is not registered.
+    public func ingestCounters(_ elevatorID: String) throws -> IngestCounters? {
+        try read { db in
+            guard let key = try Int64.fetchOne(db, sql: "SELECT id FROM elevators WHERE elevator_id = ?", arguments: [elevatorID]) else {
+                return nil
+            }
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM ingest_counters WHERE elevator = ?", arguments: [key])
+            let gaps = try Row.fetchAll(db, sql: "SELECT * FROM seq_gaps WHERE elevator = ? ORDER BY from_seq", arguments: [key]).map {
+                SequenceGap(from: UInt64($0["from_seq"] as Int64), to: UInt64($0["to_seq"] as Int64), openedAt: $0["opened_at"],
+                            lastRequestAt: $0["last_request_at"], requests: $0["requests"])
+            }
+            return IngestCounters(
+                elevatorID: elevatorID, received: row?["received"] ?? 0, duplicates: row?["duplicates"] ?? 0,
+                rejected: row?["rejected"] ?? 0, gaps: row?["gaps"] ?? 0, replayed: row?["replayed"] ?? 0, lost: row?["lost"] ?? 0,
+                highSeq: (row?["high_seq"] as Int64?).map(UInt64.init), openGaps: gaps)
+        }
+    }
+
+    /// Raw telemetry samples of an elevator with `from <= ts < to`, in time order.
+    public func telemetry(_ elevatorID: String, from: Int64, to: Int64, limit: Int = 100_000) throws -> [TelemetrySample] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT t.* FROM telemetry t JOIN elevators e ON e.id = t.elevator
+                WHERE e.elevator_id = ? AND t.ts >= ? AND t.ts < ? ORDER BY t.ts, t.seq LIMIT ?
+                """, arguments: [elevatorID, from, to, limit]).map(TelemetrySample.init(row:))
+        }
+    }
+
+    /// The most recent telemetry sample of each elevator that has one.
+    public func latestTelemetry() throws -> [String: TelemetrySample] {
+        try read { db in
+            var latest: [String: TelemetrySample] = [:]
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT e.elevator_id AS elevator_id, t.* FROM elevators e
+                JOIN telemetry t ON t.elevator = e.id
+                 AND t.ts = (SELECT max(ts) FROM telemetry WHERE elevator = e.id)
+                """)
+            for row in rows { latest[row["elevator_id"]] = TelemetrySample(row: row) }
+            return latest
+        }
+    }
+
+    /// Events of an elevator with `from <= ts < to`, in time order.
+    public func events(_ elevatorID: String, from: Int64 = 0, to: Int64 = .max) throws -> [ElevatorEvent] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT v.* FROM events v JOIN elevators e ON e.id = v.elevator
+                WHERE e.elevator_id = ? AND v.ts >= ? AND v.ts < ? ORDER BY v.ts, v.seq
+                """, arguments: [elevatorID, from, to]).map { row in
+                ElevatorEvent(
+                    seq: UInt64(row["seq"] as Int64), ts: row["ts"], kind: EventKind(rawValue: row["kind"]) ?? .fault,
+                    code: row["code"], fault: FaultKey(rawValue: row["code"]), state: (row["state"] as String?).flatMap(FaultState.init),
+                    floor: row["floor"], detail: row["detail"], technician: row["technician"], occupied: row["occupied"])
+            }
+        }
+    }
+
+    /// Row counts per table, for status output and tests.
+    public func tableCounts() throws -> [String: Int] {
+        try read { db in
+            var counts: [String: Int] = [:]
+            for table in ["elevators", "telemetry", "events", "stats", "status_reports", "dead_letters", "seq_gaps", "lost_ranges"] {
+                counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
+            }
+            return counts
+        }
+    }
+}
+
+extension TelemetrySample {
+    init(row: Row) {
+        self.init(
+            seq: UInt64(row["seq"] as Int64), ts: row["ts"], floor: row["floor"],
+            direction: (row["direction"] as String?).flatMap(Direction.init), speed: row["speed"], loadKg: row["load_kg"],
+            door: (row["door"] as String?).flatMap(DoorState.init), mode: (row["mode"] as String?).flatMap(ServiceMode.init),
+            occupied: row["occupied"], motorTempC: row["motor_temp_c"], cabinTempC: row["cabin_temp_c"],
+            vibrationMg: row["vibration_mg"], levelErrorMm: row["level_error_mm"], doorCloseMs: row["door_close_ms"],
+            power: (row["power"] as String?).flatMap(PowerSource.init))
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+import Logging
+
+/// LiftWatch's SQLite database: one writer, concurrent readers (WAL), schema under migrations.
+///
+/// Readers never wait for the writer: reads run on a pool of reader connections against WAL snapshots.
+/// All writes go through the single writer connection, in transactions.
+public final class LiftDatabase: Sendable {
+    /// Where the database lives. `":memory:"` is refused: WAL needs a file.
+    public let path: String
+    let pool: DatabasePool
+    let logger: Logger
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    /// - Throws: `StoreError` naming the path when the file cannot be opened or migrated.
+    public init(path: String, logger: Logger = Logger(label: "liftwatch.store")) throws {
+        self.path = path
+        self.logger = logger
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.maximumReaderCount = 4
+        configuration.prepareDatabase { db in
+            // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits).
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StoreError(operation: "open database \(path)", underlying: error)
+        }
+    }
+
+    /// The migrations applied so far, oldest first.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Self.migrator.appliedMigrations(db) }
+    }
+
+    /// Copies the live database to `destination` with SQLite's online backup, consistent as of one instant
+    /// even while ingestion writes. Reports progress as (pages copied, total pages).
+    public func backup(to destination: String, progress: ((Int, Int) -> Void)? = nil) throws {
+        if FileManager.default.fileExists(atPath: destination) {
+            throw StoreError(operation: "back up to \(destination)", message: "the file exists already; refusing to overwrite it")
+        }
+        do {
+            let target = try DatabaseQueue(path: destination)
+            try pool.backup(to: target, pagesPerStep: 256) { step in
+                progress?(step.completedPageCount, step.totalPageCount)
+            }
+            try target.close()
+        } catch {
+            throw StoreError(operation: "back up to \(destination)", underlying: error)
+        }
+    }
+
+    /// Runs `body` in a write transaction. Exposed to the store's own extensions.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.write(body)
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+
+    /// Closes every connection. Pending writes have completed when this returns.
+    public func close() throws {
+        try pool.close()
+    }
+}
+
+/// A storage operation failed: what was being done, and why.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var operation: String
+    public var message: String
+
+    public init(operation: String, message: String) {
+        self.operation = operation
+        self.message = message
+    }
+
+    init(operation: String, underlying: any Error) {
+        self.operation = operation
+        self.message = (underlying as? DatabaseError)?.message ?? "\(underlying)"
+    }
+
+    public var description: String { "\(operation): \(message)" }
+}

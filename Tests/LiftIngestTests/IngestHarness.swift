@@ -1,0 +1,96 @@
+import Foundation
+import LiftCore
+import LiftMQTT
+import LiftStore
+import Testing
+@testable import LiftIngest
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A real mosquitto, a real SQLite file, and LiftWatch's ingestion between them.
+final class IngestHarness: @unchecked Sendable {
+    let broker: MosquittoBroker
+    let database: LiftDatabase
+    let directory: String
+    let clock: ManualEpochClock
+    let publisher: MQTTClient
+    let policy: SequenceTracker.Policy
+    let clientID = "liftwatch-test-\(UUID().uuidString.prefix(6))"
+    private(set) var client: MQTTClient?
+    private var task: Task<Void, any Error>?
+    let events = EventLog()
+
+    init(policy: SequenceTracker.Policy = .init(firstRequestDelayMs: 0, requestIntervalMs: 60_000, gapTimeoutMs: 600_000)) async throws {
+        broker = try await MosquittoBroker.start()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        database = try LiftDatabase(path: directory + "/liftwatch.sqlite")
+        clock = ManualEpochClock(1_795_000_000_000)
+        self.policy = policy
+        publisher = try MQTTClient(configuration: .init(port: broker.port, clientID: "controller-\(UUID().uuidString.prefix(6))"))
+        publisher.start()
+        try await publisher.waitUntilConnected()
+    }
+
+    func register(_ elevatorID: String, region: String = "430102", platform: String = "default") throws {
+        try database.register(ElevatorRegistration(elevatorID: elevatorID, region: region, contractorID: "C1", platform: platform), at: clock.now)
+    }
+
+    /// Starts LiftWatch's subscriber (fixed client id, persistent session) and the ingest service.
+    func startIngest() async throws {
+        let client = try MQTTClient(configuration: .init(
+            port: broker.port, clientID: clientID, cleanSession: false,
+            subscriptions: [.init("lift/+/+/+", qos: .atLeastOnce)]))
+        client.start()
+        try await client.waitUntilConnected()
+        let service = IngestService(
+            client: client, database: database, clock: clock.clock,
+            configuration: .init(batchSize: 500, sequencePolicy: policy)) { [events] committed in
+            await events.append(committed.map(\.value))
+        }
+        self.client = client
+        task = Task { try await service.run() }
+        try await Task.sleep(for: .milliseconds(150))  // SUBACK
+    }
+
+    /// Shuts the subscriber down; the service commits what it has and returns.
+    func stopIngest() async throws {
+        await client?.shutdown()
+        try await task?.value
+        client = nil
+        task = nil
+    }
+
+    func publish(_ topic: String, _ payload: String, qos: QoS = .atLeastOnce) async throws {
+        try await publisher.publish(MQTTMessage(topic: topic, string: payload, qos: qos))
+    }
+
+    func telemetry(_ elevatorID: String, seq: UInt64, speed: Double = 1.0) -> String {
+        String(decoding: PayloadEncoder.encode(TelemetrySample(seq: seq, ts: clock.now - 1000 + Int64(seq), speed: speed)), as: UTF8.self)
+    }
+
+    func shutdown() async {
+        try? await stopIngest()
+        await publisher.shutdown()
+        await broker.stop()
+        try? database.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Polls until `condition` holds (reading the store), or fails after `timeout`.
+    func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try !condition() {
+            guard ContinuousClock.now < deadline else { throw TestFailure("timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+    }
+}
+
+actor EventLog {
+    private(set) var events: [ElevatorEvent] = []
+    func append(_ new: [ElevatorEvent]) { events += new }
+}

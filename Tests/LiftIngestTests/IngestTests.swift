@@ -1,0 +1,178 @@
+import Foundation
+import LiftCore
+import LiftMQTT
+import LiftStore
+import Testing
+@testable import LiftIngest
+
+@Suite("Ingestion over a real broker into a real SQLite file", .serialized)
+struct IngestTests {
+    @Test("all four message kinds are stored, and a message received twice is stored and handed on once")
+    func storesEachKindOnceAndCountsDuplicates() async throws {
+        let harness = try await IngestHarness()
+        try harness.register("E1")
+        try await harness.startIngest()
+        let t = harness.clock.now - 5000
+        try await harness.publish("lift/430102/E1/status", #"{"state":"online","seq":1,"ts":\#(t),"firmware":"2.1"}"#)
+        try await harness.publish("lift/430102/E1/telemetry", harness.telemetry("E1", seq: 2))
+        try await harness.publish("lift/430102/E1/telemetry", #"[{"seq":3,"ts":\#(t)},{"seq":4,"ts":\#(t + 1)}]"#)
+        let fault = #"{"seq":5,"ts":\#(t),"kind":"fault","code":"entrapment_at_floor","state":"raised","floor":4}"#
+        try await harness.publish("lift/430102/E1/event", fault)
+        try await harness.publish("lift/430102/E1/stats", #"{"seq":6,"ts":\#(t),"trips":100,"door_cycles":200,"run_hours":3.5}"#)
+        try await harness.publish("lift/430102/E1/event", fault)  // redelivered
+        try await harness.publish("lift/430102/E1/telemetry", harness.telemetry("E1", seq: 2))  // resent
+
+        try await harness.eventually("duplicates counted") { try harness.database.ingestCounters("E1")?.duplicates == 2 }
+        let counts = try harness.database.tableCounts()
+        #expect(counts["telemetry"] == 3 && counts["events"] == 1 && counts["stats"] == 1 && counts["status_reports"] == 1)
+        let counters = try #require(try harness.database.ingestCounters("E1"))
+        #expect(counters.received == 7 && counters.gaps == 0 && counters.rejected == 0 && counters.highSeq == 6)
+        let elevator = try #require(try harness.database.elevator("E1"))
+        #expect(elevator.online && elevator.firmware == "2.1" && elevator.lastSeen == harness.clock.now)
+        #expect(await harness.events.events.map(\.seq) == [5], "the duplicate fault must not be handed on")
+        await harness.shutdown()
+    }
+
+    @Test("a gap is asked for on the replay topic and filled by the replayed messages")
+    func gapFilledByReplay() async throws {
+        let harness = try await IngestHarness()
+        try harness.register("E2")
+        let controller = try MQTTClient(configuration: .init(port: harness.broker.port, clientID: "E2-replay-listener", subscriptions: [.init("lift/430102/E2/replay")]))
+        controller.start()
+        try await controller.waitUntilConnected()
+        try await harness.startIngest()
+        for seq: UInt64 in [1, 2, 5] {
+            try await harness.publish("lift/430102/E2/telemetry", harness.telemetry("E2", seq: seq))
+        }
+        try await harness.eventually("the gap") { try harness.database.ingestCounters("E2")?.openGaps.count == 1 }
+        let request = try await withThrowingTaskGroup(of: MQTTMessage?.self) { group in
+            group.addTask { await controller.messages.nextBatch(maximum: 1, timeout: .seconds(10))?.first }
+            return try await group.next()!
+        }
+        #expect(request?.payloadString == #"{"from_seq":3,"to_seq":4}"#)
+        for seq: UInt64 in [3, 4] {
+            try await harness.publish("lift/430102/E2/telemetry", harness.telemetry("E2", seq: seq))
+        }
+        try await harness.eventually("the gap filled") { try harness.database.ingestCounters("E2")?.openGaps.isEmpty == true }
+        let counters = try #require(try harness.database.ingestCounters("E2"))
+        #expect(counters.gaps == 1 && counters.replayed == 2 && counters.lost == 0)
+        #expect(try harness.database.tableCounts()["telemetry"] == 5)
+        await controller.shutdown()
+        await harness.shutdown()
+    }
+
+    @Test("a gap never filled is recorded as lost after the gap timeout")
+    func gapRecordedAsLost() async throws {
+        let harness = try await IngestHarness(policy: .init(firstRequestDelayMs: 0, requestIntervalMs: 60_000, gapTimeoutMs: 600_000))
+        try harness.register("E3")
+        try await harness.startIngest()
+        for seq: UInt64 in [10, 11, 15] {
+            try await harness.publish("lift/430102/E3/telemetry", harness.telemetry("E3", seq: seq))
+        }
+        try await harness.eventually("the gap") { try harness.database.ingestCounters("E3")?.openGaps.count == 1 }
+        harness.clock.advance(byMilliseconds: 600_001)
+        try await harness.eventually("the gap given up") { try harness.database.ingestCounters("E3")?.lost == 3 }
+        let counters = try #require(try harness.database.ingestCounters("E3"))
+        #expect(counters.openGaps.isEmpty && counters.gaps == 1)
+        #expect(try harness.database.tableCounts()["lost_ranges"] == 1)
+        await harness.shutdown()
+    }
+
+    @Test("every kind of unusable message goes to the dead letters with its reason, and loses nothing")
+    func deadLetterReasons() async throws {
+        let harness = try await IngestHarness()
+        try harness.register("E4")
+        try harness.register("OTHER", region: "430103")
+        try await harness.startIngest()
+        let t = harness.clock.now
+        let cases: [(String, String, Rejection.Reason)] = [
+            ("lift/4301/E4/telemetry", #"{"seq":1,"ts":\#(t)}"#, .region),
+            ("lift/430102/E4/gossip", #"{"seq":1,"ts":\#(t)}"#, .topic),
+            ("lift/430102/NOBODY/telemetry", #"{"seq":1,"ts":\#(t)}"#, .unregistered),
+            ("lift/430102/OTHER/telemetry", #"{"seq":1,"ts":\#(t)}"#, .region),
+            ("lift/430102/E4/telemetry", #"{"seq":2,"ts":\#(t),"pad":""# + String(repeating: "x", count: 70_000) + "\"}", .tooLarge),
+            ("lift/430102/E4/telemetry", "{not json", .json),
+            ("lift/430102/E4/telemetry", #"{"ts":\#(t)}"#, .missingField),
+            ("lift/430102/E4/telemetry", #"{"seq":3,"ts":\#(t),"speed":"fast"}"#, .type),
+            ("lift/430102/E4/telemetry", #"{"seq":4,"ts":\#(t),"speed":-2}"#, .range),
+            ("lift/430102/E4/event", #"{"seq":5,"ts":\#(t),"kind":"fault","code":77,"state":"raised"}"#, .unknownFault),
+        ]
+        for (topic, payload, _) in cases { try await harness.publish(topic, payload) }
+        try await harness.eventually("all dead letters") { try harness.database.deadLetters(limit: 100).count == cases.count }
+        let letters = try harness.database.deadLetters(limit: 100)
+        #expect(letters.map(\.reason) == cases.map(\.2.rawValue))
+        #expect(letters.map(\.topic) == cases.map(\.0))
+        #expect(letters[5].payload == Array("{not json".utf8), "raw bytes are kept")
+        #expect(letters[4].payload.count == 64 * 1024, "oversized payloads are kept up to the limit")
+        #expect(letters.allSatisfy { !$0.message.isEmpty })
+        #expect(try harness.database.ingestCounters("E4")?.rejected == 6)
+        #expect(try harness.database.ingestCounters("E4")?.openGaps.isEmpty == true, "rejected messages still count their seq")
+        await harness.shutdown()
+    }
+
+    @Test("dead letters of an unregistered elevator are stored once it is registered and they are replayed")
+    func replayAfterRegistering() async throws {
+        let harness = try await IngestHarness()
+        try await harness.startIngest()
+        for seq: UInt64 in 1...3 {
+            try await harness.publish("lift/430102/LATE/telemetry", harness.telemetry("LATE", seq: seq))
+        }
+        try await harness.publish("lift/430102/LATE/event", #"{"seq":4,"ts":\#(harness.clock.now),"kind":"alarm","code":"alarm_test"}"#)
+        try await harness.eventually("dead letters") { try harness.database.deadLetters(pendingOnly: true).count == 4 }
+
+        let replayer = DeadLetterReplayer(database: harness.database, clock: harness.clock.clock)
+        let (before, _) = try replayer.replay()
+        #expect(before.accepted == 0 && before.rejectedAgain == 4 && before.rejectedReasons == ["unregistered_elevator": 4])
+
+        try harness.register("LATE")
+        let (summary, result) = try replayer.replay()
+        #expect(summary.accepted == 4 && summary.rejectedAgain == 0)
+        #expect(result.newEvents.count == 1)
+        #expect(try harness.database.tableCounts()["telemetry"] == 3)
+        #expect(try harness.database.deadLetters(pendingOnly: true).isEmpty)
+        #expect(try harness.database.deadLetters().allSatisfy { $0.replayOutcome == "stored" && $0.replayedAt != nil })
+        let (again, _) = try replayer.replay()
+        #expect(again.replayed == 0, "replayed letters are not replayed twice")
+        await harness.shutdown()
+    }
+
+    @Test("messages published while LiftWatch was down are stored after it restarts")
+    func restartPicksUpPersistentSession() async throws {
+        let harness = try await IngestHarness()
+        try harness.register("E5")
+        try await harness.startIngest()
+        try await harness.publish("lift/430102/E5/telemetry", harness.telemetry("E5", seq: 1))
+        try await harness.eventually("first sample") { try harness.database.tableCounts()["telemetry"] == 1 }
+        try await harness.stopIngest()
+
+        for seq: UInt64 in 2...40 {
+            try await harness.publish("lift/430102/E5/telemetry", harness.telemetry("E5", seq: seq))
+        }
+        try await harness.publish("lift/430102/E5/event", #"{"seq":41,"ts":\#(harness.clock.now),"kind":"fault","code":3,"state":"raised"}"#)
+
+        try await harness.startIngest()
+        try await harness.eventually("everything published while down") { try harness.database.tableCounts()["telemetry"] == 40 }
+        try await harness.eventually("the fault") { try harness.database.tableCounts()["events"] == 1 }
+        let counters = try #require(try harness.database.ingestCounters("E5"))
+        #expect(counters.openGaps.isEmpty && counters.highSeq == 41 && counters.duplicates == 0)
+        #expect(try harness.database.events("E5").first?.fault == .overspeed)
+        await harness.shutdown()
+    }
+
+    @Test("a clean shutdown commits everything already received")
+    func cleanShutdownLosesNothing() async throws {
+        let harness = try await IngestHarness()
+        try harness.register("E6")
+        try await harness.startIngest()
+        for seq: UInt64 in 1...300 {
+            try harness.publisher.enqueue(MQTTMessage(topic: "lift/430102/E6/telemetry", payload: Array(harness.telemetry("E6", seq: seq).utf8)))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        try await harness.stopIngest()
+        let stored = try harness.database.tableCounts()["telemetry"] ?? 0
+        let received = try harness.database.ingestCounters("E6")?.received ?? 0
+        #expect(stored == received, "every message the subscriber received is committed")
+        #expect(stored == 300)
+        await harness.shutdown()
+    }
+}
