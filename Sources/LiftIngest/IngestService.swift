@@ -14,8 +14,9 @@ import ServiceLifecycle
 /// `onCommittedEvents`. About once a second, gaps are checked: replay requests are published on
 /// `lift/{region}/{elevator_id}/replay` and gaps past their timeout are recorded as lost.
 ///
-/// The service runs until the client's message stream ends, that is after `MQTTClient.shutdown()` (the
-/// client is shut down first in the service group), so everything received is committed before it returns.
+/// The service owns the client's lifecycle: it starts it, and on graceful shutdown closes the MQTT session
+/// first, then keeps consuming until the message stream ends, so everything received is committed before
+/// `run()` returns.
 public final class IngestService: Service, Sendable {
     public struct Configuration: Sendable {
         /// Most messages committed in one transaction. Bounds the wait of a fault event behind telemetry.
@@ -55,6 +56,16 @@ public final class IngestService: Service, Sendable {
     }
 
     public func run() async throws {
+        client.start()
+        try await withGracefulShutdownHandler {
+            try await consume()
+        } onGracefulShutdown: {
+            self.client.beginShutdown()
+        }
+        await client.shutdown()
+    }
+
+    private func consume() async throws {
         var processor = MessageProcessor(
             database: database, faultCodeMaps: configuration.faultCodeMaps, directory: ElevatorDirectory(),
             tracker: SequenceTracker(states: try database.sequenceStates(), policy: configuration.sequencePolicy))

@@ -156,6 +156,12 @@ public final class MQTTClient: Service, Sendable {
         await waitUntilStopped()
     }
 
+    /// Starts a clean shutdown without waiting for it (for graceful-shutdown handlers, which cannot wait).
+    /// `messages` ends once the disconnect is done and everything received has been handed out.
+    public func beginShutdown() {
+        requestStop()
+    }
+
     func requestStop() {
         let neverStarted = state.withLock { state -> Bool in
             state.stopRequested = true

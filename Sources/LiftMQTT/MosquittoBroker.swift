@@ -202,7 +202,8 @@ public final class MosquittoBroker: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func acceptsConnections(host: String, port: Int) -> Bool {
+    /// Whether something accepts TCP connections on host:port now.
+    public static func acceptsConnections(host: String, port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

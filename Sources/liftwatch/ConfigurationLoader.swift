@@ -1,0 +1,158 @@
+import Configuration
+import Foundation
+import LiftCore
+import SystemPackage
+
+/// Reads `LiftWatchConfiguration` from flags, environment, file and defaults, refusing bad values.
+///
+/// Each value is read as text and converted here, so that a wrong value (a word where a port belongs, a port
+/// out of range) stops the start with the key's name and what was expected, instead of quietly becoming the
+/// default.
+struct ConfigurationLoader {
+    /// Values from command-line flags, by key (`http.port`), highest precedence.
+    var overrides: [String: String] = [:]
+    /// The YAML file; nil uses `config/liftwatch.yaml` when it exists.
+    var file: String?
+    /// The environment (injected for tests).
+    var environment: [String: String] = ProcessInfo.processInfo.environment
+
+    func load() async throws -> LiftWatchConfiguration {
+        var providers: [any ConfigProvider] = []
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in overrides {
+            values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(.string(value), isSecret: key.contains("password"))
+        }
+        providers.append(InMemoryProvider(name: "flags", values: values))
+        providers.append(EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "liftwatch"))
+        let path = file ?? environment["LIFTWATCH_CONFIG"] ?? "config/liftwatch.yaml"
+        if FileManager.default.fileExists(atPath: path) {
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
+            } catch {
+                throw ConfigurationError(key: "config file", expected: "a readable YAML mapping at \(path)", found: "\(error)")
+            }
+        } else if file != nil {
+            throw ConfigurationError(key: "config file", expected: "an existing file", found: path)
+        }
+        return try Self.map(Reader(config: ConfigReader(providers: providers)))
+    }
+
+    /// The one place where keys become fields.
+    static func map(_ r: Reader) throws -> LiftWatchConfiguration {
+        var c = LiftWatchConfiguration()
+        c.broker.host = try r.string("broker.host", c.broker.host)
+        c.broker.port = try r.int("broker.port", c.broker.port, 1...65_535)
+        c.broker.embeddedPort = try r.int("broker.embedded_port", c.broker.embeddedPort, 1...65_535)
+        c.broker.embeddedConfigFile = try r.string("broker.embedded_config_file", c.broker.embeddedConfigFile)
+        c.broker.clientID = try r.string("broker.client_id", c.broker.clientID)
+        guard !c.broker.clientID.isEmpty, c.broker.clientID.utf8.count <= 65_535 else {
+            throw ConfigurationError(key: "broker.client_id", expected: "a non-empty client id", found: c.broker.clientID)
+        }
+        c.broker.username = try r.string("broker.username", c.broker.username)
+        c.broker.password = try r.string("broker.password", c.broker.password)
+        c.broker.protocolVersion = try r.choice("broker.protocol", c.broker.protocolVersion, ["3.1.1", "5"])
+        c.broker.keepAliveSeconds = try r.int("broker.keepalive_seconds", c.broker.keepAliveSeconds, 5...3_600)
+        c.broker.tlsCAFile = try r.string("broker.tls.ca_file", c.broker.tlsCAFile)
+        c.broker.tlsCertFile = try r.string("broker.tls.cert_file", c.broker.tlsCertFile)
+        c.broker.tlsKeyFile = try r.string("broker.tls.key_file", c.broker.tlsKeyFile)
+        if c.broker.tlsCertFile.isEmpty != c.broker.tlsKeyFile.isEmpty {
+            throw ConfigurationError(key: "broker.tls.cert_file", expected: "cert_file and key_file set together", found: "only one of them")
+        }
+        c.broker.subscriptions = try r.strings("broker.subscriptions", c.broker.subscriptions)
+        for filter in c.broker.subscriptions where filter.isEmpty || filter.hasSuffix("/replay") {
+            throw ConfigurationError(key: "broker.subscriptions", expected: "non-empty topic filters, not LiftWatch's own replay topic", found: filter)
+        }
+        c.broker.sharedGroup = try r.string("broker.shared_group", c.broker.sharedGroup)
+        c.broker.receiveBuffer = try r.int("broker.receive_buffer", c.broker.receiveBuffer, 100...10_000_000)
+        c.database.path = try r.string("database.path", c.database.path)
+        if c.database.path.isEmpty || c.database.path == ":memory:" {
+            throw ConfigurationError(key: "database.path", expected: "a file path", found: c.database.path)
+        }
+        c.http.host = try r.string("http.host", c.http.host)
+        c.http.port = try r.int("http.port", c.http.port, 0...65_535)
+        c.ingest.batchSize = try r.int("ingest.batch_size", c.ingest.batchSize, 1...100_000)
+        c.ingest.gapFirstRequestMs = try r.int("ingest.gap_first_request_ms", c.ingest.gapFirstRequestMs, 0...3_600_000)
+        c.ingest.gapRequestIntervalSeconds = try r.int("ingest.gap_request_interval_seconds", c.ingest.gapRequestIntervalSeconds, 1...86_400)
+        c.ingest.gapRequestsPerSecond = try r.int("ingest.gap_requests_per_second", c.ingest.gapRequestsPerSecond, 1...10_000)
+        c.ingest.gapTimeoutSeconds = try r.int("ingest.gap_timeout_seconds", c.ingest.gapTimeoutSeconds, 1...30 * 86_400)
+        c.retention.rawTelemetryDays = try r.int("retention.raw_telemetry_days", c.retention.rawTelemetryDays, 0...36_500)
+        c.retention.rollupDays = try r.int("retention.rollup_days", c.retention.rollupDays, 0...36_500)
+        c.retention.eventDays = try r.int("retention.event_days", c.retention.eventDays, 0...36_500)
+        c.retention.ticketDays = try r.int("retention.ticket_days", c.retention.ticketDays, 0...36_500)
+        c.retention.dossierDays = try r.int("retention.dossier_days", c.retention.dossierDays, 0...36_500)
+        c.sla.rescueAckMinutes = try r.int("sla.rescue_ack_minutes", c.sla.rescueAckMinutes, 1...1_440)
+        c.sla.rescueOnSiteMinutes = try r.int("sla.rescue_on_site_minutes", c.sla.rescueOnSiteMinutes, 1...1_440)
+        c.sla.ruralRescueOnSiteMinutes = try r.int("sla.rural_rescue_on_site_minutes", c.sla.ruralRescueOnSiteMinutes, 1...1_440)
+        c.sla.ruralRegions = try r.strings("sla.rural_regions", c.sla.ruralRegions)
+        for region in c.sla.ruralRegions where !Identifier.isValidRegionPrefix(region) {
+            throw ConfigurationError(key: "sla.rural_regions", expected: "region prefixes of 2, 4 or 6 digits", found: region)
+        }
+        c.sla.safetyAckMinutes = try r.int("sla.safety_ack_minutes", c.sla.safetyAckMinutes, 1...1_440)
+        c.sla.safetyOnSiteMinutes = try r.int("sla.safety_on_site_minutes", c.sla.safetyOnSiteMinutes, 1...10_080)
+        c.sla.repairOnSiteHours = try r.int("sla.repair_on_site_hours", c.sla.repairOnSiteHours, 1...720)
+        c.sla.minorResolveHours = try r.int("sla.minor_resolve_hours", c.sla.minorResolveHours, 1...2_160)
+        c.sla.communicationOnSiteHours = try r.int("sla.communication_on_site_hours", c.sla.communicationOnSiteHours, 1...720)
+        c.sla.predictiveResolveDays = try r.int("sla.predictive_resolve_days", c.sla.predictiveResolveDays, 1...365)
+        c.sla.offlineThresholdMinutes = try r.int("sla.offline_threshold_minutes", c.sla.offlineThresholdMinutes, 1...1_440)
+        c.faultCodesDirectory = try r.string("fault_codes.directory", c.faultCodesDirectory)
+        c.logLevel = try r.choice("log.level", c.logLevel, ["trace", "debug", "info", "notice", "warning", "error", "critical"])
+        return c
+    }
+
+    /// Typed reads with the contract's error messages.
+    struct Reader {
+        let config: ConfigReader
+
+        func raw(_ key: String) -> String? {
+            guard let text = config.string(forKey: ConfigKey(key)) else { return nil }
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            return trimmed.isEmpty || trimmed == "~" || trimmed == "null" ? nil : trimmed
+        }
+
+        func string(_ key: String, _ fallback: String) throws -> String {
+            if let value = raw(key) { return value }
+            if config.stringArray(forKey: ConfigKey(key)) != nil {
+                throw ConfigurationError(key: key, expected: "a single value", found: "a list")
+            }
+            return fallback
+        }
+
+        func int(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
+            guard let text = raw(key) else { return fallback }
+            guard let value = Int(text) else {
+                throw ConfigurationError(key: key, expected: "an integer from \(range.lowerBound) to \(range.upperBound)", found: text)
+            }
+            guard range.contains(value) else {
+                throw ConfigurationError(key: key, expected: "an integer from \(range.lowerBound) to \(range.upperBound)", found: text)
+            }
+            return value
+        }
+
+        func choice(_ key: String, _ fallback: String, _ choices: [String]) throws -> String {
+            guard let text = raw(key) else { return fallback }
+            guard choices.contains(text) else {
+                throw ConfigurationError(key: key, expected: "one of \(choices.joined(separator: ", "))", found: text)
+            }
+            return text
+        }
+
+        func strings(_ key: String, _ fallback: [String]) throws -> [String] {
+            if let list = config.stringArray(forKey: ConfigKey(key)) {
+                return list.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            if let text = raw(key) {
+                return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            return fallback
+        }
+    }
+}
+
+/// A configuration value that cannot be used: which key, what was expected, what was found.
+struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    var key: String
+    var expected: String
+    var found: String
+
+    var description: String { "configuration: \(key): expected \(expected), found \"\(found)\"" }
+}

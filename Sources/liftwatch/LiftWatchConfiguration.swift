@@ -1,0 +1,84 @@
+/// Every setting of `liftwatch`, with the embedded defaults.
+///
+/// Filled in one place, `ConfigurationLoader`, from (highest first) command-line flags, `LIFTWATCH_*`
+/// environment variables, the YAML file (`config/liftwatch.yaml` by default), and these defaults. Nothing
+/// deeper in the program reads configuration sources: it is handed the parts of this struct it needs.
+struct LiftWatchConfiguration: Sendable, Equatable {
+    struct Broker: Sendable, Equatable {
+        /// Broker host; empty means: start a local mosquitto on loopback (`embeddedPort`) and use it.
+        var host = ""
+        var port = 1883
+        /// Port of the mosquitto that `serve` starts itself when `host` is empty.
+        var embeddedPort = 18830
+        /// Configuration the embedded mosquitto starts from.
+        var embeddedConfigFile = "config/mosquitto.conf"
+        /// Fixed, so the broker keeps our persistent session across restarts.
+        var clientID = "liftwatch"
+        var username = ""
+        var password = ""
+        /// `3.1.1` or `5`.
+        var protocolVersion = "3.1.1"
+        var keepAliveSeconds = 30
+        var tlsCAFile = ""
+        var tlsCertFile = ""
+        var tlsKeyFile = ""
+        /// Topic filters; never LiftWatch's own `replay` topic.
+        var subscriptions = ["lift/+/+/telemetry", "lift/+/+/event", "lift/+/+/stats", "lift/+/+/status"]
+        /// When set, subscribe as `$share/{group}/{filter}` so several instances split the stream.
+        var sharedGroup = ""
+        /// Messages that may wait between the network thread and ingestion.
+        var receiveBuffer = 20_000
+    }
+
+    struct Database: Sendable, Equatable {
+        var path = "var/liftwatch.sqlite"
+    }
+
+    struct HTTP: Sendable, Equatable {
+        var host = "127.0.0.1"
+        var port = 8080
+    }
+
+    struct Ingest: Sendable, Equatable {
+        var batchSize = 1_000
+        var gapFirstRequestMs = 2_000
+        var gapRequestIntervalSeconds = 30
+        var gapRequestsPerSecond = 20
+        var gapTimeoutSeconds = 600
+    }
+
+    /// How long each class of record is kept, in days (0 = for ever).
+    struct Retention: Sendable, Equatable {
+        var rawTelemetryDays = 90
+        var rollupDays = 3_650
+        var eventDays = 3_650
+        var ticketDays = 3_650
+        var dossierDays = 0
+    }
+
+    /// SLA deadlines (minutes) that regions may override; see spec section 5.
+    struct SLA: Sendable, Equatable {
+        var rescueAckMinutes = 3
+        var rescueOnSiteMinutes = 30
+        var ruralRescueOnSiteMinutes = 60
+        /// Region prefixes (2, 4 or 6 digits) counted as rural.
+        var ruralRegions: [String] = []
+        var safetyAckMinutes = 15
+        var safetyOnSiteMinutes = 120
+        var repairOnSiteHours = 24
+        var minorResolveHours = 72
+        var communicationOnSiteHours = 24
+        var predictiveResolveDays = 7
+        var offlineThresholdMinutes = 5
+    }
+
+    var broker = Broker()
+    var database = Database()
+    var http = HTTP()
+    var ingest = Ingest()
+    var retention = Retention()
+    var sla = SLA()
+    var faultCodesDirectory = "config/fault-codes"
+    /// trace, debug, info, notice, warning, error, critical.
+    var logLevel = "info"
+}

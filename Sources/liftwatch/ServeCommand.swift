@@ -1,0 +1,174 @@
+import ArgumentParser
+import Foundation
+import LiftAPI
+import LiftCore
+import LiftIngest
+import LiftMQTT
+import LiftStore
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run LiftWatch: MQTT ingestion into SQLite, and the HTTP server (/healthz, /metrics).",
+        discussion: """
+            Connects to the configured broker with a fixed client id and a persistent session, so that messages \
+            published while LiftWatch is down arrive when it is back. With no broker.host, starts mosquitto on \
+            127.0.0.1:<broker.embedded_port> from config/mosquitto.conf and stops it on exit. SIGINT or SIGTERM \
+            shut down cleanly: the MQTT session is closed first and everything received is committed.
+            """)
+
+    @OptionGroup var options: ConfigurationOptions
+
+    @Option(help: ArgumentHelp("Broker host (broker.host); empty starts a local mosquitto.", valueName: "host"))
+    var brokerHost: String?
+
+    @Option(help: ArgumentHelp("Broker port (broker.port).", valueName: "port"))
+    var brokerPort: Int?
+
+    @Option(help: ArgumentHelp("HTTP listen address (http.host).", valueName: "host"))
+    var httpHost: String?
+
+    @Option(help: ArgumentHelp("HTTP port (http.port).", valueName: "port"))
+    var httpPort: Int?
+
+    @Option(help: ArgumentHelp("Log level (log.level): trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    var logLevel: String?
+
+    func run() async throws {
+        var extra: [String: String] = [:]
+        if let brokerHost { extra["broker.host"] = brokerHost }
+        if let brokerPort { extra["broker.port"] = String(brokerPort) }
+        if let httpHost { extra["http.host"] = httpHost }
+        if let httpPort { extra["http.port"] = String(httpPort) }
+        if let logLevel { extra["log.level"] = logLevel }
+        let configuration = try await options.load(extra: extra)
+        let server = try Server(configuration: configuration)
+        try await server.run()
+    }
+}
+
+/// Composes LiftWatch's services from the configuration and runs them until a shutdown signal.
+struct Server {
+    let configuration: LiftWatchConfiguration
+    let logger: Logger
+    let registry: PrometheusCollectorRegistry
+
+    init(configuration: LiftWatchConfiguration) throws {
+        self.configuration = configuration
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        logger = Logger(label: "liftwatch")
+    }
+
+    func run() async throws {
+        let database = try LiftDatabase(path: configuration.database.path, logger: Logger(label: "liftwatch.store"))
+        let migrations = try database.appliedMigrations().count
+        logger.info("database open", metadata: ["path": "\(configuration.database.path)", "migrations": "\(migrations)"])
+        var embedded: MosquittoBroker?
+        var host = configuration.broker.host
+        var port = configuration.broker.port
+        if host.isEmpty {
+            let broker = try await MosquittoBroker.start(.init(
+                port: configuration.broker.embeddedPort,
+                baseConfigurationFile: FileManager.default.fileExists(atPath: configuration.broker.embeddedConfigFile)
+                    ? configuration.broker.embeddedConfigFile : nil,
+                directory: ((configuration.database.path as NSString).deletingLastPathComponent.isEmpty
+                    ? "." : (configuration.database.path as NSString).deletingLastPathComponent) + "/mosquitto"))
+            logger.info("embedded mosquitto started", metadata: ["address": "\(broker.host):\(broker.port)", "directory": "\(broker.directory)"])
+            embedded = broker
+            host = broker.host
+            port = broker.port
+        }
+        do {
+            try await runServices(database: database, host: host, port: port)
+        } catch {
+            await embedded?.stop()
+            throw error
+        }
+        if let embedded {
+            await embedded.stop()
+            logger.info("embedded mosquitto stopped")
+        }
+        try database.close()
+        logger.info("liftwatch stopped")
+    }
+
+    private func runServices(database: LiftDatabase, host: String, port: Int) async throws {
+        let broker = configuration.broker
+        let shared = broker.sharedGroup
+        let client = try MQTTClient(
+            configuration: MQTTConfiguration(
+                host: host, port: port, clientID: broker.clientID, cleanSession: false,
+                keepAlive: .seconds(broker.keepAliveSeconds),
+                username: broker.username.isEmpty ? nil : broker.username,
+                password: broker.password.isEmpty ? nil : broker.password,
+                tls: broker.tlsCAFile.isEmpty ? nil : .init(
+                    caFile: broker.tlsCAFile, certificateFile: broker.tlsCertFile.isEmpty ? nil : broker.tlsCertFile,
+                    keyFile: broker.tlsKeyFile.isEmpty ? nil : broker.tlsKeyFile),
+                protocolVersion: broker.protocolVersion == "5" ? .v5 : .v311,
+                subscriptions: broker.subscriptions.map { .init(shared.isEmpty ? $0 : "$share/\(shared)/\($0)", qos: .atLeastOnce) },
+                receiveBufferCapacity: broker.receiveBuffer),
+            logger: Logger(label: "liftwatch.mqtt"))
+        let ingest = IngestService(
+            client: client, database: database, clock: .system,
+            configuration: .init(
+                batchSize: configuration.ingest.batchSize,
+                sequencePolicy: .init(
+                    firstRequestDelayMs: Int64(configuration.ingest.gapFirstRequestMs),
+                    requestIntervalMs: Int64(configuration.ingest.gapRequestIntervalSeconds) * 1000,
+                    maximumRequestsPerPass: configuration.ingest.gapRequestsPerSecond,
+                    gapTimeoutMs: Int64(configuration.ingest.gapTimeoutSeconds) * 1000),
+                faultCodeMaps: try FaultCodeMap.loadDirectory(configuration.faultCodesDirectory)),
+            logger: Logger(label: "liftwatch.ingest"))
+        let http = LiftHTTPServer.application(
+            host: configuration.http.host, port: configuration.http.port,
+            context: APIContext(
+                database: database, mqttState: { client.connectionState.description },
+                mqttConnected: { client.connectionState.isConnected }, metricsRegistry: registry,
+                version: LiftWatchCommand.version),
+            logger: Logger(label: "liftwatch.http"))
+        let mqttGauge = MQTTGauges(client: client)
+        // Shutdown runs in reverse order: HTTP first; ingestion last, which closes the MQTT session and then
+        // commits everything received before it returns.
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: ingest), .init(service: mqttGauge), .init(service: http)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.info("liftwatch serving", metadata: [
+            "broker": "\(host):\(port)", "client_id": "\(broker.clientID)", "http": "\(configuration.http.host):\(configuration.http.port)",
+        ])
+        try await group.run()
+    }
+}
+
+/// Publishes the MQTT client's counters as gauges every few seconds.
+struct MQTTGauges: Service {
+    let client: MQTTClient
+
+    func run() async throws {
+        let buffered = Gauge(label: "liftwatch_mqtt_receive_buffer_messages")
+        let received = Gauge(label: "liftwatch_mqtt_received_messages")
+        let dropped = Gauge(label: "liftwatch_mqtt_dropped_qos0_messages")
+        let reconnects = Gauge(label: "liftwatch_mqtt_reconnects")
+        let connected = Gauge(label: "liftwatch_mqtt_connected")
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let statistics = client.statistics
+            buffered.record(statistics.buffered)
+            received.record(statistics.received)
+            dropped.record(statistics.droppedQoS0)
+            reconnects.record(statistics.reconnects)
+            connected.record(client.connectionState.isConnected ? 1 : 0)
+            try? await Task.sleep(for: .seconds(2))
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import LiftCore
+import Testing
+@testable import LiftStore
+
+func temporaryPath(_ name: String) throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory.appendingPathComponent(name).path
+}
+
+func item<T: Sendable>(_ key: Int64, _ value: T, at time: Int64 = 1_000) -> IngestBatch.Item<T> {
+    IngestBatch.Item(elevator: key, elevatorID: "E\(key)", region: "430102", value: value, receivedAt: time)
+}
+
+@Suite("SQLite store")
+struct LiftDatabaseTests {
+    @Test("a new file gets every migration; opening it again applies nothing twice")
+    func migrations() throws {
+        let path = try temporaryPath("lw.sqlite")
+        let first = try LiftDatabase(path: path)
+        let applied = try first.appliedMigrations()
+        #expect(applied == ["v1 registry", "v1 ingestion"])
+        try first.close()
+        #expect(try LiftDatabase(path: path).appliedMigrations() == applied)
+    }
+
+    @Test("registering an elevator twice updates it, keeping its key")
+    func registerIsAnUpsert() throws {
+        let database = try LiftDatabase(path: try temporaryPath("lw.sqlite"))
+        let key = try database.register(ElevatorRegistration(elevatorID: "E1", unitID: "U1", region: "430102", contractorID: "C1"), at: 5)
+        let again = try database.register(ElevatorRegistration(elevatorID: "E1", unitID: "U1", region: "430103", contractorID: "C2", platform: "municipal-b"), at: 9)
+        #expect(key == again)
+        let record = try #require(try database.elevator("E1"))
+        #expect(record.region == "430103" && record.contractorID == "C2" && record.platform == "municipal-b" && record.registeredAt == 5)
+        #expect(throws: StoreError.self) { try database.register(ElevatorRegistration(elevatorID: "bad id", region: "430102"), at: 1) }
+        #expect(throws: StoreError.self) { try database.register(ElevatorRegistration(elevatorID: "E2", region: "43"), at: 1) }
+    }
+
+    @Test("a batch stores each (elevator, seq) once and counts the rest as duplicates")
+    func commitDeduplicates() throws {
+        let database = try LiftDatabase(path: try temporaryPath("lw.sqlite"))
+        let key = try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102"), at: 0)
+        var batch = IngestBatch()
+        batch.telemetry = [item(key, TelemetrySample(seq: 1, ts: 10, speed: 1)), item(key, TelemetrySample(seq: 1, ts: 10, speed: 1))]
+        batch.events = [item(key, ElevatorEvent(seq: 2, ts: 11, kind: .fault, code: "overspeed", fault: .overspeed, state: .raised))]
+        let first = try database.commit(batch)
+        #expect(first.storedTelemetry == 1 && first.newEvents.count == 1 && first.duplicates[key] == 1)
+        let second = try database.commit(batch)
+        #expect(second.storedTelemetry == 0 && second.newEvents.isEmpty && second.duplicates[key] == 3)
+        #expect(try database.ingestCounters("E1")?.duplicates == 4)
+        #expect(try database.telemetry("E1", from: 0, to: 100) == [TelemetrySample(seq: 1, ts: 10, speed: 1)])
+    }
+
+    @Test("a backup taken while ingestion writes is a consistent, openable database")
+    func backupWhileWriting() async throws {
+        let path = try temporaryPath("lw.sqlite")
+        let database = try LiftDatabase(path: path)
+        let key = try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102"), at: 0)
+        let writer = Task.detached {
+            for round in 0..<200 {
+                var batch = IngestBatch()
+                batch.telemetry = (0..<50).map { item(key, TelemetrySample(seq: UInt64(round * 50 + $0), ts: Int64(round * 50 + $0), speed: 1)) }
+                _ = try database.commit(batch)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(30))
+        let copy = try temporaryPath("backup.sqlite")
+        var steps = 0
+        try database.backup(to: copy) { _, _ in steps += 1 }
+        try await writer.value
+        #expect(steps >= 1)
+        let restored = try LiftDatabase(path: copy)
+        let count = try #require(try restored.tableCounts()["telemetry"])
+        #expect(count % 50 == 0, "a backup holds whole transactions only (got \(count))")
+        #expect(try restored.elevator("E1") != nil)
+        #expect(throws: StoreError.self) { try database.backup(to: copy) }
+    }
+
+    @Test("dead letters keep topic, raw bytes and reason, and filter by reason and replay state")
+    func deadLetters() throws {
+        let database = try LiftDatabase(path: try temporaryPath("lw.sqlite"))
+        var batch = IngestBatch()
+        batch.deadLetters = [
+            NewDeadLetter(topic: "x/y", payload: [0xFF, 0x00], receivedAt: 7, rejection: Rejection(.topic, "bad topic")),
+            NewDeadLetter(topic: "lift/430102/E9/telemetry", payload: Array("{}".utf8), receivedAt: 8, rejection: Rejection(.unregistered, "not registered"), elevatorID: "E9"),
+        ]
+        _ = try database.commit(batch)
+        let all = try database.deadLetters()
+        #expect(all.map(\.payload) == [[0xFF, 0x00], Array("{}".utf8)])
+        #expect(try database.deadLetters(reason: "unregistered_elevator").map(\.elevatorID) == ["E9"])
+        var replay = IngestBatch()
+        replay.replayedDeadLetters = [(all[1].id, "stored", 99)]
+        _ = try database.commit(replay)
+        #expect(try database.deadLetters(pendingOnly: true).map(\.id) == [all[0].id])
+    }
+}

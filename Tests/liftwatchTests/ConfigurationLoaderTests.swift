@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import liftwatch
+
+@Suite("Configuration")
+struct ConfigurationLoaderTests {
+    func file(_ yaml: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lw-\(UUID().uuidString).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("with nothing set, the embedded defaults apply")
+    func defaults() async throws {
+        let configuration = try await ConfigurationLoader(file: nil, environment: ["LIFTWATCH_CONFIG": "/nonexistent.yaml"]).load()
+        #expect(configuration == LiftWatchConfiguration())
+        #expect(configuration.broker.host.isEmpty && configuration.broker.subscriptions.count == 4)
+    }
+
+    @Test("the shipped config/liftwatch.yaml states exactly the embedded defaults")
+    func shippedFileMatchesDefaults() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let configuration = try await ConfigurationLoader(file: root.appendingPathComponent("config/liftwatch.yaml").path, environment: [:]).load()
+        #expect(configuration == LiftWatchConfiguration())
+    }
+
+    @Test("flags override the environment, which overrides the file")
+    func precedence() async throws {
+        let path = try file("""
+            http:
+              port: 9000
+              host: 0.0.0.0
+            broker:
+              host: broker.example
+              subscriptions: [lift/4301+/+/telemetry]
+            sla:
+              rural_regions: ["4306", "430181"]
+            """)
+        let configuration = try await ConfigurationLoader(
+            overrides: ["broker.port": "8883"], file: path,
+            environment: ["LIFTWATCH_HTTP_PORT": "9100", "LIFTWATCH_BROKER_PORT": "1884"]
+        ).load()
+        #expect(configuration.http.port == 9100)
+        #expect(configuration.http.host == "0.0.0.0")
+        #expect(configuration.broker.host == "broker.example")
+        #expect(configuration.broker.port == 8883)
+        #expect(configuration.broker.subscriptions == ["lift/4301+/+/telemetry"])
+        #expect(configuration.sla.ruralRegions == ["4306", "430181"])
+    }
+
+    @Test("a bad value stops the start with the key and what was expected", arguments: [
+        (["http.port": "eighty"], "http.port", "an integer from 0 to 65535"),
+        (["http.port": "70000"], "http.port", "an integer from 0 to 65535"),
+        (["broker.protocol": "4"], "broker.protocol", "one of 3.1.1, 5"),
+        (["log.level": "loud"], "log.level", "one of trace"),
+        (["sla.rural_regions": "43x"], "sla.rural_regions", "region prefixes"),
+        (["broker.subscriptions": "lift/+/+/replay"], "broker.subscriptions", "not LiftWatch's own replay topic"),
+        (["database.path": ":memory:"], "database.path", "a file path"),
+        (["broker.tls.cert_file": "/tmp/c.pem"], "broker.tls.cert_file", "set together"),
+    ])
+    func badValues(overrides: [String: String], key: String, expected: String) async throws {
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await ConfigurationLoader(overrides: overrides, environment: [:]).load()
+        }
+        #expect(error?.key == key)
+        #expect(error?.description.contains(expected) == true, "\(String(describing: error))")
+    }
+
+    @Test("a bad value in the environment names the key too")
+    func badEnvironmentValue() async throws {
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await ConfigurationLoader(environment: ["LIFTWATCH_INGEST_BATCH_SIZE": "lots"]).load()
+        }
+        #expect(error?.key == "ingest.batch_size" && error?.found == "lots")
+    }
+
+    @Test("a missing --config file is an error, not a silent default")
+    func missingFile() async throws {
+        await #expect(throws: ConfigurationError.self) {
+            try await ConfigurationLoader(file: "/nonexistent/liftwatch.yaml", environment: [:]).load()
+        }
+    }
+}

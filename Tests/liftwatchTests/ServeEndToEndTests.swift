@@ -1,0 +1,115 @@
+import Foundation
+import LiftCore
+import LiftMQTT
+import LiftStore
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Runs the real `liftwatch` executable, as a user would.
+@Suite("liftwatch executable", .serialized)
+struct ServeEndToEndTests {
+    static let binDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+
+    struct Run {
+        var status: Int32
+        var output: String
+    }
+
+    @discardableResult
+    static func liftwatch(_ arguments: [String], in directory: String) throws -> Run {
+        let process = Process()
+        process.executableURL = binDirectory.appendingPathComponent("liftwatch")
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    }
+
+    static func workDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test("`serve` starts its own mosquitto, stores telemetry, answers /healthz, and on SIGTERM commits everything and exits 0")
+    func serveEndToEnd() async throws {
+        let directory = try Self.workDirectory()
+        let brokerPort = try MosquittoBroker.freeLoopbackPort()
+        let httpPort = try MosquittoBroker.freeLoopbackPort()
+        let settings = ["--set", "broker.embedded_port=\(brokerPort)", "--set", "http.port=\(httpPort)"]
+        let registered = try Self.liftwatch(["elevators", "register", "--region", "430102", "--contractor", "C1", "E-1", "E-2"], in: directory)
+        #expect(registered.status == 0, "\(registered.output)")
+
+        let serve = Process()
+        serve.executableURL = Self.binDirectory.appendingPathComponent("liftwatch")
+        serve.arguments = ["serve"] + settings
+        serve.currentDirectoryURL = URL(fileURLWithPath: directory)
+        FileManager.default.createFile(atPath: directory + "/serve.log", contents: nil)
+        let log = FileHandle(forWritingAtPath: directory + "/serve.log")
+        serve.standardOutput = log
+        serve.standardError = log
+        try serve.run()
+        defer { if serve.isRunning { serve.terminate() } }
+
+        var health: [String: String]?
+        for _ in 0..<150 where health?["status"] != "ok" {
+            try await Task.sleep(for: .milliseconds(100))
+            if let (data, _) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(httpPort)/healthz")!) {
+                health = try? JSONSerialization.jsonObject(with: data) as? [String: String]
+            }
+        }
+        #expect(health?["status"] == "ok" && health?["database"] == "ok")
+
+        let controller = try MQTTClient(configuration: .init(port: brokerPort, clientID: "E-1-controller"))
+        controller.start()
+        try await controller.waitUntilConnected()
+        let now = EpochClock.system.now()
+        for seq: UInt64 in 1...500 {
+            try controller.enqueue(MQTTMessage(
+                topic: "lift/430102/E-1/telemetry", payload: PayloadEncoder.encode(TelemetrySample(seq: seq, ts: now, speed: 1))))
+        }
+        try await controller.publish(MQTTMessage(topic: "lift/430102/E-1/event", string: #"{"seq":501,"ts":\#(now),"kind":"alarm","code":"alarm_test"}"#))
+        try await controller.publish(MQTTMessage(topic: "lift/430102/NOPE/telemetry", string: #"{"seq":1,"ts":\#(now)}"#))
+        await controller.shutdown()
+
+        // SIGTERM as soon as the broker has everything: what LiftWatch received must be committed.
+        try await Task.sleep(for: .milliseconds(300))
+        serve.terminate()
+        serve.waitUntilExit()
+        #expect(serve.terminationStatus == 0, "\((try? String(contentsOfFile: directory + "/serve.log", encoding: .utf8)) ?? "")")
+
+        let database = try LiftDatabase(path: directory + "/var/liftwatch.sqlite")
+        let counts = try database.tableCounts()
+        #expect(counts["telemetry"] == 500 && counts["events"] == 1 && counts["dead_letters"] == 1)
+        #expect(!MosquittoBroker.acceptsConnections(host: "127.0.0.1", port: brokerPort), "the embedded broker is stopped on exit")
+
+        let deadLetters = try Self.liftwatch(["dead-letters", "list"], in: directory)
+        #expect(deadLetters.status == 0 && deadLetters.output.contains("unregistered_elevator"))
+        let backup = try Self.liftwatch(["backup", directory + "/copy.sqlite"], in: directory)
+        #expect(backup.status == 0 && FileManager.default.fileExists(atPath: directory + "/copy.sqlite"))
+    }
+
+    @Test("a bad configuration value exits non-zero with a message naming the key")
+    func badConfigurationExits() throws {
+        let run = try Self.liftwatch(["serve", "--set", "http.port=eighty"], in: try Self.workDirectory())
+        #expect(run.status != 0)
+        #expect(run.output.contains("http.port") && run.output.contains("expected an integer"))
+    }
+
+    @Test("--help reads well for every subcommand")
+    func help() throws {
+        let directory = try Self.workDirectory()
+        for command in [[], ["serve"], ["migrate"], ["backup"], ["elevators", "register"], ["elevators", "list"], ["dead-letters", "list"], ["dead-letters", "replay"], ["config"]] {
+            let run = try Self.liftwatch(command + ["--help"], in: directory)
+            #expect(run.status == 0)
+            #expect(run.output.contains("USAGE: liftwatch"), "\(command)")
+        }
+    }
+}
