@@ -15,6 +15,7 @@ extension LiftDatabase {
 
     private static func commit(_ batch: IngestBatch, in db: Database) throws -> IngestCommitResult {
         var result = IngestCommitResult()
+        var dirtyMinutes: Set<DirtyMinute> = []
         func duplicate(_ elevator: Int64) { result.duplicates[elevator, default: 0] += 1 }
 
         let insertEvent = try db.cachedStatement(sql: """
@@ -45,7 +46,16 @@ extension LiftDatabase {
                 sample.power?.rawValue,
             ])
             try insertSample.execute()
-            if db.changesCount == 1 { result.storedTelemetry += 1 } else { duplicate(item.elevator) }
+            if db.changesCount == 1 {
+                result.storedTelemetry += 1
+                dirtyMinutes.insert(DirtyMinute(elevator: item.elevator, minute: Rollups.floor(sample.ts, to: Rollups.minute)))
+            } else {
+                duplicate(item.elevator)
+            }
+        }
+        let markDirty = try db.cachedStatement(sql: "INSERT OR IGNORE INTO rollup_dirty(elevator, minute) VALUES (?, ?)")
+        for dirty in dirtyMinutes {
+            try markDirty.execute(arguments: [dirty.elevator, dirty.minute])
         }
 
         let insertStats = try db.cachedStatement(sql: """
@@ -144,4 +154,9 @@ extension LiftDatabase {
             return states
         }
     }
+}
+
+struct DirtyMinute: Hashable {
+    var elevator: Int64
+    var minute: Int64
 }

@@ -132,6 +132,39 @@ extension LiftDatabase {
                 );
                 """)
         }
+        migrator.registerMigration("v2 compaction and rollups") { db in
+            try db.execute(sql: """
+                -- Older telemetry: one compressed chunk per elevator and UTC day (TelemetryChunkCodec).
+                CREATE TABLE telemetry_chunks (
+                    elevator INTEGER NOT NULL,
+                    day INTEGER NOT NULL,
+                    from_ts INTEGER NOT NULL,
+                    to_ts INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    data BLOB NOT NULL,
+                    PRIMARY KEY (elevator, day)
+                ) WITHOUT ROWID;
+                CREATE INDEX telemetry_chunks_day ON telemetry_chunks(day);
+                -- min, max, sum, count per metric and bucket; level is the bucket width in ms (minute, hour, day).
+                CREATE TABLE rollups (
+                    level INTEGER NOT NULL,
+                    elevator INTEGER NOT NULL,
+                    metric INTEGER NOT NULL,
+                    bucket INTEGER NOT NULL,
+                    min REAL NOT NULL,
+                    max REAL NOT NULL,
+                    sum REAL NOT NULL,
+                    count INTEGER NOT NULL,
+                    PRIMARY KEY (level, elevator, metric, bucket)
+                ) WITHOUT ROWID;
+                -- Minutes with new samples whose rollups must be recomputed.
+                CREATE TABLE rollup_dirty (
+                    elevator INTEGER NOT NULL,
+                    minute INTEGER NOT NULL,
+                    PRIMARY KEY (elevator, minute)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -42,16 +42,6 @@ extension LiftDatabase {
         }
     }
 
-    /// Raw telemetry samples of an elevator with `from <= ts < to`, in time order.
-    public func telemetry(_ elevatorID: String, from: Int64, to: Int64, limit: Int = 100_000) throws -> [TelemetrySample] {
-        try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT t.* FROM telemetry t JOIN elevators e ON e.id = t.elevator
-                WHERE e.elevator_id = ? AND t.ts >= ? AND t.ts < ? ORDER BY t.ts, t.seq LIMIT ?
-                """, arguments: [elevatorID, from, to, limit]).map(TelemetrySample.init(row:))
-        }
-    }
-
     /// The most recent telemetry sample of each elevator that has one.
     public func latestTelemetry() throws -> [String: TelemetrySample] {
         try read { db in

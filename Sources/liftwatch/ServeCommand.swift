@@ -138,10 +138,16 @@ struct Server {
                 version: LiftWatchCommand.version),
             logger: Logger(label: "liftwatch.http"))
         let mqttGauge = MQTTGauges(client: client)
+        let maintenance = StoreMaintenanceService(
+            database: database, clock: .system,
+            configuration: .init(retention: RetentionPolicy(
+                rawTelemetryDays: configuration.retention.rawTelemetryDays, rollupDays: configuration.retention.rollupDays,
+                eventDays: configuration.retention.eventDays)),
+            logger: Logger(label: "liftwatch.store"))
         // Shutdown runs in reverse order: HTTP first; ingestion last, which closes the MQTT session and then
         // commits everything received before it returns.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: ingest), .init(service: mqttGauge), .init(service: http)],
+            services: [.init(service: maintenance), .init(service: ingest), .init(service: mqttGauge), .init(service: http)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("liftwatch serving", metadata: [

@@ -1,0 +1,64 @@
+import LiftCore
+import LiftStore
+import Logging
+import ServiceLifecycle
+
+/// Keeps the time-series store in shape while LiftWatch runs: rollups every few seconds, compaction of past
+/// days into compressed chunks, and retention once a day.
+public struct StoreMaintenanceService: Service {
+    public struct Configuration: Sendable {
+        /// How often pending rollups are computed.
+        public var rollupInterval: Duration = .seconds(5)
+        /// Days younger than this many whole days stay in the hot table (today is never compacted).
+        public var compactAfterDays = 1
+        public var retention: RetentionPolicy
+
+        public init(rollupInterval: Duration = .seconds(5), compactAfterDays: Int = 1, retention: RetentionPolicy = .init()) {
+            self.rollupInterval = rollupInterval
+            self.compactAfterDays = compactAfterDays
+            self.retention = retention
+        }
+    }
+
+    let database: LiftDatabase
+    let clock: EpochClock
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(database: LiftDatabase, clock: EpochClock = .system, configuration: Configuration = .init(), logger: Logger = Logger(label: "liftwatch.store")) {
+        self.database = database
+        self.clock = clock
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var lastCompactionDay: Int64 = -1
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try runOnce(lastCompactionDay: &lastCompactionDay)
+            } catch {
+                logger.error("store maintenance failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.rollupInterval)
+        }
+        // Leave rollups complete on the way out.
+        while (try? database.updateRollups()) ?? 0 > 0 {}
+    }
+
+    /// One pass: pending rollups; then, once per day, compaction of past days and retention.
+    public func runOnce(lastCompactionDay: inout Int64) throws {
+        while try database.updateRollups() > 0 {}
+        let now = clock.now()
+        let today = Rollups.floor(now, to: Rollups.day)
+        guard today != lastCompactionDay else { return }
+        lastCompactionDay = today
+        let compaction = try database.compact(before: today - Int64(configuration.compactAfterDays - 1) * Rollups.day)
+        let retention = try database.applyRetention(configuration.retention, now: now)
+        logger.info("store maintenance", metadata: [
+            "chunks_written": "\(compaction.chunksWritten)", "samples_compacted": "\(compaction.samplesMoved)",
+            "chunks_dropped": "\(retention.chunksDropped)", "rollups_dropped": "\(retention.rollupsDropped)",
+            "events_dropped": "\(retention.eventsDropped)",
+        ])
+    }
+}

@@ -1,0 +1,284 @@
+import Foundation
+import GRDB
+import LiftCore
+
+/// Retention periods in days per record class; 0 keeps for ever.
+public struct RetentionPolicy: Sendable, Hashable {
+    public var rawTelemetryDays: Int
+    public var rollupDays: Int
+    public var eventDays: Int
+
+    public init(rawTelemetryDays: Int = 90, rollupDays: Int = 3_650, eventDays: Int = 3_650) {
+        self.rawTelemetryDays = rawTelemetryDays
+        self.rollupDays = rollupDays
+        self.eventDays = eventDays
+    }
+}
+
+/// What a compaction pass did.
+public struct CompactionReport: Sendable, Hashable {
+    public var chunksWritten = 0
+    public var samplesMoved = 0
+    public var bytesWritten = 0
+}
+
+/// What a retention pass dropped.
+public struct RetentionReport: Sendable, Hashable {
+    public var chunksDropped = 0
+    public var hotSamplesDropped = 0
+    public var rollupsDropped = 0
+    public var eventsDropped = 0
+}
+
+/// How telemetry sits on disk.
+public struct StorageReport: Sendable, Hashable {
+    public var hotSamples: Int
+    /// Bytes of the hot table and its index (SQLite pages), when SQLite can tell.
+    public var hotBytes: Int?
+    public var chunks: Int
+    public var chunkSamples: Int
+    public var chunkBytes: Int
+}
+
+extension LiftDatabase {
+    static let dayMs: Int64 = 86_400_000
+
+    /// Raw samples of an elevator with `from <= ts < to`, from the hot table and the compressed chunks alike,
+    /// in time order, each once.
+    public func telemetry(_ elevatorID: String, from: Int64, to: Int64) throws -> [TelemetrySample] {
+        try read { db in
+            guard let key = try Self.key(of: elevatorID, in: db) else { return [] }
+            return try Self.samples(elevator: key, from: from, to: to, in: db).map(\.sample)
+        }
+    }
+
+    static func key(of elevatorID: String, in db: Database) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT id FROM elevators WHERE elevator_id = ?", arguments: [elevatorID])
+    }
+
+    static func samples(elevator: Int64, from: Int64, to: Int64, in db: Database) throws -> [StoredSample] {
+        var bySeq: [UInt64: StoredSample] = [:]
+        let chunks = try Row.fetchAll(db, sql: """
+            SELECT data FROM telemetry_chunks WHERE elevator = ? AND from_ts < ? AND to_ts >= ?
+            """, arguments: [elevator, to, from])
+        for chunk in chunks {
+            for row in try TelemetryChunkCodec.decode([UInt8](chunk["data"] as Data)) where row.sample.ts >= from && row.sample.ts < to {
+                bySeq[row.sample.seq] = row
+            }
+        }
+        let hot = try Row.fetchAll(db, sql: "SELECT * FROM telemetry WHERE elevator = ? AND ts >= ? AND ts < ?", arguments: [elevator, from, to])
+        for row in hot {
+            let sample = TelemetrySample(row: row)
+            bySeq[sample.seq] = StoredSample(sample: sample, receivedAt: row["received_at"])
+        }
+        return bySeq.values.sorted { ($0.sample.ts, $0.sample.seq) < ($1.sample.ts, $1.sample.seq) }
+    }
+
+    // MARK: Rollups
+
+    /// Recomputes the rollups of minutes that received samples, and of their hours and days, from the raw
+    /// samples. Returns how many minutes were processed (0 when nothing was pending).
+    @discardableResult
+    public func updateRollups(maximumMinutes: Int = 20_000) throws -> Int {
+        try write { db in
+            let dirty = try Row.fetchAll(db, sql: "SELECT elevator, minute FROM rollup_dirty ORDER BY elevator, minute LIMIT ?", arguments: [maximumMinutes])
+                .map { DirtyMinute(elevator: $0["elevator"], minute: $0["minute"]) }
+            guard !dirty.isEmpty else { return 0 }
+            var hours: Set<DirtyMinute> = []
+            var days: Set<DirtyMinute> = []
+            let deleteBucket = try db.cachedStatement(sql: "DELETE FROM rollups WHERE level = ? AND elevator = ? AND bucket = ?")
+            let insert = try db.cachedStatement(sql: "INSERT INTO rollups(level, elevator, metric, bucket, min, max, sum, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            // Consecutive minutes of one elevator share one read of the raw samples.
+            var index = 0
+            while index < dirty.count {
+                var end = index
+                while end + 1 < dirty.count, dirty[end + 1].elevator == dirty[index].elevator,
+                    Rollups.floor(dirty[end + 1].minute, to: Rollups.day) == Rollups.floor(dirty[index].minute, to: Rollups.day)
+                {
+                    end += 1
+                }
+                let elevator = dirty[index].elevator
+                let rows = try Self.samples(elevator: elevator, from: dirty[index].minute, to: dirty[end].minute + Rollups.minute, in: db)
+                var byMinute: [Int64: [StoredSample]] = [:]
+                for row in rows { byMinute[Rollups.floor(row.sample.ts, to: Rollups.minute), default: []].append(row) }
+                for item in dirty[index...end] {
+                    try deleteBucket.execute(arguments: [Rollups.minute, elevator, item.minute])
+                    for metric in Rollups.Metric.allCases {
+                        var aggregate = Aggregate()
+                        for row in byMinute[item.minute] ?? [] {
+                            if let value = metric.value(of: row.sample) { aggregate.add(value) }
+                        }
+                        guard aggregate.count > 0 else { continue }
+                        try insert.execute(arguments: [Rollups.minute, elevator, metric.rawValue, item.minute, aggregate.min, aggregate.max, aggregate.sum, aggregate.count])
+                    }
+                    hours.insert(DirtyMinute(elevator: elevator, minute: Rollups.floor(item.minute, to: Rollups.hour)))
+                    days.insert(DirtyMinute(elevator: elevator, minute: Rollups.floor(item.minute, to: Rollups.day)))
+                }
+                index = end + 1
+            }
+            try Self.reaggregate(hours, level: Rollups.hour, from: Rollups.minute, in: db)
+            try Self.reaggregate(days, level: Rollups.day, from: Rollups.hour, in: db)
+            let clear = try db.cachedStatement(sql: "DELETE FROM rollup_dirty WHERE elevator = ? AND minute = ?")
+            for item in dirty { try clear.execute(arguments: [item.elevator, item.minute]) }
+            return dirty.count
+        }
+    }
+
+    /// Rebuilds buckets of `level` from the finer level's rows.
+    private static func reaggregate(_ buckets: Set<DirtyMinute>, level: Int64, from finer: Int64, in db: Database) throws {
+        for bucket in buckets {
+            try db.execute(sql: "DELETE FROM rollups WHERE level = ? AND elevator = ? AND bucket = ?", arguments: [level, bucket.elevator, bucket.minute])
+            try db.execute(sql: """
+                INSERT INTO rollups(level, elevator, metric, bucket, min, max, sum, count)
+                SELECT ?, elevator, metric, ?, min(min), max(max), sum(sum), sum(count) FROM rollups
+                WHERE level = ? AND elevator = ? AND bucket >= ? AND bucket < ? GROUP BY metric
+                """, arguments: [level, bucket.minute, finer, bucket.elevator, bucket.minute, bucket.minute + level])
+        }
+    }
+
+    /// Rollup buckets still to compute.
+    public func pendingRollupMinutes() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM rollup_dirty") ?? 0 }
+    }
+
+    /// An elevator's metric aggregated per `step` ms over `[from, to)`. Reads the coarsest rollup that divides
+    /// the step (day, hour, minute), so long ranges never scan raw samples; a step under a minute, or one no
+    /// level divides, is computed from the raw samples. Buckets start at multiples of `step` (UTC).
+    public func series(_ elevatorID: String, metric: Rollups.Metric, from: Int64, to: Int64, step: Int64) throws -> [SeriesPoint] {
+        precondition(step > 0)
+        return try read { db in
+            guard let key = try Self.key(of: elevatorID, in: db) else { return [] }
+            guard let level = Rollups.levels.reversed().first(where: { step >= $0 && step % $0 == 0 }) else {
+                var buckets: [Int64: Aggregate] = [:]
+                for row in try Self.samples(elevator: key, from: from, to: to, in: db) {
+                    if let value = metric.value(of: row.sample) { buckets[Rollups.floor(row.sample.ts, to: step), default: Aggregate()].add(value) }
+                }
+                return buckets.keys.sorted().map { start in
+                    let a = buckets[start]!
+                    return SeriesPoint(start: start, min: a.min, max: a.max, mean: a.sum / Double(a.count), count: a.count)
+                }
+            }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT (bucket / ?) * ? AS start, min(min) AS min, max(max) AS max, sum(sum) AS sum, sum(count) AS count
+                FROM rollups WHERE level = ? AND elevator = ? AND metric = ? AND bucket >= ? AND bucket < ?
+                GROUP BY start ORDER BY start
+                """, arguments: [step, step, level, key, metric.rawValue, from, to])
+            return rows.map { row in
+                let count: Int = row["count"]
+                return SeriesPoint(start: row["start"], min: row["min"], max: row["max"], mean: (row["sum"] as Double) / Double(count), count: count)
+            }
+        }
+    }
+
+    /// A metric per UTC day across all elevators (or those of a region prefix), from the daily rollups.
+    public func fleetDaily(metric: Rollups.Metric, from: Int64, to: Int64, regionPrefix: String? = nil) throws -> [SeriesPoint] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT r.bucket AS start, min(r.min) AS min, max(r.max) AS max, sum(r.sum) AS sum, sum(r.count) AS count
+                FROM rollups r JOIN elevators e ON e.id = r.elevator
+                WHERE r.level = ? AND r.metric = ? AND r.bucket >= ? AND r.bucket < ? AND e.region LIKE ? || '%'
+                GROUP BY r.bucket ORDER BY r.bucket
+                """, arguments: [Rollups.day, metric.rawValue, from, to, regionPrefix ?? ""])
+            return rows.map { row in
+                let count: Int = row["count"]
+                return SeriesPoint(start: row["start"], min: row["min"], max: row["max"], mean: (row["sum"] as Double) / Double(count), count: count)
+            }
+        }
+    }
+
+    /// Increase of a cumulative counter (`trips`, `door_cycles`) per UTC day over `[from, to)`: the last
+    /// value of each day minus the last value before it. A counter that went backwards (a controller reset)
+    /// counts from zero again.
+    public func counterDeltas(_ elevatorID: String, counter: String, from: Int64, to: Int64) throws -> [(day: Int64, delta: Int64)] {
+        guard ["trips", "door_cycles"].contains(counter) else {
+            throw StoreError(operation: "counter deltas", message: "unknown counter \(counter); trips or door_cycles")
+        }
+        return try read { db in
+            guard let key = try Self.key(of: elevatorID, in: db) else { return [] }
+            let baseline = try Int64.fetchOne(db, sql: "SELECT \(counter) FROM stats WHERE elevator = ? AND ts < ? AND \(counter) IS NOT NULL ORDER BY ts DESC LIMIT 1", arguments: [key, from])
+            let rows = try Row.fetchAll(db, sql: "SELECT ts, \(counter) AS value FROM stats WHERE elevator = ? AND ts >= ? AND ts < ? AND \(counter) IS NOT NULL ORDER BY ts, seq", arguments: [key, from, to])
+            var deltas: [Int64: Int64] = [:]
+            var previous = baseline
+            for row in rows {
+                let value: Int64 = row["value"]
+                let day = Rollups.floor(row["ts"], to: Rollups.day)
+                let increase = previous.map { value >= $0 ? value - $0 : value } ?? 0
+                deltas[day, default: 0] += increase
+                previous = value
+            }
+            return deltas.keys.sorted().map { ($0, deltas[$0]!) }
+        }
+    }
+
+    // MARK: Compaction and retention
+
+    /// Moves hot samples with `ts < before` (whole UTC days) into compressed chunks, one per elevator and day,
+    /// merging with a chunk already there. Minutes whose rollups are pending are rolled up first, since
+    /// rollups are computed from the samples wherever they are.
+    @discardableResult
+    public func compact(before: Int64, progress: ((CompactionReport) -> Void)? = nil) throws -> CompactionReport {
+        let cutoff = Rollups.floor(before, to: Rollups.day)
+        let pairs = try read { db in
+            try Row.fetchAll(db, sql: "SELECT DISTINCT elevator, (ts / ?) AS day FROM telemetry WHERE ts < ?", arguments: [Self.dayMs, cutoff])
+                .map { (elevator: $0["elevator"] as Int64, day: $0["day"] as Int64) }
+        }
+        var report = CompactionReport()
+        for pair in pairs {
+            try write { db in
+                let from = pair.day * Self.dayMs
+                let to = from + Self.dayMs
+                let rows = try Self.samples(elevator: pair.elevator, from: from, to: to, in: db)
+                guard !rows.isEmpty else { return }
+                let data = TelemetryChunkCodec.encode(rows)
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO telemetry_chunks(elevator, day, from_ts, to_ts, count, data) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [pair.elevator, pair.day, rows.first!.sample.ts, rows.last!.sample.ts, rows.count, Data(data)])
+                try db.execute(sql: "DELETE FROM telemetry WHERE elevator = ? AND ts >= ? AND ts < ?", arguments: [pair.elevator, from, to])
+                report.samplesMoved += db.changesCount
+                report.chunksWritten += 1
+                report.bytesWritten += data.count
+            }
+            progress?(report)
+        }
+        return report
+    }
+
+    /// Drops what is older than each class's retention: whole telemetry chunks (one row per elevator-day),
+    /// any hot samples left of those days, rollups and events.
+    @discardableResult
+    public func applyRetention(_ policy: RetentionPolicy, now: Int64) throws -> RetentionReport {
+        try write { db in
+            var report = RetentionReport()
+            if policy.rawTelemetryDays > 0 {
+                let cutoffDay = Rollups.floor(now, to: Rollups.day) / Self.dayMs - Int64(policy.rawTelemetryDays)
+                try db.execute(sql: "DELETE FROM telemetry_chunks WHERE day < ?", arguments: [cutoffDay])
+                report.chunksDropped = db.changesCount
+                try db.execute(sql: "DELETE FROM telemetry WHERE ts < ?", arguments: [cutoffDay * Self.dayMs])
+                report.hotSamplesDropped = db.changesCount
+            }
+            if policy.rollupDays > 0 {
+                let cutoff = Rollups.floor(now, to: Rollups.day) - Int64(policy.rollupDays) * Self.dayMs
+                for level in Rollups.levels {
+                    try db.execute(sql: "DELETE FROM rollups WHERE level = ? AND bucket < ?", arguments: [level, cutoff])
+                    report.rollupsDropped += db.changesCount
+                }
+            }
+            if policy.eventDays > 0 {
+                let cutoff = Rollups.floor(now, to: Rollups.day) - Int64(policy.eventDays) * Self.dayMs
+                try db.execute(sql: "DELETE FROM events WHERE ts < ?", arguments: [cutoff])
+                report.eventsDropped = db.changesCount
+            }
+            return report
+        }
+    }
+
+    /// Where telemetry sits now, and how big it is.
+    public func storageReport() throws -> StorageReport {
+        try read { db in
+            let hot = try Int.fetchOne(db, sql: "SELECT count(*) FROM telemetry") ?? 0
+            let hotBytes = try? Int.fetchOne(db, sql: "SELECT sum(pgsize) FROM dbstat WHERE name IN ('telemetry', 'telemetry_time')")
+            let row = try Row.fetchOne(db, sql: "SELECT count(*) AS chunks, coalesce(sum(count), 0) AS samples, coalesce(sum(length(data)), 0) AS bytes FROM telemetry_chunks")
+            return StorageReport(hotSamples: hot, hotBytes: hotBytes ?? nil, chunks: row?["chunks"] ?? 0, chunkSamples: row?["samples"] ?? 0, chunkBytes: row?["bytes"] ?? 0)
+        }
+    }
+}
