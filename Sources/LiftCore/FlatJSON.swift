@@ -215,9 +215,40 @@ public enum FlatJSON {
             if isInteger && !overflow {
                 return .integer(negative ? -integer : integer)
             }
+            if let fast = Self.fastDecimal(UnsafeBufferPointer(rebasing: bytes[start..<index])) {
+                return .number(fast)
+            }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             guard let value = Double(text), value.isFinite else { throw fail("a finite number") }
             return .number(value)
+        }
+
+        /// Exact powers of ten: every one up to 10^22 is a Double without rounding.
+        static let powersOfTen: [Double] = (0...22).map { exponent in (0..<exponent).reduce(1.0) { value, _ in value * 10 } }
+
+        /// Plain decimals such as `-47.25` (no exponent, at most 15 significant digits): the digits as an
+        /// integer divided by a power of ten. Both are exact Doubles, so the one division rounds correctly
+        /// and gives the same bits as `Double(String)` (Clinger's fast path). Nil sends the rest to the
+        /// general conversion.
+        static func fastDecimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+            var mantissa: Int64 = 0
+            var digits = 0
+            var fraction = -1
+            var negative = false
+            for (offset, byte) in text.enumerated() {
+                switch byte {
+                case UInt8(ascii: "-") where offset == 0: negative = true
+                case UInt8(ascii: "."): fraction = 0
+                case 0x30...0x39:
+                    if mantissa != 0 || byte != 0x30 { digits += 1 }
+                    mantissa = mantissa &* 10 &+ Int64(byte - 0x30)
+                    if fraction >= 0 { fraction += 1 }
+                default: return nil
+                }
+            }
+            guard digits <= 15, fraction >= 0, fraction <= 22 else { return nil }
+            let value = Double(mantissa) / powersOfTen[fraction]
+            return negative ? -value : value
         }
 
         mutating func string() throws(Rejection) -> String {

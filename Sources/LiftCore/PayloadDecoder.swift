@@ -77,21 +77,22 @@ public struct PayloadDecoder: Sendable {
         let fields = FieldReader(object: object)
         var sample = TelemetrySample(seq: try fields.sequence(), ts: try fields.timestamp(now: now))
         for (key, value) in object.fields {
-            switch key {
-            case "floor": sample.floor = try fields.integer(key, value, range: -20...300)
-            case "direction": sample.direction = try fields.enumeration(key, value, Direction.self)
-            case "speed": sample.speed = try fields.number(key, value, range: 0...20)
-            case "load_kg": sample.loadKg = try fields.number(key, value, range: 0...20_000)
-            case "door": sample.door = try fields.enumeration(key, value, DoorState.self)
-            case "mode": sample.mode = try fields.enumeration(key, value, ServiceMode.self)
-            case "occupied": sample.occupied = try fields.boolean(key, value)
-            case "motor_temp_c": sample.motorTempC = try fields.number(key, value, range: -50...200)
-            case "cabin_temp_c": sample.cabinTempC = try fields.number(key, value, range: -50...200)
-            case "vibration_mg": sample.vibrationMg = try fields.number(key, value, range: 0...100_000)
-            case "level_error_mm": sample.levelErrorMm = try fields.number(key, value, range: -10_000...10_000)
-            case "door_close_ms": sample.doorCloseMs = try fields.number(key, value, range: 0...600_000)
-            case "power": sample.power = try fields.enumeration(key, value, PowerSource.self)
-            default: continue  // seq, ts, and unknown fields (ignored by contract)
+            // One hash lookup instead of a chain of string comparisons: this loop is the hot path.
+            guard let field = TelemetryField.byName[key] else { continue }  // seq, ts, unknown fields
+            switch field {
+            case .floor: sample.floor = try fields.integer(key, value, range: -20...300)
+            case .direction: sample.direction = try fields.enumeration(key, value, Direction.self)
+            case .speed: sample.speed = try fields.number(key, value, range: 0...20)
+            case .loadKg: sample.loadKg = try fields.number(key, value, range: 0...20_000)
+            case .door: sample.door = try fields.enumeration(key, value, DoorState.self)
+            case .mode: sample.mode = try fields.enumeration(key, value, ServiceMode.self)
+            case .occupied: sample.occupied = try fields.boolean(key, value)
+            case .motorTempC: sample.motorTempC = try fields.number(key, value, range: -50...200)
+            case .cabinTempC: sample.cabinTempC = try fields.number(key, value, range: -50...200)
+            case .vibrationMg: sample.vibrationMg = try fields.number(key, value, range: 0...100_000)
+            case .levelErrorMm: sample.levelErrorMm = try fields.number(key, value, range: -10_000...10_000)
+            case .doorCloseMs: sample.doorCloseMs = try fields.number(key, value, range: 0...600_000)
+            case .power: sample.power = try fields.enumeration(key, value, PowerSource.self)
             }
         }
         return sample
@@ -254,4 +255,19 @@ struct FieldReader {
             throw Rejection(.type, "\"\(key)\" is \(value.typeName), expected a string")
         }
     }
+}
+
+/// The telemetry fields of the contract, by wire name.
+enum TelemetryField: String, CaseIterable {
+    case floor, direction, speed
+    case loadKg = "load_kg"
+    case door, mode, occupied
+    case motorTempC = "motor_temp_c"
+    case cabinTempC = "cabin_temp_c"
+    case vibrationMg = "vibration_mg"
+    case levelErrorMm = "level_error_mm"
+    case doorCloseMs = "door_close_ms"
+    case power
+
+    static let byName: [String: TelemetryField] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 }

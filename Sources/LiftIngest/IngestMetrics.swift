@@ -14,13 +14,14 @@ struct IngestMetrics: Sendable {
     let replayRequests = Counter(label: "liftwatch_ingest_replay_requests_total")
     let commitFailures = Counter(label: "liftwatch_ingest_commit_failures_total")
     let backlog = Gauge(label: "liftwatch_ingest_backlog_messages")
-    let commitLatency = Metrics.Timer(label: "liftwatch_ingest_event_commit_latency_seconds")
+    /// From the network thread's receipt of an event to the commit of its batch.
+    let eventLatency = Metrics.Timer(label: "liftwatch_ingest_event_commit_latency_seconds")
 
     func deadLetter(_ reason: Rejection.Reason) {
         Counter(label: "liftwatch_ingest_dead_letters_total", dimensions: [("reason", reason.rawValue)]).increment()
     }
 
-    func record(batch: IngestBatch, result: IngestCommitResult, committedAt: Int64) {
+    func record(batch: IngestBatch, result: IngestCommitResult) {
         telemetry.increment(by: result.storedTelemetry)
         events.increment(by: result.newEvents.count)
         stats.increment(by: batch.stats.count)
@@ -28,8 +29,5 @@ struct IngestMetrics: Sendable {
         duplicates.increment(by: result.duplicates.values.reduce(0, +))
         gaps.increment(by: batch.counters.values.reduce(0) { $0 + $1.gaps })
         lost.increment(by: batch.counters.values.reduce(0) { $0 + $1.lost })
-        for event in result.newEvents {
-            commitLatency.recordMilliseconds(max(0, committedAt - event.receivedAt))
-        }
     }
 }

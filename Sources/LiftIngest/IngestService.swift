@@ -24,6 +24,8 @@ public final class IngestService: Service, Sendable {
         public var sequencePolicy: SequenceTracker.Policy
         /// Fault-code maps by platform name; `default` is the standard numbering.
         public var faultCodeMaps: [String: FaultCodeMap]
+        /// How long a small batch waits for more messages before it is committed.
+        public var linger: Duration = .milliseconds(5)
 
         public init(batchSize: Int = 1_000, sequencePolicy: SequenceTracker.Policy = .init(), faultCodeMaps: [String: FaultCodeMap] = ["default": .standard]) {
             self.batchSize = batchSize
@@ -71,8 +73,16 @@ public final class IngestService: Service, Sendable {
             tracker: SequenceTracker(states: try database.sequenceStates(), policy: configuration.sequencePolicy))
         try processor.directory.reload(from: database, now: clock.now())
         var lastMaintenance = clock.now()
+        // The previous batch's commit, running on the database's writer thread while this task decodes the
+        // next batch: decoding and writing overlap, and commits stay in order.
+        var inFlight: Task<Bool, Never>?
         logger.info("ingestion started", metadata: ["batch_size": "\(configuration.batchSize)"])
-        while let messages = await client.messages.nextBatch(maximum: configuration.batchSize, timeout: .seconds(1)) {
+        while var messages = await client.messages.nextBatch(maximum: configuration.batchSize, timeout: .seconds(1)) {
+            if !messages.isEmpty && messages.count < configuration.batchSize && inFlight == nil {
+                // A trickle: linger briefly so that one transaction carries many messages, not one each.
+                try? await Task.sleep(for: configuration.linger)
+                messages += client.messages.takeAvailable(maximum: configuration.batchSize - messages.count)
+            }
             var batch = IngestBatch()
             let now = clock.now()
             for message in messages {
@@ -97,17 +107,45 @@ public final class IngestService: Service, Sendable {
             }
             batch.sequenceStates = processor.tracker.takeDirty()
             metrics.backlog.record(client.statistics.buffered)
-            guard !batch.isEmpty else { continue }
-            guard let result = await commitRetrying(batch) else { return }
-            metrics.record(batch: batch, result: result, committedAt: clock.now())
-            for (elevator, gap) in replayRequests {
-                requestReplay(gap, entry: processor.directory.entry(forKey: elevator))
+            if let previous = inFlight {
+                guard await previous.value else { return }
+                inFlight = nil
             }
-            if !result.newEvents.isEmpty, let onCommittedEvents {
-                await onCommittedEvents(result.newEvents)
+            guard !batch.isEmpty else { continue }
+            let requests = replayRequests.compactMap { request in
+                processor.directory.entry(forKey: request.elevator).map { (entry: $0, gap: request.gap) }
+            }
+            let eventArrivals = messages.filter { $0.topic.hasSuffix("/event") }.map(\.arrivedAt)
+            // Events are handed on as soon as their batch is committed, from the commit's own task.
+            inFlight = Task { [batch] in
+                guard let result = await self.commitRetrying(batch) else { return false }
+                await self.afterCommit(Committed(batch: batch, result: result, replayRequests: requests, eventArrivals: eventArrivals))
+                return true
             }
         }
+        _ = await inFlight?.value
         logger.info("ingestion stopped: message stream ended, everything received is committed")
+    }
+
+    /// A batch once written, with what to do next.
+    struct Committed: Sendable {
+        var batch: IngestBatch
+        var result: IngestCommitResult
+        var replayRequests: [(entry: ElevatorDirectory.Entry, gap: SequenceGap)]
+        var eventArrivals: [ContinuousClock.Instant]
+    }
+
+    private func afterCommit(_ committed: Committed) async {
+        metrics.record(batch: committed.batch, result: committed.result)
+        if !committed.result.newEvents.isEmpty {
+            // Arrival (network thread) to commit: the fault-latency figure.
+            let now = ContinuousClock.now
+            for arrival in committed.eventArrivals { metrics.eventLatency.recordNanoseconds((now - arrival).nanoseconds) }
+        }
+        for request in committed.replayRequests { requestReplay(request.gap, entry: request.entry) }
+        if !committed.result.newEvents.isEmpty, let onCommittedEvents {
+            await onCommittedEvents(committed.result.newEvents)
+        }
     }
 
     /// Commits, retrying with backoff while the database refuses (disk full, locked): the messages wait in
@@ -116,7 +154,7 @@ public final class IngestService: Service, Sendable {
         var delay = Duration.milliseconds(100)
         while true {
             do {
-                return try database.commit(batch)
+                return try await database.commitInBackground(batch)
             } catch {
                 logger.error("commit failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
                 metrics.commitFailures.increment()
@@ -131,8 +169,7 @@ public final class IngestService: Service, Sendable {
         }
     }
 
-    private func requestReplay(_ gap: SequenceGap, entry: ElevatorDirectory.Entry?) {
-        guard let entry else { return }
+    private func requestReplay(_ gap: SequenceGap, entry: ElevatorDirectory.Entry) {
         let topic = "lift/\(entry.region)/\(entry.elevatorID)/replay"
         do {
             try client.enqueue(MQTTMessage(topic: topic, payload: PayloadEncoder.replayRequest(from: gap.from, to: gap.to), qos: .atLeastOnce))

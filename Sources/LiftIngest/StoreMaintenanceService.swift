@@ -36,7 +36,9 @@ public struct StoreMaintenanceService: Service {
         var lastCompactionDay: Int64 = -1
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                try runOnce(lastCompactionDay: &lastCompactionDay)
+                // A bounded share per pass, off the cooperative threads, so ingestion keeps the lead.
+                _ = try await database.updateRollupsInBackground(maximumMinutes: 2_000)
+                try dailyPass(lastCompactionDay: &lastCompactionDay)
             } catch {
                 logger.error("store maintenance failed", metadata: ["error": "\(error)"])
             }
@@ -46,13 +48,13 @@ public struct StoreMaintenanceService: Service {
         while (try? database.updateRollups()) ?? 0 > 0 {}
     }
 
-    /// One pass: pending rollups; then, once per day, compaction of past days and retention.
-    public func runOnce(lastCompactionDay: inout Int64) throws {
-        while try database.updateRollups() > 0 {}
+    /// Once per day: compaction of past days and retention (after the pending rollups are done).
+    public func dailyPass(lastCompactionDay: inout Int64) throws {
         let now = clock.now()
         let today = Rollups.floor(now, to: Rollups.day)
         guard today != lastCompactionDay else { return }
         lastCompactionDay = today
+        while try database.updateRollups() > 0 {}
         let compaction = try database.compact(before: today - Int64(configuration.compactAfterDays - 1) * Rollups.day)
         let retention = try database.applyRetention(configuration.retention, now: now)
         logger.info("store maintenance", metadata: [

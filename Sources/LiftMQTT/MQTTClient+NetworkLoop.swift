@@ -67,12 +67,12 @@ extension MQTTClient {
         }
     }
 
-    /// Gives QoS 1/2 publishes in flight up to two seconds to be acknowledged, then disconnects and
-    /// flushes the DISCONNECT packet.
+    /// Gives publishes in flight (awaited or not) up to `flushTimeout` to be sent and acknowledged, then
+    /// disconnects and flushes the DISCONNECT packet.
     private func disconnectGracefully() {
         let mosq = handle.pointer
-        let flushDeadline = ContinuousClock.now + .seconds(2)
-        while state.withLock({ !$0.pendingPublishes.isEmpty && $0.connection.isConnected }), ContinuousClock.now < flushDeadline {
+        let flushDeadline = ContinuousClock.now + state.withLock { $0.flushTimeout }
+        while state.withLock({ $0.publishesInFlight > 0 && $0.connection.isConnected }), ContinuousClock.now < flushDeadline {
             if mosquitto_loop(mosq, 50, 1) != Mosquitto.success { break }
         }
         guard mosquitto_disconnect(mosq) == Mosquitto.success else { return }

@@ -47,6 +47,10 @@ public final class MQTTClient: Service, Sendable {
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
         var received = 0
         var reconnects = 0
+        var flushTimeout: Duration = .seconds(2)
+
+        /// Publishes handed to libmosquitto and not yet acknowledged (sent, for QoS 0).
+        var publishesInFlight: Int { pendingPublishes.count + unawaitedPublishes.count }
     }
 
     /// Creates a client; nothing touches the network until `start()` or `run()`.
@@ -149,9 +153,11 @@ public final class MQTTClient: Service, Sendable {
         }
     }
 
-    /// Disconnects cleanly (waiting briefly for QoS 1/2 publishes in flight), stops reconnecting, and ends
-    /// `messages` once the consumer has taken what was received. Safe to call more than once.
-    public func shutdown() async {
+    /// Disconnects cleanly, stops reconnecting, and ends `messages` once the consumer has taken what was
+    /// received. Publishes still in flight get up to `flushTimeout` to be sent and acknowledged first.
+    /// Safe to call more than once.
+    public func shutdown(flushTimeout: Duration = .seconds(2)) async {
+        state.withLock { $0.flushTimeout = flushTimeout }
         requestStop()
         await waitUntilStopped()
     }
@@ -246,7 +252,7 @@ public final class MQTTClient: Service, Sendable {
         return state.withLock {
             MQTTClientStatistics(
                 received: $0.received, buffered: buffered, droppedQoS0: dropped, blockedOnFullBuffer: blocked,
-                reconnects: $0.reconnects, publishesInFlight: $0.pendingPublishes.count)
+                reconnects: $0.reconnects, publishesInFlight: $0.publishesInFlight)
         }
     }
 
@@ -279,6 +285,6 @@ public struct MQTTClientStatistics: Sendable, Hashable {
     public var blockedOnFullBuffer: Int
     /// Connections lost and made again.
     public var reconnects: Int
-    /// QoS 1/2 publishes not yet acknowledged by the broker.
+    /// Publishes not yet acknowledged by the broker (QoS 1/2) or sent (QoS 0).
     public var publishesInFlight: Int
 }

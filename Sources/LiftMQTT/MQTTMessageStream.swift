@@ -21,4 +21,9 @@ public struct MQTTMessageStream: AsyncSequence, Sendable {
     public func nextBatch(maximum: Int, timeout: Duration? = nil) async -> [MQTTMessage]? {
         await buffer.nextBatch(maximum: maximum, timeout: timeout)
     }
+
+    /// Up to `maximum` messages waiting now; empty when there are none. Never waits.
+    public func takeAvailable(maximum: Int) -> [MQTTMessage] {
+        buffer.takeAvailable(maximum: maximum)
+    }
 }

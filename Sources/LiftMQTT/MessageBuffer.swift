@@ -94,6 +94,18 @@ final class MessageBuffer: @unchecked Sendable {
         return batch
     }
 
+    /// Up to `maximum` messages waiting now, without waiting for more.
+    func takeAvailable(maximum: Int) -> [MQTTMessage] {
+        condition.lock()
+        defer { condition.unlock() }
+        let count = min(maximum, items.count)
+        guard count > 0 else { return [] }
+        let batch = Array(items.prefix(count))
+        items.removeFirst(count)
+        condition.broadcast()
+        return batch
+    }
+
     /// Wakes the waiting consumer with nothing, if it is still the one identified by `token`.
     private func expireWaiter(token: Int) {
         condition.lock()

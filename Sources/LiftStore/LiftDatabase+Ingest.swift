@@ -13,6 +13,16 @@ extension LiftDatabase {
         }
     }
 
+    /// `commit(_:)` on GRDB's writer queue: the calling task suspends instead of blocking its thread, so
+    /// HTTP and the other services keep running while a large batch is written.
+    public func commitInBackground(_ batch: IngestBatch) async throws -> IngestCommitResult {
+        do {
+            return try await pool.write { db in try Self.commit(batch, in: db) }
+        } catch {
+            throw StoreError(operation: "commit ingest batch", underlying: error)
+        }
+    }
+
     private static func commit(_ batch: IngestBatch, in db: Database) throws -> IngestCommitResult {
         var result = IngestCommitResult()
         var dirtyMinutes: Set<DirtyMinute> = []

@@ -80,7 +80,17 @@ extension LiftDatabase {
     /// samples. Returns how many minutes were processed (0 when nothing was pending).
     @discardableResult
     public func updateRollups(maximumMinutes: Int = 20_000) throws -> Int {
-        try write { db in
+        try write { db in try Self.updateRollups(maximumMinutes: maximumMinutes, in: db) }
+    }
+
+    /// `updateRollups` on GRDB's writer queue, leaving the caller's thread free while it runs.
+    @discardableResult
+    public func updateRollupsInBackground(maximumMinutes: Int = 2_000) async throws -> Int {
+        try await pool.write { db in try Self.updateRollups(maximumMinutes: maximumMinutes, in: db) }
+    }
+
+    private static func updateRollups(maximumMinutes: Int, in db: Database) throws -> Int {
+        do {
             let dirty = try Row.fetchAll(db, sql: "SELECT elevator, minute FROM rollup_dirty ORDER BY elevator, minute LIMIT ?", arguments: [maximumMinutes])
                 .map { DirtyMinute(elevator: $0["elevator"], minute: $0["minute"]) }
             guard !dirty.isEmpty else { return 0 }
@@ -98,7 +108,7 @@ extension LiftDatabase {
                     end += 1
                 }
                 let elevator = dirty[index].elevator
-                let rows = try Self.samples(elevator: elevator, from: dirty[index].minute, to: dirty[end].minute + Rollups.minute, in: db)
+                let rows = try samples(elevator: elevator, from: dirty[index].minute, to: dirty[end].minute + Rollups.minute, in: db)
                 var byMinute: [Int64: [StoredSample]] = [:]
                 for row in rows { byMinute[Rollups.floor(row.sample.ts, to: Rollups.minute), default: []].append(row) }
                 for item in dirty[index...end] {
@@ -116,8 +126,8 @@ extension LiftDatabase {
                 }
                 index = end + 1
             }
-            try Self.reaggregate(hours, level: Rollups.hour, from: Rollups.minute, in: db)
-            try Self.reaggregate(days, level: Rollups.day, from: Rollups.hour, in: db)
+            try reaggregate(hours, level: Rollups.hour, from: Rollups.minute, in: db)
+            try reaggregate(days, level: Rollups.day, from: Rollups.hour, in: db)
             let clear = try db.cachedStatement(sql: "DELETE FROM rollup_dirty WHERE elevator = ? AND minute = ?")
             for item in dirty { try clear.execute(arguments: [item.elevator, item.minute]) }
             return dirty.count

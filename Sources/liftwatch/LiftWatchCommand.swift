@@ -15,7 +15,7 @@ struct LiftWatchCommand: AsyncParsableCommand {
         version: version,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, BackupCommand.self, ElevatorsCommand.self, DeadLettersCommand.self,
-            ConfigCommand.self,
+            StoreCommand.self, ConfigCommand.self,
         ]
     )
 }

@@ -38,3 +38,22 @@ struct FlatJSONTests {
         #expect(throws: Rejection.self) { try FlatJSON.parse(bytes) }
     }
 }
+
+@Suite("Number reading")
+struct NumberReadingTests {
+    @Test("the fast decimal path gives the very bits Double(String) gives (seeded random decimals)")
+    func fastPathIsExact() throws {
+        var generator = SplitMix(seed: 99)
+        for _ in 0..<20_000 {
+            let integerDigits = Int.random(in: 0...9, using: &generator)
+            let fractionDigits = Int.random(in: 1...8, using: &generator)
+            let whole = integerDigits == 0 ? "0" : String((0..<integerDigits).map { i in Character(String(i == 0 ? Int.random(in: 1...9, using: &generator) : Int.random(in: 0...9, using: &generator))) })
+            let fraction = String((0..<fractionDigits).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) })
+            let text = (Bool.random(using: &generator) ? "-" : "") + whole + "." + fraction
+            guard case .object(let object) = try FlatJSON.parse(Array("{\"v\":\(text)}".utf8)), case .number(let value)? = object["v"] else {
+                Issue.record("\(text) did not parse as a number"); continue
+            }
+            #expect(value.bitPattern == Double(text)!.bitPattern, "\(text)")
+        }
+    }
+}

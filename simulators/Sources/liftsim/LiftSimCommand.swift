@@ -9,7 +9,7 @@ struct LiftSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "liftsim",
         abstract: "Simulated elevator controllers publishing to LiftWatch's MQTT contract.",
-        subcommands: [Run.self, IDs.self])
+        subcommands: [Run.self, IDs.self, Record.self, Replay.self, ParseBenchmark.self])
 
     /// The elevator ids of a fleet, as `run` names them.
     static func elevatorIDs(prefix: String, count: Int) -> [String] {
@@ -25,6 +25,122 @@ struct LiftSimCommand: AsyncParsableCommand {
 
         func run() {
             for id in LiftSimCommand.elevatorIDs(prefix: prefix, count: elevators) { print(id) }
+        }
+    }
+
+    struct Record: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a fleet's stream to a file: telemetry every second, stats every minute, rare faults.",
+            discussion: "The benchmark harness replays it; the same options give the same bytes.")
+
+        @Option(help: "Number of elevators.") var elevators = 1_000
+        @Option(help: "Simulated seconds.") var seconds = 1_000
+        @Option(help: "6-digit region code.") var region = "430102"
+        @Option(help: "Elevator id prefix.") var prefix = "SIM"
+        @Option(help: "Seed.") var seed: UInt64 = 1
+        @Option(help: "Simulated start, epoch ms (default: now minus the stream's length).") var start: Int64?
+        @Option(help: "Output file.") var output: String
+
+        func run() throws {
+            let begin = start ?? (EpochClock.system.now() - Int64(seconds) * 1000)
+            let count = try RecordedStream.record(to: output, elevators: elevators, seconds: seconds, region: region, prefix: prefix, seed: seed, start: begin)
+            print("recorded \(count) messages of \(elevators) elevators to \(output)")
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Publish a recorded stream as fast as the broker takes it (QoS 1), over several connections.",
+            discussion: "Prints the publish rate. With --rate, paces the stream to that many messages a second.")
+
+        @Option(help: "Broker host.") var host = "127.0.0.1"
+        @Option(help: "Broker port.") var port = 18830
+        @Option(help: "Recorded stream file.") var input: String
+        @Option(help: "Publishing connections (messages of one elevator always use the same one).") var connections = 4
+        @Option(help: "Messages per second (0: as fast as possible).") var rate = 0
+        @Option(help: "Repeat the stream this many times, shifting seq and ts so nothing repeats (for long runs).") var loops = 1
+
+        func run() async throws {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = .warning
+                return handler
+            }
+            let messages = try RecordedStream.read(input)
+            let clients = try (0..<connections).map { index in
+                try MQTTClient(configuration: .init(host: host, port: port, clientID: "liftsim-replay-\(index)-\(UUID().uuidString.prefix(4))", keepAlive: .seconds(60)))
+            }
+            for client in clients {
+                client.start()
+                try await client.waitUntilConnected()
+            }
+            let started = ContinuousClock.now
+            var sent = 0
+            for loop in 0..<loops {
+                for message in messages {
+                    var outgoing = message
+                    if loop > 0 { outgoing = RecordedStream.shifted(message, by: loop) }
+                    let client = clients[abs(outgoing.topic.split(separator: "/")[2].hashValue) % clients.count]
+                    // Keep the queue in libmosquitto bounded: wait while too many are in flight.
+                    while client.statistics.publishesInFlight > 20_000 { try await Task.sleep(for: .milliseconds(1)) }
+                    try await publishWhenRoom(outgoing, client)
+                    sent += 1
+                    if rate > 0, sent % 100 == 0 {
+                        let due = started + .milliseconds(sent * 1000 / rate)
+                        if due > .now { try await Task.sleep(until: due) }
+                    }
+                }
+            }
+            for client in clients { await client.shutdown(flushTimeout: .seconds(600)) }
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            print("replayed \(sent) messages in \(String(format: "%.2f", seconds)) s (\(Int(Double(sent) / seconds)) msg/s)")
+        }
+
+        private func publishWhenRoom(_ message: MQTTMessage, _ client: MQTTClient) async throws {
+            while true {
+                do {
+                    try client.enqueue(message)
+                    return
+                } catch where error.code == 14 {  // MOSQ_ERR_ERRNO (EAGAIN): queue full
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+            }
+        }
+    }
+
+    struct ParseBenchmark: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "benchmark-parse",
+            abstract: "Time LiftWatch's payload decoding over a recorded stream, beside Foundation's JSONSerialization.")
+
+        @Option(help: "Recorded stream file.") var input: String
+
+        func run() throws {
+            let messages = try RecordedStream.read(input)
+            let decoder = PayloadDecoder()
+            let now = EpochClock.system.now() + 86_400_000
+            func time(_ body: () -> Int) -> (Double, Int) {
+                let start = ContinuousClock.now
+                let accepted = body()
+                let elapsed = ContinuousClock.now - start
+                return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, accepted)
+            }
+            let (ours, accepted) = time {
+                var accepted = 0
+                for message in messages {
+                    guard let topic = LiftTopic(message.topic) else { continue }
+                    if (try? decoder.decode(kind: topic.kind, payload: message.payload, now: now)) != nil { accepted += 1 }
+                }
+                return accepted
+            }
+            let (foundation, parsed) = time {
+                var parsed = 0
+                for message in messages where (try? JSONSerialization.jsonObject(with: Data(message.payload))) != nil { parsed += 1 }
+                return parsed
+            }
+            print(String(format: "PayloadDecoder (parse + validate): %.0f msg/s (%.2f µs/msg), %d accepted", Double(messages.count) / ours, ours * 1e6 / Double(messages.count), accepted))
+            print(String(format: "JSONSerialization (parse only):    %.0f msg/s (%.2f µs/msg), %d parsed", Double(messages.count) / foundation, foundation * 1e6 / Double(messages.count), parsed))
         }
     }
 

@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""LiftWatch's benchmark harness: the same recorded fleet stream through three consumers, side by side.
+
+  (a) mosquitto_sub taking the stream to /dev/null: the consumer-side limit
+  (b) a plain Python paho-mqtt + sqlite3 ingester (scripts/bench/paho_ingester.py)
+  (c) LiftWatch, published -> committed, checked by counting what it stored
+
+For each consumer the broker first holds the whole stream for the consumer's persistent session (the
+consumer subscribes, leaves, the stream is published), then the consumer starts and the clock runs until it
+has everything (for LiftWatch: until /metrics counts every message committed). All three read the same
+broker, the same way. Then: store size hot and compacted, the long-range queries, the fault-event latency
+histogram, and LiftWatch's peak resident memory. With --sustained SECONDS, also a paced run of that length,
+sampling LiftWatch's resident memory every 10 s.
+
+Run from the repository root: scripts/benchmark.py [--elevators 1000 --seconds 1000] [--sustained 600]
+Builds in release mode; starts and stops its own mosquitto on a free loopback port.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def log(text):
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+def rss_kib(pid, field="VmRSS"):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except FileNotFoundError:
+        return None
+    return None
+
+
+class Broker:
+    def __init__(self, work):
+        self.port = free_port()
+        self.dir = os.path.join(work, "mosquitto")
+        os.makedirs(self.dir, exist_ok=True)
+        conf = os.path.join(self.dir, "mosquitto.conf")
+        with open(conf, "w") as f:
+            f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "max_queued_messages 0\nmax_queued_bytes 0\nmax_inflight_messages 100\n"
+                    f"log_dest file {self.dir}/mosquitto.log\n")
+            if os.geteuid() == 0:
+                f.write("user root\n")
+        self.proc = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def run(cmd, **kwargs):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kwargs)
+
+
+def replay(bin_dir, broker, stream):
+    out = run([f"{bin_dir}/liftsim", "replay", "--port", str(broker.port), "--input", stream, "--connections", "4"]).stdout
+    log(out.strip())
+    return float(re.search(r"\((\d+) msg/s\)", out).group(1))
+
+
+def metric(port, name):
+    for attempt in range(10):
+        try:
+            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+            break
+        except OSError:
+            if attempt == 9:
+                raise
+            time.sleep(0.5)
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and not line.startswith("#"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total, text
+
+
+def bench_mosquitto_sub(broker, total):
+    sub = ["mosquitto_sub", "-p", str(broker.port), "-i", "bench-sub", "-c", "-q", "1", "-t", "lift/#"]
+    run(sub + ["-E"])
+    return sub
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--elevators", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=1000, help="simulated seconds of stream (1 message/s/elevator + stats)")
+    parser.add_argument("--sustained", type=int, default=0, help="also run a paced run of this many seconds")
+    parser.add_argument("--rate", type=int, default=20000, help="messages per second of the sustained run")
+    parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--only", default="abc", help="which consumers to run: any of a, b, c")
+    parser.add_argument("--json", default=os.path.join(ROOT, "var", "benchmark.json"))
+    args = parser.parse_args()
+
+    if not args.skip_build:
+        log("building in release mode")
+        subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True)
+    bin_dir = run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT).stdout.strip()
+    work = tempfile.mkdtemp(prefix="liftwatch-bench-")
+    stream = os.path.join(ROOT, "var", f"stream-{args.elevators}x{args.seconds}.bin")
+    os.makedirs(os.path.dirname(stream), exist_ok=True)
+    if not os.path.exists(stream):
+        log(f"recording {args.elevators} elevators x {args.seconds} s")
+        log(run([f"{bin_dir}/liftsim", "record", "--elevators", str(args.elevators), "--seconds", str(args.seconds), "--output", stream]).stdout.strip())
+    total = count_messages(stream)
+    log(f"stream: {total} messages, {os.path.getsize(stream)} bytes")
+    results = {"messages": total, "elevators": args.elevators, "stream_bytes": os.path.getsize(stream)}
+    results["parse"] = run([f"{bin_dir}/liftsim", "benchmark-parse", "--input", stream]).stdout.strip().splitlines()
+    log("\n".join(results["parse"]))
+    broker = Broker(work)
+    try:
+        if "a" in args.only:
+            sub = bench_mosquitto_sub(broker, total)
+            results["publish_rate_a"] = replay(bin_dir, broker, stream)
+            start = time.monotonic()
+            subprocess.run(sub + ["-C", str(total)], stdout=subprocess.DEVNULL, check=True)
+            seconds = time.monotonic() - start
+            results["a_mosquitto_sub"] = {"seconds": seconds, "rate": total / seconds}
+            log(f"(a) mosquitto_sub: {total / seconds:,.0f} msg/s")
+        if "b" in args.only:
+            db = os.path.join(work, "paho.sqlite")
+            # Debian's python3-paho-mqtt lives with Debian's interpreter.
+            python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+            ingester = [python, os.path.join(ROOT, "scripts", "bench", "paho_ingester.py"), "--port", str(broker.port), "--db", db]
+            run(ingester + ["--subscribe-only"])
+            results["publish_rate_b"] = replay(bin_dir, broker, stream)
+            start = time.monotonic()
+            out = run(ingester + ["--expect", str(total)]).stdout
+            seconds = time.monotonic() - start
+            stored = sqlite3.connect(db).execute("SELECT count(*) FROM messages").fetchone()[0]
+            results["b_paho_sqlite"] = {"seconds": seconds, "rate": total / seconds, "stored": stored}
+            log(f"(b) paho + sqlite3: {total / seconds:,.0f} msg/s ({stored} stored) {out.strip()}")
+        if "c" in args.only:
+            results.update(bench_liftwatch(args, bin_dir, broker, stream, total, work))
+    finally:
+        broker.stop()
+    if "a_mosquitto_sub" in results and "c_liftwatch" in results:
+        results["c_over_a"] = results["c_liftwatch"]["rate"] / results["a_mosquitto_sub"]["rate"]
+    if "b_paho_sqlite" in results and "c_liftwatch" in results:
+        results["c_over_b"] = results["c_liftwatch"]["rate"] / results["b_paho_sqlite"]["rate"]
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(results, f, indent=2)
+    print(json.dumps(results, indent=2))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def count_messages(path):
+    count = 0
+    with open(path, "rb") as f:
+        data = f.read()
+    i = 0
+    while i < len(data):
+        topic_len = int.from_bytes(data[i:i + 2], "big")
+        i += 2 + topic_len
+        payload_len = int.from_bytes(data[i:i + 4], "big")
+        i += 4 + payload_len
+        count += 1
+    return count
+
+
+def bench_liftwatch(args, bin_dir, broker, stream, total, work):
+    results = {}
+    cwd = os.path.join(work, "liftwatch")
+    os.makedirs(cwd, exist_ok=True)
+    shutil.copytree(os.path.join(ROOT, "config"), os.path.join(cwd, "config"))
+    lw = f"{bin_dir}/liftwatch"
+    http = free_port()
+    common = ["--set", f"http.port={http}", "--broker-host", "127.0.0.1", "--broker-port", str(broker.port), "--log-level", "warning"]
+    ids = run([f"{bin_dir}/liftsim", "ids", "--elevators", str(args.elevators)]).stdout.split()
+    run([lw, "elevators", "register", "--region", "430102", "--contractor", "C-BENCH"] + ids, cwd=cwd)
+
+    def serve():
+        proc = subprocess.Popen([lw, "serve"] + common, cwd=cwd, stdout=subprocess.DEVNULL, stderr=open(os.path.join(cwd, "serve.log"), "a"))
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{http}/healthz", timeout=1)
+                return proc
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("liftwatch did not start")
+
+    first = serve()  # creates the persistent session
+    first.send_signal(signal.SIGTERM)
+    first.wait()
+    results["publish_rate_c"] = replay(bin_dir, broker, stream)
+    start = time.monotonic()
+    proc = serve()
+    peak = 0
+    names = ["liftwatch_ingest_samples_total", "liftwatch_ingest_dead_letters_total", "liftwatch_ingest_duplicates_total"]
+    received = 0
+    while True:
+        peak = max(peak, rss_kib(proc.pid) or 0)
+        # Every message is committed as a sample (telemetry, event, stats, status), a dead letter or a duplicate.
+        received = sum(metric(http, name)[0] for name in names)
+        if received >= total:
+            break
+        if time.monotonic() - start > 1800:
+            raise RuntimeError(f"LiftWatch stored only {received} of {total}")
+        time.sleep(0.05)
+    seconds = time.monotonic() - start
+    _, text = metric(http, "liftwatch_ingest_samples_total")
+    results["c_liftwatch"] = {"seconds": seconds, "rate": total / seconds, "peak_rss_mib": peak / 1024}
+    results["event_latency_histogram"] = [line for line in text.splitlines() if line.startswith("liftwatch_ingest_event_commit_latency_seconds")]
+    log(f"(c) LiftWatch: {total / seconds:,.0f} msg/s, peak RSS {peak / 1024:.0f} MiB")
+    proc.send_signal(signal.SIGTERM)
+    proc.wait()
+    db = os.path.join(cwd, "var", "liftwatch.sqlite")
+    con = sqlite3.connect(db)
+    stored = sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ["telemetry", "events", "stats", "status_reports"])
+    results["c_liftwatch"]["stored_rows"] = stored
+    con.close()
+    results["storage_hot"] = json.loads(run([lw, "store", "report", "--json"], cwd=cwd).stdout)
+    log(run([lw, "store", "maintain", "--include-today"], cwd=cwd).stdout.strip())
+    results["storage_compacted"] = json.loads(run([lw, "store", "report", "--json"], cwd=cwd).stdout)
+    results["queries"] = run([lw, "store", "benchmark-queries", "--database", os.path.join(cwd, "queries.sqlite")], cwd=cwd).stdout.strip().splitlines()
+    log("\n".join(results["queries"]))
+    if args.sustained:
+        results["sustained"] = sustained(args, bin_dir, broker, stream, serve, cwd, http)
+    return results
+
+
+def sustained(args, bin_dir, broker, stream, serve, cwd, http):
+    proc = serve()
+    loops = max(1, int(args.sustained * args.rate / count_messages(stream)) + 1)
+    publisher = subprocess.Popen([f"{bin_dir}/liftsim", "replay", "--port", str(broker.port), "--input", stream, "--rate", str(args.rate), "--loops", str(loops)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    samples = []
+    start = time.monotonic()
+    while time.monotonic() - start < args.sustained:
+        time.sleep(10)
+        backlog, _ = metric(http, "liftwatch_ingest_backlog_messages")
+        samples.append({"t": round(time.monotonic() - start), "rss_mib": (rss_kib(proc.pid) or 0) / 1024, "backlog": backlog})
+        log(f"sustained: {samples[-1]}")
+    publisher.terminate()
+    publisher.wait()
+    peak = (rss_kib(proc.pid, "VmHWM") or 0) / 1024
+    proc.send_signal(signal.SIGTERM)
+    proc.wait()
+    return {"seconds": args.sustained, "rate": args.rate, "samples": samples, "peak_rss_mib": peak}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+import Foundation
+import LiftCore
+import LiftMQTT
+
+/// A recorded fleet stream: what a fleet publishes, in order, written once and replayed as fast as the
+/// broker takes it (the benchmark harness's input).
+///
+/// File format: repeated records `[u16 topic length][topic][u32 payload length][payload]`, big-endian.
+enum RecordedStream {
+    /// Simulates `elevators` controllers for `seconds` simulated seconds from `start` and writes every
+    /// message: telemetry each second, stats each minute, a status at start, and rare fault events
+    /// (about one per elevator-hour, raised then cleared).
+    static func record(to path: String, elevators: Int, seconds: Int, region: String, prefix: String, seed: UInt64, start: Int64) throws -> Int {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw ValidationFailure("cannot write \(path)") }
+        defer { try? handle.close() }
+        let ids = LiftSimCommand.elevatorIDs(prefix: prefix, count: elevators)
+        var models = ids.map { _ in ElevatorModel(floors: 7) }
+        var generator = SplitMix64(seed: seed)
+        var seqs = Array(repeating: UInt64(0), count: elevators)
+        var buffer = Data()
+        var count = 0
+        func append(_ elevator: Int, _ kind: String, _ payload: [UInt8]) {
+            let topic = Array("lift/\(region)/\(ids[elevator])/\(kind)".utf8)
+            var topicLength = UInt16(topic.count).bigEndian
+            var payloadLength = UInt32(payload.count).bigEndian
+            withUnsafeBytes(of: &topicLength) { buffer.append(contentsOf: $0) }
+            buffer.append(contentsOf: topic)
+            withUnsafeBytes(of: &payloadLength) { buffer.append(contentsOf: $0) }
+            buffer.append(contentsOf: payload)
+            count += 1
+        }
+        for elevator in 0..<elevators {
+            seqs[elevator] += 1
+            append(elevator, "status", PayloadEncoder.encode(StatusReport(seq: seqs[elevator], ts: start, state: .online, firmware: "sim-1.0")))
+        }
+        for second in 1...seconds {
+            let ts = start + Int64(second) * 1000
+            let hour = Int((ts / 3_600_000) % 24)
+            for elevator in 0..<elevators {
+                models[elevator].step(hour: (hour + 8) % 24, using: &generator)
+                seqs[elevator] += 1
+                append(elevator, "telemetry", PayloadEncoder.encode(models[elevator].sample(seq: seqs[elevator], ts: ts)))
+                if second % 60 == 0 {
+                    seqs[elevator] += 1
+                    append(elevator, "stats", PayloadEncoder.encode(models[elevator].stats(seq: seqs[elevator], ts: ts)))
+                }
+                if Int.random(in: 0..<3_600, using: &generator) == 0 {
+                    seqs[elevator] += 1
+                    let fault = [FaultKey.doorCloseFailure, .doorObstructed, .entrapmentAtFloor, .buttonStuck].randomElement(using: &generator)!
+                    append(elevator, "event", PayloadEncoder.encode(ElevatorEvent(seq: seqs[elevator], ts: ts, kind: .fault, code: fault.rawValue, state: .raised, floor: models[elevator].floor)))
+                }
+            }
+            if buffer.count > 4 << 20 {
+                handle.write(buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        handle.write(buffer)
+        return count
+    }
+
+    /// Reads every message of a recorded stream.
+    static func read(_ path: String) throws -> [MQTTMessage] {
+        let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        var messages: [MQTTMessage] = []
+        var index = 0
+        func integer(_ width: Int) throws -> Int {
+            guard index + width <= data.count else { throw ValidationFailure("\(path) is truncated at byte \(index)") }
+            var value = 0
+            for offset in 0..<width { value = value << 8 | Int(data[index + offset]) }
+            index += width
+            return value
+        }
+        while index < data.count {
+            let topicLength = try integer(2)
+            let topic = String(decoding: data[index..<index + topicLength], as: UTF8.self)
+            index += topicLength
+            let payloadLength = try integer(4)
+            guard index + payloadLength <= data.count else { throw ValidationFailure("\(path) is truncated at byte \(index)") }
+            messages.append(MQTTMessage(topic: topic, payload: Array(data[index..<index + payloadLength]), qos: .atLeastOnce))
+            index += payloadLength
+        }
+        return messages
+    }
+}
+
+struct ValidationFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension RecordedStream {
+    /// The message as the `loop`-th repetition of the stream: seq moved past the stream's range, ts by a day.
+    static func shifted(_ message: MQTTMessage, by loop: Int) -> MQTTMessage {
+        var text = message.payloadString
+        if let range = text.range(of: #""seq":\d+"#, options: .regularExpression) {
+            let seq = UInt64(text[range].dropFirst(6))!
+            text.replaceSubrange(range, with: "\"seq\":\(seq + UInt64(loop) * 10_000_000)")
+        }
+        if let range = text.range(of: #""ts":\d+"#, options: .regularExpression) {
+            let ts = Int64(text[range].dropFirst(5))!
+            text.replaceSubrange(range, with: "\"ts\":\(ts + Int64(loop) * 1_000)")
+        }
+        var shifted = message
+        shifted.payload = Array(text.utf8)
+        return shifted
+    }
+}
