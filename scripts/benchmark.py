@@ -122,6 +122,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=1000, help="simulated seconds of stream (1 message/s/elevator + stats)")
     parser.add_argument("--sustained", type=int, default=0, help="also run a paced run of this many seconds")
     parser.add_argument("--rate", type=int, default=20000, help="messages per second of the sustained run")
+    parser.add_argument("--batch-size", type=int, default=1000, help="LiftWatch's ingest.batch_size")
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--only", default="abc", help="which consumers to run: any of a, b, c")
     parser.add_argument("--json", default=os.path.join(ROOT, "var", "benchmark.json"))
@@ -201,7 +202,7 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
     shutil.copytree(os.path.join(ROOT, "config"), os.path.join(cwd, "config"))
     lw = f"{bin_dir}/liftwatch"
     http = free_port()
-    common = ["--set", f"http.port={http}", "--broker-host", "127.0.0.1", "--broker-port", str(broker.port), "--log-level", "warning"]
+    common = ["--set", f"http.port={http}", "--set", f"ingest.batch_size={args.batch_size}", "--broker-host", "127.0.0.1", "--broker-port", str(broker.port), "--log-level", "warning"]
     ids = run([f"{bin_dir}/liftsim", "ids", "--elevators", str(args.elevators)]).stdout.split()
     run([lw, "elevators", "register", "--region", "430102", "--contractor", "C-BENCH"] + ids, cwd=cwd)
 

@@ -71,7 +71,7 @@ public final class MQTTClient: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.handle = MosquittoHandle(pointer: pointer)
-        self.buffer = MessageBuffer(capacity: configuration.receiveBufferCapacity)
+        self.buffer = MessageBuffer(capacity: configuration.receiveBufferCapacity, isUrgent: configuration.isUrgent ?? { _ in false })
         self.messages = MQTTMessageStream(buffer: buffer)
         var initial = State()
         initial.subscriptions = configuration.subscriptions

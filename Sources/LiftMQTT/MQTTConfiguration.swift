@@ -58,6 +58,23 @@ public struct MQTTConfiguration: Sendable, Hashable {
     /// How many received messages may wait for the consumer. See `MQTTClient.messages`.
     public var receiveBufferCapacity: Int
     public var reconnectBackoff: ReconnectBackoff
+    /// Received messages the consumer should get before all others (LiftWatch: fault events). They jump the
+    /// queue and never wait for room, so keep them rare.
+    public var isUrgent: (@Sendable (MQTTMessage) -> Bool)?
+
+    public static func == (lhs: MQTTConfiguration, rhs: MQTTConfiguration) -> Bool {
+        lhs.host == rhs.host && lhs.port == rhs.port && lhs.clientID == rhs.clientID && lhs.cleanSession == rhs.cleanSession
+            && lhs.sessionExpiry == rhs.sessionExpiry && lhs.keepAlive == rhs.keepAlive && lhs.username == rhs.username
+            && lhs.password == rhs.password && lhs.tls == rhs.tls && lhs.protocolVersion == rhs.protocolVersion && lhs.will == rhs.will
+            && lhs.subscriptions == rhs.subscriptions && lhs.receiveBufferCapacity == rhs.receiveBufferCapacity
+            && lhs.reconnectBackoff == rhs.reconnectBackoff
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(host)
+        hasher.combine(port)
+        hasher.combine(clientID)
+    }
 
     public init(
         host: String = "127.0.0.1",
@@ -73,8 +90,10 @@ public struct MQTTConfiguration: Sendable, Hashable {
         will: MQTTMessage? = nil,
         subscriptions: [Subscription] = [],
         receiveBufferCapacity: Int = 10_000,
-        reconnectBackoff: ReconnectBackoff = ReconnectBackoff()
+        reconnectBackoff: ReconnectBackoff = ReconnectBackoff(),
+        isUrgent: (@Sendable (MQTTMessage) -> Bool)? = nil
     ) {
+        self.isUrgent = isUrgent
         self.host = host
         self.port = port
         self.clientID = clientID

@@ -11,6 +11,9 @@ final class MessageBuffer: @unchecked Sendable {
     // @unchecked: every mutable field below is guarded by `condition`.
     private let condition = NSCondition()
     private var items: Deque<MQTTMessage> = []
+    /// Messages the consumer takes before any in `items` (fault events before telemetry).
+    private var urgent: Deque<MQTTMessage> = []
+    private let isUrgent: @Sendable (MQTTMessage) -> Bool
     private var waiter: Waiter?
     private var nextWaiterToken = 0
     private var finished = false
@@ -18,9 +21,28 @@ final class MessageBuffer: @unchecked Sendable {
     private var blockedPushes = 0
     let capacity: Int
 
-    init(capacity: Int) {
+    init(capacity: Int, isUrgent: @escaping @Sendable (MQTTMessage) -> Bool = { _ in false }) {
         precondition(capacity > 0, "buffer capacity must be positive")
         self.capacity = capacity
+        self.isUrgent = isUrgent
+    }
+
+    private var count: Int { items.count + urgent.count }
+
+    /// Takes up to `maximum` messages, urgent ones first. Caller holds the lock.
+    private func take(_ maximum: Int) -> [MQTTMessage] {
+        var batch: [MQTTMessage] = []
+        let fromUrgent = min(maximum, urgent.count)
+        if fromUrgent > 0 {
+            batch.append(contentsOf: urgent.prefix(fromUrgent))
+            urgent.removeFirst(fromUrgent)
+        }
+        let fromItems = min(maximum - fromUrgent, items.count)
+        if fromItems > 0 {
+            batch.append(contentsOf: items.prefix(fromItems))
+            items.removeFirst(fromItems)
+        }
+        return batch
     }
 
     /// Hands a message to the consumer. Called on the network thread; may block for QoS 1/2 (see type doc).
@@ -30,6 +52,16 @@ final class MessageBuffer: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if finished { return false }
+        if isUrgent(message) {
+            // Urgent messages are few (fault events): they never wait for room, and go to the front.
+            if let waiter {
+                self.waiter = nil
+                waiter.continuation.resume(returning: [message])
+            } else {
+                urgent.append(message)
+            }
+            return true
+        }
         if items.count >= capacity {
             if message.qos == .atMostOnce {
                 dropped += 1
@@ -68,10 +100,8 @@ final class MessageBuffer: @unchecked Sendable {
             await withCheckedContinuation { (continuation: CheckedContinuation<[MQTTMessage], Never>) in
                 condition.lock()
                 defer { condition.unlock() }
-                if !items.isEmpty {
-                    let count = min(maximum, items.count)
-                    let batch = Array(items.prefix(count))
-                    items.removeFirst(count)
+                if count > 0 {
+                    let batch = take(maximum)
                     condition.broadcast()
                     continuation.resume(returning: batch)
                 } else if finished || Task.isCancelled {
@@ -90,7 +120,7 @@ final class MessageBuffer: @unchecked Sendable {
         } onCancel: {
             expireWaiter(token: token)
         }
-        if batch.isEmpty && (condition.withLock { finished && items.isEmpty } || Task.isCancelled) { return nil }
+        if batch.isEmpty && (condition.withLock { finished && count == 0 } || Task.isCancelled) { return nil }
         return batch
     }
 
@@ -98,10 +128,8 @@ final class MessageBuffer: @unchecked Sendable {
     func takeAvailable(maximum: Int) -> [MQTTMessage] {
         condition.lock()
         defer { condition.unlock() }
-        let count = min(maximum, items.count)
         guard count > 0 else { return [] }
-        let batch = Array(items.prefix(count))
-        items.removeFirst(count)
+        let batch = take(maximum)
         condition.broadcast()
         return batch
     }
@@ -138,6 +166,6 @@ final class MessageBuffer: @unchecked Sendable {
     var statistics: (buffered: Int, dropped: Int, blocked: Int) {
         condition.lock()
         defer { condition.unlock() }
-        return (items.count, dropped, blockedPushes)
+        return (count, dropped, blockedPushes)
     }
 }

@@ -3,8 +3,8 @@ import GRDB
 import LiftCore
 
 extension LiftDatabase {
-    /// Writes a batch in one transaction. Messages already stored, by (elevator, seq), are skipped and
-    /// counted as duplicates.
+    /// Writes a batch in one transaction. Messages already stored (same elevator and seq; for telemetry,
+    /// same elevator, ts and seq) are skipped and counted as duplicates.
     public func commit(_ batch: IngestBatch) throws -> IngestCommitResult {
         do {
             return try write { db in try Self.commit(batch, in: db) }

@@ -44,18 +44,19 @@ extension LiftDatabase {
         }
         migrator.registerMigration("v1 ingestion") { db in
             try db.execute(sql: """
-                -- Hot telemetry: one row per sample, cheap to append. (elevator, seq) stores a message once.
+                -- Hot telemetry: one row per sample in one B-tree ordered by (elevator, ts), so that each
+                -- elevator's samples append at its end and time ranges read contiguously. A message received
+                -- twice has the same ts and seq: the primary key stores it once.
                 CREATE TABLE telemetry (
                     elevator INTEGER NOT NULL,
-                    seq INTEGER NOT NULL,
                     ts INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
                     received_at INTEGER NOT NULL,
                     floor INTEGER, direction TEXT, speed REAL, load_kg REAL, door TEXT, mode TEXT, occupied INTEGER,
                     motor_temp_c REAL, cabin_temp_c REAL, vibration_mg REAL, level_error_mm REAL, door_close_ms REAL,
                     power TEXT,
-                    PRIMARY KEY (elevator, seq)
+                    PRIMARY KEY (elevator, ts, seq)
                 ) WITHOUT ROWID;
-                CREATE INDEX telemetry_time ON telemetry(elevator, ts);
                 CREATE TABLE events (
                     elevator INTEGER NOT NULL,
                     seq INTEGER NOT NULL,

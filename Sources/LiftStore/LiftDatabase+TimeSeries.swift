@@ -108,17 +108,12 @@ extension LiftDatabase {
                     end += 1
                 }
                 let elevator = dirty[index].elevator
-                let rows = try samples(elevator: elevator, from: dirty[index].minute, to: dirty[end].minute + Rollups.minute, in: db)
-                var byMinute: [Int64: [StoredSample]] = [:]
-                for row in rows { byMinute[Rollups.floor(row.sample.ts, to: Rollups.minute), default: []].append(row) }
+                let from = dirty[index].minute
+                let to = dirty[end].minute + Rollups.minute
+                let byMinute = try minuteAggregates(elevator: elevator, from: from, to: to, in: db)
                 for item in dirty[index...end] {
                     try deleteBucket.execute(arguments: [Rollups.minute, elevator, item.minute])
-                    for metric in Rollups.Metric.allCases {
-                        var aggregate = Aggregate()
-                        for row in byMinute[item.minute] ?? [] {
-                            if let value = metric.value(of: row.sample) { aggregate.add(value) }
-                        }
-                        guard aggregate.count > 0 else { continue }
+                    for (metric, aggregate) in byMinute[item.minute] ?? [:] where aggregate.count > 0 {
                         try insert.execute(arguments: [Rollups.minute, elevator, metric.rawValue, item.minute, aggregate.min, aggregate.max, aggregate.sum, aggregate.count])
                     }
                     hours.insert(DirtyMinute(elevator: elevator, minute: Rollups.floor(item.minute, to: Rollups.hour)))
@@ -134,15 +129,55 @@ extension LiftDatabase {
         }
     }
 
+    /// Per-minute aggregates of every metric of one elevator over `[from, to)` (whole minutes of one day).
+    /// Samples only in the hot table are aggregated by SQLite itself; a day that has a chunk (late data for a
+    /// compacted day) is aggregated from the decoded samples.
+    private static func minuteAggregates(elevator: Int64, from: Int64, to: Int64, in db: Database) throws -> [Int64: [Rollups.Metric: Aggregate]] {
+        var result: [Int64: [Rollups.Metric: Aggregate]] = [:]
+        let day = Rollups.floor(from, to: Rollups.day) / dayMs
+        let chunked = try Bool.fetchOne(db, sql: "SELECT 1 FROM telemetry_chunks WHERE elevator = ? AND day = ?", arguments: [elevator, day]) ?? false
+        if chunked {
+            for row in try samples(elevator: elevator, from: from, to: to, in: db) {
+                let minute = Rollups.floor(row.sample.ts, to: Rollups.minute)
+                for metric in Rollups.Metric.allCases {
+                    if let value = metric.value(of: row.sample) { result[minute, default: [:]][metric, default: Aggregate()].add(value) }
+                }
+            }
+            return result
+        }
+        let columns: String = Rollups.Metric.allCases.map { (metric: Rollups.Metric) -> String in
+            let c: String = metric.column
+            return "min(" + c + "), max(" + c + "), total(" + c + "), count(" + c + ")"
+        }.joined(separator: ", ")
+        let sql: String = "SELECT (ts / 60000) * 60000 AS minute, " + columns
+            + " FROM telemetry WHERE elevator = ? AND ts >= ? AND ts < ? GROUP BY minute"
+        let statement = try db.cachedStatement(sql: sql)
+        let rows = try Row.fetchCursor(statement, arguments: [elevator, from, to])
+        while let row = try rows.next() {
+            let minute: Int64 = row[0]
+            var metrics: [Rollups.Metric: Aggregate] = [:]
+            for (index, metric) in Rollups.Metric.allCases.enumerated() {
+                let base = 1 + index * 4
+                let count: Int = row[base + 3]
+                guard count > 0 else { continue }
+                metrics[metric] = Aggregate(min: row[base], max: row[base + 1], sum: row[base + 2], count: count)
+            }
+            result[minute] = metrics
+        }
+        return result
+    }
+
     /// Rebuilds buckets of `level` from the finer level's rows.
     private static func reaggregate(_ buckets: Set<DirtyMinute>, level: Int64, from finer: Int64, in db: Database) throws {
+        let delete = try db.cachedStatement(sql: "DELETE FROM rollups WHERE level = ? AND elevator = ? AND bucket = ?")
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO rollups(level, elevator, metric, bucket, min, max, sum, count)
+            SELECT ?, elevator, metric, ?, min(min), max(max), sum(sum), sum(count) FROM rollups
+            WHERE level = ? AND elevator = ? AND bucket >= ? AND bucket < ? GROUP BY metric
+            """)
         for bucket in buckets {
-            try db.execute(sql: "DELETE FROM rollups WHERE level = ? AND elevator = ? AND bucket = ?", arguments: [level, bucket.elevator, bucket.minute])
-            try db.execute(sql: """
-                INSERT INTO rollups(level, elevator, metric, bucket, min, max, sum, count)
-                SELECT ?, elevator, metric, ?, min(min), max(max), sum(sum), sum(count) FROM rollups
-                WHERE level = ? AND elevator = ? AND bucket >= ? AND bucket < ? GROUP BY metric
-                """, arguments: [level, bucket.minute, finer, bucket.elevator, bucket.minute, bucket.minute + level])
+            try delete.execute(arguments: [level, bucket.elevator, bucket.minute])
+            try insert.execute(arguments: [level, bucket.minute, finer, bucket.elevator, bucket.minute, bucket.minute + level])
         }
     }
 
@@ -286,7 +321,7 @@ extension LiftDatabase {
     public func storageReport() throws -> StorageReport {
         try read { db in
             let hot = try Int.fetchOne(db, sql: "SELECT count(*) FROM telemetry") ?? 0
-            let hotBytes = try? Int.fetchOne(db, sql: "SELECT sum(pgsize) FROM dbstat WHERE name IN ('telemetry', 'telemetry_time')")
+            let hotBytes = try? Int.fetchOne(db, sql: "SELECT sum(pgsize) FROM dbstat WHERE name = 'telemetry'")
             let row = try Row.fetchOne(db, sql: "SELECT count(*) AS chunks, coalesce(sum(count), 0) AS samples, coalesce(sum(length(data)), 0) AS bytes FROM telemetry_chunks")
             return StorageReport(hotSamples: hot, hotBytes: hotBytes ?? nil, chunks: row?["chunks"] ?? 0, chunkSamples: row?["samples"] ?? 0, chunkBytes: row?["bytes"] ?? 0)
         }

@@ -29,6 +29,9 @@ public enum Rollups {
             }
         }
 
+        /// The column of the hot `telemetry` table.
+        var column: String { name }
+
         public init?(name: String) {
             guard let metric = Metric.allCases.first(where: { $0.name == name }) else { return nil }
             self = metric

@@ -117,7 +117,9 @@ struct Server {
                     keyFile: broker.tlsKeyFile.isEmpty ? nil : broker.tlsKeyFile),
                 protocolVersion: broker.protocolVersion == "5" ? .v5 : .v311,
                 subscriptions: broker.subscriptions.map { .init(shared.isEmpty ? $0 : "$share/\(shared)/\($0)", qos: .atLeastOnce) },
-                receiveBufferCapacity: broker.receiveBuffer),
+                receiveBufferCapacity: broker.receiveBuffer,
+                // Fault events overtake queued telemetry on their way to the store.
+                isUrgent: { $0.topic.hasSuffix("/event") }),
             logger: Logger(label: "liftwatch.mqtt"))
         let ingest = IngestService(
             client: client, database: database, clock: .system,

@@ -25,3 +25,27 @@ struct ReconnectBackoffTests {
         #expect(Set(a).count > 1)
     }
 }
+
+@Suite("Receive buffer")
+struct MessageBufferTests {
+    @Test("urgent messages overtake queued ones and never wait for room")
+    func urgentFirst() async {
+        let buffer = MessageBuffer(capacity: 3, isUrgent: { $0.topic.hasSuffix("/event") })
+        for index in 0..<3 { buffer.push(MQTTMessage(topic: "lift/430102/E1/telemetry", string: "\(index)")) }
+        #expect(buffer.push(MQTTMessage(topic: "lift/430102/E1/event", string: "fault")), "a full buffer still takes an urgent message")
+        let batch = await buffer.nextBatch(maximum: 10, timeout: nil)
+        #expect(batch?.map(\.payloadString) == ["fault", "0", "1", "2"])
+        buffer.finish()
+        #expect(await buffer.nextBatch(maximum: 10, timeout: nil) == nil)
+    }
+
+    @Test("a batch wait with a timeout returns empty when nothing comes, and nil once finished")
+    func timeoutAndFinish() async {
+        let buffer = MessageBuffer(capacity: 3)
+        #expect(await buffer.nextBatch(maximum: 5, timeout: .milliseconds(20)) == [])
+        buffer.push(MQTTMessage(topic: "t", string: "x", qos: .atMostOnce))
+        buffer.finish()
+        #expect(await buffer.nextBatch(maximum: 5, timeout: nil)?.count == 1)
+        #expect(await buffer.nextBatch(maximum: 5, timeout: nil) == nil)
+    }
+}

@@ -9,7 +9,7 @@ struct LiftSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "liftsim",
         abstract: "Simulated elevator controllers publishing to LiftWatch's MQTT contract.",
-        subcommands: [Run.self, IDs.self, Record.self, Replay.self, ParseBenchmark.self])
+        subcommands: [Run.self, IDs.self, Record.self, Replay.self, ParseBenchmark.self, ReceiveBenchmark.self])
 
     /// The elevator ids of a fleet, as `run` names them.
     static func elevatorIDs(prefix: String, count: Int) -> [String] {
@@ -141,6 +141,36 @@ struct LiftSimCommand: AsyncParsableCommand {
             }
             print(String(format: "PayloadDecoder (parse + validate): %.0f msg/s (%.2f µs/msg), %d accepted", Double(messages.count) / ours, ours * 1e6 / Double(messages.count), accepted))
             print(String(format: "JSONSerialization (parse only):    %.0f msg/s (%.2f µs/msg), %d parsed", Double(messages.count) / foundation, foundation * 1e6 / Double(messages.count), parsed))
+        }
+    }
+
+    struct ReceiveBenchmark: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "benchmark-receive",
+            abstract: "Take messages with LiftMQTT alone (no decoding, no storage) and time it: the client's own limit.")
+
+        @Option(help: "Broker host.") var host = "127.0.0.1"
+        @Option(help: "Broker port.") var port = 18830
+        @Option(help: "Client id (persistent session).") var clientID = "bench-liftmqtt"
+        @Option(help: "Messages to take before stopping; 0 only creates the session.") var count = 0
+
+        func run() async throws {
+            let client = try MQTTClient(configuration: .init(
+                host: host, port: port, clientID: clientID, cleanSession: false, subscriptions: [.init("lift/#", qos: .atLeastOnce)]))
+            client.start()
+            try await client.waitUntilConnected()
+            if count == 0 {
+                try await Task.sleep(for: .milliseconds(300))
+                await client.shutdown()
+                return
+            }
+            let start = ContinuousClock.now
+            var taken = 0
+            while taken < count, let batch = await client.messages.nextBatch(maximum: 1_000) { taken += batch.count }
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            print("took \(taken) messages in \(String(format: "%.2f", seconds)) s (\(Int(Double(taken) / seconds)) msg/s)")
+            await client.shutdown()
         }
     }
 
