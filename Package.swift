@@ -106,7 +106,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "LiftMQTTTests", dependencies: ["LiftMQTT"], swiftSettings: swiftSettings),
+        .testTarget(name: "LiftMQTTTests", dependencies: ["LiftMQTT", "LiftCore"], swiftSettings: swiftSettings),
         .testTarget(name: "LiftCoreTests", dependencies: ["LiftCore"], swiftSettings: swiftSettings),
         .testTarget(name: "LiftStoreTests", dependencies: ["LiftStore", "LiftCore"], swiftSettings: swiftSettings),
         .testTarget(

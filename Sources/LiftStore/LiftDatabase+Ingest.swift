@@ -87,12 +87,10 @@ extension LiftDatabase {
                 duplicate(item.elevator)
                 continue
             }
-            try db.execute(
-                sql: "INSERT INTO status_reports(elevator, received_at, seq, ts, state, firmware) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [item.elevator, item.receivedAt, status.seq.map(Int64.init), status.ts, status.state.rawValue, status.firmware])
-            try db.execute(
-                sql: "UPDATE elevators SET online = ?, firmware = coalesce(?, firmware) WHERE id = ?",
-                arguments: [status.state == .online, status.firmware, item.elevator])
+            try db.cachedStatement(sql: "INSERT INTO status_reports(elevator, received_at, seq, ts, state, firmware) VALUES (?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [item.elevator, item.receivedAt, status.seq.map(Int64.init), status.ts, status.state.rawValue, status.firmware])
+            try db.cachedStatement(sql: "UPDATE elevators SET online = ?, firmware = coalesce(?, firmware) WHERE id = ?")
+                .execute(arguments: [status.state == .online, status.firmware, item.elevator])
         }
 
         for letter in batch.deadLetters {
@@ -121,18 +119,18 @@ extension LiftDatabase {
             ])
         }
 
+        // Cached statements: a batch touches the sequence state of every elevator it heard from.
+        let saveHigh = try db.cachedStatement(sql: """
+            INSERT INTO ingest_counters(elevator, high_seq) VALUES (?, ?)
+            ON CONFLICT(elevator) DO UPDATE SET high_seq = excluded.high_seq
+            """)
+        let clearGaps = try db.cachedStatement(sql: "DELETE FROM seq_gaps WHERE elevator = ?")
+        let saveGap = try db.cachedStatement(sql: "INSERT INTO seq_gaps(elevator, from_seq, to_seq, opened_at, last_request_at, requests) VALUES (?, ?, ?, ?, ?, ?)")
         for (elevator, state) in batch.sequenceStates {
-            try db.execute(
-                sql: """
-                    INSERT INTO ingest_counters(elevator, high_seq) VALUES (?, ?)
-                    ON CONFLICT(elevator) DO UPDATE SET high_seq = excluded.high_seq
-                    """,
-                arguments: [elevator, state.highSeq.map(Int64.init)])
-            try db.execute(sql: "DELETE FROM seq_gaps WHERE elevator = ?", arguments: [elevator])
+            try saveHigh.execute(arguments: [elevator, state.highSeq.map(Int64.init)])
+            try clearGaps.execute(arguments: [elevator])
             for gap in state.gaps {
-                try db.execute(
-                    sql: "INSERT INTO seq_gaps(elevator, from_seq, to_seq, opened_at, last_request_at, requests) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [elevator, Int64(gap.from), Int64(gap.to), gap.openedAt, gap.lastRequestAt, gap.requests])
+                try saveGap.execute(arguments: [elevator, Int64(gap.from), Int64(gap.to), gap.openedAt, gap.lastRequestAt, gap.requests])
             }
         }
         for lost in batch.lostRanges {

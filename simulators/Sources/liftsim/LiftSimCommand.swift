@@ -11,6 +11,15 @@ struct LiftSimCommand: AsyncParsableCommand {
         abstract: "Simulated elevator controllers publishing to LiftWatch's MQTT contract.",
         subcommands: [Run.self, IDs.self, Record.self, Replay.self, ParseBenchmark.self, ReceiveBenchmark.self])
 
+    /// Logs warnings and worse to standard error: a fleet's connection chatter would drown the output.
+    static func bootstrapQuietLogging() {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+    }
+
     /// The elevator ids of a fleet, as `run` names them.
     static func elevatorIDs(prefix: String, count: Int) -> [String] {
         (1...max(count, 1)).map { "\(prefix)-\(String(format: "%04d", $0))" }
@@ -61,11 +70,7 @@ struct LiftSimCommand: AsyncParsableCommand {
         @Option(help: "Repeat the stream this many times, shifting seq and ts so nothing repeats (for long runs).") var loops = 1
 
         func run() async throws {
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = .warning
-                return handler
-            }
+            LiftSimCommand.bootstrapQuietLogging()
             let messages = try RecordedStream.read(input)
             let clients = try (0..<connections).map { index in
                 try MQTTClient(configuration: .init(host: host, port: port, clientID: "liftsim-replay-\(index)-\(UUID().uuidString.prefix(4))", keepAlive: .seconds(60)))
@@ -198,11 +203,7 @@ struct LiftSimCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = .warning
-                return handler
-            }
+            LiftSimCommand.bootstrapQuietLogging()
             let logger = Logger(label: "liftsim")
             let controllers = try LiftSimCommand.elevatorIDs(prefix: prefix, count: elevators).enumerated().map { index, id in
                 try SimulatedController(
