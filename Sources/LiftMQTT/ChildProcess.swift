@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Foundation's `Process` passes on the spawning thread's signal mask, and Swift's concurrency threads block
 /// SIGTERM: a broker started that way ignores SIGTERM and outlives its tests. This resets the mask and the
-/// default handlers in the child.
+/// default handlers in the child, and puts it in a process group of its own.
 final class ChildProcess: Sendable {
     let pid: pid_t
     private let exitStatus = Mutex<Int32?>(nil)
@@ -31,7 +31,10 @@ final class ChildProcess: Sendable {
         sigemptyset(&defaults)
         for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // Its own process group: a Ctrl-C at the terminal reaches LiftWatch, which then stops the broker
+        // after disconnecting, instead of reaching both at once.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
