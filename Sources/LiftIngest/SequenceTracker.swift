@@ -76,6 +76,7 @@ public struct SequenceTracker: Sendable {
                 pendingLost.append(LostRange(elevator: elevator, gap: gap, lostAt: now))
             } else {
                 state.gaps.append(gap)
+                state.gapsChanged = true
             }
             return .gapOpened(gap)
         }
@@ -88,6 +89,7 @@ public struct SequenceTracker: Sendable {
         if gap.from < seq { pieces.append(SequenceGap(from: gap.from, to: seq - 1, openedAt: gap.openedAt, lastRequestAt: gap.lastRequestAt, requests: gap.requests)) }
         if seq < gap.to { pieces.append(SequenceGap(from: seq + 1, to: gap.to, openedAt: gap.openedAt, lastRequestAt: gap.lastRequestAt, requests: gap.requests)) }
         state.gaps.insert(contentsOf: pieces, at: index)
+        state.gapsChanged = true
         return .filledGap(requested: gap.requests > 0)
     }
 
@@ -117,6 +119,7 @@ public struct SequenceTracker: Sendable {
             }
             if changed {
                 state.gaps = kept
+                state.gapsChanged = true
                 states[elevator] = state
                 dirty.insert(elevator)
             }
@@ -128,7 +131,10 @@ public struct SequenceTracker: Sendable {
     public mutating func takeDirty() -> [Int64: SequenceState] {
         defer { dirty.removeAll(keepingCapacity: true) }
         var changed: [Int64: SequenceState] = [:]
-        for elevator in dirty { changed[elevator] = states[elevator] }
+        for elevator in dirty {
+            changed[elevator] = states[elevator]
+            states[elevator]?.gapsChanged = false
+        }
         return changed
     }
 }

@@ -62,10 +62,13 @@ public struct CounterDelta: Sendable, Hashable, Codable {
 public struct SequenceState: Sendable, Hashable {
     public var highSeq: UInt64?
     public var gaps: [SequenceGap]
+    /// Whether `gaps` changed since the state was last persisted (the commit rewrites them only then).
+    public var gapsChanged: Bool
 
-    public init(highSeq: UInt64? = nil, gaps: [SequenceGap] = []) {
+    public init(highSeq: UInt64? = nil, gaps: [SequenceGap] = [], gapsChanged: Bool = false) {
         self.highSeq = highSeq
         self.gaps = gaps
+        self.gapsChanged = gapsChanged
     }
 }
 

@@ -105,29 +105,27 @@ extension LiftDatabase {
                 arguments: [at, outcome, id])
         }
 
+        // One statement per elevator for its counters and highest seq: a batch from a thousand elevators
+        // makes a thousand of these, so they are the commit's main fixed cost.
         let bumpCounters = try db.cachedStatement(sql: """
-            INSERT INTO ingest_counters(elevator, received, duplicates, rejected, gaps, replayed, lost) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO ingest_counters(elevator, received, duplicates, rejected, gaps, replayed, lost, high_seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(elevator) DO UPDATE SET
                 received = received + excluded.received, duplicates = duplicates + excluded.duplicates,
                 rejected = rejected + excluded.rejected, gaps = gaps + excluded.gaps,
-                replayed = replayed + excluded.replayed, lost = lost + excluded.lost
+                replayed = replayed + excluded.replayed, lost = lost + excluded.lost,
+                high_seq = coalesce(excluded.high_seq, high_seq)
             """)
-        for elevator in Set(batch.counters.keys).union(result.duplicates.keys) {
+        for elevator in Set(batch.counters.keys).union(result.duplicates.keys).union(batch.sequenceStates.keys) {
             let delta = batch.counters[elevator] ?? CounterDelta()
             try bumpCounters.execute(arguments: [
                 elevator, delta.received, result.duplicates[elevator] ?? 0, delta.rejected, delta.gaps, delta.replayed, delta.lost,
+                batch.sequenceStates[elevator]?.highSeq.map(Int64.init),
             ])
         }
-
-        // Cached statements: a batch touches the sequence state of every elevator it heard from.
-        let saveHigh = try db.cachedStatement(sql: """
-            INSERT INTO ingest_counters(elevator, high_seq) VALUES (?, ?)
-            ON CONFLICT(elevator) DO UPDATE SET high_seq = excluded.high_seq
-            """)
         let clearGaps = try db.cachedStatement(sql: "DELETE FROM seq_gaps WHERE elevator = ?")
         let saveGap = try db.cachedStatement(sql: "INSERT INTO seq_gaps(elevator, from_seq, to_seq, opened_at, last_request_at, requests) VALUES (?, ?, ?, ?, ?, ?)")
-        for (elevator, state) in batch.sequenceStates {
-            try saveHigh.execute(arguments: [elevator, state.highSeq.map(Int64.init)])
+        for (elevator, state) in batch.sequenceStates where state.gapsChanged {
             try clearGaps.execute(arguments: [elevator])
             for gap in state.gaps {
                 try saveGap.execute(arguments: [elevator, Int64(gap.from), Int64(gap.to), gap.openedAt, gap.lastRequestAt, gap.requests])
