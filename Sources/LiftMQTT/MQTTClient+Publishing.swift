@@ -85,13 +85,19 @@ extension MQTTClient {
                     kind: .library, code: rc, operation: "subscribe \(filter)", message: Mosquitto.message(for: rc)))
                 return
             }
-            let early = state.withLock { state -> Int32? in
-                if let granted = state.earlySubacks.removeValue(forKey: mid) { return granted }
-                if state.stopped { return -1 }
+            let outcome = state.withLock { state -> Result<Int32?, MQTTError> in
+                if let granted = state.earlySubacks.removeValue(forKey: mid) { return .success(granted) }
+                if state.stopped {
+                    return .failure(MQTTError(kind: .shutDown, operation: "subscribe \(filter)", message: "client stopped before the broker answered"))
+                }
                 state.pendingSubscribes[mid] = (filter, continuation)
-                return nil
+                return .success(nil)
             }
-            if let early { resolveSubscription(continuation, filter: filter, granted: early) }
+            switch outcome {
+            case .success(let granted?): resolveSubscription(continuation, filter: filter, granted: granted)
+            case .success(nil): break
+            case .failure(let error): continuation.resume(throwing: error)
+            }
         }
     }
 }

@@ -62,8 +62,7 @@ struct LiftSimCommand: AsyncParsableCommand {
             abstract: "Publish a recorded stream as fast as the broker takes it (QoS 1), over several connections.",
             discussion: "Prints the publish rate. With --rate, paces the stream to that many messages a second.")
 
-        @Option(help: "Broker host.") var host = "127.0.0.1"
-        @Option(help: "Broker port.") var port = 18830
+        @OptionGroup var broker: BrokerOptions
         @Option(help: "Recorded stream file.") var input: String
         @Option(help: "Publishing connections (messages of one elevator always use the same one).") var connections = 4
         @Option(help: "Messages per second (0: as fast as possible).") var rate = 0
@@ -73,7 +72,7 @@ struct LiftSimCommand: AsyncParsableCommand {
             LiftSimCommand.bootstrapQuietLogging()
             let messages = try RecordedStream.read(input)
             let clients = try (0..<connections).map { index in
-                try MQTTClient(configuration: .init(host: host, port: port, clientID: "liftsim-replay-\(index)-\(UUID().uuidString.prefix(4))", keepAlive: .seconds(60)))
+                try MQTTClient(configuration: .init(host: broker.host, port: broker.port, clientID: "liftsim-replay-\(index)-\(UUID().uuidString.prefix(4))", keepAlive: .seconds(60)))
             }
             for client in clients {
                 client.start()
@@ -154,14 +153,13 @@ struct LiftSimCommand: AsyncParsableCommand {
             commandName: "benchmark-receive",
             abstract: "Take messages with LiftMQTT alone (no decoding, no storage) and time it: the client's own limit.")
 
-        @Option(help: "Broker host.") var host = "127.0.0.1"
-        @Option(help: "Broker port.") var port = 18830
+        @OptionGroup var broker: BrokerOptions
         @Option(help: "Client id (persistent session).") var clientID = "bench-liftmqtt"
         @Option(help: "Messages to take before stopping; 0 only creates the session.") var count = 0
 
         func run() async throws {
             let client = try MQTTClient(configuration: .init(
-                host: host, port: port, clientID: clientID, cleanSession: false, subscriptions: [.init("lift/#", qos: .atLeastOnce)]))
+                host: broker.host, port: broker.port, clientID: clientID, cleanSession: false, subscriptions: [.init("lift/#", qos: .atLeastOnce)]))
             client.start()
             try await client.waitUntilConnected()
             if count == 0 {
@@ -184,8 +182,7 @@ struct LiftSimCommand: AsyncParsableCommand {
             abstract: "Run a fleet: each elevator its own MQTT connection, telemetry every second, stats every minute.",
             discussion: "Stops after --duration seconds, or on SIGINT/SIGTERM; each controller disconnects cleanly.")
 
-        @Option(help: "Broker host.") var host = "127.0.0.1"
-        @Option(help: "Broker port.") var port = 18830
+        @OptionGroup var broker: BrokerOptions
         @Option(help: "Number of elevators.") var elevators = 5
         @Option(help: "6-digit region code.") var region = "430102"
         @Option(help: "Elevator id prefix.") var prefix = "SIM"
@@ -207,7 +204,7 @@ struct LiftSimCommand: AsyncParsableCommand {
             let logger = Logger(label: "liftsim")
             let controllers = try LiftSimCommand.elevatorIDs(prefix: prefix, count: elevators).enumerated().map { index, id in
                 try SimulatedController(
-                    elevatorID: id, region: region, floors: floors, seed: seed &+ UInt64(index), host: host, port: port, logger: logger)
+                    elevatorID: id, region: region, floors: floors, seed: seed &+ UInt64(index), host: broker.host, port: broker.port, logger: logger)
             }
             for controller in controllers { controller.client.start() }
             let stop = StopFlag()
@@ -220,7 +217,7 @@ struct LiftSimCommand: AsyncParsableCommand {
             }
             let start = Date()
             for controller in controllers { controller.announceOnline(at: EpochClock.system.now()) }
-            print("liftsim: \(elevators) elevators of region \(region) publishing to \(host):\(port)")
+            print("liftsim: \(elevators) elevators of region \(region) publishing to \(broker.host):\(broker.port)")
             await withTaskGroup(of: Void.self) { group in
                 for controller in controllers { group.addTask { await controller.serveReplays() } }
                 group.addTask {
@@ -256,4 +253,10 @@ final class StopFlag: @unchecked Sendable {
     private var value = false
     func set() { lock.withLock { value = true } }
     var isSet: Bool { lock.withLock { value } }
+}
+
+/// Where the simulated controllers' broker is.
+struct BrokerOptions: ParsableArguments {
+    @Option(help: "Broker host.") var host = "127.0.0.1"
+    @Option(help: "Broker port (LiftWatch's embedded mosquitto listens on 18830).") var port = 18830
 }
