@@ -145,6 +145,27 @@ public enum LiftPayload: Sendable, Hashable {
         case .status(let status): status.seq.map { [$0] } ?? []
         }
     }
+
+    /// The same message with `offset` added to every `seq`: a replaced terminal's numbers placed after those
+    /// of the terminals before it.
+    public func offsettingSeq(by offset: UInt64) -> LiftPayload {
+        guard offset != 0 else { return self }
+        switch self {
+        case .telemetry(var samples, var rejected):
+            for i in samples.indices { samples[i].seq += offset }
+            for i in rejected.indices { rejected[i].seq = rejected[i].seq.map { $0 + offset } }
+            return .telemetry(samples, rejected: rejected)
+        case .event(var event):
+            event.seq += offset
+            return .event(event)
+        case .stats(var stats):
+            stats.seq += offset
+            return .stats(stats)
+        case .status(var status):
+            status.seq = status.seq.map { $0 + offset }
+            return .status(status)
+        }
+    }
 }
 
 /// A telemetry sample that cannot be stored, with its position in the batch and why.

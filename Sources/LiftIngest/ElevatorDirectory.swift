@@ -11,24 +11,41 @@ struct ElevatorDirectory {
         var elevatorID: String
         var region: String
         var platform: String
+        /// Added to the controller's `seq` (a replaced terminal numbers from 1 again).
+        var seqOffset: UInt64 = 0
     }
 
     private var byID: [String: Entry] = [:]
     private var byKey: [Int64: Entry] = [:]
     private var lastReload: Int64 = .min
+    private var version: Int64 = -1
+    private var lastVersionCheck: Int64 = .min
     let reloadIntervalMs: Int64
 
     init(reloadIntervalMs: Int64 = 5_000) {
         self.reloadIntervalMs = reloadIntervalMs
     }
 
-    mutating func reload(from database: LiftDatabase, now: Int64) throws {
+    /// Reloads the registry. Returns the elevators whose `seq` offset changed (a terminal was replaced).
+    @discardableResult
+    mutating func reload(from database: LiftDatabase, now: Int64) throws -> [Int64] {
+        version = try database.registryVersion()
         let elevators = try database.elevators()
+        let before = byKey
         byID = Dictionary(uniqueKeysWithValues: elevators.map {
-            ($0.elevatorID, Entry(key: $0.key, elevatorID: $0.elevatorID, region: $0.region, platform: $0.platform))
+            ($0.elevatorID, Entry(key: $0.key, elevatorID: $0.elevatorID, region: $0.region, platform: $0.platform, seqOffset: UInt64(max(0, $0.seqOffset))))
         })
         byKey = Dictionary(uniqueKeysWithValues: byID.values.map { ($0.key, $0) })
         lastReload = now
+        return byKey.values.filter { entry in before[entry.key].map { $0.seqOffset != entry.seqOffset } ?? false }.map(\.key)
+    }
+
+    /// Reloads when the registry changed (checked at most once a second); returns what `reload` returns.
+    mutating func refreshIfChanged(from database: LiftDatabase, now: Int64) -> [Int64] {
+        guard now - lastVersionCheck >= 1_000 else { return [] }
+        lastVersionCheck = now
+        guard let current = try? database.registryVersion(), current != version else { return [] }
+        return (try? reload(from: database, now: now)) ?? []
     }
 
     /// The entry for an elevator, reloading the registry once if it is unknown and the last reload is old.

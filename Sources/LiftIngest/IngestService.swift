@@ -94,6 +94,7 @@ public final class IngestService: Service, Sendable {
             var replayRequests: [(elevator: Int64, gap: SequenceGap)] = []
             if now - lastMaintenance >= 1_000 || messages.isEmpty {
                 lastMaintenance = now
+                processor.refreshRegistry(now: now)
                 let (requests, lost) = processor.tracker.maintenance(now: now)
                 replayRequests = requests
                 batch.lostRanges = lost
@@ -113,7 +114,10 @@ public final class IngestService: Service, Sendable {
             }
             guard !batch.isEmpty else { continue }
             let requests = replayRequests.compactMap { request in
-                processor.directory.entry(forKey: request.elevator).map { (entry: $0, gap: request.gap) }
+                // A gap below the offset belongs to a replaced terminal and cannot be asked for.
+                processor.directory.entry(forKey: request.elevator).flatMap {
+                    request.gap.from > $0.seqOffset ? (entry: $0, gap: request.gap) : nil
+                }
             }
             let eventArrivals = messages.filter { $0.topic.hasSuffix("/event") }.map(\.arrivedAt)
             // Events are handed on as soon as their batch is committed, from the commit's own task.
@@ -172,7 +176,7 @@ public final class IngestService: Service, Sendable {
     private func requestReplay(_ gap: SequenceGap, entry: ElevatorDirectory.Entry) {
         let topic = "lift/\(entry.region)/\(entry.elevatorID)/replay"
         do {
-            try client.enqueue(MQTTMessage(topic: topic, payload: PayloadEncoder.replayRequest(from: gap.from, to: gap.to), qos: .atLeastOnce))
+            try client.enqueue(MQTTMessage(topic: topic, payload: PayloadEncoder.replayRequest(from: gap.from - entry.seqOffset, to: gap.to - entry.seqOffset), qos: .atLeastOnce))
             metrics.replayRequests.increment()
             logger.info("replay requested", metadata: ["elevator": "\(entry.elevatorID)", "from_seq": "\(gap.from)", "to_seq": "\(gap.to)"])
         } catch {

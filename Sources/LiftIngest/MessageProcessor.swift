@@ -39,7 +39,8 @@ struct MessageProcessor {
         let decoded: LiftPayload
         do throws(Rejection) {
             decoded = try decoder.decode(
-                kind: parsed.kind, payload: payload, faultCodes: faultCodeMaps[elevator.platform] ?? .standard, now: receivedAt)
+                kind: parsed.kind, payload: payload, faultCodes: faultCodeMaps[elevator.platform] ?? .standard, now: receivedAt
+            ).offsettingSeq(by: elevator.seqOffset)
         } catch {
             return reject(error, topic: topic, payload: payload, receivedAt: receivedAt, elevator: elevator, into: &batch)
         }
@@ -66,13 +67,20 @@ struct MessageProcessor {
         return nil
     }
 
+    /// Picks up registry changes; a replaced terminal starts its elevator's `seq` tracking afresh.
+    mutating func refreshRegistry(now: Int64) {
+        for key in directory.refreshIfChanged(from: database, now: now) { tracker.forget(elevator: key) }
+    }
+
     private mutating func reject(
         _ rejection: Rejection, topic: String, payload: [UInt8], receivedAt: Int64, elevator: ElevatorDirectory.Entry,
         into batch: inout IngestBatch
     ) -> Rejection {
         batch.counters[elevator.key, default: CounterDelta()].rejected += 1
         // A bad message still used up its seq: counting it as received keeps it from looking like a gap.
-        for seq in decoder.sequenceNumbers(in: payload) { observe(seq, elevator: elevator.key, at: receivedAt, into: &batch) }
+        for seq in decoder.sequenceNumbers(in: payload) {
+            observe(seq + elevator.seqOffset, elevator: elevator.key, at: receivedAt, into: &batch)
+        }
         batch.deadLetters.append(NewDeadLetter(
             topic: topic, payload: clipped(payload), receivedAt: receivedAt, rejection: rejection,
             elevatorID: elevator.elevatorID, elevator: elevator.key))

@@ -128,6 +128,13 @@ public struct SequenceTracker: Sendable {
     }
 
     /// The states changed since the last call, to persist with the batch.
+    /// Drops an elevator's state and open gaps: its next seq is a new baseline (a replaced terminal).
+    public mutating func forget(elevator: Int64) {
+        states[elevator] = nil
+        dirty.remove(elevator)
+        pendingLost.removeAll { $0.elevator == elevator }
+    }
+
     public mutating func takeDirty() -> [Int64: SequenceState] {
         defer { dirty.removeAll(keepingCapacity: true) }
         var changed: [Int64: SequenceState] = [:]

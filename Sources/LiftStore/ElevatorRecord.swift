@@ -16,6 +16,10 @@ public struct ElevatorRecord: Sendable, Hashable, Codable {
     public var online: Bool
     public var lastSeen: Int64?
     public var firmware: String?
+    /// The fitted controller or IoT terminal, when recorded.
+    public var terminalID: String?
+    /// Added to the current terminal's `seq` (see `TerminalRecord`).
+    public var seqOffset: Int64
 }
 
 /// What registering an elevator needs. Registering an existing `elevatorID` updates it.

@@ -166,6 +166,87 @@ extension LiftDatabase {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3 dossiers, contracts, terminals, audit") { db in
+            try db.execute(sql: """
+                -- Regions LiftWatch knows by name; `rural` selects the rural rescue limit, `platform` the
+                -- fault-code map of elevators that name none.
+                CREATE TABLE regions (
+                    region TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL DEFAULT '',
+                    rural INTEGER NOT NULL DEFAULT 0,
+                    platform TEXT
+                );
+                -- A unit's stage is its elevator project's stage, also before any elevator exists.
+                ALTER TABLE units ADD COLUMN stage TEXT NOT NULL DEFAULT 'surveyed';
+                ALTER TABLE elevators ADD COLUMN updated_at INTEGER;
+                -- Added to the controller's seq so that a replaced terminal numbering from 1 again continues
+                -- the elevator's stored sequence instead of colliding with it.
+                ALTER TABLE elevators ADD COLUMN seq_offset INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE elevators ADD COLUMN terminal_id TEXT;
+                CREATE TABLE stage_changes (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    unit_id TEXT NOT NULL,
+                    elevator_id TEXT,
+                    from_stage TEXT,
+                    to_stage TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    forced INTEGER NOT NULL DEFAULT 0,
+                    reason TEXT
+                );
+                CREATE INDEX stage_changes_unit ON stage_changes(unit_id, at);
+                CREATE INDEX stage_changes_elevator ON stage_changes(elevator_id, at);
+                -- Which contractor maintained an elevator when: [starts_at, ends_at), ends_at NULL while current.
+                CREATE TABLE contracts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    elevator_id TEXT NOT NULL,
+                    contractor_id TEXT NOT NULL,
+                    starts_at INTEGER NOT NULL,
+                    ends_at INTEGER
+                );
+                CREATE INDEX contracts_elevator ON contracts(elevator_id, starts_at);
+                CREATE INDEX contracts_contractor ON contracts(contractor_id);
+                CREATE TABLE terminals (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    elevator_id TEXT NOT NULL,
+                    terminal_id TEXT NOT NULL,
+                    installed_at INTEGER NOT NULL,
+                    removed_at INTEGER,
+                    seq_offset INTEGER NOT NULL,
+                    note TEXT
+                );
+                CREATE INDEX terminals_elevator ON terminals(elevator_id, installed_at);
+                -- Bumped by every registry change, so that ingestion reloads its snapshot of the registry.
+                CREATE TABLE registry_version (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    version INTEGER NOT NULL
+                );
+                INSERT INTO registry_version VALUES (1, 1);
+                -- Append-only and hash-chained: hash = SHA-256 of the entry's fields and the previous hash.
+                CREATE TABLE audit_log (
+                    seq INTEGER PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                -- Elevators registered before this migration: their current contract and stage as first records.
+                INSERT INTO contracts(elevator_id, contractor_id, starts_at)
+                    SELECT elevator_id, contractor_id, registered_at FROM elevators WHERE contractor_id IS NOT NULL;
+                INSERT INTO stage_changes(unit_id, elevator_id, from_stage, to_stage, at, actor)
+                    SELECT coalesce(unit_id, ''), elevator_id, NULL, stage, registered_at, 'migration'
+                    FROM elevators;
+                UPDATE units SET stage = coalesce(
+                    (SELECT stage FROM elevators WHERE elevators.unit_id = units.unit_id LIMIT 1), 'surveyed');
+                """)
+        }
         return migrator
     }
 }

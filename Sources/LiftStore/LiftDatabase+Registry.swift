@@ -2,46 +2,142 @@ import GRDB
 import LiftCore
 
 extension LiftDatabase {
-    /// Adds or updates an elevator. Its unit and contractor are created as bare entries when unknown.
+    /// Adds or updates an elevator as LiftWatch itself; see `registerElevator`.
     /// - Returns: the elevator's compact key.
     @discardableResult
-    public func register(_ registration: ElevatorRegistration, at now: Int64) throws -> Int64 {
-        guard Identifier.isValidID(registration.elevatorID) else {
-            throw StoreError(operation: "register elevator", message: "elevator_id \"\(registration.elevatorID)\" is not [A-Za-z0-9_-]{1,64}")
-        }
-        guard Identifier.isValidRegion(registration.region) else {
-            throw StoreError(operation: "register \(registration.elevatorID)", message: "region \"\(registration.region)\" is not 6 digits")
-        }
+    public func register(_ registration: ElevatorRegistration, at now: Int64, by actor: String = "liftwatch") throws -> Int64 {
+        try registerElevator(registration, at: now, by: actor).key
+    }
+
+    /// Adds or updates an elevator, recording every change: stage moves (forward along the lifecycle path,
+    /// each step dated), a new contract when the contractor changes, and an audit entry.
+    ///
+    /// Its unit and contractor are created as bare entries when unknown; the unit's stage follows the elevator's.
+    /// - Throws: `RegistryError` for a malformed field or an impossible stage move.
+    public func registerElevator(_ registration: ElevatorRegistration, at now: Int64, by actor: String) throws
+        -> (key: Int64, change: RegistryChange)
+    {
+        try Self.validate(registration)
         do {
             return try write { db in
-                if let unit = registration.unitID {
-                    try db.execute(
-                        sql: "INSERT OR IGNORE INTO units(unit_id, region, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                        arguments: [unit, registration.region, now, now])
-                }
-                if let contractor = registration.contractorID {
-                    try db.execute(
-                        sql: "INSERT OR IGNORE INTO contractors(contractor_id, created_at) VALUES (?, ?)",
-                        arguments: [contractor, now])
-                }
-                try db.execute(
-                    sql: """
-                        INSERT INTO elevators(elevator_id, unit_id, region, contractor_id, commissioned_on, stage, on_demand, platform, registered_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(elevator_id) DO UPDATE SET
-                            unit_id = excluded.unit_id, region = excluded.region, contractor_id = excluded.contractor_id,
-                            commissioned_on = excluded.commissioned_on, stage = excluded.stage,
-                            on_demand = excluded.on_demand, platform = excluded.platform
-                        """,
-                    arguments: [
-                        registration.elevatorID, registration.unitID, registration.region, registration.contractorID,
-                        registration.commissionedOn, registration.stage, registration.onDemand, registration.platform, now,
-                    ])
-                return try Int64.fetchOne(db, sql: "SELECT id FROM elevators WHERE elevator_id = ?", arguments: [registration.elevatorID])!
+                let result = try Self.registerElevator(db, registration, at: now, by: actor)
+                if result.change != .unchanged { try Self.bumpRegistryVersion(db) }
+                return result
             }
+        } catch let error as RegistryError {
+            throw error
         } catch {
             throw StoreError(operation: "register \(registration.elevatorID)", underlying: error)
         }
+    }
+
+    static func validate(_ registration: ElevatorRegistration) throws(RegistryError) {
+        guard Identifier.isValidID(registration.elevatorID) else {
+            throw RegistryError(.invalid, "elevator_id \"\(registration.elevatorID)\" is not [A-Za-z0-9_-]{1,64}")
+        }
+        guard Identifier.isValidRegion(registration.region) else {
+            throw RegistryError(.invalid, "region \"\(registration.region)\" is not 6 digits")
+        }
+        if let unit = registration.unitID, !Identifier.isValidID(unit) {
+            throw RegistryError(.invalid, "unit_id \"\(unit)\" is not [A-Za-z0-9_-]{1,64}")
+        }
+        if let contractor = registration.contractorID, !Identifier.isValidID(contractor) {
+            throw RegistryError(.invalid, "contractor_id \"\(contractor)\" is not [A-Za-z0-9_-]{1,64}")
+        }
+        if let date = registration.commissionedOn, CivilDate(date) == nil {
+            throw RegistryError(.invalid, "commissioned_on \"\(date)\" is not a date YYYY-MM-DD")
+        }
+        guard LifecycleStage(rawValue: registration.stage) != nil else {
+            throw RegistryError(.invalid, "stage \"\(registration.stage)\" is not one of \(LifecycleStage.allNames)")
+        }
+        guard Identifier.isValidID(registration.platform) else {
+            throw RegistryError(.invalid, "platform \"\(registration.platform)\" is not a fault-code map name")
+        }
+    }
+
+    static func registerElevator(_ db: Database, _ registration: ElevatorRegistration, at now: Int64, by actor: String) throws
+        -> (key: Int64, change: RegistryChange)
+    {
+        let stage = LifecycleStage(rawValue: registration.stage)!
+        if let unit = registration.unitID {
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO units(unit_id, region, stage, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [unit, registration.region, stage.rawValue, now, now])
+        }
+        if let contractor = registration.contractorID {
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO contractors(contractor_id, created_at) VALUES (?, ?)", arguments: [contractor, now])
+        }
+        let existing = try Row.fetchOne(db, sql: "SELECT * FROM elevators WHERE elevator_id = ?", arguments: [registration.elevatorID])
+            .map(ElevatorRecord.init(row:))
+        guard let existing else {
+            try db.execute(
+                sql: """
+                    INSERT INTO elevators(elevator_id, unit_id, region, contractor_id, commissioned_on, stage, on_demand, platform,
+                        registered_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    registration.elevatorID, registration.unitID, registration.region, registration.contractorID,
+                    registration.commissionedOn, stage.rawValue, registration.onDemand, registration.platform, now, now,
+                ])
+            let key = db.lastInsertedRowID
+            if let unit = registration.unitID {
+                // The unit's project stage is its elevator's from now on.
+                try db.execute(sql: "UPDATE units SET stage = ?, updated_at = ? WHERE unit_id = ?", arguments: [stage.rawValue, now, unit])
+            }
+            try recordStage(db, unitID: registration.unitID, elevatorID: registration.elevatorID, move: nil, to: stage, at: now, by: actor)
+            if let contractor = registration.contractorID {
+                // The first contract runs from commissioning, so that faults dated before registration find it.
+                let start = registration.commissionedOn.flatMap(CivilDate.init).map { min($0.startEpochMs, now) } ?? now
+                try db.execute(
+                    sql: "INSERT INTO contracts(elevator_id, contractor_id, starts_at) VALUES (?, ?, ?)",
+                    arguments: [registration.elevatorID, contractor, start])
+            }
+            try appendAudit(db, at: now, actor: actor, action: "elevator.register", subject: registration.elevatorID, detail: [
+                "unit_id": registration.unitID, "region": registration.region, "contractor_id": registration.contractorID,
+                "commissioned_on": registration.commissionedOn, "stage": stage.rawValue,
+                "on_demand": String(registration.onDemand), "platform": registration.platform,
+            ])
+            return (key, .created)
+        }
+        var changed: [String] = []
+        var detail: [String: String?] = [:]
+        func note(_ field: String, _ old: String?, _ new: String?) {
+            guard old != new else { return }
+            changed.append(field)
+            detail[field] = "\(old ?? "null") → \(new ?? "null")"
+        }
+        note("unit_id", existing.unitID, registration.unitID)
+        note("region", existing.region, registration.region)
+        note("commissioned_on", existing.commissionedOn, registration.commissionedOn)
+        note("on_demand", String(existing.onDemand), String(registration.onDemand))
+        note("platform", existing.platform, registration.platform)
+        try db.execute(
+            sql: """
+                UPDATE elevators SET unit_id = ?, region = ?, commissioned_on = ?, on_demand = ?, platform = ?, updated_at = ?
+                WHERE elevator_id = ?
+                """,
+            arguments: [
+                registration.unitID, registration.region, registration.commissionedOn, registration.onDemand,
+                registration.platform, now, registration.elevatorID,
+            ])
+        if existing.contractorID != registration.contractorID {
+            try assignContractor(db, registration.contractorID, elevatorID: registration.elevatorID, from: now)
+            note("contractor_id", existing.contractorID, registration.contractorID)
+        }
+        let current = LifecycleStage(rawValue: existing.stage) ?? .inService
+        if current != stage {
+            let moves: [StageMove]
+            do { moves = try StageMachine().move(from: current, to: stage, throughPath: true) } catch {
+                throw RegistryError(.refused, "\(registration.elevatorID): \(error)")
+            }
+            try applyStageMoves(db, moves, unitID: registration.unitID, elevatorID: registration.elevatorID, at: now, by: actor)
+            note("stage", current.rawValue, stage.rawValue)
+        }
+        guard !changed.isEmpty else { return (existing.key, .unchanged) }
+        try appendAudit(db, at: now, actor: actor, action: "elevator.update", subject: registration.elevatorID, detail: detail)
+        return (existing.key, .updated(changed))
     }
 
     /// One elevator, or nil when it is not registered.
@@ -57,6 +153,23 @@ extension LiftDatabase {
             try Row.fetchAll(db, sql: "SELECT * FROM elevators ORDER BY elevator_id").map(ElevatorRecord.init(row:))
         }
     }
+
+    /// The elevators of one unit.
+    public func elevators(ofUnit unitID: String) throws -> [ElevatorRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM elevators WHERE unit_id = ? ORDER BY elevator_id", arguments: [unitID])
+                .map(ElevatorRecord.init(row:))
+        }
+    }
+
+    /// Increases with every registry change; ingestion reloads its snapshot when it moves.
+    public func registryVersion() throws -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT version FROM registry_version") ?? 0 }
+    }
+
+    static func bumpRegistryVersion(_ db: Database) throws {
+        try db.execute(sql: "UPDATE registry_version SET version = version + 1")
+    }
 }
 
 extension ElevatorRecord {
@@ -65,6 +178,7 @@ extension ElevatorRecord {
             key: row["id"], elevatorID: row["elevator_id"], unitID: row["unit_id"], region: row["region"],
             contractorID: row["contractor_id"], commissionedOn: row["commissioned_on"], stage: row["stage"],
             onDemand: row["on_demand"], platform: row["platform"], registeredAt: row["registered_at"],
-            online: row["online"], lastSeen: row["last_seen"], firmware: row["firmware"])
+            online: row["online"], lastSeen: row["last_seen"], firmware: row["firmware"],
+            terminalID: row["terminal_id"], seqOffset: row["seq_offset"] ?? 0)
     }
 }

@@ -52,7 +52,7 @@ struct ElevatorsCommand: AsyncParsableCommand {
             for id in elevatorIDs {
                 try database.register(ElevatorRegistration(
                     elevatorID: id, unitID: unit, region: region, contractorID: contractor, commissionedOn: commissioned,
-                    platform: platform), at: now)
+                    platform: platform), at: now, by: cliActor)
             }
             print("registered \(elevatorIDs.count) elevator(s) in region \(region)")
         }

@@ -15,7 +15,8 @@ struct LiftWatchCommand: AsyncParsableCommand {
         version: version,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, BackupCommand.self, ElevatorsCommand.self, DeadLettersCommand.self,
-            StoreCommand.self, ConfigCommand.self,
+            ImportCommand.self, ExportCommand.self, StageCommand.self, ContractsCommand.self, TerminalsCommand.self,
+            DossierCommand.self, AuditCommand.self, StoreCommand.self, ConfigCommand.self,
         ]
     )
 }

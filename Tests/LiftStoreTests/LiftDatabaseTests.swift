@@ -20,7 +20,7 @@ struct LiftDatabaseTests {
         let path = try temporaryPath("lw.sqlite")
         let first = try LiftDatabase(path: path)
         let applied = try first.appliedMigrations()
-        #expect(applied == ["v1 registry", "v1 ingestion", "v2 compaction and rollups"])
+        #expect(applied == ["v1 registry", "v1 ingestion", "v2 compaction and rollups", "v3 dossiers, contracts, terminals, audit"])
         try first.close()
         #expect(try LiftDatabase(path: path).appliedMigrations() == applied)
     }
@@ -33,8 +33,8 @@ struct LiftDatabaseTests {
         #expect(key == again)
         let record = try #require(try database.elevator("E1"))
         #expect(record.region == "430103" && record.contractorID == "C2" && record.platform == "municipal-b" && record.registeredAt == 5)
-        #expect(throws: StoreError.self) { try database.register(ElevatorRegistration(elevatorID: "bad id", region: "430102"), at: 1) }
-        #expect(throws: StoreError.self) { try database.register(ElevatorRegistration(elevatorID: "E2", region: "43"), at: 1) }
+        #expect(throws: RegistryError.self) { try database.register(ElevatorRegistration(elevatorID: "bad id", region: "430102"), at: 1) }
+        #expect(throws: RegistryError.self) { try database.register(ElevatorRegistration(elevatorID: "E2", region: "43"), at: 1) }
     }
 
     @Test("a batch stores each (elevator, seq) once and counts the rest as duplicates")

@@ -1,0 +1,148 @@
+import LiftCore
+import LiftStore
+
+/// The printable HTML dossier of a unit, with a chart of each elevator's health history (Chart.js).
+public struct DossierPage: Sendable {
+    /// How the page gets Chart.js: a URL the server serves, or the script's text inlined for a standalone file.
+    public enum ChartScript: Sendable {
+        case url(String)
+        case inline(String)
+    }
+
+    public var dossier: Dossier
+    public var chartScript: ChartScript
+
+    public init(dossier: Dossier, chartScript: ChartScript) {
+        self.dossier = dossier
+        self.chartScript = chartScript
+    }
+
+    public func render() -> String {
+        let title = dossier.unit.map { "Unit \($0.unitID)" } ?? dossier.elevators.first.map { "Elevator \($0.elevator.elevatorID)" } ?? "Dossier"
+        var html = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8">
+            <title>\(HTML.escape(title)) — LiftWatch dossier</title>
+            <style>
+            body { font: 14px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
+            h1 { margin-bottom: 0; } h2 { border-bottom: 2px solid #345; padding-bottom: .2em; margin-top: 2em; }
+            table { border-collapse: collapse; width: 100%; margin: .5em 0 1em; }
+            th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; }
+            th { background: #eef2f6; } .muted { color: #777; } .chart { height: 260px; page-break-inside: avoid; }
+            .forced { color: #a40; font-weight: bold; }
+            @media print { body { margin: 0; max-width: none; } h2 { page-break-before: auto; } }
+            </style>
+            \(scriptTag)
+            </head><body>
+            <h1>\(HTML.escape(title))</h1>
+            <p class="muted">一单元一档案 · generated \(HTML.time(dossier.generatedAt)) (UTC+8) by LiftWatch</p>
+
+            """
+        if let unit = dossier.unit {
+            html += """
+                <h2>Building unit</h2>
+                <table>
+                <tr><th>Unit</th><td>\(HTML.escape(unit.unitID))</td><th>Region</th><td>\(HTML.escape(unit.region))</td></tr>
+                <tr><th>Address</th><td colspan="3">\(HTML.escape(unit.address))</td></tr>
+                <tr><th>Coordinates</th><td>\(unit.lat.map { String(format: "%.5f", $0) } ?? "—"), \(unit.lon.map { String(format: "%.5f", $0) } ?? "—")</td>
+                <th>Floors</th><td>\(unit.floors.map(String.init) ?? "—")</td></tr>
+                <tr><th>Survey rating</th><td>\(unit.rating?.rawValue ?? "—")</td><th>Stage</th><td>\(unit.stage.rawValue)</td></tr>
+                </table>
+                \(stageTable(dossier.unitStageHistory))
+                """
+        }
+        for (index, file) in dossier.elevators.enumerated() { html += elevatorSection(file, index: index) }
+        if dossier.elevators.isEmpty { html += "<p class=\"muted\">No elevator has been registered for this unit.</p>\n" }
+        html += "</body></html>\n"
+        return html
+    }
+
+    private var scriptTag: String {
+        switch chartScript {
+        case .url(let url): "<script src=\"\(HTML.escape(url))\"></script>"
+        case .inline(let script): "<script>\(script.replacingOccurrences(of: "</script", with: "<\\/script"))</script>"
+        }
+    }
+
+    private func stageTable(_ history: [StageChangeRecord]) -> String {
+        guard !history.isEmpty else { return "" }
+        var rows = ""
+        for change in history {
+            rows += "<tr><td>\(HTML.time(change.at))</td><td>\(change.from?.rawValue ?? "—") → \(change.to.rawValue)</td>"
+            rows += "<td>\(HTML.escape(change.actor))</td><td\(change.forced ? " class=\"forced\"" : "")>\(change.forced ? "forced: " : "")\(HTML.escape(change.reason ?? ""))</td></tr>\n"
+        }
+        return "<h3>Stages</h3><table><tr><th>When</th><th>Stage</th><th>By</th><th>Note</th></tr>\n\(rows)</table>\n"
+    }
+
+    private func elevatorSection(_ file: Dossier.ElevatorFile, index: Int) -> String {
+        let e = file.elevator
+        var html = """
+            <h2>Elevator \(HTML.escape(e.elevatorID))</h2>
+            <table>
+            <tr><th>Region</th><td>\(HTML.escape(e.region))</td><th>Stage</th><td>\(HTML.escape(e.stage))</td></tr>
+            <tr><th>Contractor</th><td>\(HTML.escape(e.contractorID ?? "—"))</td><th>Commissioned</th><td>\(HTML.escape(e.commissionedOn ?? "—"))</td></tr>
+            <tr><th>On-demand maintenance</th><td>\(e.onDemand ? "approved" : "no")</td><th>Fault-code platform</th><td>\(HTML.escape(e.platform))</td></tr>
+            <tr><th>Online</th><td>\(e.online ? "yes" : "no")</td><th>Last seen</th><td>\(HTML.time(e.lastSeen))</td></tr>
+            <tr><th>Terminal</th><td>\(HTML.escape(e.terminalID ?? "—"))</td><th>Firmware</th><td>\(HTML.escape(e.firmware ?? "—"))</td></tr>
+            </table>
+            <h3>Health history (daily)</h3>
+            <div class="chart"><canvas id="health\(index)"></canvas></div>
+            <script>\(chartScript(file, index: index))</script>
+            \(stageTable(file.stageHistory))
+
+            """
+        if !file.contracts.isEmpty {
+            html += "<h3>Maintenance contracts</h3><table><tr><th>Contractor</th><th>From</th><th>Until</th></tr>\n"
+            for contract in file.contracts {
+                html += "<tr><td>\(HTML.escape(contract.contractorID))</td><td>\(HTML.time(contract.startsAt))</td><td>\(contract.endsAt.map { HTML.time($0) } ?? "current")</td></tr>\n"
+            }
+            html += "</table>\n"
+        }
+        if !file.terminals.isEmpty {
+            html += "<h3>Controllers and IoT terminals</h3><table><tr><th>Terminal</th><th>Installed</th><th>Removed</th><th>Note</th></tr>\n"
+            for terminal in file.terminals {
+                html += "<tr><td>\(HTML.escape(terminal.terminalID))</td><td>\(HTML.time(terminal.installedAt))</td><td>\(terminal.removedAt.map { HTML.time($0) } ?? "in place")</td><td>\(HTML.escape(terminal.note ?? ""))</td></tr>\n"
+            }
+            html += "</table>\n"
+        }
+        html += eventTable("Faults", file.faults)
+        html += eventTable("Maintenance visits", file.maintenanceVisits)
+        if let counters = file.ingest {
+            html += """
+                <h3>Data received</h3><table><tr><th>Messages</th><th>Duplicates</th><th>Rejected</th><th>Gaps</th><th>Replayed</th><th>Lost</th></tr>
+                <tr><td>\(counters.received)</td><td>\(counters.duplicates)</td><td>\(counters.rejected)</td><td>\(counters.gaps)</td><td>\(counters.replayed)</td><td>\(counters.lost)</td></tr></table>
+
+                """
+        }
+        return html
+    }
+
+    private func eventTable(_ title: String, _ events: [ElevatorEvent]) -> String {
+        var html = "<h3>\(title)</h3>"
+        guard !events.isEmpty else { return html + "<p class=\"muted\">None on record.</p>\n" }
+        html += "<table><tr><th>When</th><th>Code</th><th>State</th><th>Floor</th><th>Detail</th></tr>\n"
+        for event in events.suffix(500) {
+            html += "<tr><td>\(HTML.time(event.ts))</td><td>\(HTML.escape(event.fault?.rawValue ?? event.code))</td><td>\(event.state?.rawValue ?? "")</td>"
+            html += "<td>\(event.floor.map(String.init) ?? "")</td><td>\(HTML.escape(event.detail ?? event.technician ?? ""))</td></tr>\n"
+        }
+        if events.count > 500 { html += "<tr><td colspan=\"5\" class=\"muted\">\(events.count - 500) earlier entries in the JSON dossier</td></tr>\n" }
+        return html + "</table>\n"
+    }
+
+    private func chartScript(_ file: Dossier.ElevatorFile, index: Int) -> String {
+        struct Series: Encodable { var label: String; var points: [[Double?]] }
+        let days = Set(file.healthHistory.values.flatMap { $0.map(\.start) }).sorted()
+        let labels = days.map { String(HTML.time($0).prefix(10)) }
+        let series = LiftDatabase.dossierMetrics.map { metric in
+            let byDay = Dictionary((file.healthHistory[metric.name] ?? []).map { ($0.start, $0.mean) }, uniquingKeysWith: { a, _ in a })
+            return Series(label: metric.name, points: [days.map { byDay[$0] }])
+        }
+        return """
+            (function(){var s=\(HTML.scriptJSON(series));var labels=\(HTML.scriptJSON(labels));
+            var colors=['#1f77b4','#d62728','#ff7f0e','#2ca02c'];
+            if(typeof Chart==='undefined'||labels.length===0){document.getElementById('health\(index)').parentNode.innerHTML='<p class="muted">No health history yet.</p>';return;}
+            new Chart(document.getElementById('health\(index)'),{type:'line',data:{labels:labels,datasets:s.map(function(x,i){return {label:x.label,data:x.points[0],borderColor:colors[i],backgroundColor:colors[i],yAxisID:'y'+i,pointRadius:0,spanGaps:true,borderWidth:1.5};})},
+            options:{animation:false,maintainAspectRatio:false,interaction:{mode:'index',intersect:false},scales:{y0:{position:'left',title:{display:true,text:'door close ms'}},y1:{position:'right',grid:{drawOnChartArea:false},title:{display:true,text:'level error mm'}},y2:{display:false},y3:{display:false}}}});})();
+            """
+    }
+}

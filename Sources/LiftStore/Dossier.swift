@@ -1,0 +1,32 @@
+import LiftCore
+
+/// One building unit's file (一单元一档案): the unit, its elevators and everything on record about them.
+///
+/// Encode with `JSONEncoder.keyEncodingStrategy = .convertToSnakeCase` for the contract's field names.
+public struct Dossier: Sendable, Codable {
+    /// One elevator's part of the dossier.
+    public struct ElevatorFile: Sendable, Codable {
+        public var elevator: ElevatorRecord
+        public var stageHistory: [StageChangeRecord]
+        public var contracts: [ContractRecord]
+        public var terminals: [TerminalRecord]
+        /// Faults raised and cleared, newest last.
+        public var faults: [ElevatorEvent]
+        /// Maintenance visit markers the controller sent.
+        public var maintenanceVisits: [ElevatorEvent]
+        /// Mode changes and alarms.
+        public var otherEvents: [ElevatorEvent]
+        /// Daily min, max and mean of each health signal over `healthFrom…generatedAt`.
+        public var healthHistory: [String: [SeriesPoint]]
+        public var healthFrom: Int64
+        public var ingest: IngestCounters?
+        /// Changes recorded in the audit log for this elevator.
+        public var audit: [AuditEntry]
+    }
+
+    public var generatedAt: Int64
+    /// Nil when the dossier was asked for by an elevator that names no unit.
+    public var unit: UnitRecord?
+    public var unitStageHistory: [StageChangeRecord]
+    public var elevators: [ElevatorFile]
+}

@@ -1,0 +1,43 @@
+import GRDB
+import LiftCore
+
+extension LiftDatabase {
+    /// The health signals a dossier charts.
+    public static let dossierMetrics: [Rollups.Metric] = [.doorCloseMs, .levelErrorMm, .motorTempC, .vibrationMg]
+
+    /// The dossier of a unit, or of the unit an elevator belongs to.
+    ///
+    /// - Parameters:
+    ///   - id: a `unit_id` or an `elevator_id` (units are looked up first).
+    ///   - historyDays: how many days of daily health history to include.
+    /// - Throws: `RegistryError.notFound` when neither a unit nor an elevator has that id.
+    public func dossier(_ id: String, now: Int64, historyDays: Int = 365) throws -> Dossier {
+        var unit = try self.unit(id)
+        var elevators: [ElevatorRecord]
+        if let unit {
+            elevators = try self.elevators(ofUnit: unit.unitID)
+        } else if let elevator = try elevator(id) {
+            elevators = [elevator]
+            unit = try elevator.unitID.flatMap { try self.unit($0) }
+        } else {
+            throw RegistryError(.notFound, "no unit or elevator \"\(id)\"")
+        }
+        let from = Rollups.floor(now, to: Rollups.day) - Int64(historyDays) * Rollups.day
+        let files = try elevators.map { elevator in
+            let events = try self.events(elevator.elevatorID)
+            var health: [String: [SeriesPoint]] = [:]
+            for metric in Self.dossierMetrics {
+                health[metric.name] = try series(elevator.elevatorID, metric: metric, from: from, to: now + 1, step: Rollups.day)
+            }
+            return Dossier.ElevatorFile(
+                elevator: elevator, stageHistory: try stageHistory(elevatorID: elevator.elevatorID),
+                contracts: try contracts(of: elevator.elevatorID), terminals: try terminals(of: elevator.elevatorID),
+                faults: events.filter { $0.kind == .fault }, maintenanceVisits: events.filter { $0.kind == .maintenance },
+                otherEvents: events.filter { $0.kind == .mode || $0.kind == .alarm }, healthHistory: health, healthFrom: from,
+                ingest: try ingestCounters(elevator.elevatorID), audit: try auditEntries(subject: elevator.elevatorID))
+        }
+        return Dossier(
+            generatedAt: now, unit: unit, unitStageHistory: try unit.map { try stageHistory(unitID: $0.unitID) } ?? [],
+            elevators: files)
+    }
+}

@@ -1,0 +1,199 @@
+import CSV
+import Foundation
+import GRDB
+import LiftCore
+
+/// CSV import and export of units and elevators, with the columns of spec section 10.
+///
+/// An import reports every bad row with its line number and reason and imports the good ones; importing the
+/// same file again changes nothing, and a changed row is applied as an update (stage changes as dated moves).
+public struct RegistryCSV: Sendable {
+    public static let unitColumns = ["unit_id", "region", "address", "lat", "lon", "floors", "rating", "stage"]
+    public static let elevatorColumns = ["elevator_id", "unit_id", "region", "contractor_id", "commissioned_on", "stage", "on_demand", "platform"]
+
+    let database: LiftDatabase
+    /// Fault-code map names an elevator may name as its platform; nil accepts any well-formed name.
+    let platforms: Set<String>?
+    /// Rows written per transaction: bounds what a crash can undo and keeps the writer available to ingestion.
+    let rowsPerTransaction = 500
+
+    public init(database: LiftDatabase, platforms: Set<String>? = nil) {
+        self.database = database
+        self.platforms = platforms
+    }
+
+    /// Imports units. `progress` is called after each transaction with (rows done, rows in the file).
+    public func importUnits(_ text: String, at now: Int64, by actor: String, progress: ((Int, Int) -> Void)? = nil) throws -> ImportReport {
+        try importRows(text, columns: Self.unitColumns, at: now, progress: progress) { db, field in
+            let unit = try Self.unit(from: field)
+            do {
+                try LiftDatabase.validate(unit)
+            } catch { throw error }
+            return try LiftDatabase.upsertUnit(db, unit, at: now, by: actor, stageThroughPath: true)
+        }
+    }
+
+    /// Imports elevators; their units must be in the registry already.
+    public func importElevators(_ text: String, at now: Int64, by actor: String, progress: ((Int, Int) -> Void)? = nil) throws -> ImportReport {
+        let platforms = self.platforms
+        return try importRows(text, columns: Self.elevatorColumns, at: now, progress: progress) { db, field in
+            let registration = try Self.elevator(from: field)
+            try LiftDatabase.validate(registration)
+            if let platforms, !platforms.contains(registration.platform) {
+                throw RegistryError(.invalid, "platform \"\(registration.platform)\" is not a known fault-code map (\(platforms.sorted().joined(separator: ", ")))")
+            }
+            if let unit = registration.unitID {
+                guard let region = try String.fetchOne(db, sql: "SELECT region FROM units WHERE unit_id = ?", arguments: [unit]) else {
+                    throw RegistryError(.invalid, "unit_id \"\(unit)\" is not in the registry: import the units first")
+                }
+                guard region == registration.region else {
+                    throw RegistryError(.invalid, "region \(registration.region) is not the region \(region) of unit \(unit)")
+                }
+            }
+            return try LiftDatabase.registerElevator(db, registration, at: now, by: actor).change
+        }
+    }
+
+    private func importRows(
+        _ text: String, columns: [String], at now: Int64, progress: ((Int, Int) -> Void)?,
+        apply: @escaping (Database, (String) -> String) throws -> RegistryChange
+    ) throws -> ImportReport {
+        var report = ImportReport()
+        let reader: CSVReader
+        do { reader = try CSVReader(string: text, hasHeaderRow: true) } catch {
+            throw RegistryError(.invalid, "not a CSV file: \(error)")
+        }
+        let header = (reader.headerRow ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let missing = columns.filter { !header.contains($0) }
+        guard missing.isEmpty else {
+            throw RegistryError(.invalid, "line 1: the header lacks the column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")); expected \(columns.joined(separator: ","))")
+        }
+        let index = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        // Read everything first: a total for progress, and the line each row starts on.
+        var rows: [(line: Int, fields: [String])] = []
+        var line = 2 + (reader.headerRow ?? []).reduce(0) { $0 + $1.filter(\.isNewline).count }
+        while let row = reader.next() {
+            rows.append((line, row))
+            line += 1 + row.reduce(0) { $0 + $1.filter(\.isNewline).count }
+        }
+        if let error = reader.error { throw RegistryError(.invalid, "line \(line): unreadable CSV: \(error)") }
+        rows.removeAll { $0.fields.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
+        var done = 0
+        for chunk in stride(from: 0, to: rows.count, by: rowsPerTransaction).map({ rows[$0..<min($0 + rowsPerTransaction, rows.count)] }) {
+            do {
+                try database.write { db in
+                    for (line, fields) in chunk {
+                        report.rows += 1
+                        guard fields.count == header.count else {
+                            report.errors.append(.init(line: line, reason: "\(fields.count) fields where the header has \(header.count)"))
+                            continue
+                        }
+                        let field = { (name: String) in fields[index[name]!].trimmingCharacters(in: .whitespaces) }
+                        do {
+                            var change = RegistryChange.unchanged
+                            try db.inSavepoint {
+                                change = try apply(db, field)
+                                return .commit
+                            }
+                            switch change {
+                            case .created: report.created += 1
+                            case .updated: report.updated += 1
+                            case .unchanged: report.unchanged += 1
+                            }
+                        } catch let error as RegistryError {
+                            report.errors.append(.init(line: line, reason: error.message))
+                        } catch let error as DatabaseError {
+                            report.errors.append(.init(line: line, reason: error.message ?? "\(error)"))
+                        }
+                    }
+                    if report.created + report.updated > 0 { try LiftDatabase.bumpRegistryVersion(db) }
+                }
+            } catch {
+                throw StoreError(operation: "import", underlying: error)
+            }
+            done += chunk.count
+            progress?(done, rows.count)
+        }
+        return report
+    }
+
+    static func unit(from field: (String) -> String) throws(RegistryError) -> UnitRecord {
+        func number(_ name: String) throws(RegistryError) -> Double? {
+            let text = field(name)
+            if text.isEmpty { return nil }
+            guard let value = Double(text), value.isFinite else { throw RegistryError(.invalid, "\(name) \"\(text)\" is not a number") }
+            return value
+        }
+        let floorsText = field("floors")
+        var floors: Int?
+        if !floorsText.isEmpty {
+            guard let value = Int(floorsText) else { throw RegistryError(.invalid, "floors \"\(floorsText)\" is not a whole number") }
+            floors = value
+        }
+        let ratingText = field("rating").lowercased()
+        var rating: SurveyRating?
+        if !ratingText.isEmpty {
+            guard let value = SurveyRating(rawValue: ratingText) else {
+                throw RegistryError(.invalid, "rating \"\(ratingText)\" is not suitable, difficult or unsuitable")
+            }
+            rating = value
+        }
+        let stageText = field("stage").lowercased()
+        let stage: LifecycleStage
+        if stageText.isEmpty { stage = .surveyed } else {
+            guard let value = LifecycleStage(rawValue: stageText) else {
+                throw RegistryError(.invalid, "stage \"\(stageText)\" is not one of \(LifecycleStage.allNames)")
+            }
+            stage = value
+        }
+        return UnitRecord(
+            unitID: field("unit_id"), region: field("region"), address: field("address"), lat: try number("lat"), lon: try number("lon"),
+            floors: floors, rating: rating, stage: stage)
+    }
+
+    static func elevator(from field: (String) -> String) throws(RegistryError) -> ElevatorRegistration {
+        let onDemandText = field("on_demand").lowercased()
+        let onDemand: Bool
+        switch onDemandText {
+        case "true": onDemand = true
+        case "false", "": onDemand = false
+        default: throw RegistryError(.invalid, "on_demand \"\(onDemandText)\" is not true or false")
+        }
+        func optional(_ name: String) -> String? { field(name).isEmpty ? nil : field(name) }
+        return ElevatorRegistration(
+            elevatorID: field("elevator_id"), unitID: optional("unit_id"), region: field("region"), contractorID: optional("contractor_id"),
+            commissionedOn: optional("commissioned_on"), stage: optional("stage")?.lowercased() ?? LifecycleStage.inService.rawValue,
+            onDemand: onDemand, platform: optional("platform") ?? "default")
+    }
+
+    /// All units as CSV (header and one line per unit, in `unit_id` order).
+    public func exportUnits(regionPrefix: String? = nil) throws -> String {
+        try csv(Self.unitColumns, try database.units(regionPrefix: regionPrefix).map { unit in
+            [
+                unit.unitID, unit.region, unit.address, unit.lat.map { "\($0)" } ?? "", unit.lon.map { "\($0)" } ?? "",
+                unit.floors.map(String.init) ?? "", unit.rating?.rawValue ?? "", unit.stage.rawValue,
+            ]
+        })
+    }
+
+    /// All elevators as CSV.
+    public func exportElevators(regionPrefix: String? = nil) throws -> String {
+        try csv(Self.elevatorColumns, try database.elevators().filter { regionPrefix == nil || $0.region.hasPrefix(regionPrefix!) }.map { elevator in
+            [
+                elevator.elevatorID, elevator.unitID ?? "", elevator.region, elevator.contractorID ?? "", elevator.commissionedOn ?? "",
+                elevator.stage, String(elevator.onDemand), elevator.platform,
+            ]
+        })
+    }
+
+    private func csv(_ header: [String], _ rows: [[String]]) throws -> String {
+        let stream = OutputStream(toMemory: ())
+        stream.open()
+        let writer = try CSVWriter(stream: stream)
+        try writer.write(row: header)
+        for row in rows { try writer.write(row: row) }
+        stream.close()
+        let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
