@@ -19,7 +19,7 @@ struct ElevatorDirectory {
     private var byKey: [Int64: Entry] = [:]
     private var lastReload: Int64 = .min
     private var version: Int64 = -1
-    private var lastVersionCheck: Int64 = .min
+    private var lastVersionCheck: Int64 = 0
     let reloadIntervalMs: Int64
 
     init(reloadIntervalMs: Int64 = 5_000) {

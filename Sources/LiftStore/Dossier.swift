@@ -27,6 +27,7 @@ public struct Dossier: Sendable, Codable {
     public var generatedAt: Int64
     /// Nil when the dossier was asked for by an elevator that names no unit.
     public var unit: UnitRecord?
+    /// The unit's stages recorded before (or without) an elevator; later ones are in its elevator's history.
     public var unitStageHistory: [StageChangeRecord]
     public var elevators: [ElevatorFile]
 }

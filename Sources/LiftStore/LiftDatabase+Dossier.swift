@@ -37,7 +37,8 @@ extension LiftDatabase {
                 ingest: try ingestCounters(elevator.elevatorID), audit: try auditEntries(subject: elevator.elevatorID))
         }
         return Dossier(
-            generatedAt: now, unit: unit, unitStageHistory: try unit.map { try stageHistory(unitID: $0.unitID) } ?? [],
+            generatedAt: now, unit: unit,
+            unitStageHistory: try unit.map { try stageHistory(unitID: $0.unitID).filter { $0.elevatorID == nil } } ?? [],
             elevators: files)
     }
 }

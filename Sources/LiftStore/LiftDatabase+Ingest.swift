@@ -29,14 +29,14 @@ extension LiftDatabase {
         func duplicate(_ elevator: Int64) { result.duplicates[elevator, default: 0] += 1 }
 
         let insertEvent = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO events(elevator, seq, ts, received_at, kind, code, state, floor, detail, technician, occupied)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO events(elevator, seq, ts, received_at, kind, code, state, floor, detail, technician, occupied, fault)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for item in batch.events {
             let event = item.value
             try insertEvent.execute(arguments: [
                 item.elevator, Int64(event.seq), event.ts, item.receivedAt, event.kind.rawValue, event.code,
-                event.state?.rawValue, event.floor, event.detail, event.technician, event.occupied,
+                event.state?.rawValue, event.floor, event.detail, event.technician, event.occupied, event.fault?.rawValue,
             ])
             if db.changesCount == 1 { result.newEvents.append(item) } else { duplicate(item.elevator) }
         }

@@ -178,6 +178,8 @@ extension LiftDatabase {
                 );
                 -- A unit's stage is its elevator project's stage, also before any elevator exists.
                 ALTER TABLE units ADD COLUMN stage TEXT NOT NULL DEFAULT 'surveyed';
+                -- The taxonomy key a fault's code resolved to (the code may be a platform's number).
+                ALTER TABLE events ADD COLUMN fault TEXT;
                 ALTER TABLE elevators ADD COLUMN updated_at INTEGER;
                 -- Added to the controller's seq so that a replaced terminal numbering from 1 again continues
                 -- the elevator's stored sequence instead of colliding with it.

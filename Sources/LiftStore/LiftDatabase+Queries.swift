@@ -65,7 +65,7 @@ extension LiftDatabase {
                 """, arguments: [elevatorID, from, to]).map { row in
                 ElevatorEvent(
                     seq: UInt64(row["seq"] as Int64), ts: row["ts"], kind: EventKind(rawValue: row["kind"]) ?? .fault,
-                    code: row["code"], fault: FaultKey(rawValue: row["code"]), state: (row["state"] as String?).flatMap(FaultState.init),
+                    code: row["code"], fault: (row["fault"] as String?).flatMap(FaultKey.init(rawValue:)) ?? FaultKey(rawValue: row["code"]), state: (row["state"] as String?).flatMap(FaultState.init),
                     floor: row["floor"], detail: row["detail"], technician: row["technician"], occupied: row["occupied"])
             }
         }

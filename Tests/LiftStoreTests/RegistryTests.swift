@@ -170,3 +170,42 @@ struct RegistryCSVTests {
     }
 }
 
+
+@Suite("Dossier")
+struct DossierTests {
+    @Test("a unit's dossier gathers the unit, its elevator, stages, contracts, terminals, faults, visits and health history")
+    func dossierContents() throws {
+        let database = try LiftDatabase(path: try temporaryPath("lw.sqlite"))
+        let day = Rollups.day
+        let now = 20 * day + 3_600_000
+        try database.upsertUnit(UnitRecord(unitID: "U1", region: "430102", address: "五一路1号", lat: 28.19, lon: 113.02, floors: 6, rating: .suitable, stage: .registered), at: 0, by: "t")
+        let key = try database.register(ElevatorRegistration(elevatorID: "E1", unitID: "U1", region: "430102", contractorID: "C1", stage: "registered"), at: day, by: "t")
+        try database.moveStage("E1", to: .inService, at: 2 * day, by: "t")
+        try database.assignContractor("C2", to: "E1", from: 10 * day, at: 10 * day, by: "t")
+        try database.replaceTerminal(of: "E1", with: "T2", at: 11 * day, by: "t")
+        var batch = IngestBatch()
+        batch.events = [
+            item(key, ElevatorEvent(seq: 100, ts: 12 * day, kind: .fault, code: "7", fault: .entrapmentAtFloor, state: .raised, floor: 3)),
+            item(key, ElevatorEvent(seq: 101, ts: 13 * day, kind: .maintenance, code: "visit_start", technician: "W-01")),
+        ]
+        batch.telemetry = (0..<30).map { i in item(key, TelemetrySample(seq: 200 + UInt64(i), ts: 15 * day + Int64(i) * 60_000, doorCloseMs: 3000 + Double(i))) }
+        _ = try database.commit(batch)
+        _ = try database.updateRollups()
+
+        let dossier = try database.dossier("E1", now: now)
+        #expect(dossier.unit?.unitID == "U1" && dossier.unit?.rating == .suitable)
+        #expect(dossier.unitStageHistory.map(\.to) == [.registered])
+        #expect(file0(dossier).stageHistory.map(\.to) == [.registered, .inService])
+        let file = try #require(dossier.elevators.first)
+        #expect(file.contracts.map(\.contractorID) == ["C1", "C2"])
+        #expect(file.terminals.map(\.terminalID) == ["unrecorded", "T2"])
+        #expect(file.faults.map(\.fault) == [.entrapmentAtFloor] && file.maintenanceVisits.map(\.technician) == ["W-01"])
+        let doors = try #require(file.healthHistory["door_close_ms"])
+        #expect(doors.count == 1 && doors[0].count == 30 && abs(doors[0].mean - 3014.5) < 1e-9)
+        #expect(file.audit.map(\.action) == ["elevator.register", "stage.move", "contract.assign", "terminal.replace"])
+        #expect(throws: RegistryError.self) { try database.dossier("NOPE", now: now) }
+        #expect(try database.dossier("U1", now: now).elevators.map(\.elevator.elevatorID) == ["E1"])
+    }
+}
+
+private func file0(_ dossier: Dossier) -> Dossier.ElevatorFile { dossier.elevators[0] }

@@ -106,10 +106,50 @@ struct ServeEndToEndTests {
     @Test("--help reads well for every subcommand")
     func help() throws {
         let directory = try Self.workDirectory()
-        for command in [[], ["serve"], ["migrate"], ["backup"], ["elevators", "register"], ["elevators", "list"], ["dead-letters", "list"], ["dead-letters", "replay"], ["config"]] {
+        for command in [[], ["serve"], ["migrate"], ["backup"], ["elevators", "register"], ["elevators", "list"], ["dead-letters", "list"], ["dead-letters", "replay"], ["config"],
+                        ["import", "units"], ["import", "elevators"], ["export", "units"], ["export", "elevators"], ["stage", "set"],
+                        ["stage", "history"], ["contracts", "assign"], ["contracts", "list"], ["terminals", "replace"], ["terminals", "list"],
+                        ["dossier"], ["audit", "verify"], ["audit", "list"]] {
             let run = try Self.liftwatch(command + ["--help"], in: directory)
             #expect(run.status == 0)
             #expect(run.output.contains("USAGE: liftwatch"), "\(command)")
         }
+    }
+
+    @Test("the registry from the command line: import with a bad row, re-import, stage refusal, dossier page, audit verification")
+    func registryCommands() throws {
+        let directory = try Self.workDirectory()
+        try """
+            unit_id,region,address,lat,lon,floors,rating,stage
+            U1,430102,芙蓉区五一路1号,28.19,113.02,6,suitable,registered
+            U2,430102,芙蓉区五一路2号,28.19,113.03,6,great,surveyed
+            """.write(toFile: directory + "/units.csv", atomically: true, encoding: .utf8)
+        try """
+            elevator_id,unit_id,region,contractor_id,commissioned_on,stage,on_demand,platform
+            E1,U1,430102,C-01,2024-03-01,in_service,false,default
+            """.write(toFile: directory + "/elevators.csv", atomically: true, encoding: .utf8)
+        let units = try Self.liftwatch(["import", "units", "units.csv"], in: directory)
+        #expect(units.status == 1, "a refused row makes the exit status 1")
+        #expect(units.output.contains("units.csv:3: rating \"great\" is not suitable, difficult or unsuitable"), "\(units.output)")
+        #expect(units.output.contains("1 created") && units.output.contains("1 refused"))
+        #expect(try Self.liftwatch(["import", "elevators", "elevators.csv"], in: directory).status == 0)
+        let again = try Self.liftwatch(["import", "elevators", "elevators.csv"], in: directory)
+        #expect(again.status == 0 && again.output.contains("0 created, 0 updated, 1 unchanged"), "\(again.output)")
+
+        let refused = try Self.liftwatch(["stage", "set", "E1", "approved"], in: directory)
+        #expect(refused.status != 0 && refused.output.contains("in_service → approved is not allowed"), "\(refused.output)")
+        let forced = try Self.liftwatch(["stage", "set", "E1", "suspended"], in: directory)
+        #expect(forced.status == 0 && forced.output.contains("in_service → suspended"))
+
+        let page = try Self.liftwatch(["dossier", "U1", "--format", "html", "-o", "U1.html"], in: directory)
+        #expect(page.status == 0, "\(page.output)")
+        let html = try String(contentsOfFile: directory + "/U1.html", encoding: .utf8)
+        #expect(html.contains("Unit U1") && html.contains("<canvas id=\"health0\">") && html.contains("Chart.js v"))
+        let json = try Self.liftwatch(["dossier", "E1"], in: directory)
+        #expect(json.status == 0 && json.output.contains("\"elevator_id\" : \"E1\"") && json.output.contains("\"stage_history\""))
+        #expect(try Self.liftwatch(["dossier", "NOPE"], in: directory).output.contains("no unit or elevator \"NOPE\""))
+
+        let verified = try Self.liftwatch(["audit", "verify"], in: directory)
+        #expect(verified.status == 0 && verified.output.contains("intact"), "\(verified.output)")
     }
 }

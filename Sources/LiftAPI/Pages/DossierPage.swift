@@ -141,7 +141,7 @@ public struct DossierPage: Sendable {
             (function(){var s=\(HTML.scriptJSON(series));var labels=\(HTML.scriptJSON(labels));
             var colors=['#1f77b4','#d62728','#ff7f0e','#2ca02c'];
             if(typeof Chart==='undefined'||labels.length===0){document.getElementById('health\(index)').parentNode.innerHTML='<p class="muted">No health history yet.</p>';return;}
-            new Chart(document.getElementById('health\(index)'),{type:'line',data:{labels:labels,datasets:s.map(function(x,i){return {label:x.label,data:x.points[0],borderColor:colors[i],backgroundColor:colors[i],yAxisID:'y'+i,pointRadius:0,spanGaps:true,borderWidth:1.5};})},
+            new Chart(document.getElementById('health\(index)'),{type:'line',data:{labels:labels,datasets:s.map(function(x,i){return {label:x.label,data:x.points[0],borderColor:colors[i],backgroundColor:colors[i],yAxisID:'y'+i,pointRadius:labels.length<3?3:0,spanGaps:true,borderWidth:1.5};})},
             options:{animation:false,maintainAspectRatio:false,interaction:{mode:'index',intersect:false},scales:{y0:{position:'left',title:{display:true,text:'door close ms'}},y1:{position:'right',grid:{drawOnChartArea:false},title:{display:true,text:'level error mm'}},y2:{display:false},y3:{display:false}}}});})();
             """
     }

@@ -25,6 +25,18 @@ struct LiftSimCommand: AsyncParsableCommand {
         (1...max(count, 1)).map { "\(prefix)-\(String(format: "%04d", $0))" }
     }
 
+    /// The in-service elevators of an elevators CSV (columns of spec section 10), with their regions.
+    static func inServiceElevators(_ path: String) throws -> [(id: String, region: String)] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw ValidationError("cannot read \(path): \(error.localizedDescription)") }
+        var lines = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        guard let header = lines.first, let id = header.firstIndex(of: "elevator_id"), let region = header.firstIndex(of: "region"),
+            let stage = header.firstIndex(of: "stage")
+        else { throw ValidationError("\(path) lacks the elevator_id, region and stage columns") }
+        lines.removeFirst()
+        return lines.filter { $0.count == header.count && $0[stage] == "in_service" }.map { ($0[id], $0[region]) }
+    }
+
     struct IDs: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "ids", abstract: "Print the elevator ids of a fleet, one per line (to register them in LiftWatch).")
@@ -183,7 +195,9 @@ struct LiftSimCommand: AsyncParsableCommand {
             discussion: "Stops after --duration seconds, or on SIGINT/SIGTERM; each controller disconnects cleanly.")
 
         @OptionGroup var broker: BrokerOptions
-        @Option(help: "Number of elevators.") var elevators = 5
+        @Option(help: "Number of elevators (with --fleet: at most this many of the file's).") var elevators: Int?
+        @Option(help: ArgumentHelp("Simulate the in-service elevators of an elevators CSV (as `liftsim city` writes), each in its own region.", valueName: "file"))
+        var fleet: String?
         @Option(help: "6-digit region code.") var region = "430102"
         @Option(help: "Elevator id prefix.") var prefix = "SIM"
         @Option(help: "Floors per building.") var floors = 7
@@ -194,7 +208,7 @@ struct LiftSimCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard Identifier.isValidRegion(region) else { throw ValidationError("--region must be 6 digits") }
-            guard (1...10_000).contains(elevators) else { throw ValidationError("--elevators must be 1…10000") }
+            if let elevators, !(1...10_000).contains(elevators) { throw ValidationError("--elevators must be 1…10000") }
             guard floors >= 2 else { throw ValidationError("--floors must be at least 2") }
             guard telemetryEvery >= 1, statsEvery >= 1 else { throw ValidationError("intervals must be at least 1 second") }
         }
@@ -202,9 +216,16 @@ struct LiftSimCommand: AsyncParsableCommand {
         func run() async throws {
             LiftSimCommand.bootstrapQuietLogging()
             let logger = Logger(label: "liftsim")
-            let controllers = try LiftSimCommand.elevatorIDs(prefix: prefix, count: elevators).enumerated().map { index, id in
+            let members: [(id: String, region: String)]
+            if let fleet {
+                members = Array(try LiftSimCommand.inServiceElevators(fleet).prefix(elevators ?? 10_000))
+            } else {
+                members = LiftSimCommand.elevatorIDs(prefix: prefix, count: elevators ?? 5).map { ($0, region) }
+            }
+            let controllers = try members.enumerated().map { index, member in
                 try SimulatedController(
-                    elevatorID: id, region: region, floors: floors, seed: seed &+ UInt64(index), host: broker.host, port: broker.port, logger: logger)
+                    elevatorID: member.id, region: member.region, floors: floors, seed: seed &+ UInt64(index), host: broker.host, port: broker.port,
+                    logger: logger)
             }
             for controller in controllers { controller.client.start() }
             let stop = StopFlag()
@@ -217,7 +238,8 @@ struct LiftSimCommand: AsyncParsableCommand {
             }
             let start = Date()
             for controller in controllers { controller.announceOnline(at: EpochClock.system.now()) }
-            print("liftsim: \(elevators) elevators of region \(region) publishing to \(broker.host):\(broker.port)")
+            let regions = Set(members.map(\.region)).sorted().joined(separator: ", ")
+            print("liftsim: \(members.count) elevators of region \(regions) publishing to \(broker.host):\(broker.port)")
             await withTaskGroup(of: Void.self) { group in
                 for controller in controllers { group.addTask { await controller.serveReplays() } }
                 group.addTask {
