@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // C: the only way into libmosquitto. Imported by LiftMQTT alone.
@@ -70,6 +71,8 @@ let package = Package(
             name: "LiftScheduler",
             dependencies: [
                 "LiftCore", "LiftStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -118,7 +121,15 @@ let package = Package(
             dependencies: ["LiftIngest", "LiftStore", "LiftCore", "LiftMQTT"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "LiftSchedulerTests", dependencies: ["LiftScheduler"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LiftSchedulerTests",
+            dependencies: [
+                "LiftScheduler", "LiftStore", "LiftCore", "LiftIngest", "LiftMQTT",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "LiftAPITests",
             dependencies: [

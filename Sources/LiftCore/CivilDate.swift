@@ -60,6 +60,16 @@ public struct CivilDate: Sendable, Hashable, Codable, Comparable, CustomStringCo
         return CivilDate(year: y, month: month, day: min(day, Self.daysIn(month: month, year: y)))
     }
 
+    /// The same day `months` later (the 31st falls back to the month's last day).
+    public func adding(months: Int) -> CivilDate {
+        let total = year * 12 + (month - 1) + months
+        let y = total.floorDivided(by: 12), m = total - y * 12 + 1
+        return CivilDate(year: y, month: m, day: min(day, Self.daysIn(month: m, year: y)))
+    }
+
+    /// Days from this date to `other` (negative when `other` is earlier).
+    public func days(to other: CivilDate) -> Int { other.daysSinceEpoch - daysSinceEpoch }
+
     /// The date `days` later (or earlier when negative).
     public func adding(days: Int) -> CivilDate {
         CivilDate(epochMs: Int64(daysSinceEpoch + days) * 86_400_000 - Self.offsetMs)
@@ -80,6 +90,13 @@ public struct CivilDate: Sendable, Hashable, Codable, Comparable, CustomStringCo
         case 4, 6, 9, 11: 30
         default: 31
         }
+    }
+}
+
+extension Int {
+    func floorDivided(by divisor: Int) -> Int {
+        let q = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? q - 1 : q
     }
 }
 

@@ -249,6 +249,92 @@ extension LiftDatabase {
                     (SELECT stage FROM elevators WHERE elevators.unit_id = units.unit_id LIMIT 1), 'surveyed');
                 """)
         }
+        migrator.registerMigration("v4 tickets") { db in
+            try db.execute(sql: """
+                CREATE TABLE tickets (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    elevator_id TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    unit_id TEXT,
+                    contractor_id TEXT,
+                    type TEXT NOT NULL,
+                    priority INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    opened_at INTEGER NOT NULL,
+                    ack_due_at INTEGER, on_site_due_at INTEGER, resolve_due_at INTEGER, due_at INTEGER,
+                    acknowledged_at INTEGER, on_site_at INTEGER, resolved_at INTEGER, closed_at INTEGER, cancelled_at INTEGER,
+                    fault TEXT,
+                    level TEXT,
+                    signal TEXT,
+                    occurrences INTEGER NOT NULL DEFAULT 1,
+                    overdue INTEGER NOT NULL DEFAULT 0,
+                    escalated INTEGER NOT NULL DEFAULT 0,
+                    repeat INTEGER NOT NULL DEFAULT 0,
+                    callback INTEGER NOT NULL DEFAULT 0,
+                    unverified INTEGER NOT NULL DEFAULT 0,
+                    reason TEXT NOT NULL,
+                    cancel_reason TEXT,
+                    breaches TEXT NOT NULL DEFAULT '',
+                    updated_at INTEGER NOT NULL
+                );
+                -- The contract's "one open ticket per (elevator, fault key)", and the same for health signals,
+                -- maintenance and connectivity, enforced by the database itself.
+                CREATE UNIQUE INDEX tickets_active_fault ON tickets(elevator_id, fault)
+                    WHERE fault IS NOT NULL AND status IN ('open', 'acknowledged', 'on_site');
+                CREATE UNIQUE INDEX tickets_active_signal ON tickets(elevator_id, signal)
+                    WHERE signal IS NOT NULL AND status IN ('open', 'acknowledged', 'on_site');
+                CREATE UNIQUE INDEX tickets_active_routine ON tickets(elevator_id, type)
+                    WHERE type IN ('maintenance', 'communication') AND status IN ('open', 'acknowledged', 'on_site');
+                -- One ticket per inspection anniversary, whatever became of it.
+                CREATE UNIQUE INDEX tickets_inspection ON tickets(elevator_id, due_at) WHERE type = 'inspection';
+                CREATE INDEX tickets_elevator ON tickets(elevator_id, opened_at);
+                CREATE INDEX tickets_contractor ON tickets(contractor_id, status);
+                CREATE INDEX tickets_status ON tickets(status, type);
+                CREATE INDEX tickets_region ON tickets(region, opened_at);
+                -- Every step: who, when, note.
+                CREATE TABLE ticket_steps (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    from_status TEXT,
+                    to_status TEXT NOT NULL,
+                    note TEXT
+                );
+                CREATE INDEX ticket_steps_ticket ON ticket_steps(ticket_id, id);
+                CREATE INDEX events_fault ON events(elevator, fault, ts) WHERE fault IS NOT NULL;
+                -- Many elevators of one region silent at once: one incident instead of a ticket each.
+                CREATE TABLE incidents (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    region TEXT NOT NULL,
+                    opened_at INTEGER NOT NULL,
+                    closed_at INTEGER,
+                    elevators INTEGER NOT NULL,
+                    reason TEXT NOT NULL
+                );
+                CREATE TABLE webhooks (
+                    contractor_id TEXT PRIMARY KEY NOT NULL,
+                    url TEXT NOT NULL,
+                    secret TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE webhook_deliveries (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    contractor_id TEXT NOT NULL,
+                    ticket_id INTEGER NOT NULL,
+                    body BLOB NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'pending',
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    last_status INTEGER,
+                    last_error TEXT,
+                    created_at INTEGER NOT NULL,
+                    delivered_at INTEGER
+                );
+                CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(status, next_attempt_at);
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,153 @@
+/// The ticket state machine: steps, occurrences, deadlines. Pure: it returns the new ticket and what to do
+/// about it (publish it, alert the regulator); the scheduler stores and sends.
+public struct TicketMachine: Sendable {
+    /// What a change asks the caller to do.
+    public enum Effect: Sendable, Hashable {
+        /// Publish the ticket on `contractor/{contractor_id}/tickets` (and to the contractor's webhook).
+        case notifyContractor
+        /// Publish the ticket on `regulator/{region}/alerts`, saying why.
+        case alertRegulator(reason: String)
+    }
+
+    /// A ticket after a change, and the effects to carry out.
+    public struct Outcome: Sendable, Hashable {
+        public var ticket: Ticket
+        public var effects: [Effect]
+        /// Whether anything changed (a deadline check often changes nothing).
+        public var changed: Bool
+    }
+
+    public init() {}
+
+    /// A new ticket: the contractor hears of it; rescue and safety tickets also go to the regulator.
+    public func open(_ ticket: Ticket) -> Outcome {
+        var effects: [Effect] = [.notifyContractor]
+        if ticket.type.alertsRegulatorOnOpen { effects.append(.alertRegulator(reason: "\(ticket.type.rawValue) ticket opened")) }
+        return Outcome(ticket: ticket, effects: effects, changed: true)
+    }
+
+    /// The next status each action needs and gives.
+    static func transition(_ action: TicketAction) -> (from: Set<TicketStatus>, to: TicketStatus) {
+        switch action {
+        case .acknowledge: ([.open], .acknowledged)
+        case .arrive: ([.acknowledged], .onSite)
+        case .resolve: ([.onSite], .resolved)
+        case .close: ([.resolved], .closed)
+        case .cancel: ([.open, .acknowledged, .onSite, .resolved], .cancelled)
+        }
+    }
+
+    /// Moves a ticket one step.
+    ///
+    /// - Parameters:
+    ///   - note: required for `cancel` (the reason).
+    ///   - evidence: for `close` of maintenance and inspection tickets: whether the elevator itself showed the
+    ///     visit (a maintenance event, or maintenance/inspection mode inside the ticket's window). False flags
+    ///     the ticket `unverified`; it is closed all the same.
+    /// - Throws: `TicketActionError` for a step out of order, naming the step expected next.
+    public func apply(_ action: TicketAction, to ticket: Ticket, at now: Int64, note: String? = nil, evidence: Bool? = nil)
+        throws(TicketActionError) -> Outcome
+    {
+        let (from, to) = Self.transition(action)
+        guard from.contains(ticket.status) else {
+            throw TicketActionError(action: action, status: ticket.status, expected: Self.nextAction(after: ticket.status))
+        }
+        var ticket = ticket
+        ticket.status = to
+        switch action {
+        case .acknowledge: ticket.acknowledgedAt = now
+        case .arrive: ticket.onSiteAt = now
+        case .resolve: ticket.resolvedAt = now
+        case .close:
+            ticket.closedAt = now
+            if ticket.type == .maintenance || ticket.type == .inspection, evidence == false { ticket.unverified = true }
+        case .cancel:
+            guard let reason = note, !reason.allSatisfy(\.isWhitespace) else {
+                throw TicketActionError(action: action, status: ticket.status, expected: nil, message: "cancelling needs a reason in `note`")
+            }
+            ticket.cancelledAt = now
+            ticket.cancelReason = reason
+        }
+        var outcome = Outcome(ticket: ticket, effects: [.notifyContractor], changed: true)
+        // A step taken late shows as a breach at once rather than at the next deadline check.
+        let checked = checkDeadlines(outcome.ticket, now: now)
+        outcome.ticket = checked.ticket
+        outcome.effects += checked.effects.filter { $0 != .notifyContractor }
+        return outcome
+    }
+
+    /// The action a ticket in `status` waits for, if any.
+    public static func nextAction(after status: TicketStatus) -> TicketAction? {
+        switch status {
+        case .open: .acknowledge
+        case .acknowledged: .arrive
+        case .onSite: .resolve
+        case .resolved: .close
+        case .closed, .cancelled: nil
+        }
+    }
+
+    /// The fault was raised again while the ticket is active: one more occurrence, nothing new opened.
+    public func recordOccurrence(_ ticket: Ticket, repeat isRepeat: Bool) -> Outcome {
+        var ticket = ticket
+        ticket.occurrences += 1
+        var effects: [Effect] = [.notifyContractor]
+        if isRepeat && !ticket.repeat {
+            ticket.repeat = true
+            effects.append(.alertRegulator(reason: "repeat fault \(ticket.fault?.rawValue ?? "")"))
+        }
+        return Outcome(ticket: ticket, effects: effects, changed: true)
+    }
+
+    /// Marks each deadline missed by `now` (its step not taken in time): `overdue` and `escalated`, and one
+    /// regulator alert per deadline missed.
+    public func checkDeadlines(_ ticket: Ticket, now: Int64) -> Outcome {
+        guard !ticket.status.isFinal || ticket.status == .closed else { return Outcome(ticket: ticket, effects: [], changed: false) }
+        var ticket = ticket
+        var effects: [Effect] = []
+        var deadlines: [(name: String, due: Int64?, done: Int64?)] = [
+            ("acknowledge", ticket.ackDueAt, ticket.acknowledgedAt),
+            ("on_site", ticket.onSiteDueAt, ticket.onSiteAt),
+            ("resolve", ticket.resolveDueAt, ticket.resolvedAt),
+        ]
+        if ticket.type == .maintenance || ticket.type == .inspection {
+            deadlines.append(("due", ticket.dueAt, ticket.resolvedAt ?? ticket.closedAt))
+        }
+        for (name, due, done) in deadlines {
+            guard let due, !ticket.breaches.contains(name) else { continue }
+            let missed = done.map { $0 > due } ?? (now > due)
+            guard missed, ticket.status != .closed || done != nil else { continue }
+            ticket.breaches.append(name)
+            ticket.overdue = true
+            ticket.escalated = true
+            effects.append(.alertRegulator(reason: "\(name) deadline missed"))
+        }
+        if !effects.isEmpty { effects.insert(.notifyContractor, at: 0) }
+        return Outcome(ticket: ticket, effects: effects, changed: !effects.isEmpty)
+    }
+
+    /// Closes a ticket LiftWatch itself settles (a `communication` ticket when the elevator is back online).
+    public func settle(_ ticket: Ticket, at now: Int64) -> Outcome {
+        guard !ticket.status.isFinal else { return Outcome(ticket: ticket, effects: [], changed: false) }
+        var ticket = ticket
+        ticket.resolvedAt = ticket.resolvedAt ?? now
+        ticket.closedAt = now
+        ticket.status = .closed
+        return Outcome(ticket: ticket, effects: [.notifyContractor], changed: true)
+    }
+}
+
+/// A ticket step refused: out of order, or missing what it needs.
+public struct TicketActionError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var action: TicketAction
+    public var status: TicketStatus
+    /// The step the ticket waits for, nil when it is closed or cancelled.
+    public var expected: TicketAction?
+    var message: String?
+
+    public var description: String {
+        if let message { return message }
+        let next = expected.map { "the next step is \($0.rawValue)" } ?? "it takes no more steps"
+        return "cannot \(action.rawValue) a ticket that is \(status.rawValue): \(next)"
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import LiftCore
+import LiftStore
+import Logging
+
+/// One pass of the scheduler as of a given time: deadlines, connectivity, maintenance, inspections, trends.
+///
+/// Idempotent: the store refuses a second active ticket of the same kind, so running a pass twice for the
+/// same time opens nothing new.
+public struct SchedulerPass: Sendable {
+    let database: LiftDatabase
+    let engine: TicketEngine
+    let configuration: SchedulerConfiguration
+    let logger: Logger
+    static let day: Int64 = 86_400_000
+
+    public init(database: LiftDatabase, engine: TicketEngine, configuration: SchedulerConfiguration, logger: Logger = Logger(label: "liftwatch.scheduler")) {
+        self.database = database
+        self.engine = engine
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// What a pass did.
+    public struct Report: Sendable, Hashable, CustomStringConvertible {
+        public var opened: [TicketType: Int] = [:]
+        public var escalated = 0
+        public var settled = 0
+        public var incidentsOpened = 0
+        public var incidentsClosed = 0
+
+        public var description: String {
+            let kinds = opened.keys.sorted { $0.rawValue < $1.rawValue }.map { "\($0.rawValue) \(opened[$0]!)" }
+            return "opened \(opened.values.reduce(0, +))\(kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))"), escalated \(escalated), settled \(settled), incidents opened \(incidentsOpened), closed \(incidentsClosed)"
+        }
+    }
+
+    /// Runs every step as of `now`. `withTrends` evaluates the health trends too.
+    public func run(now: Int64, withTrends: Bool = true) async throws -> Report {
+        var report = Report()
+        report.escalated = try await engine.checkDeadlines(now: now)
+        let elevators = try database.elevators().filter { $0.stage == LifecycleStage.inService.rawValue }
+        try await connectivity(elevators, now: now, report: &report)
+        for elevator in elevators {
+            try await maintenance(elevator, now: now, report: &report)
+            try await inspections(elevator, now: now, report: &report)
+            if withTrends { try await trends(elevator, now: now, report: &report) }
+        }
+        return report
+    }
+
+    func opened(_ ticket: Ticket?, _ report: inout Report) {
+        if let ticket { report.opened[ticket.type, default: 0] += 1 }
+    }
+
+    // MARK: connectivity
+
+    func connectivity(_ elevators: [ElevatorRecord], now: Int64, report: inout Report) async throws {
+        let health = HealthEvaluator(database: database, configuration: configuration)
+        let active = Dictionary(
+            try database.activeTickets().filter { $0.type == .communication }.map { ($0.elevatorID, $0) }, uniquingKeysWith: { a, _ in a })
+        // Elevators never heard from are not watched yet: no ticket for a controller that was never connected.
+        let watched = elevators.filter { $0.lastSeen != nil }
+        let silent = watched.filter { !health.isOnline($0, now: now) }
+        let silentIDs = Set(silent.map(\.elevatorID))
+        for elevator in watched where !silentIDs.contains(elevator.elevatorID) {
+            if let ticket = active[elevator.elevatorID] {
+                try await engine.settle(ticket, note: "back online", at: now)
+                report.settled += 1
+            }
+        }
+        var incidents = try database.openIncidents()
+        for incident in incidents {
+            let inRegion = watched.filter { $0.region == incident.region }
+            let stillSilent = inRegion.filter { silentIDs.contains($0.elevatorID) }.count
+            if Double(stillSilent) < configuration.outageShare * Double(max(1, inRegion.count)) {
+                try database.closeIncident(incident.id, at: now)
+                report.incidentsClosed += 1
+                await engine.send("regulator/\(incident.region)/alerts", Self.incidentJSON(incident, alert: "area incident over", closedAt: now))
+            }
+        }
+        incidents = try database.openIncidents()
+        // Elevators of a region under an open incident get no ticket each.
+        let newlySilent = silent.filter { elevator in
+            active[elevator.elevatorID] == nil && !incidents.contains { $0.region == elevator.region }
+        }
+        for (region, group) in Dictionary(grouping: newlySilent, by: \.region) {
+            let seenInRegion = watched.filter { $0.region == region }.count
+            let times = group.compactMap(\.lastSeen)
+            let together = (times.max() ?? 0) - (times.min() ?? 0) <= configuration.outageWindowMs
+            if group.count >= configuration.outageMinimumElevators && Double(group.count) >= configuration.outageShare * Double(seenInRegion) && together {
+                let incident = try database.openIncident(
+                    region: region, elevators: group.count,
+                    reason: "\(group.count) of \(seenInRegion) elevators of region \(region) fell silent within \((((times.max() ?? 0) - (times.min() ?? 0)) / 1000)) s",
+                    at: now)
+                report.incidentsOpened += 1
+                logger.warning("area incident opened", metadata: ["region": "\(region)", "elevators": "\(group.count)"])
+                await engine.send("regulator/\(region)/alerts", Self.incidentJSON(incident, alert: "area incident", closedAt: nil))
+                continue
+            }
+            for elevator in group {
+                let reason = elevator.online
+                    ? "silent since \(elevator.lastSeen ?? 0) (more than \(configuration.offlineThresholdMs / 60_000) min)"
+                    : "offline: its will message (or last status) says so; last seen \(elevator.lastSeen ?? 0)"
+                let ticket = Ticket(
+                    elevatorID: elevator.elevatorID, region: elevator.region, unitID: elevator.unitID,
+                    contractorID: try database.contractor(of: elevator.elevatorID, at: now), type: .communication, openedAt: now,
+                    deadlines: configuration.sla.deadlines(for: .communication, region: elevator.region, openedAt: now), reason: reason)
+                opened(try await engine.open(ticket), &report)
+            }
+        }
+    }
+
+    static func incidentJSON(_ incident: LiftDatabase.Incident, alert: String, closedAt: Int64?) -> [UInt8] {
+        let object: [String: Any] = [
+            "alert": alert, "incident": [
+                "id": incident.id, "region": incident.region, "opened_at": incident.openedAt, "closed_at": closedAt as Any? ?? NSNull(),
+                "elevators": incident.elevators, "reason": incident.reason,
+            ] as [String: Any],
+        ]
+        return Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8))
+    }
+
+    // MARK: maintenance
+
+    func maintenance(_ elevator: ElevatorRecord, now: Int64, report: inout Report) async throws {
+        let active = try database.activeTickets(elevatorID: elevator.elevatorID)
+        guard !active.contains(where: { $0.type == .maintenance }) else { return }
+        guard let contractor = try database.contractor(of: elevator.elevatorID, at: now) else { return }
+        let today = CivilDate(epochMs: now)
+        let registered = CivilDate(epochMs: elevator.registeredAt)
+        let start = max(elevator.commissionedOn.flatMap(CivilDate.init) ?? registered, registered)
+        let visits = try database.completedMaintenance(elevatorID: elevator.elevatorID).map {
+            MaintenanceRegime.Visit(date: CivilDate(epochMs: $0.at), level: MaintenanceLevel(rawValue: $0.level) ?? .halfMonth)
+        }
+        var conditions = MaintenanceRegime.OnDemandConditions.notApproved
+        if elevator.onDemand {
+            var failing: [String] = []
+            if !HealthEvaluator(database: database, configuration: configuration).isOnline(elevator, now: now) { failing.append("offline") }
+            let faults = active.filter { [.rescue, .safetyRepair, .repair].contains($0.type) }
+            if !faults.isEmpty { failing.append("not healthy: \(faults.map { "\($0.type.rawValue) ticket \($0.id)" }.joined(separator: ", ")) open") }
+            if let last = try database.lastSafetyFault(elevatorID: elevator.elevatorID, since: now - 30 * Self.day) {
+                failing.append("safety fault on \(CivilDate(epochMs: last)) (within 30 days)")
+            }
+            conditions = MaintenanceRegime.OnDemandConditions(approved: true, maximumDays: nil, failing: failing)
+        }
+        let next = configuration.maintenance.next(start: start, visits: visits, onDemand: conditions, today: today)
+        guard today >= next.opensOn else { return }
+        let due = next.due.adding(days: 1).startEpochMs - 1
+        let ticket = Ticket(
+            elevatorID: elevator.elevatorID, region: elevator.region, unitID: elevator.unitID, contractorID: contractor, type: .maintenance,
+            openedAt: now, deadlines: SLAPolicy.Deadlines(due: due), level: next.level.rawValue,
+            reason: "\(next.level.rawValue) maintenance due \(next.due): \(next.reason)")
+        opened(try await engine.open(ticket), &report)
+    }
+
+    // MARK: inspections
+
+    func inspections(_ elevator: ElevatorRecord, now: Int64, report: inout Report) async throws {
+        guard let commissioned = elevator.commissionedOn.flatMap(CivilDate.init) else { return }
+        for obligation in configuration.inspection.open(on: CivilDate(epochMs: now), commissioned: commissioned) {
+            let words = obligation.kind == .periodicInspection ? "statutory periodic inspection" : "owner's self-testing"
+            let ticket = Ticket(
+                elevatorID: elevator.elevatorID, region: elevator.region, unitID: elevator.unitID,
+                contractorID: try database.contractor(of: elevator.elevatorID, at: now), type: .inspection, openedAt: now,
+                deadlines: SLAPolicy.Deadlines(due: obligation.due.startEpochMs), level: obligation.kind.rawValue,
+                reason: "\(words), year \(obligation.year) after commissioning on \(commissioned), due \(obligation.due)")
+            opened(try await engine.open(ticket), &report)
+        }
+    }
+
+    // MARK: trends
+
+    func trends(_ elevator: ElevatorRecord, now: Int64, report: inout Report) async throws {
+        let findings = try HealthEvaluator(database: database, configuration: configuration).trends(of: elevator.elevatorID, now: now)
+        guard !findings.isEmpty else { return }
+        let since = now - Int64(configuration.trends.baselineDays) * Self.day
+        let recent = try database.tickets(TicketFilter(elevatorID: elevator.elevatorID, types: [.predictive], openedFrom: since, limit: 1000))
+        for finding in findings where !recent.contains(where: { $0.signal == finding.signal.rawValue }) {
+            var ticket = Ticket(
+                elevatorID: elevator.elevatorID, region: elevator.region, unitID: elevator.unitID,
+                contractorID: try database.contractor(of: elevator.elevatorID, at: now), type: .predictive, openedAt: now,
+                deadlines: configuration.sla.deadlines(for: .predictive, region: elevator.region, openedAt: now), reason: finding.description)
+            ticket.signal = finding.signal.rawValue
+            opened(try await engine.open(ticket), &report)
+        }
+    }
+}

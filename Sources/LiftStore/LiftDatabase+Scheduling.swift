@@ -1,0 +1,174 @@
+import Foundation
+import GRDB
+import LiftCore
+
+extension LiftDatabase {
+    /// Whether the elevator showed a maintenance visit in `[from, to]`: a `maintenance` event, or its controller
+    /// in `maintenance` or `inspection` mode (a mode event or a telemetry sample).
+    public func hasMaintenanceEvidence(elevatorID: String, from: Int64, to: Int64) throws -> Bool {
+        try read { db in
+            guard let key = try Self.key(of: elevatorID, in: db) else { return false }
+            let events = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM events WHERE elevator = ? AND ts >= ? AND ts <= ?
+                  AND (kind = 'maintenance' OR (kind = 'mode' AND code IN ('maintenance', 'inspection')))
+                """, arguments: [key, from, to]) ?? 0
+            if events > 0 { return true }
+            let samples = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM telemetry WHERE elevator = ? AND ts >= ? AND ts <= ? AND mode IN ('maintenance', 'inspection')
+                """, arguments: [key, from, to]) ?? 0
+            return samples > 0
+        }
+    }
+
+    /// Registers (or replaces) a contractor's webhook.
+    public func setWebhook(_ webhook: Webhook, at now: Int64, by actor: String) throws {
+        try write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO contractors(contractor_id, created_at) VALUES (?, ?)", arguments: [webhook.contractorID, now])
+            try db.execute(
+                sql: "INSERT INTO webhooks(contractor_id, url, secret, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(contractor_id) DO UPDATE SET url = excluded.url, secret = excluded.secret",
+                arguments: [webhook.contractorID, webhook.url, webhook.secret, now])
+            // The secret stays out of the audit log.
+            try Self.appendAudit(db, at: now, actor: actor, action: "webhook.set", subject: webhook.contractorID, detail: ["url": webhook.url])
+        }
+    }
+
+    public func webhook(contractorID: String) throws -> Webhook? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE contractor_id = ?", arguments: [contractorID]).map {
+                Webhook(contractorID: $0["contractor_id"], url: $0["url"], secret: $0["secret"])
+            }
+        }
+    }
+
+    /// Queues a delivery when the contractor has a webhook; does nothing otherwise.
+    public func enqueueWebhook(contractorID: String, ticketID: Int64, body: [UInt8], at now: Int64) throws {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO webhook_deliveries(contractor_id, ticket_id, body, next_attempt_at, created_at)
+                SELECT contractor_id, ?, ?, ?, ? FROM webhooks WHERE contractor_id = ?
+                """, arguments: [ticketID, Data(body), now, now, contractorID])
+        }
+    }
+
+    /// Deliveries due for an attempt at `now`.
+    public func dueWebhookDeliveries(now: Int64, limit: Int = 50) throws -> [WebhookDelivery] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?", arguments: [now, limit])
+                .map(WebhookDelivery.init(row:))
+        }
+    }
+
+    /// The delivery log of a contractor, newest first.
+    public func webhookDeliveries(contractorID: String, limit: Int = 100) throws -> [WebhookDelivery] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM webhook_deliveries WHERE contractor_id = ? ORDER BY id DESC LIMIT ?", arguments: [contractorID, limit])
+                .map(WebhookDelivery.init(row:))
+        }
+    }
+
+    /// Records an attempt: delivered, or retried at `retryAt`, or failed for good when `retryAt` is nil.
+    public func recordWebhookAttempt(_ id: Int64, httpStatus: Int?, error: String?, delivered: Bool, retryAt: Int64?, at now: Int64) throws {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = ?, last_error = ?,
+                    status = ?, next_attempt_at = coalesce(?, next_attempt_at), delivered_at = ?
+                WHERE id = ?
+                """, arguments: [httpStatus, error, delivered ? "delivered" : retryAt == nil ? "failed" : "pending", retryAt, delivered ? now : nil, id])
+        }
+    }
+
+    /// An area incident: many elevators of one region silent at once.
+    public struct Incident: Sendable, Hashable, Codable {
+        public var id: Int64
+        public var region: String
+        public var openedAt: Int64
+        public var closedAt: Int64?
+        public var elevators: Int
+        public var reason: String
+    }
+
+    public func openIncidents() throws -> [Incident] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM incidents WHERE closed_at IS NULL ORDER BY id").map(Incident.init(row:)) }
+    }
+
+    public func incidents(regionPrefix: String? = nil) throws -> [Incident] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM incidents WHERE region LIKE ? || '%' ORDER BY id", arguments: [regionPrefix ?? ""]).map(Incident.init(row:))
+        }
+    }
+
+    public func openIncident(region: String, elevators: Int, reason: String, at now: Int64) throws -> Incident {
+        try write { db in
+            try db.execute(sql: "INSERT INTO incidents(region, opened_at, elevators, reason) VALUES (?, ?, ?, ?)", arguments: [region, now, elevators, reason])
+            let id = db.lastInsertedRowID
+            try Self.appendAudit(db, at: now, actor: "liftwatch", action: "incident.open", subject: "incident:\(id)", detail: ["region": region, "reason": reason])
+            return Incident(id: id, region: region, openedAt: now, closedAt: nil, elevators: elevators, reason: reason)
+        }
+    }
+
+    public func closeIncident(_ id: Int64, at now: Int64) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE incidents SET closed_at = ? WHERE id = ?", arguments: [now, id])
+            try Self.appendAudit(db, at: now, actor: "liftwatch", action: "incident.close", subject: "incident:\(id)", detail: [:])
+        }
+    }
+
+    /// Latest telemetry mode of an elevator, if any sample is stored hot.
+    public func latestMode(elevatorID: String) throws -> String? {
+        try read { db in
+            guard let key = try Self.key(of: elevatorID, in: db) else { return nil }
+            return try String.fetchOne(db, sql: "SELECT mode FROM telemetry WHERE elevator = ? AND mode IS NOT NULL ORDER BY ts DESC LIMIT 1", arguments: [key])
+        }
+    }
+
+    /// Mean and count of a metric from the daily rollups over `[from, to)`; `absolute` averages |daily mean|.
+    public func rollupWindow(elevatorID: String, metric: Rollups.Metric, from: Int64, to: Int64, absolute: Bool = false) throws -> TrendDetector.Window? {
+        try read { db in
+            guard let key = try Self.key(of: elevatorID, in: db) else { return nil }
+            let sql = absolute
+                ? "SELECT sum(abs(sum)) AS s, sum(count) AS c FROM rollups WHERE level = ? AND elevator = ? AND metric = ? AND bucket >= ? AND bucket < ?"
+                : "SELECT sum(sum) AS s, sum(count) AS c FROM rollups WHERE level = ? AND elevator = ? AND metric = ? AND bucket >= ? AND bucket < ?"
+            guard let row = try Row.fetchOne(db, sql: sql, arguments: [Rollups.day, key, metric.rawValue, from, to]),
+                let count = row["c"] as Int?, count > 0, let sum = row["s"] as Double?
+            else { return nil }
+            return TrendDetector.Window(mean: sum / Double(count), count: count)
+        }
+    }
+
+    /// Door-related faults raised on an elevator in `[from, to)`.
+    public func doorFaultCount(elevatorID: String, from: Int64, to: Int64) throws -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM events v JOIN elevators e ON e.id = v.elevator
+                WHERE e.elevator_id = ? AND v.kind = 'fault' AND coalesce(v.state, 'raised') = 'raised' AND v.ts >= ? AND v.ts < ?
+                  AND v.fault IN ('door_open_failure', 'door_close_failure', 'door_obstructed', 'door_lock_circuit_open')
+                """, arguments: [elevatorID, from, to]) ?? 0
+        }
+    }
+
+    /// Safety-class faults raised on an elevator since `from` (on-demand maintenance needs none for 30 days).
+    public func lastSafetyFault(elevatorID: String, since from: Int64) throws -> Int64? {
+        let keys = FaultKey.allCases.filter { $0.baseClass == .safety }.map { "'\($0.rawValue)'" }.joined(separator: ",")
+        return try read { db in
+            try Int64.fetchOne(db, sql: """
+                SELECT max(v.ts) FROM events v JOIN elevators e ON e.id = v.elevator
+                WHERE e.elevator_id = ? AND v.kind = 'fault' AND v.ts >= ? AND v.fault IN (\(keys))
+                """, arguments: [elevatorID, from])
+        }
+    }
+}
+
+extension WebhookDelivery {
+    init(row: Row) {
+        self.init(
+            id: row["id"], contractorID: row["contractor_id"], ticketID: row["ticket_id"], body: [UInt8](row["body"] as Data), status: row["status"],
+            attempts: row["attempts"], nextAttemptAt: row["next_attempt_at"], lastStatus: row["last_status"], lastError: row["last_error"],
+            createdAt: row["created_at"], deliveredAt: row["delivered_at"])
+    }
+}
+
+extension LiftDatabase.Incident {
+    init(row: Row) {
+        self.init(id: row["id"], region: row["region"], openedAt: row["opened_at"], closedAt: row["closed_at"], elevators: row["elevators"], reason: row["reason"])
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import GRDB
+import LiftCore
+
+extension LiftDatabase {
+    static let ticketColumns = """
+        elevator_id, region, unit_id, contractor_id, type, priority, status, opened_at, ack_due_at, on_site_due_at, resolve_due_at,
+        due_at, acknowledged_at, on_site_at, resolved_at, closed_at, cancelled_at, fault, level, signal, occurrences, overdue, escalated,
+        repeat, callback, unverified, reason, cancel_reason, breaches, updated_at
+        """
+
+    static func ticketArguments(_ t: Ticket, at now: Int64) -> StatementArguments {
+        [
+            t.elevatorID, t.region, t.unitID, t.contractorID, t.type.rawValue, t.priority, t.status.rawValue, t.openedAt, t.ackDueAt,
+            t.onSiteDueAt, t.resolveDueAt, t.dueAt, t.acknowledgedAt, t.onSiteAt, t.resolvedAt, t.closedAt, t.cancelledAt,
+            t.fault?.rawValue, t.level, t.signal, t.occurrences, t.overdue, t.escalated, t.repeat, t.callback, t.unverified, t.reason,
+            t.cancelReason, t.breaches.joined(separator: ","), now,
+        ]
+    }
+
+    /// Stores a new ticket with its `open` step and an audit entry.
+    ///
+    /// - Returns: the ticket with its id, or nil when an equivalent ticket is already active (the database's
+    ///   one-active-ticket rules), so that a pass run twice opens nothing new.
+    public func insertTicket(_ ticket: Ticket, by actor: String, at now: Int64) throws -> Ticket? {
+        do {
+            return try write { db in try Self.insertTicket(db, ticket, by: actor, at: now) }
+        } catch {
+            throw StoreError(operation: "open a \(ticket.type.rawValue) ticket for \(ticket.elevatorID)", underlying: error)
+        }
+    }
+
+    static func insertTicket(_ db: Database, _ ticket: Ticket, by actor: String, at now: Int64) throws -> Ticket? {
+        let placeholders = Array(repeating: "?", count: 30).joined(separator: ", ")
+        try db.execute(sql: "INSERT OR IGNORE INTO tickets(\(ticketColumns)) VALUES (\(placeholders))", arguments: ticketArguments(ticket, at: now))
+        guard db.changesCount == 1 else { return nil }
+        var stored = ticket
+        stored.id = db.lastInsertedRowID
+        try db.execute(
+            sql: "INSERT INTO ticket_steps(ticket_id, at, actor, action, to_status, note) VALUES (?, ?, ?, 'open', 'open', ?)",
+            arguments: [stored.id, now, actor, ticket.reason])
+        try appendAudit(db, at: now, actor: actor, action: "ticket.open", subject: "ticket:\(stored.id)", detail: [
+            "elevator_id": ticket.elevatorID, "type": ticket.type.rawValue, "fault": ticket.fault?.rawValue, "level": ticket.level,
+            "signal": ticket.signal, "contractor_id": ticket.contractorID, "reason": ticket.reason,
+        ])
+        return stored
+    }
+
+    /// Writes a changed ticket and records the step: who, when, what, and the note.
+    public func updateTicket(_ ticket: Ticket, from previous: Ticket, step: String, by actor: String, note: String? = nil, at now: Int64) throws {
+        do {
+            try write { db in
+                let assignments = Self.ticketColumns.split(separator: ",").map { "\($0.trimmingCharacters(in: .whitespacesAndNewlines)) = ?" }.joined(separator: ", ")
+                var arguments = Self.ticketArguments(ticket, at: now)
+                arguments += [ticket.id]
+                try db.execute(sql: "UPDATE tickets SET \(assignments) WHERE id = ?", arguments: arguments)
+                try db.execute(
+                    sql: "INSERT INTO ticket_steps(ticket_id, at, actor, action, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [ticket.id, now, actor, step, previous.status.rawValue, ticket.status.rawValue, note])
+                if actor != "liftwatch" || ticket.status != previous.status {
+                    try Self.appendAudit(db, at: now, actor: actor, action: "ticket.\(step)", subject: "ticket:\(ticket.id)", detail: [
+                        "elevator_id": ticket.elevatorID, "from": previous.status.rawValue, "to": ticket.status.rawValue, "note": note,
+                    ])
+                }
+            }
+        } catch {
+            throw StoreError(operation: "update ticket \(ticket.id)", underlying: error)
+        }
+    }
+
+    public func ticket(_ id: Int64) throws -> Ticket? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM tickets WHERE id = ?", arguments: [id]).map(Ticket.init(row:)) }
+    }
+
+    public func tickets(_ filter: TicketFilter) throws -> [Ticket] {
+        try read { db in
+            var sql = "SELECT * FROM tickets WHERE id > ?"
+            var arguments: StatementArguments = [filter.afterID]
+            if let v = filter.elevatorID { sql += " AND elevator_id = ?"; arguments += [v] }
+            if let v = filter.contractorID { sql += " AND contractor_id = ?"; arguments += [v] }
+            if let v = filter.regionPrefix { sql += " AND region LIKE ? || '%'"; arguments += [v] }
+            if let v = filter.statuses, !v.isEmpty {
+                sql += " AND status IN (\(v.map { _ in "?" }.joined(separator: ",")))"
+                arguments += StatementArguments(v.map(\.rawValue))
+            }
+            if let v = filter.types, !v.isEmpty {
+                sql += " AND type IN (\(v.map { _ in "?" }.joined(separator: ",")))"
+                arguments += StatementArguments(v.map(\.rawValue))
+            }
+            if let v = filter.openedFrom { sql += " AND opened_at >= ?"; arguments += [v] }
+            if let v = filter.openedTo { sql += " AND opened_at < ?"; arguments += [v] }
+            sql += " ORDER BY id LIMIT ?"
+            arguments += [filter.limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Ticket.init(row:))
+        }
+    }
+
+    /// Tickets still to be worked on (`open`, `acknowledged`, `on_site`), optionally of one elevator.
+    public func activeTickets(elevatorID: String? = nil) throws -> [Ticket] {
+        try tickets(TicketFilter(elevatorID: elevatorID, statuses: [.open, .acknowledged, .onSite], limit: Int.max))
+    }
+
+    /// The active ticket of an elevator for a fault key, if any.
+    public func activeTicket(elevatorID: String, fault: FaultKey) throws -> Ticket? {
+        try read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM tickets WHERE elevator_id = ? AND fault = ? AND status IN ('open', 'acknowledged', 'on_site')",
+                arguments: [elevatorID, fault.rawValue]
+            ).map(Ticket.init(row:))
+        }
+    }
+
+    /// The latest resolution time of a ticket for this fault on this elevator (for the `callback` rule).
+    public func lastResolution(elevatorID: String, fault: FaultKey) throws -> Int64? {
+        try read { db in
+            try Int64.fetchOne(db, sql: "SELECT max(resolved_at) FROM tickets WHERE elevator_id = ? AND fault = ?", arguments: [elevatorID, fault.rawValue])
+        }
+    }
+
+    /// How many times a fault was raised on an elevator in `[from, to]` (for the `repeat` rule).
+    public func faultRaisedCount(elevatorID: String, fault: FaultKey, from: Int64, to: Int64) throws -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM events v JOIN elevators e ON e.id = v.elevator
+                WHERE e.elevator_id = ? AND v.fault = ? AND v.kind = 'fault' AND coalesce(v.state, 'raised') = 'raised'
+                  AND v.ts >= ? AND v.ts <= ?
+                """, arguments: [elevatorID, fault.rawValue, from, to]) ?? 0
+        }
+    }
+
+    /// The steps of a ticket, oldest first.
+    public func ticketSteps(_ id: Int64) throws -> [TicketStep] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM ticket_steps WHERE ticket_id = ? ORDER BY id", arguments: [id]).map { row in
+                TicketStep(
+                    ticketID: row["ticket_id"], at: row["at"], actor: row["actor"], action: row["action"],
+                    fromStatus: (row["from_status"] as String?).flatMap(TicketStatus.init(rawValue:)),
+                    toStatus: TicketStatus(rawValue: row["to_status"]) ?? .open, note: row["note"])
+            }
+        }
+    }
+
+    /// Completed maintenance visits of an elevator: (date resolved or closed, level), oldest first.
+    public func completedMaintenance(elevatorID: String) throws -> [(at: Int64, level: String)] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT coalesce(resolved_at, closed_at) AS at, level FROM tickets
+                WHERE elevator_id = ? AND type = 'maintenance' AND status IN ('resolved', 'closed') ORDER BY at
+                """, arguments: [elevatorID]).map { ($0["at"], $0["level"] ?? "half_month") }
+        }
+    }
+}
+
+extension Ticket {
+    init(row: Row) {
+        self.init(
+            id: row["id"], elevatorID: row["elevator_id"], region: row["region"], unitID: row["unit_id"], contractorID: row["contractor_id"],
+            type: TicketType(rawValue: row["type"]) ?? .repair, openedAt: row["opened_at"],
+            deadlines: SLAPolicy.Deadlines(acknowledge: row["ack_due_at"], onSite: row["on_site_due_at"], resolve: row["resolve_due_at"], due: row["due_at"]),
+            fault: (row["fault"] as String?).flatMap(FaultKey.init(rawValue:)), level: row["level"], reason: row["reason"])
+        priority = row["priority"]
+        status = TicketStatus(rawValue: row["status"]) ?? .open
+        acknowledgedAt = row["acknowledged_at"]
+        onSiteAt = row["on_site_at"]
+        resolvedAt = row["resolved_at"]
+        closedAt = row["closed_at"]
+        cancelledAt = row["cancelled_at"]
+        signal = row["signal"]
+        occurrences = row["occurrences"]
+        overdue = row["overdue"]
+        escalated = row["escalated"]
+        self.repeat = row["repeat"]
+        callback = row["callback"]
+        unverified = row["unverified"]
+        cancelReason = row["cancel_reason"]
+        breaches = (row["breaches"] as String).split(separator: ",").map(String.init)
+    }
+}
