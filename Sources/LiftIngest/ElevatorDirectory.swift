@@ -51,7 +51,9 @@ struct ElevatorDirectory {
     /// The entry for an elevator, reloading the registry once if it is unknown and the last reload is old.
     mutating func lookup(_ elevatorID: String, database: LiftDatabase, now: Int64) -> Entry? {
         if let entry = byID[elevatorID] { return entry }
-        guard now - lastReload >= reloadIntervalMs else { return nil }
+        // A registry change (one row to read) reloads at once: an elevator registered a moment ago is accepted.
+        let changed = (try? database.registryVersion()).map { $0 != version } ?? false
+        guard changed || now - lastReload >= reloadIntervalMs else { return nil }
         try? reload(from: database, now: now)
         return byID[elevatorID]
     }
