@@ -126,6 +126,7 @@ let package = Package(
             dependencies: [
                 "LiftScheduler", "LiftStore", "LiftCore", "LiftIngest", "LiftMQTT",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -21,7 +21,8 @@ public struct HealthEvaluator: Sendable {
     /// The trend findings of an elevator as of `now`.
     public func trends(of elevatorID: String, now: Int64) throws -> [TrendFinding] {
         let t = configuration.trends
-        let recentFrom = now - Int64(t.recentDays) * Self.day
+        // Whole UTC days, as the daily rollups are bucketed: the recent window is the last `recentDays` days and today.
+        let recentFrom = Rollups.floor(now, to: Rollups.day) - Int64(t.recentDays) * Self.day
         let baselineFrom = recentFrom - Int64(t.baselineDays) * Self.day
         func pair(_ metric: Rollups.Metric, absolute: Bool = false) throws -> (recent: TrendDetector.Window?, baseline: TrendDetector.Window?) {
             (try database.rollupWindow(elevatorID: elevatorID, metric: metric, from: recentFrom, to: now + 1, absolute: absolute),

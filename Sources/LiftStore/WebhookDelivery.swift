@@ -19,4 +19,10 @@ public struct Webhook: Sendable, Hashable, Codable {
     public var contractorID: String
     public var url: String
     public var secret: String
+
+    public init(contractorID: String, url: String, secret: String) {
+        self.contractorID = contractorID
+        self.url = url
+        self.secret = secret
+    }
 }
