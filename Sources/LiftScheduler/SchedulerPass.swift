@@ -158,7 +158,9 @@ public struct SchedulerPass: Sendable {
 
     func inspections(_ elevator: ElevatorRecord, now: Int64, report: inout Report) async throws {
         guard let commissioned = elevator.commissionedOn.flatMap(CivilDate.init) else { return }
-        for obligation in configuration.inspection.open(on: CivilDate(epochMs: now), commissioned: commissioned) {
+        // Obligations that fell due before LiftWatch knew the elevator are the registry's past, not work to open.
+        let registered = CivilDate(epochMs: elevator.registeredAt)
+        for obligation in configuration.inspection.open(on: CivilDate(epochMs: now), commissioned: commissioned) where obligation.due >= registered {
             let words = obligation.kind == .periodicInspection ? "statutory periodic inspection" : "owner's self-testing"
             let ticket = Ticket(
                 elevatorID: elevator.elevatorID, region: elevator.region, unitID: elevator.unitID,

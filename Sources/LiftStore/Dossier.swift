@@ -12,6 +12,8 @@ public struct Dossier: Sendable, Codable {
         public var terminals: [TerminalRecord]
         /// Faults raised and cleared, newest last.
         public var faults: [ElevatorEvent]
+        /// Every ticket of the elevator (faults, maintenance, inspections, connectivity, predictive), oldest first.
+        public var tickets: [Ticket]
         /// Maintenance visit markers the controller sent.
         public var maintenanceVisits: [ElevatorEvent]
         /// Mode changes and alarms.

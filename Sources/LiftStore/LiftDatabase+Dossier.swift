@@ -32,7 +32,8 @@ extension LiftDatabase {
             return Dossier.ElevatorFile(
                 elevator: elevator, stageHistory: try stageHistory(elevatorID: elevator.elevatorID),
                 contracts: try contracts(of: elevator.elevatorID), terminals: try terminals(of: elevator.elevatorID),
-                faults: events.filter { $0.kind == .fault }, maintenanceVisits: events.filter { $0.kind == .maintenance },
+                faults: events.filter { $0.kind == .fault },
+                tickets: try tickets(TicketFilter(elevatorID: elevator.elevatorID, limit: 100_000)), maintenanceVisits: events.filter { $0.kind == .maintenance },
                 otherEvents: events.filter { $0.kind == .mode || $0.kind == .alarm }, healthHistory: health, healthFrom: from,
                 ingest: try ingestCounters(elevator.elevatorID), audit: try auditEntries(subject: elevator.elevatorID))
         }

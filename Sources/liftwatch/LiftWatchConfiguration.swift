@@ -72,12 +72,36 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var offlineThresholdMinutes = 5
     }
 
+    /// The maintenance scheduler (spec sections 5 and 6).
+    struct Scheduler: Sendable, Equatable {
+        /// Seconds between scheduler passes (deadlines, connectivity, maintenance, inspections).
+        var passIntervalSeconds = 10
+        /// A maintenance ticket opens this many days before its due date.
+        var maintenanceOpenDaysBefore = 3
+        /// Approved maximum interval of on-demand maintenance.
+        var onDemandMaximumDays = 30
+        /// An inspection ticket opens this many days before the anniversary.
+        var inspectionOpenDaysBefore = 30
+        /// An area incident opens when at least this many elevators of one region, and at least
+        /// `outageSharePercent` of those heard from, fall silent within `outageWindowSeconds`.
+        var outageMinimumElevators = 3
+        var outageSharePercent = 50
+        var outageWindowSeconds = 60
+        /// Health trends are evaluated this often.
+        var trendIntervalMinutes = 60
+        /// Trend thresholds (JSON); missing keys keep their defaults.
+        var healthThresholdsFile = "config/health.json"
+        /// Maintenance checklists per elevator type and level (JSON).
+        var checklistsFile = "config/maintenance-checklists.json"
+    }
+
     var broker = Broker()
     var database = Database()
     var http = HTTP()
     var ingest = Ingest()
     var retention = Retention()
     var sla = SLA()
+    var scheduler = Scheduler()
     var faultCodesDirectory = "config/fault-codes"
     /// trace, debug, info, notice, warning, error, critical.
     var logLevel = "info"

@@ -4,6 +4,7 @@ import LiftAPI
 import LiftCore
 import LiftIngest
 import LiftMQTT
+import LiftScheduler
 import LiftStore
 import Logging
 import Metrics
@@ -13,7 +14,7 @@ import ServiceLifecycle
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run LiftWatch: MQTT ingestion into SQLite, and the HTTP server (/healthz, /metrics).",
+        abstract: "Run LiftWatch: MQTT ingestion into SQLite, the ticket scheduler, webhooks, and the HTTP server.",
         discussion: """
             Connects to the configured broker with a fixed client id and a persistent session, so that messages \
             published while LiftWatch is down arrive when it is back. With no broker.host, starts mosquitto on \
@@ -121,6 +122,11 @@ struct Server {
                 // Fault events overtake queued telemetry on their way to the store.
                 isUrgent: { $0.topic.hasSuffix("/event") }),
             logger: Logger(label: "liftwatch.mqtt"))
+        let schedulerConfiguration = try configuration.schedulerConfiguration()
+        let engine = TicketEngine(
+            database: database, sla: schedulerConfiguration.sla,
+            publish: { topic, payload in try await client.publish(MQTTMessage(topic: topic, payload: payload, qos: .atLeastOnce)) },
+            logger: Logger(label: "liftwatch.tickets"))
         let ingest = IngestService(
             client: client, database: database, clock: .system,
             configuration: .init(
@@ -131,7 +137,12 @@ struct Server {
                     maximumRequestsPerPass: configuration.ingest.gapRequestsPerSecond,
                     gapTimeoutMs: Int64(configuration.ingest.gapTimeoutSeconds) * 1000),
                 faultCodeMaps: try FaultCodeMap.loadDirectory(configuration.faultCodesDirectory)),
-            logger: Logger(label: "liftwatch.ingest"))
+            logger: Logger(label: "liftwatch.ingest"),
+            onCommittedEvents: { events in await engine.handle(events) })
+        let scheduler = SchedulerService(
+            pass: SchedulerPass(database: database, engine: engine, configuration: schedulerConfiguration, logger: Logger(label: "liftwatch.scheduler")),
+            clock: .system, configuration: schedulerConfiguration, logger: Logger(label: "liftwatch.scheduler"))
+        let webhooks = WebhookService(database: database, clock: .system, logger: Logger(label: "liftwatch.webhooks"))
         let http = LiftHTTPServer.application(
             host: configuration.http.host, port: configuration.http.port,
             context: APIContext(
@@ -149,7 +160,10 @@ struct Server {
         // Shutdown runs in reverse order: HTTP first; ingestion last, which closes the MQTT session and then
         // commits everything received before it returns.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: maintenance), .init(service: ingest), .init(service: mqttGauge), .init(service: http)],
+            services: [
+                .init(service: maintenance), .init(service: ingest), .init(service: scheduler), .init(service: webhooks),
+                .init(service: mqttGauge), .init(service: http),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("liftwatch serving", metadata: [

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LiftCore
 
@@ -151,5 +152,23 @@ struct RegimeTests {
         let due = regime.open(on: CivilDate("2024-05-16")!, commissioned: commissioned)
         #expect(due.map(\.year) == [4] && due.first?.kind == .periodicInspection && due.first?.due == CivilDate("2024-06-15"))
         #expect(regime.open(on: CivilDate("2025-06-01")!, commissioned: commissioned).map(\.kind) == [.selfTest])
+    }
+}
+
+@Suite("Configuration data of the scheduler")
+struct SchedulerDataTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test("traction checklists: 31 half-monthly items, 44 quarterly, 59 half-yearly, 76 annual, each level including those below")
+    func checklists() throws {
+        let lists = try MaintenanceChecklists.load(Self.root.appendingPathComponent("config/maintenance-checklists.json").path)
+        #expect(MaintenanceLevel.allCases.map { lists.items(level: $0).count } == [31, 44, 59, 76])
+        #expect(lists.items(level: .annual).starts(with: lists.items(level: .halfYear)))
+        #expect(lists.items(level: .halfMonth).contains { $0.contains("7 mm") })
+    }
+
+    @Test("the shipped health thresholds are the defaults")
+    func healthThresholds() throws {
+        #expect(try TrendDetector.Thresholds.load(Self.root.appendingPathComponent("config/health.json").path) == TrendDetector.Thresholds())
     }
 }

@@ -192,7 +192,11 @@ struct DossierTests {
         _ = try database.commit(batch)
         _ = try database.updateRollups()
 
+        let ticket = try #require(try database.insertTicket(
+            Ticket(elevatorID: "E1", region: "430102", unitID: "U1", contractorID: "C2", type: .rescue, openedAt: 12 * day, fault: .entrapmentAtFloor, reason: "trapped"),
+            by: "liftwatch", at: 12 * day))
         let dossier = try database.dossier("E1", now: now)
+        #expect(dossier.elevators.first?.tickets.map(\.id) == [ticket.id])
         #expect(dossier.unit?.unitID == "U1" && dossier.unit?.rating == .suitable)
         #expect(dossier.unitStageHistory.map(\.to) == [.registered])
         #expect(file0(dossier).stageHistory.map(\.to) == [.registered, .inService])
@@ -203,6 +207,7 @@ struct DossierTests {
         let doors = try #require(file.healthHistory["door_close_ms"])
         #expect(doors.count == 1 && doors[0].count == 30 && abs(doors[0].mean - 3014.5) < 1e-9)
         #expect(file.audit.map(\.action) == ["elevator.register", "stage.move", "contract.assign", "terminal.replace"])
+        #expect(try database.auditEntries().last?.action == "ticket.open")
         #expect(throws: RegistryError.self) { try database.dossier("NOPE", now: now) }
         #expect(try database.dossier("U1", now: now).elevators.map(\.elevator.elevatorID) == ["E1"])
     }

@@ -105,6 +105,9 @@ public struct DossierPage: Sendable {
             }
             html += "</table>\n"
         }
+        html += ticketTable("Maintenance", file.tickets.filter { $0.type == .maintenance })
+        html += ticketTable("Inspections and self-testing", file.tickets.filter { $0.type == .inspection })
+        html += ticketTable("Fault, connectivity and predictive tickets", file.tickets.filter { $0.type != .maintenance && $0.type != .inspection })
         html += eventTable("Faults", file.faults)
         html += eventTable("Maintenance visits", file.maintenanceVisits)
         if let counters = file.ingest {
@@ -115,6 +118,20 @@ public struct DossierPage: Sendable {
                 """
         }
         return html
+    }
+
+    private func ticketTable(_ title: String, _ tickets: [Ticket]) -> String {
+        var html = "<h3>\(title)</h3>"
+        guard !tickets.isEmpty else { return html + "<p class=\"muted\">None on record.</p>\n" }
+        html += "<table><tr><th>Ticket</th><th>Type</th><th>Opened</th><th>Due</th><th>Status</th><th>Done</th><th>Contractor</th><th>Why</th></tr>\n"
+        for t in tickets.suffix(500) {
+            let flags = [t.overdue ? "overdue" : nil, t.repeat ? "repeat" : nil, t.callback ? "callback" : nil, t.unverified ? "unverified" : nil]
+                .compactMap { $0 }.joined(separator: ", ")
+            html += "<tr><td>\(t.id)</td><td>\(t.type.rawValue)\(t.level.map { " (\($0))" } ?? "")</td><td>\(HTML.time(t.openedAt))</td><td>\(HTML.time(t.dueAt))</td>"
+            html += "<td>\(t.status.rawValue)\(flags.isEmpty ? "" : " <span class=\"forced\">\(flags)</span>")</td><td>\(HTML.time(t.closedAt ?? t.resolvedAt))</td>"
+            html += "<td>\(HTML.escape(t.contractorID ?? "—"))</td><td>\(HTML.escape(t.reason))</td></tr>\n"
+        }
+        return html + "</table>\n"
     }
 
     private func eventTable(_ title: String, _ events: [ElevatorEvent]) -> String {

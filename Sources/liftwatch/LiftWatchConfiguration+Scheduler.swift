@@ -1,0 +1,33 @@
+import LiftCore
+import LiftScheduler
+
+extension LiftWatchConfiguration {
+    /// The scheduler's settings: SLA minutes, regimes and thresholds mapped onto `SchedulerConfiguration`.
+    /// - Throws: `CommandFailure` naming the file when the health thresholds cannot be read.
+    func schedulerConfiguration() throws -> SchedulerConfiguration {
+        var c = SchedulerConfiguration()
+        let minute: Int64 = 60_000, hour: Int64 = 3_600_000
+        c.sla.limits[.rescue] = .init(acknowledgeMs: Int64(sla.rescueAckMinutes) * minute, onSiteMs: Int64(sla.rescueOnSiteMinutes) * minute)
+        c.sla.limits[.safetyRepair] = .init(acknowledgeMs: Int64(sla.safetyAckMinutes) * minute, onSiteMs: Int64(sla.safetyOnSiteMinutes) * minute)
+        c.sla.limits[.repair] = .init(onSiteMs: Int64(sla.repairOnSiteHours) * hour)
+        c.sla.limits[.minorRepair] = .init(resolveMs: Int64(sla.minorResolveHours) * hour)
+        c.sla.limits[.communication] = .init(onSiteMs: Int64(sla.communicationOnSiteHours) * hour)
+        c.sla.limits[.predictive] = .init(resolveMs: Int64(sla.predictiveResolveDays) * 24 * hour)
+        c.sla.ruralRescueOnSiteMs = Int64(sla.ruralRescueOnSiteMinutes) * minute
+        c.sla.ruralRegions = Set(sla.ruralRegions)
+        c.offlineThresholdMs = Int64(sla.offlineThresholdMinutes) * minute
+        c.passIntervalSeconds = scheduler.passIntervalSeconds
+        c.maintenance = MaintenanceRegime(openDaysBefore: scheduler.maintenanceOpenDaysBefore, defaultOnDemandMaximumDays: scheduler.onDemandMaximumDays)
+        c.inspection = InspectionRegime(openDaysBefore: scheduler.inspectionOpenDaysBefore)
+        c.outageMinimumElevators = scheduler.outageMinimumElevators
+        c.outageShare = Double(scheduler.outageSharePercent) / 100
+        c.outageWindowMs = Int64(scheduler.outageWindowSeconds) * 1000
+        c.trendIntervalMs = Int64(scheduler.trendIntervalMinutes) * minute
+        do {
+            c.trends = try TrendDetector.Thresholds.load(scheduler.healthThresholdsFile)
+        } catch {
+            throw CommandFailure("scheduler.health_thresholds_file: cannot use \(scheduler.healthThresholdsFile): \(error)")
+        }
+        return c
+    }
+}
