@@ -125,6 +125,8 @@ def main():
     parser.add_argument("--batch-size", type=int, default=1000, help="LiftWatch's ingest.batch_size")
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--only", default="abc", help="which consumers to run: any of a, b, c")
+    parser.add_argument("--ticket-latency", type=int, default=0, metavar="PROBES",
+                        help="also time fault event -> ticket on the contractor topic for this many probe faults while --rate telemetry flows")
     parser.add_argument("--json", default=os.path.join(ROOT, "var", "benchmark.json"))
     args = parser.parse_args()
 
@@ -253,7 +255,34 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
     log("\n".join(results["queries"]))
     if args.sustained:
         results["sustained"] = sustained(args, bin_dir, broker, stream, serve, cwd, http)
+    if args.ticket_latency:
+        results["ticket_latency"] = ticket_latency(args, bin_dir, broker, stream, serve, cwd, http)
     return results
+
+
+def ticket_latency(args, bin_dir, broker, stream, serve, cwd, http):
+    """Probe faults while the stream is replayed at --rate: fault event published -> ticket on contractor/C-PROBE/tickets."""
+    lw = f"{bin_dir}/liftwatch"
+    probes = [f"PROBE-{i:04d}" for i in range(1, args.ticket_latency + 1)]
+    run([lw, "elevators", "register", "--region", "430102", "--contractor", "C-PROBE"] + probes, cwd=cwd)
+    proc = serve()
+    loops = max(1, int((args.ticket_latency * 0.2 + 30) * args.rate / count_messages(stream)) + 1)
+    publisher = subprocess.Popen([f"{bin_dir}/liftsim", "replay", "--port", str(broker.port), "--input", stream, "--rate", str(args.rate), "--loops", str(loops)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    time.sleep(10)  # telemetry at full rate before the first probe
+    before, _ = metric(http, "liftwatch_ingest_samples_total")
+    python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+    out = run([python, os.path.join(ROOT, "scripts", "bench", "ticket_latency.py"), "--port", str(broker.port), "--probes", str(args.ticket_latency)]).stdout
+    after, _ = metric(http, "liftwatch_ingest_samples_total")
+    backlog, _ = metric(http, "liftwatch_ingest_backlog_messages")
+    publisher.terminate()
+    publisher.wait()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait()
+    result = json.loads(out.strip().splitlines()[-1])
+    result.update({"telemetry_rate": args.rate, "backlog_at_end": backlog})
+    log(f"ticket latency under {args.rate} msg/s: {result}")
+    return result
 
 
 def sustained(args, bin_dir, broker, stream, serve, cwd, http):

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Fault event -> ticket on the contractor topic, timed end to end while telemetry flows.
+
+Publishes one fault event (QoS 1) for each of --probes probe elevators, --interval seconds apart, and listens on
+contractor/C-PROBE/tickets; a ticket names its elevator, so each arrival matches its event. Latency is from
+just before the publish to the ticket's arrival, both read from this process's monotonic clock. Prints JSON:
+count, missing, p50/p90/p99/max in milliseconds.
+"""
+import argparse
+import json
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--probes", type=int, default=300)
+    parser.add_argument("--interval", type=float, default=0.2)
+    parser.add_argument("--region", default="430102")
+    args = parser.parse_args()
+
+    sent, arrived = {}, {}
+    lock = threading.Lock()
+    ready = threading.Event()
+
+    def on_connect(client, userdata, flags, rc):
+        client.subscribe("contractor/C-PROBE/tickets", qos=1)
+
+    def on_subscribe(client, userdata, mid, granted):
+        ready.set()
+
+    def on_message(client, userdata, message):
+        now = time.monotonic()
+        try:
+            ticket = json.loads(message.payload)
+        except ValueError:
+            return
+        with lock:
+            arrived.setdefault(ticket.get("elevator_id"), now)
+
+    listener = mqtt.Client(client_id="ticket-latency-listener", clean_session=True)
+    listener.on_connect, listener.on_subscribe, listener.on_message = on_connect, on_subscribe, on_message
+    listener.connect(args.host, args.port)
+    listener.loop_start()
+    ready.wait(10)
+    publisher = mqtt.Client(client_id="ticket-latency-probe", clean_session=True)
+    publisher.connect(args.host, args.port)
+    publisher.loop_start()
+    for i in range(1, args.probes + 1):
+        elevator = f"PROBE-{i:04d}"
+        ts = int(time.time() * 1000)
+        body = json.dumps({"seq": 1, "ts": ts, "kind": "fault", "code": "entrapment_at_floor", "state": "raised", "floor": 3, "occupied": True})
+        with lock:
+            sent[elevator] = time.monotonic()
+        publisher.publish(f"lift/{args.region}/{elevator}/event", body, qos=1)
+        time.sleep(args.interval)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with lock:
+            if len(arrived) >= len(sent):
+                break
+        time.sleep(0.1)
+    listener.loop_stop()
+    publisher.loop_stop()
+    with lock:
+        latencies = sorted((arrived[e] - sent[e]) * 1000 for e in sent if e in arrived)
+    def pct(p):
+        return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 1) if latencies else None
+    print(json.dumps({"count": len(latencies), "missing": len(sent) - len(latencies), "p50_ms": pct(50), "p90_ms": pct(90),
+                      "p99_ms": pct(99), "max_ms": round(latencies[-1], 1) if latencies else None}))
+
+
+if __name__ == "__main__":
+    main()
