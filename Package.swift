@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "LiftAPI",
             dependencies: [
-                "LiftCore", "LiftStore",
+                "LiftCore", "LiftStore", "LiftScheduler",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import LiftCore
+import LiftScheduler
 import LiftStore
 import Logging
 import Prometheus
@@ -13,24 +15,72 @@ public struct APIContext: Sendable {
     /// Where `/metrics` reads from.
     public var metricsRegistry: PrometheusCollectorRegistry
     public var version: String
+    /// The service's time (tests pass a manual clock).
+    public var clock: EpochClock
+    /// Takes ticket steps; nil where the scheduler does not run (ticket actions answer 503).
+    public var engine: TicketEngine?
+    /// Health scores and online state.
+    public var health: HealthEvaluator
+    public var offlineThresholdMs: Int64
+    /// Ticket changes and alerts for `GET /api/v1/stream`.
+    public var events: EventHub?
+    /// Replays dead letters (ids or a reason, and who asks); nil where ingestion does not run.
+    public var replayDeadLetters: (@Sendable ([Int64]?, String?, String) async throws -> ReplaySummary)?
+    /// Maintenance checklists shown with maintenance tickets.
+    public var checklists: MaintenanceChecklists?
+    /// The OpenAPI document served at `/api/v1/openapi.yaml`.
+    public var openAPIPath: String
+    /// Where Debian's `libjs-chart.js` and `libjs-leaflet` put their files.
+    public var javascriptDirectory: String
+    /// District outlines (GeoJSON) drawn under the units on the map.
+    public var districtsPath: String
+    /// A tile URL template for the map where a tile server exists; empty draws no tiles.
+    public var mapTileURL: String
 
     public init(
         database: LiftDatabase, mqttState: @escaping @Sendable () -> String, mqttConnected: @escaping @Sendable () -> Bool,
-        metricsRegistry: PrometheusCollectorRegistry, version: String
+        metricsRegistry: PrometheusCollectorRegistry, version: String, clock: EpochClock = .system, engine: TicketEngine? = nil,
+        scheduler: SchedulerConfiguration = SchedulerConfiguration(), events: EventHub? = nil,
+        replayDeadLetters: (@Sendable ([Int64]?, String?, String) async throws -> ReplaySummary)? = nil,
+        checklists: MaintenanceChecklists? = nil, openAPIPath: String = "docs/openapi.yaml",
+        javascriptDirectory: String = "/usr/share/javascript", districtsPath: String = "config/districts/changsha.geojson", mapTileURL: String = ""
     ) {
         self.database = database
         self.mqttState = mqttState
         self.mqttConnected = mqttConnected
         self.metricsRegistry = metricsRegistry
         self.version = version
+        self.clock = clock
+        self.engine = engine
+        self.health = HealthEvaluator(database: database, configuration: scheduler)
+        self.offlineThresholdMs = scheduler.offlineThresholdMs
+        self.events = events
+        self.replayDeadLetters = replayDeadLetters
+        self.checklists = checklists
+        self.openAPIPath = openAPIPath
+        self.javascriptDirectory = javascriptDirectory
+        self.districtsPath = districtsPath
+        self.mapTileURL = mapTileURL
     }
 }
 
-/// LiftWatch's HTTP side: health, metrics, and (growing) the `/api/v1` routes.
+/// What a dead-letter replay did.
+public struct ReplaySummary: Codable, Sendable, Hashable {
+    public var replayed: Int
+    public var accepted: Int
+    public var rejectedAgain: Int
+    public init(replayed: Int, accepted: Int, rejectedAgain: Int) {
+        self.replayed = replayed
+        self.accepted = accepted
+        self.rejectedAgain = rejectedAgain
+    }
+}
+
+/// LiftWatch's HTTP side: health, metrics, the `/api/v1` routes and the web pages.
 public enum LiftHTTPServer {
     /// The router with every route; also what the route tests drive.
-    public static func router(_ context: APIContext) -> Router<BasicRequestContext> {
-        let router = Router()
+    public static func router(_ context: APIContext) -> Router<LiftRequestContext> {
+        let router = Router(context: LiftRequestContext.self)
         router.add(middleware: ErrorShapeMiddleware())
         router.get("/healthz") { _, _ -> Response in
             let report = HealthReport.check(context)
@@ -47,6 +97,16 @@ public enum LiftHTTPServer {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
+        router.get("/api/v1/openapi.yaml") { _, _ -> Response in
+            guard let document = FileManager.default.contents(atPath: context.openAPIPath) else {
+                throw APIError(.notFound, code: "not_found", message: "the OpenAPI document is not installed at \(context.openAPIPath)")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
+        }
+        let throttle = AuthThrottle()
+        let api = router.group("/api/v1").add(middleware: AuthMiddleware(database: context.database, throttle: throttle))
+        APIRoutes(context: context).register(on: api)
+        WebPages(context: context, throttle: throttle).register(on: router)
         return router
     }
 

@@ -21,6 +21,13 @@ public struct LiftTopic: Sendable, Hashable, CustomStringConvertible {
         self = parsed
     }
 
+    /// The 6-digit region of a `lift/{region}/…` topic, even one that is otherwise malformed; nil when there is none.
+    public static func regionOf(_ topic: String) -> String? {
+        let parts = topic.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count >= 2, parts[0] == "lift", Identifier.isValidRegion(parts[1]) else { return nil }
+        return String(parts[1])
+    }
+
     /// Parses a topic name, saying what is wrong with it when it is outside the scheme.
     public static func parse(_ topic: String) -> Result<LiftTopic, Rejection> {
         let parts = topic.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)

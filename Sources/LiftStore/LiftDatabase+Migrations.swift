@@ -335,6 +335,21 @@ extension LiftDatabase {
                 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(status, next_attempt_at);
                 """)
         }
+        migrator.registerMigration("v5 api tokens") { db in
+            try db.execute(sql: """
+                -- Only a token's SHA-256 is kept; the token itself is shown once, when created.
+                CREATE TABLE api_tokens (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    hash TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'regulator', 'contractor')),
+                    region_prefix TEXT,
+                    contractor_id TEXT,
+                    label TEXT NOT NULL DEFAULT '',
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                );
+                """)
+        }
         return migrator
     }
 }

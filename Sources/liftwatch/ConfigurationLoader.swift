@@ -70,6 +70,9 @@ struct ConfigurationLoader {
         }
         c.http.host = try r.string("http.host", c.http.host)
         c.http.port = try r.int("http.port", c.http.port, 0...65_535)
+        c.http.openAPIFile = try r.string("http.openapi_file", c.http.openAPIFile)
+        c.http.districtsFile = try r.string("http.districts_file", c.http.districtsFile)
+        c.http.mapTileURL = try r.raw("http.map_tile_url") ?? c.http.mapTileURL
         c.ingest.batchSize = try r.int("ingest.batch_size", c.ingest.batchSize, 1...100_000)
         c.ingest.gapFirstRequestMs = try r.int("ingest.gap_first_request_ms", c.ingest.gapFirstRequestMs, 0...3_600_000)
         c.ingest.gapRequestIntervalSeconds = try r.int("ingest.gap_request_interval_seconds", c.ingest.gapRequestIntervalSeconds, 1...86_400)

@@ -1,3 +1,4 @@
+import Foundation
 import LiftCore
 import LiftScheduler
 
@@ -23,6 +24,8 @@ extension LiftWatchConfiguration {
         c.outageShare = Double(scheduler.outageSharePercent) / 100
         c.outageWindowMs = Int64(scheduler.outageWindowSeconds) * 1000
         c.trendIntervalMs = Int64(scheduler.trendIntervalMinutes) * minute
+        // No file: the built-in thresholds (the ones config/health.json states); a file that is there must be right.
+        guard FileManager.default.fileExists(atPath: scheduler.healthThresholdsFile) else { return c }
         do {
             c.trends = try TrendDetector.Thresholds.load(scheduler.healthThresholdsFile)
         } catch {

@@ -37,6 +37,12 @@ struct LiftWatchConfiguration: Sendable, Equatable {
     struct HTTP: Sendable, Equatable {
         var host = "127.0.0.1"
         var port = 8080
+        /// The OpenAPI document served at /api/v1/openapi.yaml.
+        var openAPIFile = "docs/openapi.yaml"
+        /// District outlines (GeoJSON) drawn on the overview map.
+        var districtsFile = "config/districts/changsha.geojson"
+        /// Map tile URL template ({z}/{x}/{y}) where a tile server exists; empty: no tiles, outlines only.
+        var mapTileURL = ""
     }
 
     struct Ingest: Sendable, Equatable {

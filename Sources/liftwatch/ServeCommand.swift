@@ -143,12 +143,33 @@ struct Server {
             pass: SchedulerPass(database: database, engine: engine, configuration: schedulerConfiguration, logger: Logger(label: "liftwatch.scheduler")),
             clock: .system, configuration: schedulerConfiguration, logger: Logger(label: "liftwatch.scheduler"))
         let webhooks = WebhookService(database: database, clock: .system, logger: Logger(label: "liftwatch.webhooks"))
+        let events = EventHub()
+        await engine.observe { ticket, effects in
+            events.publish(ticket: ticket, alerts: effects.compactMap { if case .alertRegulator(let reason) = $0 { reason } else { nil } })
+        }
+        let faultCodeMaps = try FaultCodeMap.loadDirectory(configuration.faultCodesDirectory)
+        let replayer = DeadLetterReplayer(database: database, faultCodeMaps: faultCodeMaps)
+        let checklists: MaintenanceChecklists?
+        do { checklists = try MaintenanceChecklists.load(configuration.scheduler.checklistsFile) } catch {
+            logger.warning("maintenance checklists not loaded", metadata: ["file": "\(configuration.scheduler.checklistsFile)", "error": "\(error)"])
+            checklists = nil
+        }
         let http = LiftHTTPServer.application(
             host: configuration.http.host, port: configuration.http.port,
             context: APIContext(
                 database: database, mqttState: { client.connectionState.description },
                 mqttConnected: { client.connectionState.isConnected }, metricsRegistry: registry,
-                version: LiftWatchCommand.version),
+                version: LiftWatchCommand.version, clock: .system, engine: engine, scheduler: schedulerConfiguration, events: events,
+                replayDeadLetters: { ids, reason, actor in
+                    let (summary, result) = try replayer.replay(ids: ids, reason: reason)
+                    await engine.handle(result.newEvents)
+                    try database.audit(at: EpochClock.system.now(), actor: actor, action: "dead_letters.replay", subject: "dead_letters", detail: [
+                        "ids": ids.map { $0.map(String.init).joined(separator: ",") }, "reason": reason, "accepted": String(summary.accepted),
+                    ])
+                    return ReplaySummary(replayed: summary.replayed, accepted: summary.accepted, rejectedAgain: summary.rejectedAgain)
+                },
+                checklists: checklists, openAPIPath: configuration.http.openAPIFile, districtsPath: configuration.http.districtsFile,
+                mapTileURL: configuration.http.mapTileURL),
             logger: Logger(label: "liftwatch.http"))
         let mqttGauge = MQTTGauges(client: client)
         let maintenance = StoreMaintenanceService(

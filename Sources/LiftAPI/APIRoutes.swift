@@ -1,0 +1,466 @@
+import Foundation
+import Hummingbird
+import LiftCore
+import LiftScheduler
+import LiftStore
+import NIOCore
+
+/// The `/api/v1` routes of spec section 9. Every route checks the caller's role and scope; errors come out in
+/// the contract's shape through `ErrorShapeMiddleware`.
+struct APIRoutes: Sendable {
+    let context: APIContext
+
+    /// Every route, as `METHOD path` with `{name}` parameters: what the OpenAPI document must list.
+    static let all: [(method: String, path: String)] = [
+        ("GET", "/api/v1/units"), ("GET", "/api/v1/units/{unit_id}"), ("PUT", "/api/v1/units/{unit_id}"),
+        ("GET", "/api/v1/elevators"), ("GET", "/api/v1/elevators/{elevator_id}"), ("PUT", "/api/v1/elevators/{elevator_id}"),
+        ("GET", "/api/v1/elevators/{elevator_id}/series"), ("GET", "/api/v1/elevators/{elevator_id}/dossier"),
+        ("GET", "/api/v1/tickets"), ("GET", "/api/v1/tickets/{id}"), ("POST", "/api/v1/tickets/{id}/actions"),
+        ("GET", "/api/v1/kpis"), ("GET", "/api/v1/dead-letters"), ("POST", "/api/v1/dead-letters/replay"),
+        ("GET", "/api/v1/stream"), ("GET", "/api/v1/openapi.yaml"),
+    ]
+
+    var database: LiftDatabase { context.database }
+
+    func register(on group: RouterGroup<LiftRequestContext>) {
+        group.get("units", use: listUnits)
+        group.get("units/:unit_id", use: getUnit)
+        group.put("units/:unit_id", use: putUnit)
+        group.get("elevators", use: listElevators)
+        group.get("elevators/:elevator_id", use: getElevator)
+        group.put("elevators/:elevator_id", use: putElevator)
+        group.get("elevators/:elevator_id/series", use: series)
+        group.get("elevators/:elevator_id/dossier", use: dossier)
+        group.get("tickets", use: listTickets)
+        group.get("tickets/:id", use: getTicket)
+        group.post("tickets/:id/actions", use: ticketAction)
+        group.get("kpis", use: kpis)
+        group.get("dead-letters", use: deadLetters)
+        group.post("dead-letters/replay", use: replayDeadLetters)
+        group.get("stream", use: stream)
+    }
+
+    // MARK: units
+
+    func listUnits(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let caller = try ctx.caller()
+        let q = try Query(request, allowed: ["region", "rating", "stage", "cursor", "limit"])
+        let region = try scopedRegion(q.regionPrefix("region"), caller)
+        let rating = try q.enumeration("rating", SurveyRating.self)
+        let stage = try q.enumeration("stage", LifecycleStage.self)
+        let limit = try q.limit()
+        var after = try Cursor.read(q["cursor"])
+        var items: [UnitView] = []
+        var next: String?
+        // Contractors see the units of their elevators: filter page by page.
+        while items.count < limit {
+            let batch = try database.units(regionPrefix: region, rating: rating, stage: stage, after: after, limit: limit)
+            for unit in batch {
+                let elevators = try database.elevators(ofUnit: unit.unitID)
+                if caller.role == .contractor, !elevators.contains(where: { caller.mayRead(region: $0.region, contractorID: $0.contractorID) }) { continue }
+                items.append(view(unit, elevators: elevators))
+                if items.count == limit { break }
+            }
+            after = batch.last?.unitID
+            if batch.count < limit { break }
+        }
+        if items.count == limit, let last = items.last { next = Cursor.make(last.unitID) }
+        return try json(Page(items: items, next: next))
+    }
+
+    func getUnit(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let caller = try ctx.caller()
+        let id = try ctx.parameters.require("unit_id")
+        guard let unit = try database.unit(id) else { throw APIError(.notFound, code: "not_found", message: "no unit \"\(id)\"") }
+        let elevators = try database.elevators(ofUnit: id)
+        let allowed = caller.role == .contractor
+            ? elevators.contains { caller.mayRead(region: $0.region, contractorID: $0.contractorID) } : caller.mayRead(region: unit.region, contractorID: nil)
+        guard allowed else { throw forbidden("unit \(id) is outside your scope") }
+        return try json(view(unit, elevators: elevators))
+    }
+
+    func putUnit(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let caller = try ctx.caller()
+        guard caller.mayWrite else { throw forbidden("only an admin may change the registry") }
+        let id = try ctx.parameters.require("unit_id")
+        struct Body: Decodable {
+            var region: String
+            var address: String?
+            var lat: Double?
+            var lon: Double?
+            var floors: Int?
+            var rating: SurveyRating?
+            var stage: LifecycleStage?
+        }
+        let body = try await decode(Body.self, request, ctx)
+        let existing = try database.unit(id)
+        let unit = UnitRecord(
+            unitID: id, region: body.region, address: body.address ?? existing?.address ?? "", lat: body.lat, lon: body.lon, floors: body.floors,
+            rating: body.rating, stage: body.stage ?? existing?.stage ?? .surveyed)
+        let change = try registry { try database.upsertUnit(unit, at: context.clock.now(), by: caller.actor, stageThroughPath: false) }
+        let stored = try database.unit(id)!
+        return try json(view(stored, elevators: try database.elevators(ofUnit: id)), status: change == .created ? .created : .ok)
+    }
+
+    func view(_ unit: UnitRecord, elevators: [ElevatorRecord]) -> UnitView {
+        UnitView(
+            unitID: unit.unitID, region: unit.region, address: unit.address, lat: unit.lat, lon: unit.lon, floors: unit.floors, rating: unit.rating,
+            stage: unit.stage, elevatorIDs: elevators.map(\.elevatorID))
+    }
+
+    // MARK: elevators
+
+    func listElevators(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let caller = try ctx.caller()
+        let q = try Query(request, allowed: ["region", "contractor", "health", "stage", "cursor", "limit"])
+        let region = try scopedRegion(q.regionPrefix("region"), caller)
+        let contractor = try scopedContractor(q.id("contractor"), caller)
+        let health = try q.enumeration("health", Health.State.self)
+        let stage = try q.enumeration("stage", LifecycleStage.self)
+        let limit = try q.limit()
+        let after = try Cursor.read(q["cursor"]) ?? ""
+        let now = context.clock.now()
+        var items: [ElevatorView] = []
+        for elevator in try database.elevators() where elevator.elevatorID > after {
+            if let region, !elevator.region.hasPrefix(region) { continue }
+            if let contractor, elevator.contractorID != contractor { continue }
+            if let stage, elevator.stage != stage.rawValue { continue }
+            guard caller.mayRead(region: elevator.region, contractorID: elevator.contractorID) else { continue }
+            let view = try self.view(elevator, now: now, withTrends: false)
+            if let health, view.health.state != health { continue }
+            items.append(view)
+            if items.count == limit { break }
+        }
+        return try json(Page(items: items, next: items.count == limit ? items.last.map { Cursor.make($0.elevatorID) } : nil))
+    }
+
+    func getElevator(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let elevator = try readableElevator(ctx)
+        return try json(view(elevator, now: context.clock.now(), withTrends: true))
+    }
+
+    func putElevator(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let caller = try ctx.caller()
+        guard caller.mayWrite else { throw forbidden("only an admin may change the registry") }
+        let id = try ctx.parameters.require("elevator_id")
+        struct Body: Decodable {
+            var unitID: String?
+            var region: String
+            var contractorID: String?
+            var commissionedOn: String?
+            var stage: String?
+            var onDemand: Bool?
+            var platform: String?
+            var forceReason: String?
+            enum CodingKeys: String, CodingKey {
+                case unitID = "unit_id", region, contractorID = "contractor_id", commissionedOn = "commissioned_on", stage, onDemand = "on_demand"
+                case platform, forceReason = "force_reason"
+            }
+        }
+        let body = try await decode(Body.self, request, ctx)
+        let existing = try database.elevator(id)
+        let now = context.clock.now()
+        let stage = body.stage ?? existing?.stage ?? LifecycleStage.registered.rawValue
+        var registration = ElevatorRegistration(
+            elevatorID: id, unitID: body.unitID, region: body.region, contractorID: body.contractorID, commissionedOn: body.commissionedOn,
+            stage: existing?.stage ?? stage, onDemand: body.onDemand ?? false, platform: body.platform ?? existing?.platform ?? "default")
+        if existing == nil { registration.stage = stage }
+        let result = try registry { try database.registerElevator(registration, at: now, by: caller.actor) }
+        if let existing, existing.stage != stage {
+            guard let target = LifecycleStage(rawValue: stage) else {
+                throw APIError(.badRequest, code: "invalid_field", message: "stage: expected one of \(LifecycleStage.allNames), got \"\(stage)\"")
+            }
+            try registry { try database.moveStage(id, to: target, at: now, by: caller.actor, forcedReason: body.forceReason) }
+        }
+        let stored = try database.elevator(id)!
+        return try json(view(stored, now: now, withTrends: false), status: result.change == .created ? .created : .ok)
+    }
+
+    func series(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let elevator = try readableElevator(ctx)
+        let q = try Query(request, allowed: ["metric", "from", "to", "step"])
+        guard let metricName = q["metric"] else { throw invalid("metric", "is required: one of \(Rollups.Metric.allCases.map(\.name).joined(separator: ", "))") }
+        guard let metric = Rollups.Metric.allCases.first(where: { $0.name == metricName }) else {
+            throw invalid("metric", "expected one of \(Rollups.Metric.allCases.map(\.name).joined(separator: ", ")), got \"\(metricName)\"")
+        }
+        let now = context.clock.now()
+        let to = try q.time("to") ?? now
+        let from = try q.time("from") ?? to - 86_400_000
+        let step = try q.integer("step", range: 1_000...31_536_000_000) ?? max(60_000, (to - from) / 200 / 60_000 * 60_000)
+        guard from < to else { throw invalid("from", "must be before to") }
+        guard (to - from) / step <= 10_000 else { throw invalid("step", "gives more than 10,000 points for this range; use a larger step") }
+        struct Body: Encodable {
+            var elevatorID: String, metric: String, from: Int64, to: Int64, step: Int64, points: [SeriesPoint]
+            enum CodingKeys: String, CodingKey { case elevatorID = "elevator_id", metric, from, to, step, points }
+        }
+        let points = try database.series(elevator.elevatorID, metric: metric, from: from, to: to, step: step)
+        return try json(Body(elevatorID: elevator.elevatorID, metric: metric.name, from: from, to: to, step: step, points: points))
+    }
+
+    func dossier(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let elevator = try readableElevator(ctx)
+        let q = try Query(request, allowed: ["format", "days"])
+        let days = try q.integer("days", range: 1...3_650) ?? 365
+        let dossier = try registry { try database.dossier(elevator.elevatorID, now: context.clock.now(), historyDays: Int(days)) }
+        switch q["format"] ?? "json" {
+        case "json": return try json(dossier)
+        case "html":
+            return Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: DossierPage(dossier: dossier, chartScript: .url("/assets/chart.js/chart.min.js")).render())))
+        case let other: throw invalid("format", "expected json or html, got \"\(other)\"")
+        }
+    }
+
+    func readableElevator(_ ctx: LiftRequestContext) throws -> ElevatorRecord {
+        let caller = try ctx.caller()
+        let id = try ctx.parameters.require("elevator_id")
+        guard let elevator = try database.elevator(id) else { throw APIError(.notFound, code: "not_found", message: "no elevator \"\(id)\"") }
+        guard caller.mayRead(region: elevator.region, contractorID: elevator.contractorID) else { throw forbidden("elevator \(id) is outside your scope") }
+        return elevator
+    }
+
+    func view(_ elevator: ElevatorRecord, now: Int64, withTrends: Bool) throws -> ElevatorView {
+        let health = try context.health.health(of: elevator, now: now, withTrends: withTrends)
+        return ElevatorView(
+            elevatorID: elevator.elevatorID, unitID: elevator.unitID, region: elevator.region, contractorID: elevator.contractorID,
+            stage: elevator.stage, online: context.health.isOnline(elevator, now: now), lastSeen: elevator.lastSeen, health: health,
+            openTickets: try database.activeTickets(elevatorID: elevator.elevatorID).map(\.id), commissionedOn: elevator.commissionedOn,
+            onDemand: elevator.onDemand, platform: elevator.platform, terminalID: elevator.terminalID, firmware: elevator.firmware)
+    }
+
+    // MARK: tickets
+
+    func listTickets(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let caller = try ctx.caller()
+        let q = try Query(request, allowed: ["elevator", "contractor", "region", "status", "type", "from", "to", "cursor", "limit"])
+        let elevator = try q.id("elevator")
+        let contractor = try scopedContractor(q.id("contractor"), caller)
+        let region = try scopedRegion(q.regionPrefix("region"), caller)
+        let statuses = try q.enumerations("status", TicketStatus.self)
+        let types = try q.enumerations("type", TicketType.self)
+        let limit = try q.limit()
+        let afterText = try Cursor.read(q["cursor"])
+        guard let after = afterText.map({ Int64($0) }) ?? 0 else { throw invalid("cursor", "not a cursor this API returned") }
+        let tickets = try database.tickets(TicketFilter(
+            elevatorID: elevator, contractorID: contractor, regionPrefix: region, statuses: statuses, types: types,
+            openedFrom: try q.time("from"), openedTo: try q.time("to"), afterID: after, limit: limit))
+        let visible = tickets.filter { caller.mayRead(region: $0.region, contractorID: $0.contractorID) }
+        return try json(Page(items: visible, next: tickets.count == limit ? tickets.last.map { Cursor.make(String($0.id)) } : nil))
+    }
+
+    func getTicket(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let ticket = try readableTicket(ctx)
+        struct Body: Encodable {
+            var ticket: Ticket
+            var steps: [TicketStep]
+            var checklist: [String]?
+            func encode(to encoder: any Encoder) throws {
+                try ticket.encode(to: encoder)
+                var c = encoder.container(keyedBy: Keys.self)
+                try c.encode(steps, forKey: .steps)
+                try c.encodeIfPresent(checklist, forKey: .checklist)
+            }
+            enum Keys: String, CodingKey { case steps, checklist }
+        }
+        let checklist = ticket.type == .maintenance ? ticket.level.flatMap(MaintenanceLevel.init(rawValue:)).flatMap { context.checklists?.items(level: $0) } : nil
+        return try json(Body(ticket: ticket, steps: try database.ticketSteps(ticket.id), checklist: checklist))
+    }
+
+    func ticketAction(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let caller = try ctx.caller()
+        let ticket = try readableTicket(ctx)
+        guard caller.mayAct(onTicketOf: ticket.contractorID) else {
+            throw forbidden(caller.role == .regulator ? "regulators read tickets; they do not move them" : "ticket \(ticket.id) is not yours")
+        }
+        struct Body: Decodable { var action: String; var note: String? }
+        let body = try await decode(Body.self, request, ctx)
+        guard let action = TicketAction(rawValue: body.action) else {
+            throw APIError(.badRequest, code: "invalid_field", message: "action: expected one of \(TicketAction.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(body.action)\"")
+        }
+        if let note = body.note, note.count > 2_000 { throw APIError(.badRequest, code: "invalid_field", message: "note: at most 2,000 characters") }
+        guard let engine = context.engine else { throw APIError(.serviceUnavailable, code: "unavailable", message: "the ticket engine is not running") }
+        do {
+            let updated = try await engine.perform(action, on: ticket.id, by: caller.actor, note: body.note, at: context.clock.now())
+            return try json(updated)
+        } catch TicketEngineError.refused(let error) {
+            throw APIError(.conflict, code: "invalid_transition", message: error.description)
+        } catch TicketEngineError.notFound(let id) {
+            throw APIError(.notFound, code: "not_found", message: "no ticket \(id)")
+        }
+    }
+
+    func readableTicket(_ ctx: LiftRequestContext) throws -> Ticket {
+        let caller = try ctx.caller()
+        let text = try ctx.parameters.require("id")
+        guard let id = Int64(text), id > 0 else { throw APIError(.badRequest, code: "invalid_parameter", message: "id: expected a ticket number, got \"\(text)\"") }
+        guard let ticket = try database.ticket(id) else { throw APIError(.notFound, code: "not_found", message: "no ticket \(id)") }
+        guard caller.mayRead(region: ticket.region, contractorID: ticket.contractorID) else { throw forbidden("ticket \(id) is outside your scope") }
+        return ticket
+    }
+
+    // MARK: figures
+
+    func kpis(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let caller = try ctx.caller()
+        let q = try Query(request, allowed: ["region", "contractor", "from", "to", "format"])
+        let region = try scopedRegion(q.regionPrefix("region"), caller)
+        let contractor = try scopedContractor(q.id("contractor"), caller)
+        let now = context.clock.now()
+        let to = try q.time("to") ?? now
+        let from = try q.time("from") ?? to - 30 * 86_400_000
+        guard from < to else { throw invalid("from", "must be before to") }
+        let report = try database.kpis(KPIReport.Scope(region: region, contractor: contractor, from: from, to: to), now: now,
+                                       offlineThresholdMs: context.offlineThresholdMs)
+        let wantsCSV = q["format"] == "csv" || (q["format"] == nil && (request.headers[.accept] ?? "").contains("text/csv"))
+        if let format = q["format"], format != "csv", format != "json" { throw invalid("format", "expected json or csv, got \"\(format)\"") }
+        if wantsCSV {
+            return Response(
+                status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"kpis.csv\""],
+                body: .init(byteBuffer: ByteBuffer(string: KPICSV.render(report))))
+        }
+        return try json(report)
+    }
+
+    // MARK: dead letters
+
+    func deadLetters(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let caller = try ctx.caller()
+        guard caller.role != .contractor else { throw forbidden("dead letters are for administrators and regulators") }
+        let q = try Query(request, allowed: ["reason", "pending", "cursor", "limit"])
+        let limit = try q.limit()
+        let afterText = try Cursor.read(q["cursor"])
+        guard let after = afterText.map({ Int64($0) }) ?? 0 else { throw invalid("cursor", "not a cursor this API returned") }
+        let pending: Bool
+        switch q["pending"] {
+        case nil, "false": pending = false
+        case "true": pending = true
+        case let other?: throw invalid("pending", "expected true or false, got \"\(other)\"")
+        }
+        let reason = q["reason"]
+        if let reason, Rejection.Reason(rawValue: reason) == nil {
+            throw invalid("reason", "expected one of \(Rejection.Reason.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(reason)\"")
+        }
+        let letters = try database.deadLetters(afterID: after, limit: limit, pendingOnly: pending, reason: reason)
+        let visible = letters.filter { letter in
+            caller.role == .admin || LiftTopic.regionOf(letter.topic).map { $0.hasPrefix(caller.regionPrefix ?? "") } == true
+        }
+        struct Item: Encodable {
+            var id: Int64, topic: String, payload: String, receivedAt: Int64, reason: String, message: String, elevatorID: String?
+            var replayedAt: Int64?, replayOutcome: String?
+            enum CodingKeys: String, CodingKey {
+                case id, topic, payload, receivedAt = "received_at", reason, message, elevatorID = "elevator_id", replayedAt = "replayed_at"
+                case replayOutcome = "replay_outcome"
+            }
+        }
+        let items = visible.map {
+            Item(id: $0.id, topic: $0.topic, payload: String(decoding: $0.payload, as: UTF8.self), receivedAt: $0.receivedAt, reason: $0.reason,
+                 message: $0.message, elevatorID: $0.elevatorID, replayedAt: $0.replayedAt, replayOutcome: $0.replayOutcome)
+        }
+        return try json(Page(items: items, next: letters.count == limit ? letters.last.map { Cursor.make(String($0.id)) } : nil))
+    }
+
+    func replayDeadLetters(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let caller = try ctx.caller()
+        guard caller.mayWrite else { throw forbidden("only an admin may replay dead letters") }
+        struct Body: Decodable { var ids: [Int64]?; var reason: String? }
+        let body = try await decode(Body.self, request, ctx, allowEmpty: true) ?? Body()
+        guard let replay = context.replayDeadLetters else { throw APIError(.serviceUnavailable, code: "unavailable", message: "replay is not available") }
+        let summary = try await replay(body.ids, body.reason, caller.actor)
+        return try json(summary)
+    }
+
+    // MARK: live stream
+
+    func stream(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let caller = try ctx.caller()
+        _ = try Query(request, allowed: [])
+        guard let hub = context.events else { throw APIError(.serviceUnavailable, code: "unavailable", message: "the live stream is not running") }
+        let events = hub.subscribe()
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: .init { writer in
+                try await writer.write(ByteBuffer(string: ": LiftWatch live stream for \(caller.role.rawValue)\n\n"))
+                // Heartbeats keep proxies from closing an idle stream and let a dead client be noticed.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    let (merged, input) = AsyncStream<String>.makeStream()
+                    group.addTask {
+                        for await event in events where caller.mayRead(region: event.region, contractorID: event.contractorID) {
+                            input.yield("event: \(event.name)\ndata: \(event.data)\n\n")
+                        }
+                        input.finish()
+                    }
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: .seconds(15))
+                            input.yield(": heartbeat\n\n")
+                        }
+                    }
+                    for await chunk in merged { try await writer.write(ByteBuffer(string: chunk)) }
+                    group.cancelAll()
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    // MARK: helpers
+
+    func scopedRegion(_ requested: String?, _ caller: Principal) throws -> String? {
+        guard caller.role == .regulator, let own = caller.regionPrefix else { return requested }
+        guard let requested else { return own }
+        guard requested.hasPrefix(own) else { throw forbidden("region \(requested) is outside your region \(own)") }
+        return requested
+    }
+
+    func scopedContractor(_ requested: String?, _ caller: Principal) throws -> String? {
+        guard caller.role == .contractor else { return requested }
+        if let requested, requested != caller.contractorID { throw forbidden("contractor \(requested) is not you") }
+        return caller.contractorID
+    }
+
+    func registry<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as RegistryError {
+            switch error.kind {
+            case .notFound: throw APIError(.notFound, code: "not_found", message: error.message)
+            case .invalid: throw APIError(.badRequest, code: "invalid_field", message: error.message)
+            case .refused: throw APIError(.conflict, code: "invalid_transition", message: error.message)
+            }
+        }
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ ctx: LiftRequestContext) async throws -> T {
+        guard let value = try await decode(type, request, ctx, allowEmpty: false) else {
+            throw APIError(.badRequest, code: "invalid_body", message: "a JSON body is required")
+        }
+        return value
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ ctx: LiftRequestContext, allowEmpty: Bool) async throws -> T? {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: ctx.maxUploadSize) } catch {
+            throw APIError(.contentTooLarge, code: "body_too_large", message: "the body is over \(ctx.maxUploadSize / 1024) KiB")
+        }
+        if buffer.readableBytes == 0 && allowEmpty { return nil }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw APIError(.badRequest, code: "invalid_body", message: "\(key.stringValue): required")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw APIError(.badRequest, code: "invalid_body", message: "\(context.codingPath.map(\.stringValue).joined(separator: ".")): wrong type")
+        } catch let DecodingError.dataCorrupted(context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError(.badRequest, code: "invalid_body", message: path.isEmpty ? "not valid JSON" : "\(path): \(context.debugDescription)")
+        } catch {
+            throw APIError(.badRequest, code: "invalid_body", message: "not a valid JSON body: \(error)")
+        }
+    }
+
+    func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.snakeCase.encode(value))))
+    }
+
+    func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message: message) }
+    func invalid(_ name: String, _ message: String) -> APIError { APIError(.badRequest, code: "invalid_parameter", message: "\(name): \(message)") }
+}

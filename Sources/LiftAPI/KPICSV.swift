@@ -1,0 +1,52 @@
+import Foundation
+import LiftStore
+
+/// The section 7 figures as CSV: one `figure,value` row each (top lists as `top_…_N,id,count`).
+enum KPICSV {
+    static func render(_ r: KPIReport) -> String {
+        var rows: [[String]] = [["figure", "value", "count"]]
+        func add(_ name: String, _ value: Double?) { rows.append([name, value.map { String(format: "%.4f", $0) } ?? "", ""]) }
+        func add(_ name: String, _ value: Int) { rows.append([name, String(value), ""]) }
+        rows.append(["region", r.scope.region ?? "", ""])
+        rows.append(["contractor", r.scope.contractor ?? "", ""])
+        add("from", Int(r.scope.from))
+        add("to", Int(r.scope.to))
+        add("elevators_in_service", r.elevatorsInService)
+        add("share_online", r.shareOnline)
+        add("elevator_months", r.elevatorMonths)
+        add("faults", r.faults)
+        add("faults_per_100_elevator_months", r.faultsPer100ElevatorMonths)
+        for (k, v) in r.faultsPer100ElevatorMonthsByClass.sorted(by: { $0.key < $1.key }) { add("faults_per_100_elevator_months_\(k)", v) }
+        add("entrapments", r.entrapments)
+        add("entrapments_per_100_elevator_months", r.entrapmentsPer100ElevatorMonths)
+        add("rescue_tickets", r.rescueTickets)
+        add("rescue_mean_seconds_to_acknowledge", r.rescueMeanSecondsToAcknowledge)
+        add("rescue_mean_seconds_to_arrive", r.rescueMeanSecondsToArrive)
+        add("rescue_share_on_site_within_30_minutes", r.rescueShareOnSiteWithin30Minutes)
+        add("rescue_mean_seconds_to_resolve", r.rescueMeanSecondsToResolve)
+        add("maintenance_due", r.maintenanceDue)
+        add("maintenance_on_time", r.maintenanceOnTime)
+        add("maintenance_on_time_rate", r.maintenanceOnTimeRate)
+        add("overdue_tickets_now", r.overdueTicketsNow)
+        add("unverified_closures", r.unverifiedClosures)
+        add("repeat_fault_elevators", r.repeatFaultElevators)
+        add("callbacks", r.callbacks)
+        add("inspections_overdue", r.inspectionsOverdue)
+        add("trips", r.trips)
+        add("faults_per_10000_trips", r.faultsPer10000Trips)
+        for (name, list) in [
+            ("top_elevators_by_entrapments", r.topElevatorsByEntrapments), ("top_elevators_by_faults", r.topElevatorsByFaults),
+            ("top_units_by_entrapments", r.topUnitsByEntrapments), ("top_units_by_faults", r.topUnitsByFaults),
+            ("top_contractors_by_entrapments", r.topContractorsByEntrapments), ("top_contractors_by_faults", r.topContractorsByFaults),
+        ] {
+            for (i, item) in list.enumerated() { rows.append(["\(name)_\(i + 1)", item.id, String(item.count)]) }
+        }
+        return rows.map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
+    }
+
+    /// Quotes a field holding a delimiter, quote or line break (ids and numbers never do).
+    static func field(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

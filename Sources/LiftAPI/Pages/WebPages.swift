@@ -1,0 +1,119 @@
+import Foundation
+import Hummingbird
+import LiftCore
+import LiftStore
+
+/// The server-rendered pages: login, regulator overview, elevator page, contractor page, and the static
+/// assets from Debian's `libjs-chart.js` and `libjs-leaflet`. Pages need a login: the token, entered once, is
+/// kept in an `HttpOnly`, `SameSite=Strict` cookie.
+struct WebPages: Sendable {
+    let context: APIContext
+    let throttle: AuthThrottle
+
+    func register(on router: Router<LiftRequestContext>) {
+        router.get("/login") { request, _ -> Response in
+            let failed = request.uri.queryParameters["failed"] != nil
+            return html(LoginPage.render(failed: failed, next: request.uri.queryParameters["next"].map(String.init) ?? "/"))
+        }
+        router.post("/login") { request, ctx -> Response in
+            let body = try await request.body.collect(upTo: 8 * 1024)
+            let form = FormFields(String(buffer: body))
+            let token = form["token"] ?? ""
+            let address = ctx.remoteAddress?.ipAddress ?? "unknown"
+            let wait = await throttle.delay(for: address)
+            if wait > .zero { try await Task.sleep(for: wait) }
+            guard let principal = try context.database.principal(forToken: token) else {
+                await throttle.recordFailure(address)
+                return .redirect(to: "/login?failed=1")
+            }
+            await throttle.recordSuccess(address)
+            let next = form["next"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? Self.home(principal)
+            var response = Response.redirect(to: next, type: .found)
+            response.setCookie(Cookie(name: AuthMiddleware.cookieName, value: token, maxAge: 12 * 3600, path: "/", httpOnly: true, sameSite: .strict))
+            return response
+        }
+        router.get("/logout") { _, _ -> Response in
+            var response = Response.redirect(to: "/login", type: .found)
+            response.setCookie(Cookie(name: AuthMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict))
+            return response
+        }
+        router.get("/assets/**") { request, _ -> Response in try asset(request.uri.path) }
+
+        let pages = router.group("").add(middleware: AuthMiddleware(database: context.database, throttle: throttle, redirectToLogin: true))
+        pages.get("/") { _, ctx -> Response in
+            let caller = try ctx.caller()
+            if caller.role == .contractor { return .redirect(to: "/contractor") }
+            return html(try OverviewPage(context: context, caller: caller).render())
+        }
+        pages.get("/elevators/:elevator_id") { request, ctx -> Response in
+            let caller = try ctx.caller()
+            let id = try ctx.parameters.require("elevator_id")
+            guard let elevator = try context.database.elevator(id) else { throw APIError(.notFound, code: "not_found", message: "no elevator \"\(id)\"") }
+            guard caller.mayRead(region: elevator.region, contractorID: elevator.contractorID) else {
+                throw APIError(.forbidden, code: "forbidden", message: "elevator \(id) is outside your scope")
+            }
+            return html(try ElevatorPage(context: context, caller: caller, elevator: elevator).render())
+        }
+        pages.get("/contractor") { request, ctx -> Response in
+            let caller = try ctx.caller()
+            let requested = request.uri.queryParameters["id"].map(String.init)
+            let contractor: String
+            switch caller.role {
+            case .contractor: contractor = caller.contractorID ?? ""
+            case .admin:
+                guard let requested, Identifier.isValidID(requested) else {
+                    throw APIError(.badRequest, code: "invalid_parameter", message: "id: an admin names the contractor: /contractor?id=C-…")
+                }
+                contractor = requested
+            case .regulator: throw APIError(.forbidden, code: "forbidden", message: "the contractor page is for contractors")
+            }
+            return html(try ContractorPage(context: context, caller: caller, contractorID: contractor).render())
+        }
+    }
+
+    static func home(_ principal: Principal) -> String { principal.role == .contractor ? "/contractor" : "/" }
+
+    /// Serves `/assets/chart.js/…` and `/assets/leaflet/…` from the Debian packages, nothing else.
+    func asset(_ path: String) throws -> Response {
+        let relative = String(path.dropFirst("/assets/".count))
+        let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
+        // No way out of the two directories: no empty, dot or dot-dot components, no backslashes or NULs.
+        guard let first = parts.first, ["chart.js", "leaflet"].contains(first), parts.count >= 2,
+            parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\\") && !$0.contains("\0") && !$0.contains("%") })
+        else { throw APIError(.notFound, code: "not_found", message: "no such asset") }
+        let file = context.javascriptDirectory + "/" + relative
+        guard let data = FileManager.default.contents(atPath: file) else { throw APIError(.notFound, code: "not_found", message: "no such asset") }
+        let type: String =
+            switch (relative as NSString).pathExtension {
+            case "js": "text/javascript; charset=utf-8"
+            case "css": "text/css; charset=utf-8"
+            case "png": "image/png"
+            case "svg": "image/svg+xml"
+            default: "application/octet-stream"
+            }
+        return Response(
+            status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=86400"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+func html(_ text: String) -> Response {
+    Response(
+        status: .ok,
+        headers: [.contentType: "text/html; charset=utf-8", .init("Content-Security-Policy")!: "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'"],
+        body: .init(byteBuffer: ByteBuffer(string: text)))
+}
+
+/// `application/x-www-form-urlencoded` fields.
+struct FormFields {
+    let values: [String: String]
+    init(_ body: String) {
+        var values: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (s: Substring) in s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            values[decode(kv[0])] = kv.count > 1 ? decode(kv[1]) : ""
+        }
+        self.values = values
+    }
+    subscript(_ name: String) -> String? { values[name] }
+}

@@ -1,0 +1,72 @@
+import LiftCore
+
+/// The figures regulators read (spec section 7) for a scope and a window. Definitions: docs/kpis.md.
+public struct KPIReport: Sendable, Hashable, Codable {
+    /// What the figures cover.
+    public struct Scope: Sendable, Hashable, Codable {
+        /// Region prefix (2, 4 or 6 digits), or nil for everything.
+        public var region: String?
+        /// Contractor, or nil.
+        public var contractor: String?
+        public var from: Int64
+        public var to: Int64
+        public init(region: String? = nil, contractor: String? = nil, from: Int64, to: Int64) {
+            self.region = region
+            self.contractor = contractor
+            self.from = from
+            self.to = to
+        }
+    }
+
+    /// One line of a top list.
+    public struct Ranked: Sendable, Hashable, Codable {
+        public var id: String
+        public var count: Int
+    }
+
+    public var scope: Scope
+    public var now: Int64
+    public var elevatorsInService: Int
+    /// Share of in-service elevators online now, 0…1 (nil with none in service).
+    public var shareOnline: Double?
+    /// Elevator-months of the window: in-service elevators × window length / 30 days.
+    public var elevatorMonths: Double
+    public var faults: Int
+    public var faultsByClass: [String: Int]
+    /// Faults per 100 elevators per month, overall and by class.
+    public var faultsPer100ElevatorMonths: Double?
+    public var faultsPer100ElevatorMonthsByClass: [String: Double]
+    public var entrapments: Int
+    /// 困人率: entrapments per 100 elevators per month.
+    public var entrapmentsPer100ElevatorMonths: Double?
+    public var rescueTickets: Int
+    /// Means in seconds, over the rescue tickets opened in the window that reached the step.
+    public var rescueMeanSecondsToAcknowledge: Double?
+    public var rescueMeanSecondsToArrive: Double?
+    /// Share of rescue tickets (not cancelled) on site within 30 minutes of opening.
+    public var rescueShareOnSiteWithin30Minutes: Double?
+    public var rescueMeanSecondsToResolve: Double?
+    /// Maintenance tickets due in the window: done by their due date / all (not cancelled).
+    public var maintenanceDue: Int
+    public var maintenanceOnTime: Int
+    public var maintenanceOnTimeRate: Double?
+    /// Tickets flagged overdue and still active now.
+    public var overdueTicketsNow: Int
+    /// Maintenance tickets closed in the window without evidence from the elevator.
+    public var unverifiedClosures: Int
+    /// Elevators with a ticket flagged repeat opened in the window.
+    public var repeatFaultElevators: Int
+    /// Tickets flagged callback opened in the window.
+    public var callbacks: Int
+    /// Inspection tickets still active after their due date.
+    public var inspectionsOverdue: Int
+    /// Trips in the window (from the cumulative counters) and faults per 10,000 of them.
+    public var trips: Int
+    public var faultsPer10000Trips: Double?
+    public var topElevatorsByEntrapments: [Ranked]
+    public var topElevatorsByFaults: [Ranked]
+    public var topUnitsByEntrapments: [Ranked]
+    public var topUnitsByFaults: [Ranked]
+    public var topContractorsByEntrapments: [Ranked]
+    public var topContractorsByFaults: [Ranked]
+}

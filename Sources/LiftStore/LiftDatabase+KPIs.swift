@@ -1,0 +1,115 @@
+import GRDB
+import LiftCore
+
+extension LiftDatabase {
+    /// Computes the section 7 figures for a region prefix or a contractor over `[from, to)`, as of `now`.
+    ///
+    /// Elevators in scope: `in_service` elevators of the region (or currently maintained by the contractor).
+    /// Faults are `raised` fault events with `ts` in the window; tickets are those opened in the window.
+    public func kpis(_ scope: KPIReport.Scope, now: Int64, offlineThresholdMs: Int64 = 300_000, top: Int = 10) throws -> KPIReport {
+        try read { db in
+            // Elevators in scope, as a temporary list every query joins.
+            var scopeSQL = "SELECT id, elevator_id, unit_id, contractor_id, stage, online, last_seen FROM elevators WHERE region LIKE ? || '%'"
+            var scopeArgs: StatementArguments = [scope.region ?? ""]
+            if let contractor = scope.contractor {
+                scopeSQL += " AND contractor_id = ?"
+                scopeArgs += [contractor]
+            }
+            let elevators = try Row.fetchAll(db, sql: scopeSQL, arguments: scopeArgs)
+            let inService = elevators.filter { ($0["stage"] as String) == LifecycleStage.inService.rawValue }
+            let online = inService.filter { ($0["online"] as Bool) && (($0["last_seen"] as Int64?).map { now - $0 <= offlineThresholdMs } ?? false) }
+            let keys = elevators.map { $0["id"] as Int64 }
+            let ids = elevators.map { $0["elevator_id"] as String }
+            let unitOf = Dictionary(elevators.map { ($0["elevator_id"] as String, $0["unit_id"] as String?) }, uniquingKeysWith: { a, _ in a })
+            let months = Double(scope.to - scope.from) / (30.0 * 86_400_000)
+            let elevatorMonths = Double(inService.count) * months
+            func per100(_ n: Int) -> Double? { elevatorMonths > 0 ? Double(n) / elevatorMonths * 100 : nil }
+            func list(_ values: [Int64]) -> String { values.isEmpty ? "NULL" : values.map(String.init).joined(separator: ",") }
+
+            // Faults raised in the window.
+            let faultRows = try Row.fetchAll(db, sql: """
+                SELECT e.elevator_id, v.fault, v.occupied FROM events v JOIN elevators e ON e.id = v.elevator
+                WHERE v.elevator IN (\(list(keys))) AND v.kind = 'fault' AND coalesce(v.state, 'raised') = 'raised'
+                  AND v.ts >= ? AND v.ts < ? AND v.fault IS NOT NULL
+                """, arguments: [scope.from, scope.to])
+            var byClass: [String: Int] = [:]
+            var faultsByElevator: [String: Int] = [:]
+            var entrapmentsByElevator: [String: Int] = [:]
+            for row in faultRows {
+                guard let fault = FaultKey(rawValue: row["fault"]) else { continue }
+                let elevator: String = row["elevator_id"]
+                byClass[fault.faultClass(occupied: row["occupied"], carStopped: (row["occupied"] as Bool?) == true ? true : nil).rawValue, default: 0] += 1
+                faultsByElevator[elevator, default: 0] += 1
+                if fault == .entrapmentAtFloor || fault == .entrapmentBetweenFloors { entrapmentsByElevator[elevator, default: 0] += 1 }
+            }
+            let faults = faultRows.count
+            let entrapments = entrapmentsByElevator.values.reduce(0, +)
+
+            // Tickets of the scope's elevators.
+            let idList = ids.isEmpty ? "NULL" : ids.map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ",")
+            var ticketScope = "elevator_id IN (\(idList))"
+            if let contractor = scope.contractor { ticketScope = "contractor_id = '\(contractor.replacingOccurrences(of: "'", with: "''"))'" }
+            let rescue = try Row.fetchAll(db, sql: """
+                SELECT opened_at, acknowledged_at, on_site_at, resolved_at, status FROM tickets
+                WHERE \(ticketScope) AND type = 'rescue' AND opened_at >= ? AND opened_at < ?
+                """, arguments: [scope.from, scope.to])
+            func mean(_ values: [Int64]) -> Double? { values.isEmpty ? nil : Double(values.reduce(0, +)) / Double(values.count) / 1000 }
+            let ack = rescue.compactMap { r in (r["acknowledged_at"] as Int64?).map { $0 - (r["opened_at"] as Int64) } }
+            let arrive = rescue.compactMap { r in (r["on_site_at"] as Int64?).map { $0 - (r["opened_at"] as Int64) } }
+            let resolve = rescue.compactMap { r in (r["resolved_at"] as Int64?).map { $0 - (r["opened_at"] as Int64) } }
+            let counted = rescue.filter { ($0["status"] as String) != "cancelled" }
+            let within30 = counted.filter { r in (r["on_site_at"] as Int64?).map { $0 - (r["opened_at"] as Int64) <= 1_800_000 } ?? false }
+
+            let maintenance = try Row.fetchAll(db, sql: """
+                SELECT due_at, coalesce(resolved_at, closed_at) AS done FROM tickets
+                WHERE \(ticketScope) AND type = 'maintenance' AND status != 'cancelled' AND due_at >= ? AND due_at < ?
+                """, arguments: [scope.from, scope.to])
+            let onTime = maintenance.filter { r in (r["done"] as Int64?).map { $0 <= (r["due_at"] as Int64) } ?? false }.count
+            let count = { (sql: String, args: StatementArguments) in try Int.fetchOne(db, sql: sql, arguments: args) ?? 0 }
+            let overdueNow = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND overdue = 1 AND status IN ('open', 'acknowledged', 'on_site')", [])
+            let unverified = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND type = 'maintenance' AND unverified = 1 AND closed_at >= ? AND closed_at < ?", [scope.from, scope.to])
+            let repeatElevators = try count("SELECT count(DISTINCT elevator_id) FROM tickets WHERE \(ticketScope) AND repeat = 1 AND opened_at >= ? AND opened_at < ?", [scope.from, scope.to])
+            let callbacks = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND callback = 1 AND opened_at >= ? AND opened_at < ?", [scope.from, scope.to])
+            let inspectionsOverdue = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND type = 'inspection' AND status IN ('open', 'acknowledged', 'on_site') AND due_at < ?", [now])
+
+            // Trips: per elevator, the last counter in the window minus the last before it (a reset counts from zero).
+            var trips = 0
+            for key in keys {
+                let values = try Int64.fetchAll(db, sql: """
+                    SELECT trips FROM stats WHERE elevator = ? AND trips IS NOT NULL AND ts < ? AND ts >= coalesce(
+                        (SELECT max(ts) FROM stats WHERE elevator = ? AND trips IS NOT NULL AND ts < ?), ?)
+                    ORDER BY ts
+                    """, arguments: [key, scope.to, key, scope.from, scope.from])
+                for (a, b) in zip(values, values.dropFirst()) { trips += Int(b >= a ? b - a : b) }
+            }
+
+            func ranked(_ counts: [String: Int]) -> [KPIReport.Ranked] {
+                counts.filter { $0.value > 0 }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(top)
+                    .map { KPIReport.Ranked(id: $0.key, count: $0.value) }
+            }
+            func group(_ counts: [String: Int], by key: (String) -> String?) -> [String: Int] {
+                var out: [String: Int] = [:]
+                for (elevator, n) in counts { if let k = key(elevator) { out[k, default: 0] += n } }
+                return out
+            }
+            let contractorOf = Dictionary(elevators.map { ($0["elevator_id"] as String, $0["contractor_id"] as String?) }, uniquingKeysWith: { a, _ in a })
+            return KPIReport(
+                scope: scope, now: now, elevatorsInService: inService.count,
+                shareOnline: inService.isEmpty ? nil : Double(online.count) / Double(inService.count),
+                elevatorMonths: elevatorMonths, faults: faults, faultsByClass: byClass, faultsPer100ElevatorMonths: per100(faults),
+                faultsPer100ElevatorMonthsByClass: byClass.compactMapValues { per100($0) }, entrapments: entrapments,
+                entrapmentsPer100ElevatorMonths: per100(entrapments), rescueTickets: rescue.count,
+                rescueMeanSecondsToAcknowledge: mean(ack), rescueMeanSecondsToArrive: mean(arrive),
+                rescueShareOnSiteWithin30Minutes: counted.isEmpty ? nil : Double(within30.count) / Double(counted.count),
+                rescueMeanSecondsToResolve: mean(resolve), maintenanceDue: maintenance.count, maintenanceOnTime: onTime,
+                maintenanceOnTimeRate: maintenance.isEmpty ? nil : Double(onTime) / Double(maintenance.count), overdueTicketsNow: overdueNow,
+                unverifiedClosures: unverified, repeatFaultElevators: repeatElevators, callbacks: callbacks, inspectionsOverdue: inspectionsOverdue,
+                trips: trips, faultsPer10000Trips: trips > 0 ? Double(faults) / Double(trips) * 10_000 : nil,
+                topElevatorsByEntrapments: ranked(entrapmentsByElevator), topElevatorsByFaults: ranked(faultsByElevator),
+                topUnitsByEntrapments: ranked(group(entrapmentsByElevator) { unitOf[$0] ?? nil }),
+                topUnitsByFaults: ranked(group(faultsByElevator) { unitOf[$0] ?? nil }),
+                topContractorsByEntrapments: ranked(group(entrapmentsByElevator) { contractorOf[$0] ?? nil }),
+                topContractorsByFaults: ranked(group(faultsByElevator) { contractorOf[$0] ?? nil }))
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import LiftCore
+import LiftStore
+
+struct TokensCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokens", abstract: "API tokens: create one (shown once; only its hash is stored) or revoke one.",
+        subcommands: [Create.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a token and print it once.",
+            discussion: """
+                admin: everything. regulator: read-only within --region PREFIX (2, 4 or 6 digits). contractor: its own \
+                elevators and tickets (--contractor ID), and the ticket steps.
+                Example: liftwatch tokens create --role regulator --region 4301 --label "Changsha bureau"
+                """)
+        @OptionGroup var options: ConfigurationOptions
+        @Option(help: "admin, regulator or contractor.") var role: String
+        @Option(help: ArgumentHelp("Region prefix of a regulator.", valueName: "prefix")) var region: String?
+        @Option(help: ArgumentHelp("Contractor id of a contractor.", valueName: "id")) var contractor: String?
+        @Option(help: "A note saying whose token it is.") var label = ""
+
+        func validate() throws {
+            guard Role(rawValue: role) != nil else { throw ValidationError("--role must be admin, regulator or contractor, got \"\(role)\"") }
+        }
+
+        func run() async throws {
+            let database = try LiftDatabase(path: try await options.load().database.path)
+            var random = SystemRandomNumberGenerator()
+            let (id, token) = try reportingRegistryErrors {
+                try database.createToken(
+                    role: Role(rawValue: role)!, regionPrefix: region, contractorID: contractor, label: label, at: EpochClock.system.now(), by: cliActor,
+                    using: &random)
+            }
+            printError("token \(id) (\(role)\(region.map { " \($0)" } ?? "")\(contractor.map { " \($0)" } ?? "")); it is not shown again:")
+            print(token)
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by its id.")
+        @OptionGroup var options: ConfigurationOptions
+        @Argument(help: "Token id (as printed when it was created).") var id: Int64
+        func run() async throws {
+            let database = try LiftDatabase(path: try await options.load().database.path)
+            try reportingRegistryErrors { try database.revokeToken(id, at: EpochClock.system.now(), by: cliActor) }
+            print("token \(id) revoked")
+        }
+    }
+}
