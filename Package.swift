@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C: the only way into libmosquitto. Imported by LiftMQTT alone.
@@ -134,8 +135,9 @@ let package = Package(
         .testTarget(
             name: "LiftAPITests",
             dependencies: [
-                "LiftAPI", "LiftStore",
+                "LiftAPI", "LiftStore", "LiftCore", "LiftScheduler",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -69,4 +69,40 @@ public struct KPIReport: Sendable, Hashable, Codable {
     public var topUnitsByFaults: [Ranked]
     public var topContractorsByEntrapments: [Ranked]
     public var topContractorsByFaults: [Ranked]
+
+    /// snake_case names, numbers set apart (`faults_per_100_elevator_months`).
+    enum CodingKeys: String, CodingKey {
+        case scope = "scope"
+        case now = "now"
+        case elevatorsInService = "elevators_in_service"
+        case shareOnline = "share_online"
+        case elevatorMonths = "elevator_months"
+        case faults = "faults"
+        case faultsByClass = "faults_by_class"
+        case faultsPer100ElevatorMonths = "faults_per_100_elevator_months"
+        case faultsPer100ElevatorMonthsByClass = "faults_per_100_elevator_months_by_class"
+        case entrapments = "entrapments"
+        case entrapmentsPer100ElevatorMonths = "entrapments_per_100_elevator_months"
+        case rescueTickets = "rescue_tickets"
+        case rescueMeanSecondsToAcknowledge = "rescue_mean_seconds_to_acknowledge"
+        case rescueMeanSecondsToArrive = "rescue_mean_seconds_to_arrive"
+        case rescueShareOnSiteWithin30Minutes = "rescue_share_on_site_within_30_minutes"
+        case rescueMeanSecondsToResolve = "rescue_mean_seconds_to_resolve"
+        case maintenanceDue = "maintenance_due"
+        case maintenanceOnTime = "maintenance_on_time"
+        case maintenanceOnTimeRate = "maintenance_on_time_rate"
+        case overdueTicketsNow = "overdue_tickets_now"
+        case unverifiedClosures = "unverified_closures"
+        case repeatFaultElevators = "repeat_fault_elevators"
+        case callbacks = "callbacks"
+        case inspectionsOverdue = "inspections_overdue"
+        case trips = "trips"
+        case faultsPer10000Trips = "faults_per_10000_trips"
+        case topElevatorsByEntrapments = "top_elevators_by_entrapments"
+        case topElevatorsByFaults = "top_elevators_by_faults"
+        case topUnitsByEntrapments = "top_units_by_entrapments"
+        case topUnitsByFaults = "top_units_by_faults"
+        case topContractorsByEntrapments = "top_contractors_by_entrapments"
+        case topContractorsByFaults = "top_contractors_by_faults"
+    }
 }

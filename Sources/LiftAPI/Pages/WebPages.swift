@@ -5,7 +5,7 @@ import LiftStore
 
 /// The server-rendered pages: login, regulator overview, elevator page, contractor page, and the static
 /// assets from Debian's `libjs-chart.js` and `libjs-leaflet`. Pages need a login: the token, entered once, is
-/// kept in an `HttpOnly`, `SameSite=Strict` cookie.
+/// kept in an `HttpOnly`, `SameSite=Lax` cookie (sent on top-level navigation, never with cross-site POSTs or fetches).
 struct WebPages: Sendable {
     let context: APIContext
     let throttle: AuthThrottle
@@ -29,12 +29,12 @@ struct WebPages: Sendable {
             await throttle.recordSuccess(address)
             let next = form["next"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? Self.home(principal)
             var response = Response.redirect(to: next, type: .found)
-            response.setCookie(Cookie(name: AuthMiddleware.cookieName, value: token, maxAge: 12 * 3600, path: "/", httpOnly: true, sameSite: .strict))
+            response.setCookie(Cookie(name: AuthMiddleware.cookieName, value: token, maxAge: 12 * 3600, path: "/", httpOnly: true, sameSite: .lax))
             return response
         }
         router.get("/logout") { _, _ -> Response in
             var response = Response.redirect(to: "/login", type: .found)
-            response.setCookie(Cookie(name: AuthMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict))
+            response.setCookie(Cookie(name: AuthMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
             return response
         }
         router.get("/assets/**") { request, _ -> Response in try asset(request.uri.path) }
