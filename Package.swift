@@ -137,6 +137,7 @@ let package = Package(
             dependencies: [
                 "LiftAPI", "LiftStore", "LiftCore", "LiftScheduler",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings

@@ -125,7 +125,10 @@ struct Server {
         let schedulerConfiguration = try configuration.schedulerConfiguration()
         let engine = TicketEngine(
             database: database, sla: schedulerConfiguration.sla,
-            publish: { topic, payload in try await client.publish(MQTTMessage(topic: topic, payload: payload, qos: .atLeastOnce)) },
+            // Queued, not awaited: waiting for the PUBACK here would wait on the network thread, which a full
+            // receive buffer holds until ingestion (which awaits the engine) takes messages: a deadlock under load.
+            // libmosquitto retransmits queued QoS 1 messages until acknowledged, across reconnects.
+            publish: { topic, payload in _ = try client.enqueue(MQTTMessage(topic: topic, payload: payload, qos: .atLeastOnce)) },
             logger: Logger(label: "liftwatch.tickets"))
         let ingest = IngestService(
             client: client, database: database, clock: .system,

@@ -55,7 +55,7 @@ final class SchedulerHarness: @unchecked Sendable {
             subscriptions: [.init("lift/+/+/+", qos: .atLeastOnce)]))
         let client = liftwatch
         engine = TicketEngine(database: database, publish: { topic, payload in
-            try await client.publish(MQTTMessage(topic: topic, payload: payload, qos: .atLeastOnce))
+            _ = try client.enqueue(MQTTMessage(topic: topic, payload: payload, qos: .atLeastOnce))
         })
         for c in [controller, listener, liftwatch] { c.start() }
         for c in [controller, listener, liftwatch] { try await c.waitUntilConnected() }
