@@ -22,8 +22,18 @@ struct ElevatorDirectory {
     private var lastVersionCheck: Int64 = 0
     let reloadIntervalMs: Int64
 
-    init(reloadIntervalMs: Int64 = 5_000) {
+    /// Region prefix → platform for elevators that name none of their own (`default`); the longest prefix wins.
+    let regionPlatforms: [String: String]
+
+    init(reloadIntervalMs: Int64 = 5_000, regionPlatforms: [String: String] = [:]) {
         self.reloadIntervalMs = reloadIntervalMs
+        self.regionPlatforms = regionPlatforms
+    }
+
+    /// The fault-code platform of an elevator: its own, else its region's, else `default`.
+    func platform(of elevator: ElevatorRecord) -> String {
+        guard elevator.platform == "default" else { return elevator.platform }
+        return regionPlatforms.filter { elevator.region.hasPrefix($0.key) }.max { $0.key.count < $1.key.count }?.value ?? "default"
     }
 
     /// Reloads the registry. Returns the elevators whose `seq` offset changed (a terminal was replaced).
@@ -33,7 +43,7 @@ struct ElevatorDirectory {
         let elevators = try database.elevators()
         let before = byKey
         byID = Dictionary(uniqueKeysWithValues: elevators.map {
-            ($0.elevatorID, Entry(key: $0.key, elevatorID: $0.elevatorID, region: $0.region, platform: $0.platform, seqOffset: UInt64(max(0, $0.seqOffset))))
+            ($0.elevatorID, Entry(key: $0.key, elevatorID: $0.elevatorID, region: $0.region, platform: platform(of: $0), seqOffset: UInt64(max(0, $0.seqOffset))))
         })
         byKey = Dictionary(uniqueKeysWithValues: byID.values.map { ($0.key, $0) })
         lastReload = now

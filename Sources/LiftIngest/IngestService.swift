@@ -24,13 +24,19 @@ public final class IngestService: Service, Sendable {
         public var sequencePolicy: SequenceTracker.Policy
         /// Fault-code maps by platform name; `default` is the standard numbering.
         public var faultCodeMaps: [String: FaultCodeMap]
+        /// Region prefix → platform, for elevators whose own platform is `default` (a region on another numbering).
+        public var regionPlatforms: [String: String] = [:]
         /// How long a small batch waits for more messages before it is committed.
         public var linger: Duration = .milliseconds(5)
 
-        public init(batchSize: Int = 1_000, sequencePolicy: SequenceTracker.Policy = .init(), faultCodeMaps: [String: FaultCodeMap] = ["default": .standard]) {
+        public init(
+            batchSize: Int = 1_000, sequencePolicy: SequenceTracker.Policy = .init(), faultCodeMaps: [String: FaultCodeMap] = ["default": .standard],
+            regionPlatforms: [String: String] = [:]
+        ) {
             self.batchSize = batchSize
             self.sequencePolicy = sequencePolicy
             self.faultCodeMaps = faultCodeMaps
+            self.regionPlatforms = regionPlatforms
         }
     }
 
@@ -69,7 +75,7 @@ public final class IngestService: Service, Sendable {
 
     private func consume() async throws {
         var processor = MessageProcessor(
-            database: database, faultCodeMaps: configuration.faultCodeMaps, directory: ElevatorDirectory(),
+            database: database, faultCodeMaps: configuration.faultCodeMaps, directory: ElevatorDirectory(regionPlatforms: configuration.regionPlatforms),
             tracker: SequenceTracker(states: try database.sequenceStates(), policy: configuration.sequencePolicy))
         try processor.directory.reload(from: database, now: clock.now())
         var lastMaintenance = clock.now()

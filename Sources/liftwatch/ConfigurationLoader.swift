@@ -108,6 +108,13 @@ struct ConfigurationLoader {
         c.scheduler.healthThresholdsFile = try r.string("scheduler.health_thresholds_file", c.scheduler.healthThresholdsFile)
         c.scheduler.checklistsFile = try r.string("scheduler.checklists_file", c.scheduler.checklistsFile)
         c.faultCodesDirectory = try r.string("fault_codes.directory", c.faultCodesDirectory)
+        c.regionPlatforms = try r.strings("fault_codes.region_platforms", c.regionPlatforms)
+        for pair in c.regionPlatforms {
+            let parts = pair.split(separator: "=")
+            guard parts.count == 2, Identifier.isValidRegionPrefix(parts[0]), Identifier.isValidID(parts[1]) else {
+                throw ConfigurationError(key: "fault_codes.region_platforms", expected: "REGION_PREFIX=platform pairs such as 5001=chongqing", found: pair)
+            }
+        }
         c.logLevel = try r.choice("log.level", c.logLevel, ["trace", "debug", "info", "notice", "warning", "error", "critical"])
         return c
     }

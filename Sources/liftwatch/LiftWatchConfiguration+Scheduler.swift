@@ -33,4 +33,12 @@ extension LiftWatchConfiguration {
         }
         return c
     }
+
+    /// `fault_codes.region_platforms` as prefix → platform.
+    var regionPlatformMap: [String: String] {
+        Dictionary(regionPlatforms.compactMap { pair -> (String, String)? in
+            let parts = pair.split(separator: "=")
+            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+        }, uniquingKeysWith: { _, last in last })
+    }
 }

@@ -109,6 +109,8 @@ struct LiftWatchConfiguration: Sendable, Equatable {
     var sla = SLA()
     var scheduler = Scheduler()
     var faultCodesDirectory = "config/fault-codes"
+    /// `REGION_PREFIX=platform` pairs: the numbering of a region's elevators that name no platform of their own.
+    var regionPlatforms: [String] = []
     /// trace, debug, info, notice, warning, error, critical.
     var logLevel = "info"
 }

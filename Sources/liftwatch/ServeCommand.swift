@@ -139,7 +139,8 @@ struct Server {
                     requestIntervalMs: Int64(configuration.ingest.gapRequestIntervalSeconds) * 1000,
                     maximumRequestsPerPass: configuration.ingest.gapRequestsPerSecond,
                     gapTimeoutMs: Int64(configuration.ingest.gapTimeoutSeconds) * 1000),
-                faultCodeMaps: try FaultCodeMap.loadDirectory(configuration.faultCodesDirectory)),
+                faultCodeMaps: try FaultCodeMap.loadDirectory(configuration.faultCodesDirectory),
+                regionPlatforms: configuration.regionPlatformMap),
             logger: Logger(label: "liftwatch.ingest"),
             onCommittedEvents: { events in await engine.handle(events) })
         let scheduler = SchedulerService(

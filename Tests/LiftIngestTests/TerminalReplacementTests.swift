@@ -36,3 +36,22 @@ struct TerminalReplacementTests {
         await harness.shutdown()
     }
 }
+
+@Suite("Fault-code platform by region", .serialized)
+struct RegionPlatformTests {
+    @Test("an elevator naming no platform uses its region's numbering")
+    func regionPlatform() async throws {
+        var directory = ElevatorDirectory(regionPlatforms: ["4301": "municipal-b", "430181": "chongqing"])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("platform-\(UUID().uuidString).sqlite").path
+        let database = try LiftDatabase(path: path)
+        try database.register(ElevatorRegistration(elevatorID: "A", region: "430102"), at: 0)
+        try database.register(ElevatorRegistration(elevatorID: "B", region: "430181"), at: 0)
+        try database.register(ElevatorRegistration(elevatorID: "C", region: "430181", platform: "default-own"), at: 0)
+        try database.register(ElevatorRegistration(elevatorID: "D", region: "500101"), at: 0)
+        try directory.reload(from: database, now: 0)
+        #expect(directory.lookup("A", database: database, now: 0)?.platform == "municipal-b")
+        #expect(directory.lookup("B", database: database, now: 0)?.platform == "chongqing", "the longest prefix wins")
+        #expect(directory.lookup("C", database: database, now: 0)?.platform == "default-own", "an elevator's own platform wins")
+        #expect(directory.lookup("D", database: database, now: 0)?.platform == "default")
+    }
+}
