@@ -13,13 +13,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-swift build --product liftwatch >/dev/null
-swift build --product liftsim >/dev/null
+swift build --product liftwatch 2>&1 | grep -E "error|Compiling liftwatch" || true
+swift build --product liftsim 2>&1 | grep -E "error" || true
 bin=$(swift build --show-bin-path)
 work=$(mktemp -d /tmp/liftwatch-shots-XXXXXX)
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 mqtt=$(port); http=$(port)
-lw() { "$bin/liftwatch" --database "$work/liftwatch.sqlite" "$@"; }
+lw() { "$bin/liftwatch" "$@" --database "$work/liftwatch.sqlite"; }
 set_common=(--set "broker.embedded_port=$mqtt" --set "http.port=$http" --set "scheduler.pass_interval_seconds=2")
 
 "$bin/liftsim" city --units 3000 --seed 1 --output "$work/city" >/dev/null
@@ -29,13 +29,15 @@ admin=$(lw tokens create --role admin --label screenshots 2>/dev/null)
 regulator=$(lw tokens create --role regulator --region 4301 --label "Changsha bureau" 2>/dev/null)
 contractor_id=$(awk -F, 'NR>1 && $1 ~ /^E430102/ && $6=="in_service" {print $4; exit}' "$work/city/elevators.csv")
 contractor=$(lw tokens create --role contractor --contractor "$contractor_id" 2>/dev/null)
+# Demo data as if the city had been registered two weeks ago: the first maintenance visits fall due now.
+sqlite3 "$work/liftwatch.sqlite" "UPDATE elevators SET registered_at = registered_at - 14 * 86400000"
 
 lw serve "${set_common[@]}" --log-level warning >"$work/serve.log" 2>&1 &
 serve=$!
 trap 'kill -TERM $serve $sim 2>/dev/null; wait $serve 2>/dev/null; rm -rf "$work"' EXIT
 sim=""
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$http/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
-"$bin/liftsim" run --fleet "$work/city/elevators.csv" --elevators 120 --port "$mqtt" --duration 70 >/dev/null 2>&1 &
+"$bin/liftsim" run --fleet "$work/city/elevators.csv" --elevators 120 --port "$mqtt" --duration 300 >/dev/null 2>&1 &
 sim=$!
 sleep 20
 # Faults on elevators the contractor maintains and a few others: seq numbers far above the fleet's own.
@@ -55,11 +57,10 @@ codes=(door_open_failure entrapment_between_floors door_obstructed speed_abnorma
 i=0
 for line in "${others[@]}"; do read -r r e <<<"$line"; fault "$r" "$e" "${codes[$((i % 6))]}"; i=$((i + 1)); done
 sleep 3
-# The contractor acknowledges the rescue; the next maintenance visits are opened as of 12 days ahead.
+# The contractor acknowledges the rescue.
 rescue=$(lw tickets list --type rescue --contractor "$contractor_id" | awk 'NR==2 {print $1}')
 [ -n "$rescue" ] && lw tickets act "$rescue" acknowledge --as "contractor:$contractor_id" --note "on my way" >/dev/null 2>&1 || true
-lw scheduler run --now "$(python3 -c 'import time; print(int(time.time()*1000) + 12*86400000)')" --no-trends >/dev/null 2>&1 || true
-sleep 45
+sleep 30
 elevator=$(echo "${mine[0]}" | cut -d' ' -f2)
 
 shoot() { # token path output [height]
@@ -67,8 +68,8 @@ shoot() { # token path output [height]
 <form method="post" action="http://127.0.0.1:$http/login"><input name="token" value="$1"><input name="next" value="$2"></form>
 <script>document.forms[0].submit()</script>
 HTML
-  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,"${4:-1100}" --virtual-time-budget=8000 \
-    --screenshot="docs/screenshots/$3" "file://$work/login.html" >/dev/null 2>&1
+  timeout 60 chromium --headless --enable-logging=stderr --v=0 --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,"${4:-1100}" --timeout=12000 \
+    --screenshot="docs/screenshots/$3" "file://$work/login.html" 2>&1 | grep -i 'console\|uncaught' | head -5 || true
   echo "docs/screenshots/$3"
 }
 mkdir -p docs/screenshots

@@ -106,6 +106,9 @@ struct OverviewPage {
               health: {ok:'#2e7d32', watch:'#f9a825', degraded:'#ef6c00', out_of_service:'#c62828', offline:'#607d8b', none:'#d0d0d0'}
             };
             var map = L.map('map', {preferCanvas: true, attributionControl: false});
+            // The view first: a canvas renderer cannot draw layers on a map that has none yet.
+            var bounds = units.length ? L.latLngBounds(units.map(function (u) { return [u.lat, u.lon]; })) : null;
+            if (bounds) { map.fitBounds(bounds.pad(0.05)); } else { map.setView([28.2, 112.97], 10); }
             if (tileURL) { L.tileLayer(tileURL, {maxZoom: 19}).addTo(map); }
             if (districts) {
               var outlines = L.geoJSON(districts, {style: {color: '#1f3a5f', weight: 1.2, fillColor: '#ffffff', fillOpacity: 0.55},
@@ -124,8 +127,6 @@ struct OverviewPage {
             }
             document.querySelectorAll('input[name=colour]').forEach(function (r) { r.addEventListener('change', function () { colour(r.value); }); });
             colour('rating');
-            var bounds = units.length ? L.latLngBounds(units.map(function (u) { return [u.lat, u.lon]; })) : null;
-            if (bounds) { map.fitBounds(bounds.pad(0.05)); } else { map.setView([28.2, 112.97], 10); }
             var labels = months.map(function (m) { return m.label; });
             new Chart(document.getElementById('rates'), {type: 'line', data: {labels: labels, datasets: [
               {label: 'faults', data: months.map(function (m) { return m.faults; }), borderColor: '#1f77b4', backgroundColor: '#1f77b4', spanGaps: true},
