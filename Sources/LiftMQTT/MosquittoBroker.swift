@@ -141,7 +141,8 @@ public final class MosquittoBroker: Sendable {
     private func launch() async throws {
         let child = try ChildProcess.spawn(try Self.executable(named: "mosquitto"), ["-c", configurationFile], outputPath: stderrFile)
         process.withLock { $0 = child }
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Generous: on a 2-core machine running a whole test suite, the first poll may wait seconds for a thread.
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if !child.isRunning {
                 let log = [stderrFile, logFile].compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }.joined()
@@ -151,7 +152,7 @@ public final class MosquittoBroker: Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         child.send(SIGKILL)
-        throw BrokerError(message: "mosquitto did not listen on \(host):\(port) within 10 s")
+        throw BrokerError(message: "mosquitto did not listen on \(host):\(port) within 30 s")
     }
 
     // MARK: - Helpers

@@ -17,19 +17,29 @@ struct ServeEndToEndTests {
         var output: String
     }
 
+    /// Runs the executable to completion on a dispatch thread: waiting for it must not hold one of the few
+    /// threads Swift concurrency has for every test running at the same time.
     @discardableResult
-    static func liftwatch(_ arguments: [String], in directory: String) throws -> Run {
-        let process = Process()
-        process.executableURL = binDirectory.appendingPathComponent("liftwatch")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    static func liftwatch(_ arguments: [String], in directory: String) async throws -> Run {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                do {
+                    let process = Process()
+                    process.executableURL = binDirectory.appendingPathComponent("liftwatch")
+                    process.arguments = arguments
+                    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+                    let pipe = Pipe()
+                    process.standardOutput = pipe
+                    process.standardError = pipe
+                    try process.run()
+                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    continuation.resume(returning: Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self)))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
     }
 
     static func workDirectory() throws -> String {
@@ -44,7 +54,7 @@ struct ServeEndToEndTests {
         let brokerPort = try MosquittoBroker.freeLoopbackPort()
         let httpPort = try MosquittoBroker.freeLoopbackPort()
         let settings = ["--set", "broker.embedded_port=\(brokerPort)", "--set", "http.port=\(httpPort)"]
-        let registered = try Self.liftwatch(["elevators", "register", "--region", "430102", "--contractor", "C1", "E-1", "E-2"], in: directory)
+        let registered = try await Self.liftwatch(["elevators", "register", "--region", "430102", "--contractor", "C1", "E-1", "E-2"], in: directory)
         #expect(registered.status == 0, "\(registered.output)")
 
         let serve = Process()
@@ -90,34 +100,34 @@ struct ServeEndToEndTests {
         #expect(counts["telemetry"] == 500 && counts["events"] == 1 && counts["dead_letters"] == 1)
         #expect(!MosquittoBroker.acceptsConnections(host: "127.0.0.1", port: brokerPort), "the embedded broker is stopped on exit")
 
-        let deadLetters = try Self.liftwatch(["dead-letters", "list"], in: directory)
+        let deadLetters = try await Self.liftwatch(["dead-letters", "list"], in: directory)
         #expect(deadLetters.status == 0 && deadLetters.output.contains("unregistered_elevator"))
-        let backup = try Self.liftwatch(["backup", directory + "/copy.sqlite"], in: directory)
+        let backup = try await Self.liftwatch(["backup", directory + "/copy.sqlite"], in: directory)
         #expect(backup.status == 0 && FileManager.default.fileExists(atPath: directory + "/copy.sqlite"))
     }
 
     @Test("a bad configuration value exits non-zero with a message naming the key")
-    func badConfigurationExits() throws {
-        let run = try Self.liftwatch(["serve", "--set", "http.port=eighty"], in: try Self.workDirectory())
+    func badConfigurationExits() async throws {
+        let run = try await Self.liftwatch(["serve", "--set", "http.port=eighty"], in: try Self.workDirectory())
         #expect(run.status != 0)
         #expect(run.output.contains("http.port") && run.output.contains("expected an integer"))
     }
 
     @Test("--help reads well for every subcommand")
-    func help() throws {
+    func help() async throws {
         let directory = try Self.workDirectory()
         for command in [[], ["serve"], ["migrate"], ["backup"], ["elevators", "register"], ["elevators", "list"], ["dead-letters", "list"], ["dead-letters", "replay"], ["config"],
                         ["import", "units"], ["import", "elevators"], ["export", "units"], ["export", "elevators"], ["stage", "set"],
                         ["stage", "history"], ["contracts", "assign"], ["contracts", "list"], ["terminals", "replace"], ["terminals", "list"],
                         ["dossier"], ["audit", "verify"], ["audit", "list"]] {
-            let run = try Self.liftwatch(command + ["--help"], in: directory)
+            let run = try await Self.liftwatch(command + ["--help"], in: directory)
             #expect(run.status == 0)
             #expect(run.output.contains("USAGE: liftwatch"), "\(command)")
         }
     }
 
     @Test("the registry from the command line: import with a bad row, re-import, stage refusal, dossier page, audit verification")
-    func registryCommands() throws {
+    func registryCommands() async throws {
         let directory = try Self.workDirectory()
         try """
             unit_id,region,address,lat,lon,floors,rating,stage
@@ -128,28 +138,28 @@ struct ServeEndToEndTests {
             elevator_id,unit_id,region,contractor_id,commissioned_on,stage,on_demand,platform
             E1,U1,430102,C-01,2024-03-01,in_service,false,default
             """.write(toFile: directory + "/elevators.csv", atomically: true, encoding: .utf8)
-        let units = try Self.liftwatch(["import", "units", "units.csv"], in: directory)
+        let units = try await Self.liftwatch(["import", "units", "units.csv"], in: directory)
         #expect(units.status == 1, "a refused row makes the exit status 1")
         #expect(units.output.contains("units.csv:3: rating \"great\" is not suitable, difficult or unsuitable"), "\(units.output)")
         #expect(units.output.contains("1 created") && units.output.contains("1 refused"))
-        #expect(try Self.liftwatch(["import", "elevators", "elevators.csv"], in: directory).status == 0)
-        let again = try Self.liftwatch(["import", "elevators", "elevators.csv"], in: directory)
+        #expect(try await Self.liftwatch(["import", "elevators", "elevators.csv"], in: directory).status == 0)
+        let again = try await Self.liftwatch(["import", "elevators", "elevators.csv"], in: directory)
         #expect(again.status == 0 && again.output.contains("0 created, 0 updated, 1 unchanged"), "\(again.output)")
 
-        let refused = try Self.liftwatch(["stage", "set", "E1", "approved"], in: directory)
+        let refused = try await Self.liftwatch(["stage", "set", "E1", "approved"], in: directory)
         #expect(refused.status != 0 && refused.output.contains("in_service → approved is not allowed"), "\(refused.output)")
-        let forced = try Self.liftwatch(["stage", "set", "E1", "suspended"], in: directory)
+        let forced = try await Self.liftwatch(["stage", "set", "E1", "suspended"], in: directory)
         #expect(forced.status == 0 && forced.output.contains("in_service → suspended"))
 
-        let page = try Self.liftwatch(["dossier", "U1", "--format", "html", "-o", "U1.html"], in: directory)
+        let page = try await Self.liftwatch(["dossier", "U1", "--format", "html", "-o", "U1.html"], in: directory)
         #expect(page.status == 0, "\(page.output)")
         let html = try String(contentsOfFile: directory + "/U1.html", encoding: .utf8)
         #expect(html.contains("Unit U1") && html.contains("<canvas id=\"health0\">") && html.contains("Chart.js v"))
-        let json = try Self.liftwatch(["dossier", "E1"], in: directory)
+        let json = try await Self.liftwatch(["dossier", "E1"], in: directory)
         #expect(json.status == 0 && json.output.contains("\"elevator_id\" : \"E1\"") && json.output.contains("\"stage_history\""))
-        #expect(try Self.liftwatch(["dossier", "NOPE"], in: directory).output.contains("no unit or elevator \"NOPE\""))
+        #expect(try await Self.liftwatch(["dossier", "NOPE"], in: directory).output.contains("no unit or elevator \"NOPE\""))
 
-        let verified = try Self.liftwatch(["audit", "verify"], in: directory)
+        let verified = try await Self.liftwatch(["audit", "verify"], in: directory)
         #expect(verified.status == 0 && verified.output.contains("intact"), "\(verified.output)")
     }
 }
