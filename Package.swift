@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(
             name: "LiftAPITests",
             dependencies: [
-                "LiftAPI", "LiftStore", "LiftCore", "LiftScheduler",
+                "LiftAPI", "LiftStore", "LiftCore", "LiftScheduler", "LiftMQTT",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),

@@ -18,16 +18,22 @@ extension LiftDatabase {
         -> (key: Int64, change: RegistryChange)
     {
         try Self.validate(registration)
+        return try registryWrite("register \(registration.elevatorID)") { db in
+            let result = try Self.registerElevator(db, registration, at: now, by: actor)
+            if result.change != .unchanged { try Self.bumpRegistryVersion(db) }
+            return result
+        }
+    }
+
+    /// A registry write transaction: `RegistryError`s pass through as they are, anything else becomes a
+    /// `StoreError` naming `operation`.
+    func registryWrite<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
         do {
-            return try write { db in
-                let result = try Self.registerElevator(db, registration, at: now, by: actor)
-                if result.change != .unchanged { try Self.bumpRegistryVersion(db) }
-                return result
-            }
+            return try write(body)
         } catch let error as RegistryError {
             throw error
         } catch {
-            throw StoreError(operation: "register \(registration.elevatorID)", underlying: error)
+            throw StoreError(operation: operation, underlying: error)
         }
     }
 

@@ -10,16 +10,10 @@ extension LiftDatabase {
     @discardableResult
     public func upsertUnit(_ unit: UnitRecord, at now: Int64, by actor: String, stageThroughPath: Bool = true) throws -> RegistryChange {
         try Self.validate(unit)
-        do {
-            return try write { db in
-                let change = try Self.upsertUnit(db, unit, at: now, by: actor, stageThroughPath: stageThroughPath)
-                if change != .unchanged { try Self.bumpRegistryVersion(db) }
-                return change
-            }
-        } catch let error as RegistryError {
-            throw error
-        } catch {
-            throw StoreError(operation: "save unit \(unit.unitID)", underlying: error)
+        return try registryWrite("save unit \(unit.unitID)") { db in
+            let change = try Self.upsertUnit(db, unit, at: now, by: actor, stageThroughPath: stageThroughPath)
+            if change != .unchanged { try Self.bumpRegistryVersion(db) }
+            return change
         }
     }
 

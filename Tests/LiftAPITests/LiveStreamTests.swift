@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import LiftCore
+import LiftMQTT
 import LiftScheduler
 import LiftStore
 import NIOCore
@@ -43,7 +44,7 @@ struct LiveStreamTests {
         await engine.observe { ticket, effects in
             hub.publish(ticket: ticket, alerts: effects.compactMap { if case .alertRegulator(let reason) = $0 { reason } else { nil } })
         }
-        let port = try freePort()
+        let port = try MosquittoBroker.freeLoopbackPort()
         let app = Application(router: LiftHTTPServer.router(fixture.context), configuration: .init(address: .hostname("127.0.0.1", port: port)))
         let server = Task { try await app.runService() }
         try await Task.sleep(for: .milliseconds(300))
@@ -61,17 +62,4 @@ struct LiveStreamTests {
         try await client.shutdown()
         server.cancel()
     }
-}
-
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

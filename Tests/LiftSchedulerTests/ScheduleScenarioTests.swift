@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import LiftCore
+import LiftMQTT
 import LiftStore
 import Testing
 @testable import LiftScheduler
@@ -182,7 +183,7 @@ struct ScheduleScenarioTests {
             received.append(Array(buffer: body), signature: request.headers[.init("X-LiftWatch-Signature")!] ?? "")
             return .noContent
         }
-        let port = try freePort()
+        let port = try MosquittoBroker.freeLoopbackPort()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
         let server = Task { try await app.runService() }
         try await Task.sleep(for: .milliseconds(300))
@@ -211,7 +212,7 @@ struct ScheduleScenarioTests {
         try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102", contractorID: "C1"), at: 0, by: "test")
         let router = Router()
         router.post("/busy") { _, _ -> HTTPResponse.Status in .serviceUnavailable }
-        let port = try freePort()
+        let port = try MosquittoBroker.freeLoopbackPort()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
         let server = Task { try await app.runService() }
         defer { server.cancel() }
@@ -238,19 +239,6 @@ final class ReceivedRequests: @unchecked Sendable {
     private var items: [([UInt8], String)] = []
     func append(_ body: [UInt8], signature: String) { lock.withLock { items.append((body, signature)) } }
     var all: [([UInt8], String)] { lock.withLock { items } }
-}
-
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 extension Data {
