@@ -57,11 +57,9 @@ extension LiftDatabase {
                 try db.execute(
                     sql: "INSERT INTO ticket_steps(ticket_id, at, actor, action, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     arguments: [ticket.id, now, actor, step, previous.status.rawValue, ticket.status.rawValue, note])
-                if actor != "liftwatch" || ticket.status != previous.status {
-                    try Self.appendAudit(db, at: now, actor: actor, action: "ticket.\(step)", subject: "ticket:\(ticket.id)", detail: [
-                        "elevator_id": ticket.elevatorID, "from": previous.status.rawValue, "to": ticket.status.rawValue, "note": note,
-                    ])
-                }
+                try Self.appendAudit(db, at: now, actor: actor, action: "ticket.\(step)", subject: "ticket:\(ticket.id)", detail: [
+                    "elevator_id": ticket.elevatorID, "from": previous.status.rawValue, "to": ticket.status.rawValue, "note": note,
+                ])
             }
         } catch {
             throw StoreError(operation: "update ticket \(ticket.id)", underlying: error)
