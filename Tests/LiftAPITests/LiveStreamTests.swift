@@ -12,7 +12,7 @@ import Testing
 @Suite("Live stream (Server-Sent Events)")
 struct LiveStreamTests {
     /// Reads a stream until `predicate` holds for what was read, or `timeout` passes.
-    func read(_ url: String, token: String, client: HTTPClient, until predicate: @escaping @Sendable (String) -> Bool, timeout: Duration = .seconds(5)) async throws -> String {
+    func read(_ url: String, token: String, client: HTTPClient, until predicate: @escaping @Sendable (String) -> Bool, timeout: Duration = .seconds(20)) async throws -> String {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         let response = try await client.execute(request, timeout: .seconds(10))
@@ -51,9 +51,12 @@ struct LiveStreamTests {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let url = "http://127.0.0.1:\(port)/api/v1/stream"
         async let regulator = read(url, token: fixture.tokens["regulator"]!, client: client) { $0.contains("event: alert") }
-        async let other = read(url, token: fixture.tokens["regulator-other"]!, client: client, until: { $0.contains("event: ") }, timeout: .seconds(3))
+        async let other = read(url, token: fixture.tokens["regulator-other"]!, client: client, until: { $0.contains("event: ") }, timeout: .seconds(5))
         async let contractor = read(url, token: fixture.tokens["contractor"]!, client: client) { $0.contains("event: ticket") }
-        try await Task.sleep(for: .milliseconds(500))
+        // All three streams subscribed before the ticket opens (a busy machine may take a while).
+        let deadline = ContinuousClock.now + .seconds(15)
+        while hub.subscriberCount < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(hub.subscriberCount == 3)
         try await engine.open(Ticket(elevatorID: "E1", region: "430102", contractorID: "C1", type: .rescue, openedAt: APIFixture.now, fault: .entrapmentBetweenFloors, reason: "trapped"))
         let (seenByRegulator, seenByOther, seenByContractor) = try await (regulator, other, contractor)
         #expect(seenByRegulator.contains("event: ticket\ndata: {") && seenByRegulator.contains("\"alert\":\"rescue ticket opened\""))
