@@ -11,6 +11,8 @@ public struct SchedulerConfiguration: Sendable {
     public var outageMinimumElevators: Int = 3
     public var outageShare: Double = 0.5
     public var outageWindowMs: Int64 = 60_000
+    /// Maintenance and inspection dates are checked at most this often (deadlines and connectivity every pass).
+    public var scheduleIntervalMs: Int64 = 60_000
     /// Trends are evaluated at most this often.
     public var trendIntervalMs: Int64 = 3_600_000
     public var sla = SLAPolicy()

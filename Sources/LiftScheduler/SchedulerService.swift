@@ -19,13 +19,16 @@ public struct SchedulerService: Service {
 
     public func run() async throws {
         var lastTrends: Int64 = 0
+        var lastSchedule: Int64 = 0
         logger.info("scheduler started", metadata: ["pass_interval_s": "\(configuration.passIntervalSeconds)"])
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let now = clock.now()
             let withTrends = now - lastTrends >= configuration.trendIntervalMs
+            let withSchedule = now - lastSchedule >= configuration.scheduleIntervalMs
             do {
-                let report = try await pass.run(now: now, withTrends: withTrends)
+                let report = try await pass.run(now: now, withTrends: withTrends, withSchedule: withSchedule)
                 if withTrends { lastTrends = now }
+                if withSchedule { lastSchedule = now }
                 if report.opened.values.reduce(0, +) + report.escalated + report.settled + report.incidentsOpened + report.incidentsClosed > 0 {
                     logger.info("scheduler pass", metadata: ["report": "\(report)"])
                 }
