@@ -107,18 +107,12 @@ extension LiftDatabase {
             ])
             return (key, .created)
         }
-        var changed: [String] = []
-        var detail: [String: String?] = [:]
-        func note(_ field: String, _ old: String?, _ new: String?) {
-            guard old != new else { return }
-            changed.append(field)
-            detail[field] = "\(old ?? "null") → \(new ?? "null")"
-        }
-        note("unit_id", existing.unitID, registration.unitID)
-        note("region", existing.region, registration.region)
-        note("commissioned_on", existing.commissionedOn, registration.commissionedOn)
-        note("on_demand", String(existing.onDemand), String(registration.onDemand))
-        note("platform", existing.platform, registration.platform)
+        var changes = FieldChanges()
+        changes.note("unit_id", existing.unitID, registration.unitID)
+        changes.note("region", existing.region, registration.region)
+        changes.note("commissioned_on", existing.commissionedOn, registration.commissionedOn)
+        changes.note("on_demand", String(existing.onDemand), String(registration.onDemand))
+        changes.note("platform", existing.platform, registration.platform)
         try db.execute(
             sql: """
                 UPDATE elevators SET unit_id = ?, region = ?, commissioned_on = ?, on_demand = ?, platform = ?, updated_at = ?
@@ -130,7 +124,7 @@ extension LiftDatabase {
             ])
         if existing.contractorID != registration.contractorID {
             try assignContractor(db, registration.contractorID, elevatorID: registration.elevatorID, from: now)
-            note("contractor_id", existing.contractorID, registration.contractorID)
+            changes.note("contractor_id", existing.contractorID, registration.contractorID)
         }
         let current = LifecycleStage(rawValue: existing.stage) ?? .inService
         if current != stage {
@@ -139,11 +133,11 @@ extension LiftDatabase {
                 throw RegistryError(.refused, "\(registration.elevatorID): \(error)")
             }
             try applyStageMoves(db, moves, unitID: registration.unitID, elevatorID: registration.elevatorID, at: now, by: actor)
-            note("stage", current.rawValue, stage.rawValue)
+            changes.note("stage", current.rawValue, stage.rawValue)
         }
-        guard !changed.isEmpty else { return (existing.key, .unchanged) }
-        try appendAudit(db, at: now, actor: actor, action: "elevator.update", subject: registration.elevatorID, detail: detail)
-        return (existing.key, .updated(changed))
+        guard !changes.isEmpty else { return (existing.key, .unchanged) }
+        try appendAudit(db, at: now, actor: actor, action: "elevator.update", subject: registration.elevatorID, detail: changes.detail)
+        return (existing.key, .updated(changes.fields))
     }
 
     /// One elevator, or nil when it is not registered.

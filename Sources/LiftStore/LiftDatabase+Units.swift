@@ -49,20 +49,14 @@ extension LiftDatabase {
             ])
             return .created
         }
-        var changed: [String] = []
-        var detail: [String: String?] = [:]
-        func note(_ field: String, _ old: String?, _ new: String?) {
-            guard old != new else { return }
-            changed.append(field)
-            detail[field] = "\(old ?? "null") → \(new ?? "null")"
-        }
-        note("region", existing.region, unit.region)
-        note("address", existing.address, unit.address)
-        note("lat", existing.lat.map { "\($0)" }, unit.lat.map { "\($0)" })
-        note("lon", existing.lon.map { "\($0)" }, unit.lon.map { "\($0)" })
-        note("floors", existing.floors.map(String.init), unit.floors.map(String.init))
-        note("rating", existing.rating?.rawValue, unit.rating?.rawValue)
-        if !changed.isEmpty {
+        var changes = FieldChanges()
+        changes.note("region", existing.region, unit.region)
+        changes.note("address", existing.address, unit.address)
+        changes.note("lat", existing.lat.map { "\($0)" }, unit.lat.map { "\($0)" })
+        changes.note("lon", existing.lon.map { "\($0)" }, unit.lon.map { "\($0)" })
+        changes.note("floors", existing.floors.map(String.init), unit.floors.map(String.init))
+        changes.note("rating", existing.rating?.rawValue, unit.rating?.rawValue)
+        if !changes.isEmpty {
             try db.execute(
                 sql: "UPDATE units SET region = ?, address = ?, lat = ?, lon = ?, floors = ?, rating = ?, updated_at = ? WHERE unit_id = ?",
                 arguments: [unit.region, unit.address, unit.lat, unit.lon, unit.floors, unit.rating?.rawValue, now, unit.unitID])
@@ -74,11 +68,11 @@ extension LiftDatabase {
             }
             let elevator = try String.fetchOne(db, sql: "SELECT elevator_id FROM elevators WHERE unit_id = ? ORDER BY id LIMIT 1", arguments: [unit.unitID])
             try applyStageMoves(db, moves, unitID: unit.unitID, elevatorID: elevator, at: now, by: actor)
-            note("stage", existing.stage.rawValue, unit.stage.rawValue)
+            changes.note("stage", existing.stage.rawValue, unit.stage.rawValue)
         }
-        guard !changed.isEmpty else { return .unchanged }
-        try appendAudit(db, at: now, actor: actor, action: "unit.update", subject: unit.unitID, detail: detail)
-        return .updated(changed)
+        guard !changes.isEmpty else { return .unchanged }
+        try appendAudit(db, at: now, actor: actor, action: "unit.update", subject: unit.unitID, detail: changes.detail)
+        return .updated(changes.fields)
     }
 
     /// One unit, or nil when unknown.
