@@ -34,7 +34,9 @@ sqlite3 "$work/liftwatch.sqlite" "UPDATE elevators SET registered_at = registere
 
 lw serve "${set_common[@]}" --log-level warning >"$work/serve.log" 2>&1 &
 serve=$!
-trap 'kill -TERM $serve $sim 2>/dev/null; wait $serve 2>/dev/null; rm -rf "$work"' EXIT
+cleanup() { kill -TERM $serve $sim 2>/dev/null; wait $serve 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 sim=""
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$http/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 "$bin/liftsim" run --fleet "$work/city/elevators.csv" --elevators 120 --port "$mqtt" --duration 300 >/dev/null 2>&1 &
