@@ -30,7 +30,7 @@ public struct WebhookService: Service {
     /// The signature header's value for `body`.
     public static func signature(body: [UInt8], secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8)))
-        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + mac.hexString
     }
 
     public func run() async throws {

@@ -1,4 +1,5 @@
 import Crypto
+import LiftCore
 
 /// One entry of the append-only, hash-chained audit log: a change made by a person or by LiftWatch.
 ///
@@ -29,10 +30,7 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         for field in [String(at), actor, action, subject, detail, prevHash] {
             text += "\(field.utf8.count):\(field)\n"
         }
-        return SHA256.hash(data: Array(text.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        return SHA256.hash(data: Array(text.utf8)).hexString
     }
 
     /// Whether `hash` matches the entry's contents.

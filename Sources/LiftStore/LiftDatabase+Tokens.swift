@@ -24,7 +24,7 @@ extension LiftDatabase {
             guard regionPrefix == nil else { throw RegistryError(.invalid, "a contractor token takes no --region") }
         }
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
-        let token = "lw_" + bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        let token = "lw_" + bytes.hexString
         let id = try write { db in
             try db.execute(
                 sql: "INSERT INTO api_tokens(hash, role, region_prefix, contractor_id, label, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -58,6 +58,6 @@ extension LiftDatabase {
     }
 
     static func tokenHash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        SHA256.hash(data: Array(token.utf8)).hexString
     }
 }
