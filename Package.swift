@@ -102,10 +102,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Simulated controllers: the fleet engine, scenarios, the one-thread network runner, the verifier.
+        .target(
+            name: "LiftSim",
+            dependencies: [
+                "LiftCore", "LiftMQTT",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "simulators/Sources/LiftSim",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "liftsim",
             dependencies: [
-                "LiftCore", "LiftMQTT",
+                "LiftCore", "LiftMQTT", "LiftSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -143,6 +155,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "liftwatchTests", dependencies: ["liftwatch"], swiftSettings: swiftSettings),
-        .testTarget(name: "liftsimTests", dependencies: ["liftsim", "LiftCore"], path: "simulators/Tests/liftsimTests", swiftSettings: swiftSettings),
+        .testTarget(name: "liftsimTests", dependencies: ["liftsim", "liftwatch", "LiftSim", "LiftCore", "LiftMQTT"], path: "simulators/Tests/liftsimTests", swiftSettings: swiftSettings),
     ]
 )

@@ -17,7 +17,7 @@ struct APIRoutes: Sendable {
         ("GET", "/api/v1/elevators/{elevator_id}/series"), ("GET", "/api/v1/elevators/{elevator_id}/dossier"),
         ("GET", "/api/v1/tickets"), ("GET", "/api/v1/tickets/{id}"), ("POST", "/api/v1/tickets/{id}/actions"),
         ("GET", "/api/v1/kpis"), ("GET", "/api/v1/dead-letters"), ("POST", "/api/v1/dead-letters/replay"),
-        ("GET", "/api/v1/stream"), ("GET", "/api/v1/openapi.yaml"),
+        ("GET", "/api/v1/incidents"), ("GET", "/api/v1/stream"), ("GET", "/api/v1/openapi.yaml"),
     ]
 
     var database: LiftDatabase { context.database }
@@ -37,6 +37,7 @@ struct APIRoutes: Sendable {
         group.get("kpis", use: kpis)
         group.get("dead-letters", use: deadLetters)
         group.post("dead-letters/replay", use: replayDeadLetters)
+        group.get("incidents", use: incidents)
         group.get("stream", use: stream)
     }
 
@@ -226,7 +227,8 @@ struct APIRoutes: Sendable {
             elevatorID: elevator.elevatorID, unitID: elevator.unitID, region: elevator.region, contractorID: elevator.contractorID,
             stage: elevator.stage, online: context.health.isOnline(elevator, now: now), lastSeen: elevator.lastSeen, health: health,
             openTickets: try database.activeTickets(elevatorID: elevator.elevatorID).map(\.id), commissionedOn: elevator.commissionedOn,
-            onDemand: elevator.onDemand, platform: elevator.platform, terminalID: elevator.terminalID, firmware: elevator.firmware)
+            onDemand: elevator.onDemand, platform: elevator.platform, terminalID: elevator.terminalID, firmware: elevator.firmware,
+            ingest: try database.ingestCounters(elevator.elevatorID))
     }
 
     // MARK: tickets
@@ -368,6 +370,25 @@ struct APIRoutes: Sendable {
         guard let replay = context.replayDeadLetters else { throw APIError(.serviceUnavailable, code: "unavailable", message: "replay is not available") }
         let summary = try await replay(body.ids, body.reason, caller.actor)
         return try json(summary)
+    }
+
+    // MARK: area incidents
+
+    func incidents(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let caller = try ctx.caller()
+        guard caller.role != .contractor else { throw forbidden("area incidents are for administrators and regulators") }
+        let q = try Query(request, allowed: ["region", "open"])
+        let region = q["region"]
+        if let region, !Identifier.isValidRegionPrefix(region) { throw invalid("region", "expected 2 to 6 digits, got \"\(region)\"") }
+        if let region, let scope = caller.regionPrefix, !region.hasPrefix(scope) { throw forbidden("region \(region) is outside your scope") }
+        let openOnly: Bool
+        switch q["open"] {
+        case nil, "false": openOnly = false
+        case "true": openOnly = true
+        case let other?: throw invalid("open", "expected true or false, got \"\(other)\"")
+        }
+        let items = try database.incidents(regionPrefix: region ?? caller.regionPrefix).filter { !openOnly || $0.closedAt == nil }
+        return try json(Page(items: items, next: nil))
     }
 
     // MARK: live stream

@@ -18,11 +18,14 @@ struct ElevatorView: Codable, Sendable {
     var platform: String
     var terminalID: String?
     var firmware: String?
+    /// Ingestion counters (received, duplicates, rejected, gaps, replayed, lost, open gaps); null before
+    /// the elevator's first message.
+    var ingest: IngestCounters?
 
     enum CodingKeys: String, CodingKey {
         case elevatorID = "elevator_id", unitID = "unit_id", region, contractorID = "contractor_id", stage, online, lastSeen = "last_seen"
         case health, openTickets = "open_tickets", commissionedOn = "commissioned_on", onDemand = "on_demand", platform
-        case terminalID = "terminal_id", firmware
+        case terminalID = "terminal_id", firmware, ingest
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -41,6 +44,7 @@ struct ElevatorView: Codable, Sendable {
         try c.encode(platform, forKey: .platform)
         try c.encode(terminalID, forKey: .terminalID)
         try c.encode(firmware, forKey: .firmware)
+        try c.encode(ingest, forKey: .ingest)
     }
 }
 

@@ -32,6 +32,8 @@ struct APITests {
             (.get, "/api/v1/kpis?contractor=C2", nil, [.ok, .ok, .ok, .forbidden, .ok]),
             (.get, "/api/v1/dead-letters", nil, [.ok, .ok, .ok, .forbidden, .forbidden]),
             (.post, "/api/v1/dead-letters/replay", "{}", [.ok, .forbidden, .forbidden, .forbidden, .forbidden]),
+            (.get, "/api/v1/incidents", nil, [.ok, .ok, .ok, .forbidden, .forbidden]),
+            (.get, "/api/v1/incidents?region=4301", nil, [.ok, .ok, .forbidden, .forbidden, .forbidden]),
             (.get, "/api/v1/openapi.yaml", nil, [.ok, .ok, .ok, .ok, .ok]),
         ]
         #expect(Set(routes.map { "\($0.0.rawValue) \($0.1.split(separator: "?")[0])" }.map { path in

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LiftCore
 import LiftMQTT
+import LiftSim
 import Logging
 
 @main
@@ -9,7 +10,7 @@ struct LiftSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "liftsim",
         abstract: "Simulated elevator controllers publishing to LiftWatch's MQTT contract.",
-        subcommands: [Run.self, CityCommand.self, IDs.self, Record.self, Replay.self, ParseBenchmark.self, ReceiveBenchmark.self])
+        subcommands: [Run.self, ScenarioCommand.self, VerifyCommand.self, CityCommand.self, IDs.self, Record.self, Replay.self, ParseBenchmark.self, ReceiveBenchmark.self])
 
     /// Logs warnings and worse to standard error: a fleet's connection chatter would drown the output.
     static func bootstrapQuietLogging() {
@@ -191,81 +192,93 @@ struct LiftSimCommand: AsyncParsableCommand {
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run a fleet: each elevator its own MQTT connection, telemetry every second, stats every minute.",
-            discussion: "Stops after --duration seconds, or on SIGINT/SIGTERM; each controller disconnects cleanly.")
+            abstract: "Run a fleet: each elevator its own MQTT connection (all on one thread), telemetry, stats, replays.",
+            discussion: """
+                Real time by default. With --speed N, N simulated seconds pass each real second, ending at the present \
+                (timestamps are never in the future). Stops after --duration simulated seconds, or on SIGINT/SIGTERM; \
+                controllers then disconnect cleanly. For scripted faults use `liftsim scenario run`.
+                """)
 
         @OptionGroup var broker: BrokerOptions
-        @Option(help: "Number of elevators (with --fleet: at most this many of the file's).") var elevators: Int?
+        @Option(help: "Number of elevators, 1…10000 (with --fleet: at most this many of the file's).") var elevators: Int?
         @Option(help: ArgumentHelp("Simulate the in-service elevators of an elevators CSV (as `liftsim city` writes), each in its own region.", valueName: "file"))
         var fleet: String?
         @Option(help: "6-digit region code.") var region = "430102"
         @Option(help: "Elevator id prefix.") var prefix = "SIM"
         @Option(help: "Floors per building.") var floors = 7
-        @Option(help: "Seconds between telemetry samples.") var telemetryEvery = 1
-        @Option(help: "Seconds between stats messages.") var statsEvery = 60
+        @Option(help: "Simulated seconds between telemetry samples.") var telemetryEvery = 1
+        @Option(help: "Simulated seconds between stats messages.") var statsEvery = 60
         @Option(help: "Seed of the fleet's randomness.") var seed: UInt64 = 1
-        @Option(help: "Stop after this many seconds (0: run until interrupted).") var duration = 0
+        @Option(help: "Simulated seconds to run (0: until interrupted).") var duration = 0
+        @Option(help: "Simulated seconds per real second (0: as fast as the broker takes it).") var speed = 1.0
+        @Option(help: "Messages each controller keeps to answer replay requests.") var replayBuffer = 300
 
         func validate() throws {
             guard Identifier.isValidRegion(region) else { throw ValidationError("--region must be 6 digits") }
             if let elevators, !(1...10_000).contains(elevators) { throw ValidationError("--elevators must be 1…10000") }
             guard floors >= 2 else { throw ValidationError("--floors must be at least 2") }
             guard telemetryEvery >= 1, statsEvery >= 1 else { throw ValidationError("intervals must be at least 1 second") }
+            guard duration >= 0, speed >= 0 else { throw ValidationError("--duration and --speed cannot be negative") }
+            guard duration > 0 || speed <= 1 else { throw ValidationError("--speed above 1 needs a --duration (simulated time may not pass the present)") }
+            guard replayBuffer >= 1 else { throw ValidationError("--replay-buffer must be at least 1") }
         }
 
         func run() async throws {
             LiftSimCommand.bootstrapQuietLogging()
-            let logger = Logger(label: "liftsim")
             let members: [(id: String, region: String)]
             if let fleet {
                 members = Array(try LiftSimCommand.inServiceElevators(fleet).prefix(elevators ?? 10_000))
+                guard !members.isEmpty else { throw ValidationError("\(fleet) has no in-service elevators") }
             } else {
                 members = LiftSimCommand.elevatorIDs(prefix: prefix, count: elevators ?? 5).map { ($0, region) }
             }
-            let controllers = try members.enumerated().map { index, member in
-                try SimulatedController(
-                    elevatorID: member.id, region: member.region, floors: floors, seed: seed &+ UInt64(index), host: broker.host, port: broker.port,
-                    logger: logger)
-            }
-            for controller in controllers { controller.client.start() }
-            let stop = StopFlag()
-            let signals = [SIGINT, SIGTERM].map { signal in
-                let source = DispatchSource.makeSignalSource(signal: signal)
-                Foundation.signal(signal, SIG_IGN)
-                source.setEventHandler { stop.set() }
-                source.resume()
-                return source
-            }
-            let start = Date()
-            for controller in controllers { controller.announceOnline(at: EpochClock.system.now()) }
-            let regions = Set(members.map(\.region)).sorted().joined(separator: ", ")
-            print("liftsim: \(members.count) elevators of region \(regions) publishing to \(broker.host):\(broker.port)")
-            await withTaskGroup(of: Void.self) { group in
-                for controller in controllers { group.addTask { await controller.serveReplays() } }
-                group.addTask {
-                    var second = 0
-                    while !stop.isSet && (duration == 0 || second < duration) {
-                        second += 1
-                        let now = EpochClock.system.now()
-                        let hour = Calendar(identifier: .gregorian).component(.hour, from: Date())
-                        for controller in controllers {
-                            controller.tick(second: second, ts: now, hour: hour, telemetryEvery: telemetryEvery, statsEvery: statsEvery)
-                        }
-                        if second % 10 == 0 {
-                            let total = controllers.reduce(0) { $0 + $1.published }
-                            FileHandle.standardError.write(Data("liftsim: \(second) s, \(total) messages published\n".utf8))
-                        }
-                        let next = start.addingTimeInterval(Double(second))
-                        try? await Task.sleep(for: .milliseconds(max(0, Int(next.timeIntervalSinceNow * 1000))))
+            let scenario = Scenario(
+                name: "fleet", fleet: .explicit(members, floors: floors),
+                duration: .seconds(duration > 0 ? Int64(duration) : 100 * 365 * 86_400), telemetryEvery: .seconds(Int64(telemetryEvery)),
+                statsEvery: .seconds(Int64(statsEvery)), speed: speed)
+            let regions = Set(members.map(\.region)).sorted()
+            print("liftsim: \(members.count) elevators of \(regions.count == 1 ? "region \(regions[0])" : "\(regions.count) regions") publishing to \(broker.host):\(broker.port)")
+            let summary = try await LiftSimCommand.runFleet(scenario, seed: seed, start: duration > 0 ? nil : EpochClock.system.now(), broker: broker, speed: speed, replayBuffer: replayBuffer)
+            print(LiftSimCommand.describe(summary))
+        }
+    }
+
+    /// Runs a scenario's fleet on its own thread until it ends or SIGINT/SIGTERM arrives.
+    static func runFleet(_ scenario: Scenario, seed: UInt64, start: Int64?, broker: BrokerOptions, speed: Double, replayBuffer: Int) async throws -> FleetRunner.Summary {
+        let stop = StopFlag()
+        let signals = [SIGINT, SIGTERM].map { signal in
+            let source = DispatchSource.makeSignalSource(signal: signal)
+            Foundation.signal(signal, SIG_IGN)
+            source.setEventHandler { stop.set() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        let begin = start ?? scenario.defaultStart(now: EpochClock.system.now())
+        let runner = FleetRunner(host: broker.host, port: broker.port, speed: speed, username: broker.username, password: broker.password)
+        return try await withCheckedThrowingContinuation { continuation in
+            // The fleet's event loop owns this thread: every socket, every controller, no locks.
+            let thread = Thread {
+                var engine = FleetEngine(scenario: scenario, seed: seed, start: begin, replayBuffer: replayBuffer)
+                do {
+                    let summary = try runner.run(&engine, shouldStop: { stop.isSet }) { line in
+                        FileHandle.standardError.write(Data((line + "\n").utf8))
                     }
-                    for controller in controllers { controller.announceOffline(at: EpochClock.system.now()) }
-                    for controller in controllers { await controller.client.shutdown() }
+                    continuation.resume(returning: summary)
+                } catch {
+                    continuation.resume(throwing: error)
                 }
             }
-            _ = signals
-            let total = controllers.reduce(0) { $0 + $1.published }
-            print("liftsim: stopped after \(Int(Date().timeIntervalSince(start))) s, \(total) messages published")
+            thread.name = "liftsim fleet"
+            thread.start()
         }
+    }
+
+    static func describe(_ s: FleetRunner.Summary) -> String {
+        String(
+            format: "liftsim: %lld simulated s in %.1f real s; %d messages published (%d acknowledged), %d replay requests answered with %d messages; %d connections made, %d lost; CPU %.1f s (%.0f %% of one core), peak RSS %.0f MiB",
+            s.simulatedSeconds, s.realSeconds, s.published, s.acknowledged, s.replayRequests, s.replayed, s.connects, s.lost, s.cpuSeconds,
+            s.realSeconds > 0 ? s.cpuSeconds / s.realSeconds * 100 : 0, s.peakRSSMiB)
     }
 }
 
@@ -281,4 +294,6 @@ final class StopFlag: @unchecked Sendable {
 struct BrokerOptions: ParsableArguments {
     @Option(help: "Broker host.") var host = "127.0.0.1"
     @Option(help: "Broker port (LiftWatch's embedded mosquitto listens on 18830).") var port = 18830
+    @Option(help: "Username for the broker (a production broker has one per controller; see config/mosquitto-production.conf).") var username: String?
+    @Option(help: "Password for the broker.") var password: String?
 }

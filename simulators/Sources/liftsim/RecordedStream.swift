@@ -1,6 +1,7 @@
 import Foundation
 import LiftCore
 import LiftMQTT
+import LiftSim
 
 /// A recorded fleet stream: what a fleet publishes, in order, written once and replayed as fast as the
 /// broker takes it (the benchmark harness's input).

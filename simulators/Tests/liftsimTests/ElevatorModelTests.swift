@@ -1,6 +1,6 @@
 import LiftCore
 import Testing
-@testable import liftsim
+@testable import LiftSim
 
 @Suite("Simulated elevator")
 struct ElevatorModelTests {
