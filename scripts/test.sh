@@ -6,3 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build --build-tests
 swift test --skip-build "$@"
+# A short fuzzing run of the payload and topic parsers from the kept corpus (the 10-minute one:
+# scripts/fuzz.sh 600). Only for the whole suite, not when a filter was given.
+if [ $# -eq 0 ]; then scripts/fuzz.sh 20 --scratch; fi

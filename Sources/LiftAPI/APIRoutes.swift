@@ -367,6 +367,9 @@ struct APIRoutes: Sendable {
         guard caller.mayWrite else { throw forbidden("only an admin may replay dead letters") }
         struct Body: Decodable { var ids: [Int64]?; var reason: String? }
         let body = try await decode(Body.self, request, ctx, allowEmpty: true) ?? Body()
+        if let reason = body.reason, Rejection.Reason(rawValue: reason) == nil {
+            throw APIError(.badRequest, code: "invalid_field", message: "reason: expected one of \(Rejection.Reason.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(reason.prefix(100))\"")
+        }
         guard let replay = context.replayDeadLetters else { throw APIError(.serviceUnavailable, code: "unavailable", message: "replay is not available") }
         let summary = try await replay(body.ids, body.reason, caller.actor)
         return try json(summary)

@@ -103,7 +103,8 @@ enum Cursor {
         guard let cursor, !cursor.isEmpty else { return nil }
         var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8) else {
+        // Every cursor this API hands out encodes an id (a row number or an elevator or unit id).
+        guard cursor.count <= 128, let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8), Identifier.isValidID(key) else {
             throw APIError(.badRequest, code: "invalid_parameter", message: "cursor: not a cursor this API returned")
         }
         return key

@@ -244,7 +244,9 @@ struct LiftSimCommand: AsyncParsableCommand {
     }
 
     /// Runs a scenario's fleet on its own thread until it ends or SIGINT/SIGTERM arrives.
-    static func runFleet(_ scenario: Scenario, seed: UInt64, start: Int64?, broker: BrokerOptions, speed: Double, replayBuffer: Int) async throws -> FleetRunner.Summary {
+    static func runFleet(
+        _ scenario: Scenario, seed: UInt64, start: Int64?, broker: BrokerOptions, speed: Double, replayBuffer: Int, linger: Duration = .seconds(3)
+    ) async throws -> FleetRunner.Summary {
         let stop = StopFlag()
         let signals = [SIGINT, SIGTERM].map { signal in
             let source = DispatchSource.makeSignalSource(signal: signal)
@@ -255,7 +257,7 @@ struct LiftSimCommand: AsyncParsableCommand {
         }
         defer { signals.forEach { $0.cancel() } }
         let begin = start ?? scenario.defaultStart(now: EpochClock.system.now())
-        let runner = FleetRunner(host: broker.host, port: broker.port, speed: speed, username: broker.username, password: broker.password)
+        let runner = FleetRunner(host: broker.host, port: broker.port, speed: speed, linger: linger, username: broker.username, password: broker.password)
         return try await withCheckedThrowingContinuation { continuation in
             // The fleet's event loop owns this thread: every socket, every controller, no locks.
             let thread = Thread {

@@ -84,6 +84,9 @@ struct ScenarioCommand: AsyncParsableCommand {
         @Option(help: "LiftWatch's base URL, to register the elevators and verify afterwards.") var api: String?
         @Option(help: "Admin API token (with --api).") var token: String?
         @Option(help: "Seconds to keep checking after the run until everything matches.") var within = 30
+        @Option(help: "Simulated start, epoch ms (default: so that the run ends at the present). With the same --seed, `scenario messages --start` prints what this run publishes.")
+        var start: Int64?
+        @Option(help: "Seconds to keep answering replay requests after the scenario's end.") var linger = 3
 
         func run() async throws {
             LiftSimCommand.bootstrapQuietLogging()
@@ -98,7 +101,8 @@ struct ScenarioCommand: AsyncParsableCommand {
                 try await verifier!.register(scenario, commissionedOn: "2024-01-01")
                 print("liftsim: registered \(scenario.fleet.elevators) elevators with \(api)")
             }
-            let summary = try await LiftSimCommand.runFleet(scenario, seed: seed, start: nil, broker: broker, speed: scenario.speed, replayBuffer: 2_000)
+            let summary = try await LiftSimCommand.runFleet(
+                scenario, seed: seed, start: start, broker: broker, speed: scenario.speed, replayBuffer: 2_000, linger: .seconds(linger))
             print(LiftSimCommand.describe(summary))
             if let verifier {
                 try await VerifyCommand.report(verifier, scenario, within: within)
