@@ -8,6 +8,8 @@
   scripts/reliability.py broker [--kills 3] [--elevators 100] [--seconds 120]
       the same with mosquitto (persistence on) killed and restarted instead; also measures how long LiftWatch
       takes to reconnect.
+  scripts/reliability.py all
+      both of the above, then 10 minutes of fuzzing (scripts/fuzz.sh 600): every long run of issue 8.
 
 Release builds, a mosquitto of its own on a free port, a fresh SQLite file. Exit status 1 if anything was
 lost or doubled.
@@ -179,12 +181,19 @@ def check(db_path, seqs, raised):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["crash", "broker"])
+    parser.add_argument("what", choices=["crash", "broker", "all"])
     parser.add_argument("--kills", type=int, default=None)
     parser.add_argument("--elevators", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=None)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    if args.what == "all":
+        failed = 0
+        for what in ("crash", "broker"):
+            failed |= subprocess.run([sys.executable, os.path.abspath(__file__), what, "--elevators", str(args.elevators)]).returncode
+        failed |= subprocess.run([os.path.join(ROOT, "scripts/fuzz.sh"), "600"]).returncode
+        log("all runs passed" if failed == 0 else "a run FAILED")
+        sys.exit(1 if failed else 0)
     kills = args.kills if args.kills is not None else (5 if args.what == "crash" else 3)
     seconds = args.seconds or (150 if args.what == "crash" else 120)
     bin_dir = build()
