@@ -43,6 +43,9 @@ public final class IngestService: Service, Sendable {
     public typealias EventHandler = @Sendable ([IngestBatch.Item<ElevatorEvent>]) async -> Void
 
     let client: MQTTClient
+    /// A second session delivering into `client.messages` (fault events, kept apart at the broker), which
+    /// also carries replay requests. Started and stopped with `client`; stopped first.
+    let eventsClient: MQTTClient?
     let database: LiftDatabase
     let clock: EpochClock
     let configuration: Configuration
@@ -51,10 +54,11 @@ public final class IngestService: Service, Sendable {
     let metrics: IngestMetrics
 
     public init(
-        client: MQTTClient, database: LiftDatabase, clock: EpochClock = .system, configuration: Configuration = .init(),
-        logger: Logger = Logger(label: "liftwatch.ingest"), onCommittedEvents: EventHandler? = nil
+        client: MQTTClient, eventsClient: MQTTClient? = nil, database: LiftDatabase, clock: EpochClock = .system,
+        configuration: Configuration = .init(), logger: Logger = Logger(label: "liftwatch.ingest"), onCommittedEvents: EventHandler? = nil
     ) {
         self.client = client
+        self.eventsClient = eventsClient
         self.database = database
         self.clock = clock
         self.configuration = configuration
@@ -65,11 +69,22 @@ public final class IngestService: Service, Sendable {
 
     public func run() async throws {
         client.start()
+        eventsClient?.start()
         try await withGracefulShutdownHandler {
             try await consume()
         } onGracefulShutdown: {
-            self.client.beginShutdown()
+            // The events session first: once the main client ends the shared stream, anything the other
+            // session still received would have nowhere to go.
+            if let events = self.eventsClient {
+                Task {
+                    await events.shutdown()
+                    self.client.beginShutdown()
+                }
+            } else {
+                self.client.beginShutdown()
+            }
         }
+        await eventsClient?.shutdown()
         await client.shutdown()
     }
 
@@ -182,7 +197,7 @@ public final class IngestService: Service, Sendable {
     private func requestReplay(_ gap: SequenceGap, entry: ElevatorDirectory.Entry) {
         let topic = "lift/\(entry.region)/\(entry.elevatorID)/replay"
         do {
-            try client.enqueue(MQTTMessage(topic: topic, payload: PayloadEncoder.replayRequest(from: gap.from - entry.seqOffset, to: gap.to - entry.seqOffset), qos: .atLeastOnce))
+            try (eventsClient ?? client).enqueue(MQTTMessage(topic: topic, payload: PayloadEncoder.replayRequest(from: gap.from - entry.seqOffset, to: gap.to - entry.seqOffset), qos: .atLeastOnce))
             metrics.replayRequests.increment()
             logger.info("replay requested", metadata: ["elevator": "\(entry.elevatorID)", "from_seq": "\(gap.from)", "to_seq": "\(gap.to)"])
         } catch {

@@ -113,7 +113,7 @@ extension MQTTClient {
         for subscribe in subscribes { subscribe.continuation.resume(throwing: error) }
         setConnection(.stopped)
         for observer in observers { observer.finish() }
-        buffer.finish()
+        if ownsBuffer { buffer.finish() }
         for waiter in waiters { waiter.resume() }
     }
 }

@@ -63,6 +63,8 @@ struct ConfigurationLoader {
             throw ConfigurationError(key: "broker.subscriptions", expected: "non-empty topic filters, not LiftWatch's own replay topic", found: filter)
         }
         c.broker.sharedGroup = try r.string("broker.shared_group", c.broker.sharedGroup)
+        c.broker.separateEventSession = try r.choice(
+            "broker.separate_event_session", c.broker.separateEventSession ? "true" : "false", ["true", "false"]) == "true"
         c.broker.receiveBuffer = try r.int("broker.receive_buffer", c.broker.receiveBuffer, 100...10_000_000)
         c.database.path = try r.string("database.path", c.database.path)
         if c.database.path.isEmpty || c.database.path == ":memory:" {

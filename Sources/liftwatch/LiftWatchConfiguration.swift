@@ -26,6 +26,9 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var subscriptions = ["lift/+/+/telemetry", "lift/+/+/event", "lift/+/+/stats", "lift/+/+/status"]
         /// When set, subscribe as `$share/{group}/{filter}` so several instances split the stream.
         var sharedGroup = ""
+        /// Take the `…/event` filters on a second session (client id `{client_id}-events`), so that fault
+        /// events never queue at the broker behind telemetry; tickets and replay requests go out on it too.
+        var separateEventSession = true
         /// Messages that may wait between the network thread and ingestion.
         var receiveBuffer = 20_000
     }

@@ -107,9 +107,12 @@ struct Server {
     private func runServices(database: LiftDatabase, host: String, port: Int) async throws {
         let broker = configuration.broker
         let shared = broker.sharedGroup
-        let client = try MQTTClient(
-            configuration: MQTTConfiguration(
-                host: host, port: port, clientID: broker.clientID, cleanSession: false,
+        // Fault events on a session of their own: the broker queues them apart from the telemetry backlog.
+        let eventFilters = broker.separateEventSession ? broker.subscriptions.filter { $0.hasSuffix("/event") } : []
+        let mainFilters = broker.subscriptions.filter { !eventFilters.contains($0) }
+        func sessionConfiguration(clientID: String, filters: [String]) -> MQTTConfiguration {
+            MQTTConfiguration(
+                host: host, port: port, clientID: clientID, cleanSession: false,
                 keepAlive: .seconds(broker.keepAliveSeconds),
                 username: broker.username.isEmpty ? nil : broker.username,
                 password: broker.password.isEmpty ? nil : broker.password,
@@ -117,21 +120,27 @@ struct Server {
                     caFile: broker.tlsCAFile, certificateFile: broker.tlsCertFile.isEmpty ? nil : broker.tlsCertFile,
                     keyFile: broker.tlsKeyFile.isEmpty ? nil : broker.tlsKeyFile),
                 protocolVersion: broker.protocolVersion == "5" ? .v5 : .v311,
-                subscriptions: broker.subscriptions.map { .init(shared.isEmpty ? $0 : "$share/\(shared)/\($0)", qos: .atLeastOnce) },
+                subscriptions: filters.map { .init(shared.isEmpty ? $0 : "$share/\(shared)/\($0)", qos: .atLeastOnce) },
                 receiveBufferCapacity: broker.receiveBuffer,
                 // Fault events overtake queued telemetry on their way to the store.
-                isUrgent: { $0.topic.hasSuffix("/event") }),
-            logger: Logger(label: "liftwatch.mqtt"))
+                isUrgent: { $0.topic.hasSuffix("/event") })
+        }
+        let client = try MQTTClient(configuration: sessionConfiguration(clientID: broker.clientID, filters: mainFilters), logger: Logger(label: "liftwatch.mqtt"))
+        let eventsClient = eventFilters.isEmpty ? nil : try MQTTClient(
+            configuration: sessionConfiguration(clientID: broker.clientID + "-events", filters: eventFilters), sharingMessagesWith: client,
+            logger: Logger(label: "liftwatch.mqtt.events"))
+        // Publishing goes through the session whose network thread never waits for buffer room.
+        let publisher = eventsClient ?? client
         let schedulerConfiguration = try configuration.schedulerConfiguration()
         let engine = TicketEngine(
             database: database, sla: schedulerConfiguration.sla,
             // Queued, not awaited: waiting for the PUBACK here would wait on the network thread, which a full
             // receive buffer holds until ingestion (which awaits the engine) takes messages: a deadlock under load.
             // libmosquitto retransmits queued QoS 1 messages until acknowledged, across reconnects.
-            publish: { topic, payload in _ = try client.enqueue(MQTTMessage(topic: topic, payload: payload, qos: .atLeastOnce)) },
+            publish: { topic, payload in _ = try publisher.enqueue(MQTTMessage(topic: topic, payload: payload, qos: .atLeastOnce)) },
             logger: Logger(label: "liftwatch.tickets"))
         let ingest = IngestService(
-            client: client, database: database, clock: .system,
+            client: client, eventsClient: eventsClient, database: database, clock: .system,
             configuration: .init(
                 batchSize: configuration.ingest.batchSize,
                 sequencePolicy: .init(
