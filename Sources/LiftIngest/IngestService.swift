@@ -99,7 +99,9 @@ public final class IngestService: Service, Sendable {
         var inFlight: Task<Bool, Never>?
         logger.info("ingestion started", metadata: ["batch_size": "\(configuration.batchSize)"])
         while var messages = await client.messages.nextBatch(maximum: configuration.batchSize, timeout: .seconds(1)) {
-            if !messages.isEmpty && messages.count < configuration.batchSize && inFlight == nil {
+            // Fault events come alone (the buffer hands urgent messages over by themselves): commit them at once.
+            let urgent = messages.contains { $0.topic.hasSuffix("/event") }
+            if !urgent && !messages.isEmpty && messages.count < configuration.batchSize && inFlight == nil {
                 // A trickle: linger briefly so that one transaction carries many messages, not one each.
                 try? await Task.sleep(for: configuration.linger)
                 messages += client.messages.takeAvailable(maximum: configuration.batchSize - messages.count)

@@ -29,13 +29,15 @@ final class MessageBuffer: @unchecked Sendable {
 
     private var count: Int { items.count + urgent.count }
 
-    /// Takes up to `maximum` messages, urgent ones first. Caller holds the lock.
+    /// Takes up to `maximum` messages: urgent ones alone when there are any (so that a fault event travels
+    /// in a small batch, not with thousands of samples), else the oldest others. Caller holds the lock.
     private func take(_ maximum: Int) -> [MQTTMessage] {
         var batch: [MQTTMessage] = []
         let fromUrgent = min(maximum, urgent.count)
         if fromUrgent > 0 {
             batch.append(contentsOf: urgent.prefix(fromUrgent))
             urgent.removeFirst(fromUrgent)
+            return batch
         }
         let fromItems = min(maximum - fromUrgent, items.count)
         if fromItems > 0 {
