@@ -155,6 +155,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "liftwatchTests", dependencies: ["liftwatch"], swiftSettings: swiftSettings),
-        .testTarget(name: "liftsimTests", dependencies: ["liftsim", "liftwatch", "LiftSim", "LiftCore", "LiftMQTT"], path: "simulators/Tests/liftsimTests", swiftSettings: swiftSettings),
+        .testTarget(name: "liftsimTests", dependencies: ["liftsim", "liftwatch", "LiftSim", "LiftCore", "LiftMQTT", "LiftStore"], path: "simulators/Tests/liftsimTests", swiftSettings: swiftSettings),
     ]
 )

@@ -2,7 +2,9 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import LiftCore
 import LiftMQTT
+import LiftStore
 import Testing
 @testable import LiftSim
 
@@ -11,29 +13,6 @@ import Testing
 @Suite("Scenarios against a running LiftWatch", .serialized)
 struct ScenarioEndToEndTests {
     static let binDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-
-    /// Runs `liftwatch` to completion on a dispatch thread (not one of Swift concurrency's few threads).
-    static func liftwatch(_ arguments: [String], in directory: String) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                do {
-                    let process = Process()
-                    process.executableURL = binDirectory.appendingPathComponent("liftwatch")
-                    process.arguments = arguments
-                    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-                    let pipe = Pipe()
-                    process.standardOutput = pipe
-                    process.standardError = pipe
-                    try process.run()
-                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: String(decoding: data, as: UTF8.self))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
-    }
 
     /// Runs the scenario's fleet on its own thread, as the `liftsim` executable does.
     static func runFleet(_ scenario: Scenario, brokerPort: Int) async throws -> FleetRunner.Summary {
@@ -53,8 +32,11 @@ struct ScenarioEndToEndTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let brokerPort = try MosquittoBroker.freeLoopbackPort()
         let httpPort = try MosquittoBroker.freeLoopbackPort()
-        let created = try await Self.liftwatch(["tokens", "create", "--role", "admin"], in: directory)
-        let token = try #require(created.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("lw_") }.map(String.init), "\(created)")
+        // The database `serve` will open (its default path under the working directory), with an admin token.
+        try FileManager.default.createDirectory(atPath: directory + "/var", withIntermediateDirectories: true)
+        var random = SystemRandomNumberGenerator()
+        let token = try LiftDatabase(path: directory + "/var/liftwatch.sqlite")
+            .createToken(role: .admin, label: "scenario test", at: Int64(Date().timeIntervalSince1970 * 1000), by: "test", using: &random).token
 
         let serve = Process()
         serve.executableURL = Self.binDirectory.appendingPathComponent("liftwatch")
