@@ -92,7 +92,8 @@ struct ServeEndToEndTests {
         // SIGTERM as soon as the broker has everything: what LiftWatch received must be committed.
         try await Task.sleep(for: .milliseconds(300))
         serve.terminate()
-        serve.waitUntilExit()
+        // Polled, not `waitUntilExit()`: that would hold one of the test pool's two threads meanwhile.
+        while serve.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         #expect(serve.terminationStatus == 0, "\((try? String(contentsOfFile: directory + "/serve.log", encoding: .utf8)) ?? "")")
 
         let database = try LiftDatabase(path: directory + "/var/liftwatch.sqlite")
