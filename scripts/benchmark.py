@@ -127,6 +127,7 @@ def main():
     parser.add_argument("--only", default="abc", help="which consumers to run: any of a, b, c")
     parser.add_argument("--ticket-latency", type=int, default=0, metavar="PROBES",
                         help="also time fault event -> ticket on the contractor topic for this many probe faults while --rate telemetry flows")
+    parser.add_argument("--perf", metavar="FILE", help="record a perf profile of LiftWatch's drain into FILE (perf record -g)")
     parser.add_argument("--json", default=os.path.join(ROOT, "var", "benchmark.json"))
     args = parser.parse_args()
 
@@ -224,6 +225,10 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
     results["publish_rate_c"] = replay(bin_dir, broker, stream)
     start = time.monotonic()
     proc = serve()
+    profiler = None
+    if args.perf:
+        profiler = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-o", args.perf, "-p", str(proc.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
     names = ["liftwatch_ingest_samples_total", "liftwatch_ingest_dead_letters_total", "liftwatch_ingest_duplicates_total"]
     received = 0
@@ -237,6 +242,10 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
             raise RuntimeError(f"LiftWatch stored only {received} of {total}")
         time.sleep(0.05)
     seconds = time.monotonic() - start
+    if profiler:
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait()
+        log(f"perf profile of the drain in {args.perf} (perf report -i {args.perf} --no-children)")
     _, text = metric(http, "liftwatch_ingest_samples_total")
     results["c_liftwatch"] = {"seconds": seconds, "rate": total / seconds, "peak_rss_mib": peak / 1024}
     results["event_latency_histogram"] = [line for line in text.splitlines() if line.startswith("liftwatch_ingest_event_commit_latency_seconds")]

@@ -7,7 +7,7 @@ extension LiftDatabase {
     /// same elevator, ts and seq) are skipped and counted as duplicates.
     public func commit(_ batch: IngestBatch) throws -> IngestCommitResult {
         do {
-            return try write { db in try Self.commit(batch, in: db) }
+            return try write { db in try Self.commit(batch, memo: memo, in: db) }
         } catch {
             throw StoreError(operation: "commit ingest batch", underlying: error)
         }
@@ -17,13 +17,14 @@ extension LiftDatabase {
     /// HTTP and the other services keep running while a large batch is written.
     public func commitInBackground(_ batch: IngestBatch) async throws -> IngestCommitResult {
         do {
-            return try await pool.write { db in try Self.commit(batch, in: db) }
+            return try await pool.write { [memo] db in try Self.commit(batch, memo: memo, in: db) }
         } catch {
             throw StoreError(operation: "commit ingest batch", underlying: error)
         }
     }
 
-    private static func commit(_ batch: IngestBatch, in db: Database) throws -> IngestCommitResult {
+    private static func commit(_ batch: IngestBatch, memo: WriterMemo, in db: Database) throws -> IngestCommitResult {
+        try memo.validate(in: db)
         var result = IngestCommitResult()
         var dirtyMinutes: Set<DirtyMinute> = []
         func duplicate(_ elevator: Int64) { result.duplicates[elevator, default: 0] += 1 }
@@ -41,30 +42,41 @@ extension LiftDatabase {
             if db.changesCount == 1 { result.newEvents.append(item) } else { duplicate(item.elevator) }
         }
 
-        let insertSample = try db.cachedStatement(sql: """
+        let insertSample = try RawStatement(db, sql: """
             INSERT OR IGNORE INTO telemetry(elevator, seq, ts, received_at, floor, direction, speed, load_kg, door, mode,
                 occupied, motor_temp_c, cabin_temp_c, vibration_mg, level_error_mm, door_close_ms, power)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for item in batch.telemetry {
             let sample = item.value
-            // setUncheckedArguments: the values are built here with the right count; skips a validation pass.
-            insertSample.setUncheckedArguments([
-                item.elevator, Int64(sample.seq), sample.ts, item.receivedAt, sample.floor, sample.direction?.rawValue,
-                sample.speed, sample.loadKg, sample.door?.rawValue, sample.mode?.rawValue, sample.occupied,
-                sample.motorTempC, sample.cabinTempC, sample.vibrationMg, sample.levelErrorMm, sample.doorCloseMs,
-                sample.power?.rawValue,
-            ])
-            try insertSample.execute()
-            if db.changesCount == 1 {
+            insertSample.bind(1, item.elevator)
+            insertSample.bind(2, Int64(sample.seq))
+            insertSample.bind(3, sample.ts)
+            insertSample.bind(4, item.receivedAt)
+            insertSample.bind(5, sample.floor)
+            insertSample.bind(6, sample.direction?.rawValue)
+            insertSample.bind(7, sample.speed)
+            insertSample.bind(8, sample.loadKg)
+            insertSample.bind(9, sample.door?.rawValue)
+            insertSample.bind(10, sample.mode?.rawValue)
+            insertSample.bind(11, sample.occupied)
+            insertSample.bind(12, sample.motorTempC)
+            insertSample.bind(13, sample.cabinTempC)
+            insertSample.bind(14, sample.vibrationMg)
+            insertSample.bind(15, sample.levelErrorMm)
+            insertSample.bind(16, sample.doorCloseMs)
+            insertSample.bind(17, sample.power?.rawValue)
+            if try insertSample.execute() == 1 {
                 result.storedTelemetry += 1
                 dirtyMinutes.insert(DirtyMinute(elevator: item.elevator, minute: Rollups.floor(sample.ts, to: Rollups.minute)))
             } else {
                 duplicate(item.elevator)
             }
         }
+        // Only minutes not already waiting for the rollups: most of a batch's are.
+        let marked = memo.unmarked(dirtyMinutes)
         let markDirty = try db.cachedStatement(sql: "INSERT OR IGNORE INTO rollup_dirty(elevator, minute) VALUES (?, ?)")
-        for dirty in dirtyMinutes {
+        for dirty in marked {
             try markDirty.execute(arguments: [dirty.elevator, dirty.minute])
         }
 
@@ -107,7 +119,7 @@ extension LiftDatabase {
 
         // One statement per elevator for its counters and highest seq: a batch from a thousand elevators
         // makes a thousand of these, so they are the commit's main fixed cost.
-        let bumpCounters = try db.cachedStatement(sql: """
+        let bumpCounters = try RawStatement(db, sql: """
             INSERT INTO ingest_counters(elevator, received, duplicates, rejected, gaps, replayed, lost, high_seq)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(elevator) DO UPDATE SET
@@ -118,10 +130,15 @@ extension LiftDatabase {
             """)
         for elevator in Set(batch.counters.keys).union(result.duplicates.keys).union(batch.sequenceStates.keys) {
             let delta = batch.counters[elevator] ?? CounterDelta()
-            try bumpCounters.execute(arguments: [
-                elevator, delta.received, result.duplicates[elevator] ?? 0, delta.rejected, delta.gaps, delta.replayed, delta.lost,
-                batch.sequenceStates[elevator]?.highSeq.map(Int64.init),
-            ])
+            bumpCounters.bind(1, elevator)
+            bumpCounters.bind(2, delta.received)
+            bumpCounters.bind(3, result.duplicates[elevator] ?? 0)
+            bumpCounters.bind(4, delta.rejected)
+            bumpCounters.bind(5, delta.gaps)
+            bumpCounters.bind(6, delta.replayed)
+            bumpCounters.bind(7, delta.lost)
+            bumpCounters.bind(8, batch.sequenceStates[elevator]?.highSeq.map(Int64.init))
+            try bumpCounters.execute()
         }
         let clearGaps = try db.cachedStatement(sql: "DELETE FROM seq_gaps WHERE elevator = ?")
         let saveGap = try db.cachedStatement(sql: "INSERT INTO seq_gaps(elevator, from_seq, to_seq, opened_at, last_request_at, requests) VALUES (?, ?, ?, ?, ?, ?)")
@@ -137,10 +154,13 @@ extension LiftDatabase {
                 arguments: [lost.elevator, Int64(lost.gap.from), Int64(lost.gap.to), lost.gap.openedAt, lost.lostAt, lost.gap.requests])
         }
 
+        // `last_seen` moves with every message; written when it has moved by a second (WriterMemo).
+        let touched = memo.lastSeenToWrite(batch.lastSeen)
         let touch = try db.cachedStatement(sql: "UPDATE elevators SET last_seen = max(coalesce(last_seen, 0), ?) WHERE id = ?")
-        for (elevator, seen) in batch.lastSeen {
+        for (elevator, seen) in touched {
             try touch.execute(arguments: [seen, elevator])
         }
+        memo.afterCommit(in: db, marked: marked, lastSeen: touched)
         return result
     }
 

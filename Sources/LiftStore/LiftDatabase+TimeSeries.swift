@@ -80,16 +80,16 @@ extension LiftDatabase {
     /// samples. Returns how many minutes were processed (0 when nothing was pending).
     @discardableResult
     public func updateRollups(maximumMinutes: Int = 20_000) throws -> Int {
-        try write { db in try Self.updateRollups(maximumMinutes: maximumMinutes, in: db) }
+        try write { db in try Self.updateRollups(maximumMinutes: maximumMinutes, memo: memo, in: db) }
     }
 
     /// `updateRollups` on GRDB's writer queue, leaving the caller's thread free while it runs.
     @discardableResult
     public func updateRollupsInBackground(maximumMinutes: Int = 2_000) async throws -> Int {
-        try await pool.write { db in try Self.updateRollups(maximumMinutes: maximumMinutes, in: db) }
+        try await pool.write { [memo] db in try Self.updateRollups(maximumMinutes: maximumMinutes, memo: memo, in: db) }
     }
 
-    private static func updateRollups(maximumMinutes: Int, in db: Database) throws -> Int {
+    private static func updateRollups(maximumMinutes: Int, memo: WriterMemo, in db: Database) throws -> Int {
         do {
             let dirty = try Row.fetchAll(db, sql: "SELECT elevator, minute FROM rollup_dirty ORDER BY elevator, minute LIMIT ?", arguments: [maximumMinutes])
                 .map { DirtyMinute(elevator: $0["elevator"], minute: $0["minute"]) }
@@ -125,6 +125,7 @@ extension LiftDatabase {
             try reaggregate(days, level: Rollups.day, from: Rollups.hour, in: db)
             let clear = try db.cachedStatement(sql: "DELETE FROM rollup_dirty WHERE elevator = ? AND minute = ?")
             for item in dirty { try clear.execute(arguments: [item.elevator, item.minute]) }
+            memo.afterCommit(in: db, cleared: dirty)
             return dirty.count
         }
     }

@@ -11,6 +11,8 @@ public final class LiftDatabase: Sendable {
     public let path: String
     let pool: DatabasePool
     let logger: Logger
+    /// Bookkeeping the writer has already written (see `WriterMemo`).
+    let memo = WriterMemo()
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     /// - Throws: `StoreError` naming the path when the file cannot be opened or migrated.

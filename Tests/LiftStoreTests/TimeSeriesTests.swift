@@ -141,6 +141,47 @@ struct TimeSeriesTests {
         #expect(fine.reduce(0) { $0 + $1.count } == rows.filter { $0.sample.ts < day0 + 60_000 && $0.sample.speed != nil }.count)
     }
 
+    @Test("a minute rolled up and then given a late sample is rolled up again, also after another process rolled it up")
+    func lateSamplesAfterARollupPass() throws {
+        let path = try temporaryPath("ts.sqlite")
+        let database = try LiftDatabase(path: path)
+        let key = try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102"), at: 0)
+        let minute: Int64 = 1_795_046_400_000
+        func commit(seq: UInt64, speed: Double, receivedAt: Int64) throws {
+            var batch = IngestBatch()
+            batch.telemetry = [IngestBatch.Item(
+                elevator: key, elevatorID: "E1", region: "430102", value: TelemetrySample(seq: seq, ts: minute + Int64(seq) * 1_000, speed: speed),
+                receivedAt: receivedAt)]
+            batch.lastSeen = [key: receivedAt]
+            _ = try database.commit(batch)
+        }
+        func speedMax() throws -> Double? {
+            try database.series("E1", metric: .speed, from: minute, to: minute + 60_000, step: 60_000).first?.max
+        }
+        try commit(seq: 1, speed: 1.0, receivedAt: 10_000)
+        try commit(seq: 2, speed: 1.5, receivedAt: 10_100)  // same minute: already marked, not written again
+        #expect(try database.pendingRollupMinutes() == 1)
+        #expect(try database.updateRollups() == 1)
+        #expect(try speedMax() == 1.5)
+
+        try commit(seq: 3, speed: 2.0, receivedAt: 10_200)  // after the pass: the minute is due again
+        #expect(try database.pendingRollupMinutes() == 1)
+        // Another process (`liftwatch store maintain`) rolls it up through its own connection.
+        let other = try LiftDatabase(path: path)
+        #expect(try other.updateRollups() == 1)
+        try other.close()
+        try commit(seq: 4, speed: 2.5, receivedAt: 10_300)  // this process must notice and mark the minute again
+        #expect(try database.pendingRollupMinutes() == 1)
+        #expect(try database.updateRollups() == 1)
+        #expect(try speedMax() == 2.5)
+        // last_seen follows arrivals to the second (written afresh at seq 4: the other process reset the memo).
+        #expect(try database.elevator("E1")?.lastSeen == 10_300)
+        try commit(seq: 5, speed: 1, receivedAt: 11_000)
+        #expect(try database.elevator("E1")?.lastSeen == 10_300)
+        try commit(seq: 6, speed: 1, receivedAt: 11_300)
+        #expect(try database.elevator("E1")?.lastSeen == 11_300)
+    }
+
     @Test("retention drops whole chunks older than the period and nothing newer")
     func retention() throws {
         let database = try LiftDatabase(path: try temporaryPath("ts.sqlite"))
