@@ -9,6 +9,8 @@ public struct StoreMaintenanceService: Service {
     public struct Configuration: Sendable {
         /// How often pending rollups are computed.
         public var rollupInterval: Duration = .seconds(5)
+        /// How often committed WAL frames are copied back into the database file, off the writer.
+        public var checkpointInterval: Duration = .seconds(1)
         /// Days younger than this many whole days stay in the hot table (today is never compacted).
         public var compactAfterDays = 1
         public var retention: RetentionPolicy
@@ -33,14 +35,32 @@ public struct StoreMaintenanceService: Service {
     }
 
     public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.checkpoints() }
+            group.addTask { await self.upkeep() }
+        }
+    }
+
+    /// WAL checkpoints on a connection of their own: the writer never runs one inside a commit, where a fault
+    /// event's transaction could be waiting behind it.
+    private func checkpoints() async {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do { try await database.checkpointInBackground() } catch {
+                logger.warning("checkpoint failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.checkpointInterval)
+        }
+    }
+
+    private func upkeep() async {
         var lastCompactionDay: Int64 = -1
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 // A bounded share per pass, off the cooperative threads, in short transactions: the one writer
                 // is shared with ingestion and the ticket engine, and a fault event must never wait seconds
                 // behind a rollup (at 20,000 msg/s one 2,000-minute transaction held it for seconds).
-                for _ in 0..<40 {
-                    if try await database.updateRollupsInBackground(maximumMinutes: 50) < 50 { break }
+                for _ in 0..<200 {
+                    if try await database.updateRollupsInBackground(maximumMinutes: 10) < 10 { break }
                 }
                 try dailyPass(lastCompactionDay: &lastCompactionDay)
             } catch {

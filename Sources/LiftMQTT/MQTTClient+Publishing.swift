@@ -44,6 +44,19 @@ extension MQTTClient {
         try send(message, awaitingAcknowledgement: false)
     }
 
+    /// `enqueue(_:)` for floods: while libmosquitto's queue is full (`MOSQ_ERR_ERRNO` with EAGAIN), waits a
+    /// millisecond and tries again. Other errors are thrown.
+    public func enqueueWhenRoom(_ message: MQTTMessage) async throws {
+        while true {
+            do {
+                try enqueue(message)
+                return
+            } catch where error.code == Int32(MOSQ_ERR_ERRNO.rawValue) {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        }
+    }
+
     private func send(_ message: MQTTMessage, awaitingAcknowledgement: Bool) throws(MQTTError) -> Int32 {
         if state.withLock({ $0.stopped }) {
             throw MQTTError(kind: .shutDown, operation: "publish \(message.topic)", message: "client stopped")

@@ -133,4 +133,11 @@ public struct IngestCommitResult: Sendable {
     public var duplicates: [Int64: Int] = [:]
     public var storedTelemetry = 0
     public init() {}
+
+    /// Adds what another part of the same batch stored.
+    public mutating func add(_ other: IngestCommitResult) {
+        newEvents += other.newEvents
+        duplicates.merge(other.duplicates, uniquingKeysWith: +)
+        storedTelemetry += other.storedTelemetry
+    }
 }

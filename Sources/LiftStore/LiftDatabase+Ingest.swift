@@ -23,7 +23,50 @@ extension LiftDatabase {
         }
     }
 
+    /// `commitInBackground(_:)` for a large batch that gives way to urgent writers.
+    ///
+    /// Every `yieldCheckInterval` samples, `shouldYield` is asked. When it says yes:
+    /// - with `discardOnYield`, the transaction is rolled back (cheap: nothing reached the WAL) and the whole
+    ///   batch comes back in `.yielded`: the urgent writer waits only for the check, not for a commit that
+    ///   would write a page per elevator;
+    /// - otherwise the samples written so far are committed at once (with their rollup marks and duplicate
+    ///   counts) and the rest comes back, to be committed later with all of the batch's bookkeeping
+    ///   (counters, seq states, `last_seen`, …). The bookkeeping never runs ahead of the samples: a crash
+    ///   between the two parts leaves samples stored that a replay will find as duplicates.
+    /// A caller discards at most once per batch, so that a stream of urgent work cannot starve telemetry.
+    public func commitInBackground(
+        _ batch: IngestBatch, yieldingWhen shouldYield: @escaping @Sendable () -> Bool, discardOnYield: Bool
+    ) async throws -> IngestCommitProgress {
+        do {
+            return try await pool.write { [memo] db in
+                var progress = IngestCommitProgress.committed(IngestCommitResult())
+                _ = try Self.commit(batch, memo: memo, in: db, shouldYield: shouldYield, discardOnYield: discardOnYield, yielded: &progress)
+                return progress
+            }
+        } catch is YieldRequest {
+            return .yielded(stored: IngestCommitResult(), remaining: batch)
+        } catch {
+            throw StoreError(operation: "commit ingest batch", underlying: error)
+        }
+    }
+
+    /// Thrown inside a yielding commit to roll it back.
+    private struct YieldRequest: Error {}
+
+    /// How many samples are written between two `shouldYield` checks.
+    static let yieldCheckInterval = 256
+
     private static func commit(_ batch: IngestBatch, memo: WriterMemo, in db: Database) throws -> IngestCommitResult {
+        var progress = IngestCommitProgress.committed(IngestCommitResult())
+        return try commit(batch, memo: memo, in: db, shouldYield: nil, discardOnYield: false, yielded: &progress)
+    }
+
+    /// Writes `batch`; with `shouldYield`, may stop after part of the telemetry and set `yielded` to
+    /// `.yielded` (the returned result is then the part's). Otherwise sets it to `.committed(result)`.
+    private static func commit(
+        _ batch: IngestBatch, memo: WriterMemo, in db: Database, shouldYield: (@Sendable () -> Bool)?, discardOnYield: Bool,
+        yielded: inout IngestCommitProgress
+    ) throws -> IngestCommitResult {
         try memo.validate(in: db)
         var result = IngestCommitResult()
         var dirtyMinutes: Set<DirtyMinute> = []
@@ -47,7 +90,16 @@ extension LiftDatabase {
                 occupied, motor_temp_c, cabin_temp_c, vibration_mg, level_error_mm, door_close_ms, power)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        for item in batch.telemetry {
+        for (index, item) in batch.telemetry.enumerated() {
+            if let shouldYield, index > 0, index % Self.yieldCheckInterval == 0, shouldYield() {
+                if discardOnYield { throw YieldRequest() }
+                try commitPart(of: batch, upTo: index, dirtyMinutes: dirtyMinutes, result: result, memo: memo, in: db)
+                var remaining = batch
+                remaining.telemetry = Array(batch.telemetry[index...])
+                remaining.events = []
+                yielded = .yielded(stored: result, remaining: remaining)
+                return result
+            }
             let sample = item.value
             insertSample.bind(1, item.elevator)
             insertSample.bind(2, Int64(sample.seq))
@@ -161,7 +213,27 @@ extension LiftDatabase {
             try touch.execute(arguments: [seen, elevator])
         }
         memo.afterCommit(in: db, marked: marked, lastSeen: touched)
+        yielded = .committed(result)
         return result
+    }
+
+    /// Ends a yielded commit's first part: the samples' rollup marks and duplicate counts, nothing else.
+    private static func commitPart(
+        of batch: IngestBatch, upTo index: Int, dirtyMinutes: Set<DirtyMinute>, result: IngestCommitResult, memo: WriterMemo, in db: Database
+    ) throws {
+        let marked = memo.unmarked(dirtyMinutes)
+        let markDirty = try db.cachedStatement(sql: "INSERT OR IGNORE INTO rollup_dirty(elevator, minute) VALUES (?, ?)")
+        for dirty in marked {
+            try markDirty.execute(arguments: [dirty.elevator, dirty.minute])
+        }
+        let countDuplicates = try db.cachedStatement(sql: """
+            INSERT INTO ingest_counters(elevator, duplicates) VALUES (?, ?)
+            ON CONFLICT(elevator) DO UPDATE SET duplicates = duplicates + excluded.duplicates
+            """)
+        for (elevator, count) in result.duplicates {
+            try countDuplicates.execute(arguments: [elevator, count])
+        }
+        memo.afterCommit(in: db, marked: marked)
     }
 
     /// The seq bookkeeping of every elevator, to resume gap detection after a restart.
@@ -180,6 +252,15 @@ extension LiftDatabase {
             return states
         }
     }
+}
+
+/// How far a yielding commit went.
+public enum IngestCommitProgress: Sendable {
+    /// The whole batch is committed.
+    case committed(IngestCommitResult)
+    /// Part of the telemetry is committed (`stored` says what); `remaining` is to be committed next, in order,
+    /// before any later batch: it carries the batch's bookkeeping.
+    case yielded(stored: IngestCommitResult, remaining: IngestBatch)
 }
 
 struct DirtyMinute: Hashable {

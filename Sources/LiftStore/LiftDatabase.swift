@@ -13,6 +13,8 @@ public final class LiftDatabase: Sendable {
     let logger: Logger
     /// Bookkeeping the writer has already written (see `WriterMemo`).
     let memo = WriterMemo()
+    /// A connection for WAL checkpoints only (see `checkpointInBackground()`).
+    let checkpointer: DatabaseQueue
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     /// - Throws: `StoreError` naming the path when the file cannot be opened or migrated.
@@ -29,9 +31,13 @@ public final class LiftDatabase: Sendable {
                 try db.execute(sql: "PRAGMA cache_size = -16384")  // 16 MiB per reader
             } else {
                 // Samples of a thousand elevators land all over two B-trees: a 64 MiB cache keeps their hot
-                // pages in memory, and checkpointing every ~40 MiB of WAL instead of 4 MiB syncs less often.
+                // pages in memory. Checkpoints are `checkpointInBackground()`'s job (LiftWatch runs it every
+                // second on a connection of its own): run by the writer, a checkpoint falls inside whichever
+                // commit crosses the threshold and syncs tens of MiB there while a fault event may be waiting for
+                // the writer. The writer still checkpoints past ~400 MiB of WAL, for processes that run no
+                // checkpointer and for a writer so busy that the background checkpoints never catch up.
                 try db.execute(sql: "PRAGMA cache_size = -65536")
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 100000")
             }
         }
         let directory = (path as NSString).deletingLastPathComponent
@@ -41,6 +47,9 @@ public final class LiftDatabase: Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
+            var checkpointConfiguration = Configuration()
+            checkpointConfiguration.busyMode = .timeout(10)
+            checkpointer = try DatabaseQueue(path: path, configuration: checkpointConfiguration)
         } catch {
             throw StoreError(operation: "open database \(path)", underlying: error)
         }
@@ -68,6 +77,22 @@ public final class LiftDatabase: Sendable {
         }
     }
 
+    /// Copies committed WAL frames back into the database file (a passive checkpoint), on a connection of its
+    /// own: writers go on committing meanwhile (a fault event's transaction never waits for it). When it has
+    /// caught up with the whole WAL, the next write starts the WAL over from its beginning.
+    /// Returns the WAL's frames and how many are checkpointed.
+    @discardableResult
+    public func checkpointInBackground() async throws -> (walFrames: Int, checkpointed: Int) {
+        do {
+            return try await checkpointer.writeWithoutTransaction { db in
+                let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
+                return (row?[1] ?? 0, row?[2] ?? 0)
+            }
+        } catch {
+            throw StoreError(operation: "checkpoint the WAL", underlying: error)
+        }
+    }
+
     /// Runs `body` in a write transaction. Exposed to the store's own extensions.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.write(body)
@@ -79,6 +104,7 @@ public final class LiftDatabase: Sendable {
 
     /// Closes every connection. Pending writes have completed when this returns.
     public func close() throws {
+        try checkpointer.close()
         try pool.close()
     }
 }

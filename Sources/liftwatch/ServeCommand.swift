@@ -127,7 +127,7 @@ struct Server {
         }
         let client = try MQTTClient(configuration: sessionConfiguration(clientID: broker.clientID, filters: mainFilters), logger: Logger(label: "liftwatch.mqtt"))
         let eventsClient = eventFilters.isEmpty ? nil : try MQTTClient(
-            configuration: sessionConfiguration(clientID: broker.clientID + "-events", filters: eventFilters), sharingMessagesWith: client,
+            configuration: sessionConfiguration(clientID: broker.clientID + "-events", filters: eventFilters),
             logger: Logger(label: "liftwatch.mqtt.events"))
         // Publishing goes through the session whose network thread never waits for buffer room.
         let publisher = eventsClient ?? client

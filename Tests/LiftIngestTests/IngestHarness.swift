@@ -20,6 +20,7 @@ final class IngestHarness: @unchecked Sendable {
     let policy: SequenceTracker.Policy
     let clientID = "liftwatch-test-\(UUID().uuidString.prefix(6))"
     private(set) var client: MQTTClient?
+    private(set) var eventsClient: MQTTClient?
     private var task: Task<Void, any Error>?
     let events = EventLog()
 
@@ -39,25 +40,39 @@ final class IngestHarness: @unchecked Sendable {
         try database.register(ElevatorRegistration(elevatorID: elevatorID, region: region, contractorID: "C1", platform: platform), at: clock.now)
     }
 
-    /// Starts LiftWatch's subscriber (fixed client id, persistent session) and the ingest service.
-    func startIngest() async throws {
+    /// Starts LiftWatch's subscriber (fixed client id, persistent session) and the ingest service. With
+    /// `eventsSession`, fault events come on a second session, as `liftwatch serve` does it by default.
+    func startIngest(eventsSession: Bool = false, batchSize: Int = 500) async throws {
         let client = try MQTTClient(configuration: .init(
             port: broker.port, clientID: clientID, cleanSession: false,
-            subscriptions: [.init("lift/+/+/+", qos: .atLeastOnce)]))
+            subscriptions: eventsSession
+                ? ["telemetry", "stats", "status"].map { .init("lift/+/+/\($0)", qos: .atLeastOnce) }
+                : [.init("lift/+/+/+", qos: .atLeastOnce)]))
         client.start()
         try await client.waitUntilConnected()
+        var eventsClient: MQTTClient?
+        if eventsSession {
+            let second = try MQTTClient(configuration: .init(
+                port: broker.port, clientID: clientID + "-events", cleanSession: false, subscriptions: [.init("lift/+/+/event", qos: .atLeastOnce)]))
+            second.start()
+            try await second.waitUntilConnected()
+            eventsClient = second
+        }
         let service = IngestService(
-            client: client, database: database, clock: clock.clock,
-            configuration: .init(batchSize: 500, sequencePolicy: policy)) { [events] committed in
+            client: client, eventsClient: eventsClient, database: database, clock: clock.clock,
+            configuration: .init(batchSize: batchSize, sequencePolicy: policy)) { [events] committed in
             await events.append(committed.map(\.value))
         }
         self.client = client
+        self.eventsClient = eventsClient
         task = Task { try await service.run() }
         try await Task.sleep(for: .milliseconds(150))  // SUBACK
     }
 
     /// Shuts the subscriber down; the service commits what it has and returns.
     func stopIngest() async throws {
+        await eventsClient?.shutdown()
+        eventsClient = nil
         await client?.shutdown()
         try await task?.value
         client = nil
@@ -66,6 +81,11 @@ final class IngestHarness: @unchecked Sendable {
 
     func publish(_ topic: String, _ payload: String, qos: QoS = .atLeastOnce) async throws {
         try await publisher.publish(MQTTMessage(topic: topic, string: payload, qos: qos))
+    }
+
+    /// Publishes without waiting for the PUBACK (a flood).
+    func enqueue(_ message: MQTTMessage) async throws {
+        try await publisher.enqueueWhenRoom(message)
     }
 
     func telemetry(_ elevatorID: String, seq: UInt64, speed: Double = 1.0) -> String {

@@ -34,6 +34,55 @@ struct IngestTests {
         await harness.shutdown()
     }
 
+    @Test("with an events session, faults interleaved with a telemetry flood are stored and handed on once, and every sample once")
+    func eventsSessionAlongsideTelemetry() async throws {
+        let harness = try await IngestHarness()
+        let elevators = (1...20).map { "F\($0)" }
+        for id in elevators { try harness.register(id) }
+        try harness.register("F0")
+        try await harness.startIngest(eventsSession: true, batchSize: 10_000)
+        let t = harness.clock.now - 600_000
+        // Both sessions subscribed before the flood: one message through each.
+        try await harness.publish("lift/430102/F0/telemetry", #"{"seq":1,"ts":\#(t),"speed":1.0}"#)
+        try await harness.publish("lift/430102/F0/event", #"{"seq":2,"ts":\#(t),"kind":"mode","code":"normal"}"#)
+        try await harness.eventually("both sessions ready") {
+            let counts = try harness.database.tableCounts()
+            return counts["telemetry"] == 1 && counts["events"] == 1
+        }
+        var published = 0
+        for round in 0..<200 {
+            for (index, id) in elevators.enumerated() {
+                let seq = UInt64(round + 1)
+                if round % 50 == 25 && index % 5 == 0 {
+                    try await harness.enqueue(MQTTMessage(
+                        topic: "lift/430102/\(id)/event",
+                        string: #"{"seq":\#(seq),"ts":\#(t + Int64(round) * 1000),"kind":"fault","code":"door_close_failure","state":"raised"}"#))
+                } else {
+                    try await harness.enqueue(MQTTMessage(
+                        topic: "lift/430102/\(id)/telemetry",
+                        string: #"{"seq":\#(seq),"ts":\#(t + Int64(round) * 1000),"speed":1.0}"#))
+                }
+                published += 1
+            }
+        }
+        let faults = 4 * 4  // rounds 25, 75, 125, 175 × elevators F1, F6, F11, F16
+        try await harness.eventually("everything stored (\((try? harness.database.tableCounts()) ?? [:]))", timeout: .seconds(30)) {
+            let counts = try harness.database.tableCounts()
+            return counts["telemetry"] == published - faults + 1 && counts["events"] == faults + 1
+        }
+        try await harness.stopIngest()
+        for id in elevators {
+            let counters = try #require(try harness.database.ingestCounters(id))
+            // The two sessions may deliver an event after the telemetry that followed it: a gap then opens and
+            // closes at once (no replay asked for, nothing lost).
+            #expect(counters.received == 200 && counters.duplicates == 0 && counters.highSeq == 200, "\(id): \(counters)")
+            #expect(counters.openGaps.isEmpty && counters.lost == 0 && counters.replayed == 0, "\(id): \(counters)")
+        }
+        let handedOn = await harness.events.events
+        #expect(handedOn.count == faults + 1 && Set(handedOn.map(\.seq)) == [2, 26, 76, 126, 176])
+        await harness.shutdown()
+    }
+
     @Test("a gap is asked for on the replay topic and filled by the replayed messages")
     func gapFilledByReplay() async throws {
         let harness = try await IngestHarness()

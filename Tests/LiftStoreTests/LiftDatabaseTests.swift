@@ -52,6 +52,46 @@ struct LiftDatabaseTests {
         #expect(try database.telemetry("E1", from: 0, to: 100) == [TelemetrySample(seq: 1, ts: 10, speed: 1)])
     }
 
+    @Test("a commit giving way rolls back, or commits part of its samples, and the rest completes the batch exactly")
+    func commitGivingWay() async throws {
+        let database = try LiftDatabase(path: try temporaryPath("lw.sqlite"))
+        let key = try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102"), at: 0)
+        var batch = IngestBatch()
+        batch.telemetry = (1...1_000).map { item(key, TelemetrySample(seq: UInt64($0), ts: Int64($0) * 1_000, speed: 1)) }
+        batch.telemetry.append(item(key, TelemetrySample(seq: 7, ts: 7_000, speed: 1)))  // a duplicate inside the batch
+        batch.counters[key] = { var delta = CounterDelta(); delta.received = 1_001; return delta }()
+        batch.sequenceStates[key] = SequenceState(highSeq: 1_000)
+
+        // Discarding: nothing is written, the whole batch comes back.
+        guard case .yielded(let none, let whole) = try await database.commitInBackground(batch, yieldingWhen: { true }, discardOnYield: true) else {
+            Issue.record("expected the commit to give way")
+            return
+        }
+        #expect(none.storedTelemetry == 0 && whole.telemetry.count == 1_001)
+        #expect(try database.telemetry("E1", from: 0, to: 2_000_000).isEmpty)
+        #expect(try database.ingestCounters("E1")?.received == 0)
+
+        // Committing part-way: the first 256 samples now, none of the bookkeeping.
+        guard case .yielded(let part, let rest) = try await database.commitInBackground(whole, yieldingWhen: { true }, discardOnYield: false) else {
+            Issue.record("expected the commit to give way")
+            return
+        }
+        #expect(part.storedTelemetry == LiftDatabase.yieldCheckInterval && rest.telemetry.count == 1_001 - LiftDatabase.yieldCheckInterval)
+        #expect(try database.telemetry("E1", from: 0, to: 2_000_000).count == LiftDatabase.yieldCheckInterval)
+        #expect(try database.ingestCounters("E1")?.received == 0)
+
+        guard case .committed(let last) = try await database.commitInBackground(rest, yieldingWhen: { false }, discardOnYield: true) else {
+            Issue.record("expected the rest to commit")
+            return
+        }
+        #expect(part.storedTelemetry + last.storedTelemetry == 1_000 && last.duplicates[key] == 1)
+        #expect(try database.telemetry("E1", from: 0, to: 2_000_000).count == 1_000)
+        let counters = try #require(try database.ingestCounters("E1"))
+        #expect(counters.received == 1_001 && counters.duplicates == 1)
+        // Every stored minute is waiting for its rollup.
+        #expect(try database.updateRollups() == 17)
+    }
+
     @Test("a backup taken while ingestion writes is a consistent, openable database")
     func backupWhileWriting() async throws {
         let path = try temporaryPath("lw.sqlite")

@@ -80,6 +80,8 @@ struct LiftSimCommand: AsyncParsableCommand {
         @Option(help: "Publishing connections (messages of one elevator always use the same one).") var connections = 4
         @Option(help: "Messages per second (0: as fast as possible).") var rate = 0
         @Option(help: "Repeat the stream this many times, shifting seq and ts so nothing repeats (for long runs).") var loops = 1
+        @Option(help: "Start at this loop: 1 continues the fleet after a stream already published once (new seq and ts).")
+        var firstLoop = 0
 
         func run() async throws {
             LiftSimCommand.bootstrapQuietLogging()
@@ -93,14 +95,14 @@ struct LiftSimCommand: AsyncParsableCommand {
             }
             let started = ContinuousClock.now
             var sent = 0
-            for loop in 0..<loops {
+            for loop in firstLoop..<(firstLoop + loops) {
                 for message in messages {
                     var outgoing = message
                     if loop > 0 { outgoing = RecordedStream.shifted(message, by: loop) }
                     let client = clients[abs(outgoing.topic.split(separator: "/")[2].hashValue) % clients.count]
                     // Keep the queue in libmosquitto bounded: wait while too many are in flight.
                     while client.statistics.publishesInFlight > 20_000 { try await Task.sleep(for: .milliseconds(1)) }
-                    try await publishWhenRoom(outgoing, client)
+                    try await client.enqueueWhenRoom(outgoing)
                     sent += 1
                     if rate > 0, sent % 100 == 0 {
                         let due = started + .milliseconds(sent * 1000 / rate)
@@ -112,17 +114,6 @@ struct LiftSimCommand: AsyncParsableCommand {
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             print("replayed \(sent) messages in \(String(format: "%.2f", seconds)) s (\(Int(Double(sent) / seconds)) msg/s)")
-        }
-
-        private func publishWhenRoom(_ message: MQTTMessage, _ client: MQTTClient) async throws {
-            while true {
-                do {
-                    try client.enqueue(message)
-                    return
-                } catch where error.code == 14 {  // MOSQ_ERR_ERRNO (EAGAIN): queue full
-                    try await Task.sleep(for: .milliseconds(1))
-                }
-            }
         }
     }
 

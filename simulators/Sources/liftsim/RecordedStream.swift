@@ -92,19 +92,26 @@ struct ValidationFailure: Error, CustomStringConvertible {
 }
 
 extension RecordedStream {
-    /// The message as the `loop`-th repetition of the stream: seq moved past the stream's range, ts by a day.
+    /// The message as the `loop`-th repetition of the stream: seq moved past the stream's range, ts by a second.
     static func shifted(_ message: MQTTMessage, by loop: Int) -> MQTTMessage {
-        var text = message.payloadString
-        if let range = text.range(of: #""seq":\d+"#, options: .regularExpression) {
-            let seq = UInt64(text[range].dropFirst(6))!
-            text.replaceSubrange(range, with: "\"seq\":\(seq + UInt64(loop) * 10_000_000)")
-        }
-        if let range = text.range(of: #""ts":\d+"#, options: .regularExpression) {
-            let ts = Int64(text[range].dropFirst(5))!
-            text.replaceSubrange(range, with: "\"ts\":\(ts + Int64(loop) * 1_000)")
-        }
+        // Byte-level, no regular expressions: a paced replay shifts every message, and a regex per message
+        // cost the publisher most of a core at 20,000 msg/s.
         var shifted = message
-        shifted.payload = Array(text.utf8)
+        replaceNumber(after: Array(#""seq":"#.utf8), in: &shifted.payload) { $0 + UInt64(loop) * 10_000_000 }
+        replaceNumber(after: Array(#""ts":"#.utf8), in: &shifted.payload) { $0 + UInt64(loop) * 1_000 }
         return shifted
+    }
+
+    /// Replaces the first unsigned number right after `key` with `transform(number)`.
+    private static func replaceNumber(after key: [UInt8], in bytes: inout [UInt8], _ transform: (UInt64) -> UInt64) {
+        guard let found = bytes.firstRange(of: key) else { return }
+        var end = found.upperBound
+        var value: UInt64 = 0
+        while end < bytes.endIndex, bytes[end] >= UInt8(ascii: "0"), bytes[end] <= UInt8(ascii: "9") {
+            value = value &* 10 &+ UInt64(bytes[end] - UInt8(ascii: "0"))
+            end += 1
+        }
+        guard end > found.upperBound else { return }
+        bytes.replaceSubrange(found.upperBound..<end, with: Array(String(transform(value)).utf8))
     }
 }
