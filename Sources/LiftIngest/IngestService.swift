@@ -185,9 +185,7 @@ public final class IngestService: Service, Sendable {
                 let deadline = gatheringSince + configuration.telemetryInterval
                 while !messages.isEmpty, messages.count < configuration.batchSize, ContinuousClock.now < deadline {
                     try? await Task.sleep(for: min(.milliseconds(10), deadline - ContinuousClock.now))
-                    let more = client.messages.takeAvailable(maximum: configuration.batchSize - messages.count)
-                    if more.isEmpty && client.statistics.buffered == 0 && Task.isShuttingDownGracefully { break }
-                    messages += more
+                    messages += client.messages.takeAvailable(maximum: configuration.batchSize - messages.count)
                 }
                 gatheringSince = ContinuousClock.now
             } else if !hasEvents && !messages.isEmpty && messages.count < configuration.batchSize && inFlight == nil {
@@ -258,12 +256,13 @@ public final class IngestService: Service, Sendable {
         }
     }
 
-    /// Commits a telemetry batch in as few transactions as urgent work allows: whenever fault events wait, the
-    /// samples written so far are committed, the events go first, and the rest follows once they are handed on.
-    /// Returns what all parts stored, or nil when cancelled with part of the batch uncommitted.
     /// How many times one batch's commit may be rolled back for urgent work before it commits part-way instead.
     static let discardsPerBatch = 3
 
+    /// Commits a telemetry batch, giving way to fault events: while events wait or are being handed on, the
+    /// transaction is rolled back (the first `discardsPerBatch` times; after that the part written is committed)
+    /// and resumed once they are done. Returns what all parts stored, or nil when cancelled with part of the
+    /// batch uncommitted.
     private func commitGivingWay(_ batch: IngestBatch, to urgent: UrgentWork) async -> IngestCommitResult? {
         var remaining = batch
         var total = IngestCommitResult()

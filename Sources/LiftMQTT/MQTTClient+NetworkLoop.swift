@@ -113,7 +113,7 @@ extension MQTTClient {
         for subscribe in subscribes { subscribe.continuation.resume(throwing: error) }
         setConnection(.stopped)
         for observer in observers { observer.finish() }
-        if ownsBuffer { buffer.finish() }
+        buffer.finish()
         for waiter in waiters { waiter.resume() }
     }
 }

@@ -24,8 +24,6 @@ public final class MQTTClient: Service, Sendable {
     public let messages: MQTTMessageStream
     let logger: Logger
     let buffer: MessageBuffer
-    /// False for a session that delivers into another client's buffer: only the owner ends the stream.
-    let ownsBuffer: Bool
     let handle: MosquittoHandle
     let state: Mutex<State>
     /// Wakes the network thread out of a backoff sleep when a stop is requested.
@@ -58,22 +56,7 @@ public final class MQTTClient: Service, Sendable {
     /// Creates a client; nothing touches the network until `start()` or `run()`.
     /// - Throws: `MQTTError` when libmosquitto refuses the settings (a client id it cannot use, TLS files it
     ///   cannot read, a will it rejects).
-    public convenience init(configuration: MQTTConfiguration, logger: Logger = Logger(label: "liftwatch.mqtt")) throws(MQTTError) {
-        try self.init(configuration: configuration, logger: logger, sharingMessagesWith: nil)
-    }
-
-    /// Creates a second session whose messages arrive on `primary.messages`, in the same bounded buffer.
-    ///
-    /// For a subscription that must not queue behind another at the broker: LiftWatch takes fault events on
-    /// a session of their own, so the broker's backlog of telemetry for the first session never delays
-    /// them. Messages this client's configuration marks urgent never wait for room in the buffer (see
-    /// `MessageBuffer`), so this client's network thread keeps running under load, which also makes it the
-    /// one to publish through. Only `primary` ends the shared stream; shut this client down first.
-    public convenience init(configuration: MQTTConfiguration, sharingMessagesWith primary: MQTTClient, logger: Logger = Logger(label: "liftwatch.mqtt")) throws(MQTTError) {
-        try self.init(configuration: configuration, logger: logger, sharingMessagesWith: Optional(primary))
-    }
-
-    private init(configuration: MQTTConfiguration, logger: Logger, sharingMessagesWith primary: MQTTClient?) throws(MQTTError) {
+    public init(configuration: MQTTConfiguration, logger: Logger = Logger(label: "liftwatch.mqtt")) throws(MQTTError) {
         _ = Mosquitto.libraryInitialised
         var logger = logger
         logger[metadataKey: "mqtt_client"] = "\(configuration.clientID)"
@@ -88,15 +71,8 @@ public final class MQTTClient: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.handle = MosquittoHandle(pointer: pointer)
-        if let primary {
-            self.buffer = primary.buffer
-            self.messages = primary.messages
-            self.ownsBuffer = false
-        } else {
-            self.buffer = MessageBuffer(capacity: configuration.receiveBufferCapacity, isUrgent: configuration.isUrgent ?? { _ in false })
-            self.messages = MQTTMessageStream(buffer: buffer)
-            self.ownsBuffer = true
-        }
+        self.buffer = MessageBuffer(capacity: configuration.receiveBufferCapacity, isUrgent: configuration.isUrgent ?? { _ in false })
+        self.messages = MQTTMessageStream(buffer: buffer)
         var initial = State()
         initial.subscriptions = configuration.subscriptions
         self.state = Mutex(initial)
