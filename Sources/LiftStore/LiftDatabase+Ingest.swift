@@ -33,15 +33,13 @@ extension LiftDatabase {
     ///   counts) and the rest comes back, to be committed later with all of the batch's bookkeeping
     ///   (counters, seq states, `last_seen`, …). The bookkeeping never runs ahead of the samples: a crash
     ///   between the two parts leaves samples stored that a replay will find as duplicates.
-    /// A caller discards at most once per batch, so that a stream of urgent work cannot starve telemetry.
+    /// A caller should discard only a few times per batch, so that a stream of urgent work cannot starve telemetry.
     public func commitInBackground(
         _ batch: IngestBatch, yieldingWhen shouldYield: @escaping @Sendable () -> Bool, discardOnYield: Bool
     ) async throws -> IngestCommitProgress {
         do {
             return try await pool.write { [memo] db in
-                var progress = IngestCommitProgress.committed(IngestCommitResult())
-                _ = try Self.commit(batch, memo: memo, in: db, shouldYield: shouldYield, discardOnYield: discardOnYield, yielded: &progress)
-                return progress
+                try Self.commit(batch, memo: memo, in: db, shouldYield: shouldYield, discardOnYield: discardOnYield)
             }
         } catch is YieldRequest {
             return .yielded(stored: IngestCommitResult(), remaining: batch)
@@ -57,16 +55,18 @@ extension LiftDatabase {
     static let yieldCheckInterval = 256
 
     private static func commit(_ batch: IngestBatch, memo: WriterMemo, in db: Database) throws -> IngestCommitResult {
-        var progress = IngestCommitProgress.committed(IngestCommitResult())
-        return try commit(batch, memo: memo, in: db, shouldYield: nil, discardOnYield: false, yielded: &progress)
+        // Without `shouldYield` the whole batch is always committed.
+        guard case .committed(let result) = try commit(batch, memo: memo, in: db, shouldYield: nil, discardOnYield: false) else {
+            preconditionFailure("a commit that may not yield yielded")
+        }
+        return result
     }
 
-    /// Writes `batch`; with `shouldYield`, may stop after part of the telemetry and set `yielded` to
-    /// `.yielded` (the returned result is then the part's). Otherwise sets it to `.committed(result)`.
+    /// Writes `batch`; with `shouldYield`, may stop after part of the telemetry (see
+    /// `commitInBackground(_:yieldingWhen:discardOnYield:)`).
     private static func commit(
-        _ batch: IngestBatch, memo: WriterMemo, in db: Database, shouldYield: (@Sendable () -> Bool)?, discardOnYield: Bool,
-        yielded: inout IngestCommitProgress
-    ) throws -> IngestCommitResult {
+        _ batch: IngestBatch, memo: WriterMemo, in db: Database, shouldYield: (@Sendable () -> Bool)?, discardOnYield: Bool
+    ) throws -> IngestCommitProgress {
         try memo.validate(in: db)
         var result = IngestCommitResult()
         var dirtyMinutes: Set<DirtyMinute> = []
@@ -93,12 +93,11 @@ extension LiftDatabase {
         for (index, item) in batch.telemetry.enumerated() {
             if let shouldYield, index > 0, index % Self.yieldCheckInterval == 0, shouldYield() {
                 if discardOnYield { throw YieldRequest() }
-                try commitPart(of: batch, upTo: index, dirtyMinutes: dirtyMinutes, result: result, memo: memo, in: db)
+                try commitPart(dirtyMinutes: dirtyMinutes, duplicates: result.duplicates, memo: memo, in: db)
                 var remaining = batch
                 remaining.telemetry = Array(batch.telemetry[index...])
                 remaining.events = []
-                yielded = .yielded(stored: result, remaining: remaining)
-                return result
+                return .yielded(stored: result, remaining: remaining)
             }
             let sample = item.value
             insertSample.bind(1, item.elevator)
@@ -125,12 +124,7 @@ extension LiftDatabase {
                 duplicate(item.elevator)
             }
         }
-        // Only minutes not already waiting for the rollups: most of a batch's are.
-        let marked = memo.unmarked(dirtyMinutes)
-        let markDirty = try db.cachedStatement(sql: "INSERT OR IGNORE INTO rollup_dirty(elevator, minute) VALUES (?, ?)")
-        for dirty in marked {
-            try markDirty.execute(arguments: [dirty.elevator, dirty.minute])
-        }
+        let marked = try markForRollups(dirtyMinutes, memo: memo, in: db)
 
         let insertStats = try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO stats(elevator, seq, ts, received_at, trips, door_cycles, run_hours) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -213,24 +207,27 @@ extension LiftDatabase {
             try touch.execute(arguments: [seen, elevator])
         }
         memo.afterCommit(in: db, marked: marked, lastSeen: touched)
-        yielded = .committed(result)
-        return result
+        return .committed(result)
     }
 
-    /// Ends a yielded commit's first part: the samples' rollup marks and duplicate counts, nothing else.
-    private static func commitPart(
-        of batch: IngestBatch, upTo index: Int, dirtyMinutes: Set<DirtyMinute>, result: IngestCommitResult, memo: WriterMemo, in db: Database
-    ) throws {
-        let marked = memo.unmarked(dirtyMinutes)
+    /// Marks the minutes not already waiting for the rollups (most of a batch's are). Returns those marked.
+    private static func markForRollups(_ minutes: Set<DirtyMinute>, memo: WriterMemo, in db: Database) throws -> [DirtyMinute] {
+        let marked = memo.unmarked(minutes)
         let markDirty = try db.cachedStatement(sql: "INSERT OR IGNORE INTO rollup_dirty(elevator, minute) VALUES (?, ?)")
         for dirty in marked {
             try markDirty.execute(arguments: [dirty.elevator, dirty.minute])
         }
+        return marked
+    }
+
+    /// Ends a yielded commit's first part: the samples' rollup marks and duplicate counts, nothing else.
+    private static func commitPart(dirtyMinutes: Set<DirtyMinute>, duplicates: [Int64: Int], memo: WriterMemo, in db: Database) throws {
+        let marked = try markForRollups(dirtyMinutes, memo: memo, in: db)
         let countDuplicates = try db.cachedStatement(sql: """
             INSERT INTO ingest_counters(elevator, duplicates) VALUES (?, ?)
             ON CONFLICT(elevator) DO UPDATE SET duplicates = duplicates + excluded.duplicates
             """)
-        for (elevator, count) in result.duplicates {
+        for (elevator, count) in duplicates {
             try countDuplicates.execute(arguments: [elevator, count])
         }
         memo.afterCommit(in: db, marked: marked)
