@@ -127,6 +127,8 @@ def main():
     parser.add_argument("--only", default="abc", help="which consumers to run: any of a, b, c")
     parser.add_argument("--ticket-latency", type=int, default=0, metavar="PROBES",
                         help="also time fault event -> ticket on the contractor topic for this many probe faults while --rate telemetry flows")
+    parser.add_argument("--no-drain", action="store_true", help="with --ticket-latency or --sustained: only the paced runs, not LiftWatch's drain")
+    parser.add_argument("--keep", action="store_true", help="keep the working directory (databases, LiftWatch's serve.log)")
     parser.add_argument("--perf", metavar="FILE", help="record a perf profile of LiftWatch's drain into FILE (perf record -g)")
     parser.add_argument("--json", default=os.path.join(ROOT, "var", "benchmark.json"))
     args = parser.parse_args()
@@ -181,7 +183,10 @@ def main():
     with open(args.json, "w") as f:
         json.dump(results, f, indent=2)
     print(json.dumps(results, indent=2))
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        log(f"kept {work} (LiftWatch's database and serve.log under liftwatch/)")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def count_messages(path):
@@ -219,49 +224,50 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
                 time.sleep(0.05)
         raise RuntimeError("liftwatch did not start")
 
-    first = serve()  # creates the persistent session
-    first.send_signal(signal.SIGTERM)
-    first.wait()
-    results["publish_rate_c"] = replay(bin_dir, broker, stream)
-    start = time.monotonic()
-    proc = serve()
-    profiler = None
-    if args.perf:
-        profiler = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-o", args.perf, "-p", str(proc.pid)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0
-    names = ["liftwatch_ingest_samples_total", "liftwatch_ingest_dead_letters_total", "liftwatch_ingest_duplicates_total"]
-    received = 0
-    while True:
-        peak = max(peak, rss_kib(proc.pid) or 0)
-        # Every message is committed as a sample (telemetry, event, stats, status), a dead letter or a duplicate.
-        received = sum(metric(http, name)[0] for name in names)
-        if received >= total:
-            break
-        if time.monotonic() - start > 1800:
-            raise RuntimeError(f"LiftWatch stored only {received} of {total}")
-        time.sleep(0.05)
-    seconds = time.monotonic() - start
-    if profiler:
-        profiler.send_signal(signal.SIGINT)
-        profiler.wait()
-        log(f"perf profile of the drain in {args.perf} (perf report -i {args.perf} --no-children)")
-    _, text = metric(http, "liftwatch_ingest_samples_total")
-    results["c_liftwatch"] = {"seconds": seconds, "rate": total / seconds, "peak_rss_mib": peak / 1024}
-    results["event_latency_histogram"] = [line for line in text.splitlines() if line.startswith("liftwatch_ingest_event_commit_latency_seconds")]
-    log(f"(c) LiftWatch: {total / seconds:,.0f} msg/s, peak RSS {peak / 1024:.0f} MiB")
-    proc.send_signal(signal.SIGTERM)
-    proc.wait()
-    db = os.path.join(cwd, "var", "liftwatch.sqlite")
-    con = sqlite3.connect(db)
-    stored = sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ["telemetry", "events", "stats", "status_reports"])
-    results["c_liftwatch"]["stored_rows"] = stored
-    con.close()
-    results["storage_hot"] = json.loads(run([lw, "store", "report", "--json"], cwd=cwd).stdout)
-    log(run([lw, "store", "maintain", "--include-today"], cwd=cwd).stdout.strip())
-    results["storage_compacted"] = json.loads(run([lw, "store", "report", "--json"], cwd=cwd).stdout)
-    results["queries"] = run([lw, "store", "benchmark-queries", "--database", os.path.join(cwd, "queries.sqlite")], cwd=cwd).stdout.strip().splitlines()
-    log("\n".join(results["queries"]))
+    if not args.no_drain:
+        first = serve()  # creates the persistent session
+        first.send_signal(signal.SIGTERM)
+        first.wait()
+        results["publish_rate_c"] = replay(bin_dir, broker, stream)
+        start = time.monotonic()
+        proc = serve()
+        profiler = None
+        if args.perf:
+            profiler = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-o", args.perf, "-p", str(proc.pid)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        peak = 0
+        names = ["liftwatch_ingest_samples_total", "liftwatch_ingest_dead_letters_total", "liftwatch_ingest_duplicates_total"]
+        received = 0
+        while True:
+            peak = max(peak, rss_kib(proc.pid) or 0)
+            # Every message is committed as a sample (telemetry, event, stats, status), a dead letter or a duplicate.
+            received = sum(metric(http, name)[0] for name in names)
+            if received >= total:
+                break
+            if time.monotonic() - start > 1800:
+                raise RuntimeError(f"LiftWatch stored only {received} of {total}")
+            time.sleep(0.05)
+        seconds = time.monotonic() - start
+        if profiler:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait()
+            log(f"perf profile of the drain in {args.perf} (perf report -i {args.perf} --no-children)")
+        _, text = metric(http, "liftwatch_ingest_samples_total")
+        results["c_liftwatch"] = {"seconds": seconds, "rate": total / seconds, "peak_rss_mib": peak / 1024}
+        results["event_latency_histogram"] = [line for line in text.splitlines() if line.startswith("liftwatch_ingest_event_commit_latency_seconds")]
+        log(f"(c) LiftWatch: {total / seconds:,.0f} msg/s, peak RSS {peak / 1024:.0f} MiB")
+        proc.send_signal(signal.SIGTERM)
+        proc.wait()
+        db = os.path.join(cwd, "var", "liftwatch.sqlite")
+        con = sqlite3.connect(db)
+        stored = sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ["telemetry", "events", "stats", "status_reports"])
+        results["c_liftwatch"]["stored_rows"] = stored
+        con.close()
+        results["storage_hot"] = json.loads(run([lw, "store", "report", "--json"], cwd=cwd).stdout)
+        log(run([lw, "store", "maintain", "--include-today"], cwd=cwd).stdout.strip())
+        results["storage_compacted"] = json.loads(run([lw, "store", "report", "--json"], cwd=cwd).stdout)
+        results["queries"] = run([lw, "store", "benchmark-queries", "--database", os.path.join(cwd, "queries.sqlite")], cwd=cwd).stdout.strip().splitlines()
+        log("\n".join(results["queries"]))
     def fresh_database():
         # The paced runs measure a live fleet: a database of its own, not the drained one whose "today" was
         # just compacted for the storage figure (live, today is never compacted, and rollups of a compacted
@@ -300,13 +306,14 @@ def ticket_latency(args, bin_dir, broker, stream, serve, cwd, http):
     stored_rate = (after - before) / (time.monotonic() - probe_start)
     backlog, _ = metric(http, "liftwatch_ingest_backlog_messages")
     commit_latency = [line for line in text.splitlines() if line.startswith("liftwatch_ingest_event_commit_latency_seconds")]
+    handled_latency = [line for line in text.splitlines() if line.startswith("liftwatch_ingest_event_handled_latency_seconds")]
     publisher.terminate()
     publisher.wait()
     proc.send_signal(signal.SIGTERM)
     proc.wait()
     result = json.loads(out.strip().splitlines()[-1])
     result.update({"telemetry_rate": args.rate, "stored_per_second": round(stored_rate), "backlog_at_end": backlog,
-                   "event_commit_latency_histogram": commit_latency})
+                   "event_commit_latency_histogram": commit_latency, "event_handled_latency_histogram": handled_latency})
     log(f"ticket latency under {args.rate} msg/s: {result}")
     return result
 

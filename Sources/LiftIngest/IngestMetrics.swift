@@ -18,6 +18,9 @@ struct IngestMetrics: Sendable {
     let backlog = Gauge(label: "liftwatch_ingest_backlog_messages")
     /// From the network thread's receipt of an event to the commit of its batch.
     let eventLatency = Metrics.Timer(label: "liftwatch_ingest_event_commit_latency_seconds")
+    /// From the network thread's receipt of an event to the end of the ticket engine's work on it (its ticket
+    /// queued on the MQTT session): LiftWatch's share of the fault → ticket latency.
+    let eventHandledLatency = Metrics.Timer(label: "liftwatch_ingest_event_handled_latency_seconds")
 
     func deadLetter(_ reason: Rejection.Reason) {
         Counter(label: "liftwatch_ingest_dead_letters_total", dimensions: [("reason", reason.rawValue)]).increment()

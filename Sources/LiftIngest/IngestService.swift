@@ -38,7 +38,11 @@ public final class IngestService: Service, Sendable {
         /// A thousand elevators' samples dirty a page each whatever their number: at 20,000 msg/s, commits
         /// of whatever arrived during the previous one (~500 samples) cost about twice the CPU per sample of
         /// commits four times a second. Fault events do not wait for it: they have their own loop.
-        public var telemetryInterval: Duration = .milliseconds(250)
+        public var telemetryInterval: Duration = .milliseconds(1000)
+        /// Most elevators per transaction when a batch is committed. A commit writes a page or more per elevator
+        /// and cannot give way once it has begun: at 1,000 elevators one COMMIT took 20–230 ms, during which a
+        /// fault event waited.
+        public var elevatorsPerTransaction = 256
 
         public init(
             batchSize: Int = 10_000, sequencePolicy: SequenceTracker.Policy = .init(), faultCodeMaps: [String: FaultCodeMap] = ["default": .standard],
@@ -110,20 +114,29 @@ public final class IngestService: Service, Sendable {
             logger.info("ingestion stopped: message stream ended, everything received is committed")
             return
         }
-        let urgent = UrgentWork(client: eventsClient)
+        let urgent = UrgentWork(client: eventsClient, urgency: database.urgency)
+        // Fault events and their tickets run on a thread of their own: the shared pool's two threads are busy
+        // with telemetry, HTTP and the scheduler, and a fault event would queue behind them at every step.
+        // Two: one commits events, the other waits for the ticket engine (which the scheduler and the API use too).
+        let eventsExecutor = DedicatedExecutor(name: "lw-events")
+        let handOffExecutor = DedicatedExecutor(name: "lw-tickets")
         await withTaskGroup(of: Void.self) { group in
             // Committed events are handed on by a task of their own, in order, so that the next run of events
             // is committed while the ticket engine works on the previous one.
             let (committed, handOff) = AsyncStream.makeStream(of: Committed.self)
-            group.addTask { await self.consumeEvents(from: eventsClient, processor, urgent: urgent, handOff: handOff) }
-            group.addTask {
+            group.addTask(executorPreference: eventsExecutor) {
+                await self.consumeEvents(from: eventsClient, processor, urgent: urgent, handOff: handOff)
+            }
+            group.addTask(executorPreference: handOffExecutor) {
                 for await events in committed {
                     await self.afterCommit(events)
-                    urgent.inProgress.subtract(1, ordering: .releasing)
+                    urgent.urgency.leave()
                 }
             }
             group.addTask { await self.consumeMain(processor, urgent: urgent) }
         }
+        eventsExecutor.shutdown()
+        handOffExecutor.shutdown()
         logger.info("ingestion stopped: message streams ended, everything received is committed")
     }
 
@@ -136,13 +149,16 @@ public final class IngestService: Service, Sendable {
         }
     }
 
-    /// Fault events waiting on the events session or being committed and handed on: the main loop's telemetry
-    /// commits give way while there are any.
+    /// Fault events waiting on the events session, or being committed and handed on (announced on the database's
+    /// `WriterUrgency`): the main loop's telemetry commits give way while there are any.
     final class UrgentWork: Sendable {
         let client: MQTTClient
-        let inProgress = Atomic<Int>(0)
-        init(client: MQTTClient) { self.client = client }
-        var pending: Bool { inProgress.load(ordering: .acquiring) > 0 || client.statistics.buffered > 0 }
+        let urgency: WriterUrgency
+        init(client: MQTTClient, urgency: WriterUrgency) {
+            self.client = client
+            self.urgency = urgency
+        }
+        var pending: Bool { urgency.isWanted || client.statistics.buffered > 0 }
     }
 
     /// The events session's loop: each run of events is committed in a small transaction of its own and handed
@@ -154,15 +170,16 @@ public final class IngestService: Service, Sendable {
         defer { handOff.finish() }
         while let messages = await eventsClient.messages.nextBatch(maximum: 256, timeout: .seconds(1)) {
             guard !messages.isEmpty else { continue }
-            // Counted until handed on (the hand-off task subtracts): telemetry gives way to the tickets' writes too.
-            urgent.inProgress.add(1, ordering: .releasing)
+            // Announced until handed on (the hand-off task leaves): telemetry and rollups give way to the tickets'
+            // writes too.
+            urgent.urgency.enter()
             var batch = IngestBatch()
             let now = clock.now()
             processor.withLock { processor in
                 for message in messages { process(message, with: &processor, now: now, into: &batch) }
             }
             guard !batch.isEmpty, let result = await commitRetrying(batch) else {
-                urgent.inProgress.subtract(1, ordering: .releasing)
+                urgent.urgency.leave()
                 continue
             }
             handOff.yield(Committed(batch: batch, result: result, replayRequests: [], eventArrivals: messages.map(\.arrivedAt)))
@@ -236,14 +253,24 @@ public final class IngestService: Service, Sendable {
             let eventArrivals = messages.filter { $0.topic.hasSuffix("/event") }.map(\.arrivedAt)
             // Events are handed on as soon as their batch is committed, from the commit's own task.
             inFlight = Task { [batch, replayRequests] in
-                let committed = if let urgent, !batch.telemetry.isEmpty {
-                    await self.commitGivingWay(batch, to: urgent)
-                } else {
-                    await self.commitRetrying(batch)
+                // A transaction per few hundred elevators: the same pages written, in shorter commits that a
+                // fault event can slip between (see `IngestBatch.partitioned(maximumElevators:)`).
+                var total = IngestCommitResult()
+                var complete = true
+                for part in batch.partitioned(maximumElevators: self.configuration.elevatorsPerTransaction) {
+                    let committed = if let urgent, !part.telemetry.isEmpty {
+                        await self.commitGivingWay(part, to: urgent)
+                    } else {
+                        await self.commitRetrying(part)
+                    }
+                    guard let result = committed else {
+                        complete = false
+                        break
+                    }
+                    total.add(result)
                 }
-                guard let result = committed else { return false }
-                await self.afterCommit(Committed(batch: batch, result: result, replayRequests: replayRequests, eventArrivals: eventArrivals))
-                return true
+                await self.afterCommit(Committed(batch: batch, result: total, replayRequests: replayRequests, eventArrivals: eventArrivals))
+                return complete
             }
         }
         _ = await inFlight?.value
@@ -320,6 +347,8 @@ public final class IngestService: Service, Sendable {
         for request in committed.replayRequests { requestReplay(request.gap, entry: request.entry) }
         if !committed.result.newEvents.isEmpty, let onCommittedEvents {
             await onCommittedEvents(committed.result.newEvents)
+            let now = ContinuousClock.now
+            for arrival in committed.eventArrivals { metrics.eventHandledLatency.recordNanoseconds((now - arrival).nanoseconds) }
         }
     }
 

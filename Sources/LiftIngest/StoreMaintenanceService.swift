@@ -9,6 +9,8 @@ public struct StoreMaintenanceService: Service {
     public struct Configuration: Sendable {
         /// How often pending rollups are computed.
         public var rollupInterval: Duration = .seconds(5)
+        /// How long after a minute ends its rollup waits for late samples (a later sample still marks it again).
+        public var rollupSettling: Int64 = 5_000
         /// How often committed WAL frames are copied back into the database file, off the writer.
         public var checkpointInterval: Duration = .seconds(1)
         /// Days younger than this many whole days stay in the hot table (today is never compacted).
@@ -56,11 +58,14 @@ public struct StoreMaintenanceService: Service {
         var lastCompactionDay: Int64 = -1
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                // A bounded share per pass, off the cooperative threads, in short transactions: the one writer
-                // is shared with ingestion and the ticket engine, and a fault event must never wait seconds
-                // behind a rollup (at 20,000 msg/s one 2,000-minute transaction held it for seconds).
+                // Minutes that have ended (plus `rollupSettling` for stragglers), each once: rolled up at every
+                // pass while its samples arrived, a minute was computed a dozen times. In short transactions
+                // that stop early while a fault event wants the writer: the one writer is shared with ingestion
+                // and the ticket engine, and GRDB serves it in arrival order.
+                let settled = Rollups.floor(clock.now() - configuration.rollupSettling, to: Rollups.minute)
                 for _ in 0..<200 {
-                    if try await database.updateRollupsInBackground(maximumMinutes: 10) < 10 { break }
+                    await database.urgency.waitUntilNotWanted()
+                    if try await database.updateRollupsInBackground(maximumMinutes: 10, settledBefore: settled, givingWay: true) == 0 { break }
                 }
                 try dailyPass(lastCompactionDay: &lastCompactionDay)
             } catch {

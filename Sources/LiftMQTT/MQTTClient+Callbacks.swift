@@ -22,9 +22,13 @@ extension MQTTClient {
             guard let message, let client = MQTTClient.from(userData) else { return }
             client.didReceive(message.pointee)
         }
-        mosquitto_log_callback_set(mosq) { _, userData, level, text in
-            guard let text, let client = MQTTClient.from(userData) else { return }
-            client.logger.trace("libmosquitto", metadata: ["level": "\(level)", "text": "\(String(cString: text))"])
+        // Only when traced: with a log callback set, libmosquitto formats a line for every packet sent and received
+        // (a few percent of a core at 20,000 messages a second), whatever the callback does with it.
+        if logger.logLevel <= .trace {
+            mosquitto_log_callback_set(mosq) { _, userData, level, text in
+                guard let text, let client = MQTTClient.from(userData) else { return }
+                client.logger.trace("libmosquitto", metadata: ["level": "\(level)", "text": "\(String(cString: text))"])
+            }
         }
     }
 

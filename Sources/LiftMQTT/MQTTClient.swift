@@ -99,6 +99,8 @@ public final class MQTTClient: Service, Sendable {
         try Mosquitto.check(
             mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, Int32(version)),
             "set MQTT \(configuration.protocolVersion) for \(id)")
+        try Mosquitto.check(
+            mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, configuration.tcpNoDelay ? 1 : 0), "set TCP_NODELAY for \(id)")
         if configuration.username != nil || configuration.password != nil {
             try Mosquitto.check(
                 mosquitto_username_pw_set(mosq, configuration.username, configuration.password),

@@ -111,18 +111,27 @@ public actor TicketEngine {
         return outcome.ticket
     }
 
-    /// Marks missed deadlines on every active ticket (and on resolved ones whose steps came late).
+    /// Marks missed deadlines on every active ticket.
+    ///
+    /// The scan of the active tickets runs outside the engine's isolation: a fault event's ticket waits for
+    /// one changed ticket at most, not for the whole scan.
     @discardableResult
-    public func checkDeadlines(now: Int64) async throws -> Int {
+    public nonisolated func checkDeadlines(now: Int64) async throws -> Int {
         var escalated = 0
-        for ticket in try database.activeTickets() {
-            let outcome = machine.checkDeadlines(ticket, now: now)
-            guard outcome.changed else { continue }
-            try database.updateTicket(outcome.ticket, from: ticket, step: "deadline", by: "liftwatch", note: outcome.ticket.breaches.joined(separator: ", "), at: now)
-            escalated += 1
-            await deliver(outcome)
+        for candidate in try database.activeTickets() where machine.checkDeadlines(candidate, now: now).changed {
+            if try await markMissedDeadlines(ticketID: candidate.id, now: now) { escalated += 1 }
         }
         return escalated
+    }
+
+    /// One ticket of `checkDeadlines(now:)`, read again inside the isolation (a step may have come meanwhile).
+    func markMissedDeadlines(ticketID: Int64, now: Int64) async throws -> Bool {
+        guard let ticket = try database.ticket(ticketID) else { return false }
+        let outcome = machine.checkDeadlines(ticket, now: now)
+        guard outcome.changed else { return false }
+        try database.updateTicket(outcome.ticket, from: ticket, step: "deadline", by: "liftwatch", note: outcome.ticket.breaches.joined(separator: ", "), at: now)
+        await deliver(outcome)
+        return true
     }
 
     /// Closes a ticket LiftWatch settles itself (a communication ticket when the elevator is back).

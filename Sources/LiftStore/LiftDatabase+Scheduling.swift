@@ -42,6 +42,10 @@ extension LiftDatabase {
 
     /// Queues a delivery when the contractor has a webhook; does nothing otherwise.
     public func enqueueWebhook(contractorID: String, ticketID: Int64, body: [UInt8], at now: Int64) throws {
+        // Asked of a reader first: most contractors have no webhook, and the writer may be busy.
+        guard try read({ db in try Bool.fetchOne(db, sql: "SELECT 1 FROM webhooks WHERE contractor_id = ?", arguments: [contractorID]) }) == true else {
+            return
+        }
         try write { db in
             try db.execute(sql: """
                 INSERT INTO webhook_deliveries(contractor_id, ticket_id, body, next_attempt_at, created_at)

@@ -80,19 +80,33 @@ extension LiftDatabase {
     /// samples. Returns how many minutes were processed (0 when nothing was pending).
     @discardableResult
     public func updateRollups(maximumMinutes: Int = 20_000) throws -> Int {
-        try write { db in try Self.updateRollups(maximumMinutes: maximumMinutes, memo: memo, in: db) }
+        try write { db in try Self.updateRollups(maximumMinutes: maximumMinutes, settledBefore: nil, urgency: nil, memo: memo, in: db) }
     }
 
     /// `updateRollups` on GRDB's writer queue, leaving the caller's thread free while it runs.
+    ///
+    /// - Parameters:
+    ///   - settledBefore: only minutes starting before this time (ms) are rolled up. A live service passes a
+    ///     minute and a few seconds ago, so that each minute is computed once, after it ended, instead of again
+    ///     at every pass while its samples arrive (a late sample marks its minute again).
+    ///   - givingWay: while `urgency` is wanted, the pass stops after the elevator in hand and commits what it
+    ///     did; the rest stays marked for the next pass.
     @discardableResult
-    public func updateRollupsInBackground(maximumMinutes: Int = 2_000) async throws -> Int {
-        try await pool.write { [memo] db in try Self.updateRollups(maximumMinutes: maximumMinutes, memo: memo, in: db) }
+    public func updateRollupsInBackground(maximumMinutes: Int = 2_000, settledBefore: Int64? = nil, givingWay: Bool = false) async throws -> Int {
+        let urgency = givingWay ? urgency : nil
+        return try await pool.write { [memo] db in
+            try Self.updateRollups(maximumMinutes: maximumMinutes, settledBefore: settledBefore, urgency: urgency, memo: memo, in: db)
+        }
     }
 
-    private static func updateRollups(maximumMinutes: Int, memo: WriterMemo, in db: Database) throws -> Int {
+    private static func updateRollups(
+        maximumMinutes: Int, settledBefore: Int64?, urgency: WriterUrgency?, memo: WriterMemo, in db: Database
+    ) throws -> Int {
         do {
-            let dirty = try Row.fetchAll(db, sql: "SELECT elevator, minute FROM rollup_dirty ORDER BY elevator, minute LIMIT ?", arguments: [maximumMinutes])
-                .map { DirtyMinute(elevator: $0["elevator"], minute: $0["minute"]) }
+            var dirty = try Row.fetchAll(
+                db, sql: "SELECT elevator, minute FROM rollup_dirty WHERE minute < ? ORDER BY elevator, minute LIMIT ?",
+                arguments: [settledBefore ?? Int64.max, maximumMinutes]
+            ).map { DirtyMinute(elevator: $0["elevator"], minute: $0["minute"]) }
             guard !dirty.isEmpty else { return 0 }
             var hours: Set<DirtyMinute> = []
             var days: Set<DirtyMinute> = []
@@ -101,6 +115,10 @@ extension LiftDatabase {
             // Consecutive minutes of one elevator share one read of the raw samples.
             var index = 0
             while index < dirty.count {
+                if index > 0, let urgency, urgency.isWanted {
+                    dirty.removeSubrange(index...)
+                    break
+                }
                 var end = index
                 while end + 1 < dirty.count, dirty[end + 1].elevator == dirty[index].elevator,
                     Rollups.floor(dirty[end + 1].minute, to: Rollups.day) == Rollups.floor(dirty[index].minute, to: Rollups.day)

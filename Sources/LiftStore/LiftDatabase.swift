@@ -15,6 +15,8 @@ public final class LiftDatabase: Sendable {
     let memo = WriterMemo()
     /// A connection for WAL checkpoints only (see `checkpointInBackground()`).
     let checkpointer: DatabaseQueue
+    /// Announced by fault events and their tickets; telemetry commits and rollup passes give way to it.
+    public let urgency = WriterUrgency()
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     /// - Throws: `StoreError` naming the path when the file cannot be opened or migrated.

@@ -125,10 +125,14 @@ struct Server {
                 // Fault events overtake queued telemetry on their way to the store.
                 isUrgent: { $0.topic.hasSuffix("/event") })
         }
-        let client = try MQTTClient(configuration: sessionConfiguration(clientID: broker.clientID, filters: mainFilters), logger: Logger(label: "liftwatch.mqtt"))
-        let eventsClient = eventFilters.isEmpty ? nil : try MQTTClient(
-            configuration: sessionConfiguration(clientID: broker.clientID + "-events", filters: eventFilters),
-            logger: Logger(label: "liftwatch.mqtt.events"))
+        // Tickets go out on the session that receives fault events, just after its PUBACK: no Nagle delay there.
+        // The telemetry session acknowledges thousands of messages a second: its PUBACKs may share segments.
+        var mainConfiguration = sessionConfiguration(clientID: broker.clientID, filters: mainFilters)
+        mainConfiguration.tcpNoDelay = eventFilters.isEmpty
+        var eventsConfiguration = sessionConfiguration(clientID: broker.clientID + "-events", filters: eventFilters)
+        eventsConfiguration.tcpNoDelay = true
+        let client = try MQTTClient(configuration: mainConfiguration, logger: Logger(label: "liftwatch.mqtt"))
+        let eventsClient = eventFilters.isEmpty ? nil : try MQTTClient(configuration: eventsConfiguration, logger: Logger(label: "liftwatch.mqtt.events"))
         // Publishing goes through the session whose network thread never waits for buffer room.
         let publisher = eventsClient ?? client
         let schedulerConfiguration = try configuration.schedulerConfiguration()

@@ -226,3 +226,29 @@ struct IngestTests {
         await harness.shutdown()
     }
 }
+
+@Suite("Dedicated executor")
+struct DedicatedExecutorTests {
+    actor Probe {
+        func threadName() -> String? { currentThreadName() }
+    }
+
+    @Test("tasks preferring a dedicated executor run on its thread, and so does an idle default actor they call")
+    func runsOnItsThread() async {
+        let executor = DedicatedExecutor(name: "lw-test")
+        let probe = Probe()
+        let names = await withTaskGroup(of: [String?].self) { group in
+            group.addTask(executorPreference: executor) {
+                let own = currentThreadName()
+                try? await Task.sleep(for: .milliseconds(5))  // resumed on the same thread after a suspension
+                return [own, currentThreadName(), await probe.threadName()]
+            }
+            return await group.next() ?? []
+        }
+        executor.shutdown()
+        #expect(names == ["lw-test", "lw-test", "lw-test"])
+    }
+}
+
+/// The name of the thread running the caller (`Thread.current` is not available in async code).
+private func currentThreadName() -> String? { Thread.current.name }

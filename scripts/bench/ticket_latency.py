@@ -3,11 +3,14 @@
 
 Publishes one fault event (QoS 1) for each of --probes probe elevators, --interval seconds apart, and listens on
 contractor/C-PROBE/tickets; a ticket names its elevator, so each arrival matches its event. Latency is from
-just before the publish to the ticket's arrival, both read from this process's monotonic clock. Prints JSON:
-count, missing, p50/p90/p99/max in milliseconds.
+just before the publish to the ticket's arrival, both read from this process's monotonic clock. Each probe
+elevator first says it is online (retained status, as a controller does on connecting), so that the only
+ticket it gets is its fault's; only `rescue` tickets are matched anyway. Both clients send each packet at once
+(TCP_NODELAY), as LiftWatch and the broker do. Prints JSON: count, missing, p50/p90/p99/max in milliseconds.
 """
 import argparse
 import json
+import socket
 import threading
 import time
 
@@ -39,21 +42,27 @@ def main():
             ticket = json.loads(message.payload)
         except ValueError:
             return
+        if ticket.get("type") != "rescue":
+            return
         with lock:
             arrived.setdefault(ticket.get("elevator_id"), now)
 
     listener = mqtt.Client(client_id="ticket-latency-listener", clean_session=True)
     listener.on_connect, listener.on_subscribe, listener.on_message = on_connect, on_subscribe, on_message
     listener.connect(args.host, args.port)
+    listener.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     listener.loop_start()
     ready.wait(10)
     publisher = mqtt.Client(client_id="ticket-latency-probe", clean_session=True)
     publisher.connect(args.host, args.port)
+    publisher.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     publisher.loop_start()
     for i in range(1, args.probes + 1):
         elevator = f"PROBE-{i:04d}"
         ts = int(time.time() * 1000)
         body = json.dumps({"seq": 1, "ts": ts, "kind": "fault", "code": "entrapment_at_floor", "state": "raised", "floor": 3, "occupied": True})
+        publisher.publish(f"lift/{args.region}/{elevator}/status", json.dumps({"state": "online", "ts": ts, "firmware": "probe-1"}), qos=1, retain=True)
+        time.sleep(0.02)
         with lock:
             sent[elevator] = time.monotonic()
         publisher.publish(f"lift/{args.region}/{elevator}/event", body, qos=1)

@@ -1,0 +1,123 @@
+import Foundation
+import LiftCore
+import Testing
+@testable import LiftStore
+
+/// The one writer shared between telemetry, rollups and fault events: batches cut by elevators, rollup passes
+/// that give way to urgent work.
+@Suite("Writer sharing: batches cut by elevators, rollups giving way")
+struct WriterSharingTests {
+    static let minute: Int64 = 1_795_046_400_000
+
+    /// A batch from `elevators` registered elevators: three samples, a counter increment, a seq state and
+    /// `last_seen` each, plus an event, stats, and dead letters with and without an elevator.
+    static func batch(in database: LiftDatabase, elevators: Int) throws -> IngestBatch {
+        var batch = IngestBatch()
+        for index in 1...elevators {
+            let id = "E\(index)"
+            let key = try database.register(ElevatorRegistration(elevatorID: id, region: "430102"), at: 0)
+            for seq in 1...3 {
+                batch.telemetry.append(.init(
+                    elevator: key, elevatorID: id, region: "430102",
+                    value: TelemetrySample(seq: UInt64(seq), ts: minute + Int64(seq) * 1_000, speed: Double(index)), receivedAt: minute + 5_000))
+            }
+            var delta = CounterDelta()
+            delta.received = 3
+            batch.counters[key] = delta
+            batch.sequenceStates[key] = SequenceState(highSeq: 3)
+            batch.lastSeen[key] = minute + 5_000
+            if index == 7 {
+                batch.events.append(.init(
+                    elevator: key, elevatorID: id, region: "430102",
+                    value: ElevatorEvent(seq: 4, ts: minute + 4_000, kind: .fault, code: "door_close_failure", fault: .doorCloseFailure, state: .raised),
+                    receivedAt: minute + 5_000))
+                batch.counters[key]!.received += 1
+                batch.sequenceStates[key] = SequenceState(highSeq: 4)
+            }
+            if index == 5 {
+                batch.deadLetters.append(NewDeadLetter(
+                    topic: "lift/430102/E5/telemetry", payload: Array("{".utf8), receivedAt: minute, rejection: Rejection(.json, "unexpected end"),
+                    elevatorID: id, elevator: key))
+                batch.counters[key]!.rejected += 1
+            }
+        }
+        batch.deadLetters.append(NewDeadLetter(
+            topic: "lift/430102/NOBODY/telemetry", payload: Array("{}".utf8), receivedAt: minute, rejection: Rejection(.unregistered, "not registered"),
+            elevatorID: "NOBODY"))
+        return batch
+    }
+
+    @Test("a batch cut by elevators keeps each elevator's items in one part, loses nothing, and stores what the whole batch stores")
+    func partitionedBatch() throws {
+        let database = try LiftDatabase(path: try temporaryPath("parts.sqlite"))
+        let batch = try Self.batch(in: database, elevators: 10)
+        #expect(batch.partitioned(maximumElevators: 10).count == 1)
+
+        let parts = batch.partitioned(maximumElevators: 3)
+        #expect(parts.count == 4)
+        var owner: [Int64: Int] = [:]
+        for (index, part) in parts.enumerated() {
+            var keys = Set(part.telemetry.map(\.elevator))
+            keys.formUnion(part.counters.keys)
+            keys.formUnion(part.sequenceStates.keys)
+            keys.formUnion(part.lastSeen.keys)
+            keys.formUnion(part.events.map(\.elevator))
+            keys.formUnion(part.deadLetters.compactMap(\.elevator))
+            #expect(keys.count <= 3)
+            for key in keys {
+                #expect(owner[key] == nil, "elevator \(key) in two parts")
+                owner[key] = index
+            }
+            // Each elevator's bookkeeping travels with its samples.
+            #expect(Set(part.telemetry.map(\.elevator)) == Set(part.counters.keys))
+        }
+        #expect(owner.count == 10)
+        #expect(parts.map(\.telemetry.count).reduce(0, +) == 30)
+        #expect(parts.map(\.events.count).reduce(0, +) == 1)
+        #expect(parts.last?.deadLetters.contains { $0.elevator == nil } == true)
+
+        for part in parts { _ = try database.commit(part) }
+        for index in 1...10 {
+            let counters = try #require(try database.ingestCounters("E\(index)"))
+            #expect(counters.received == (index == 7 ? 4 : 3))
+            #expect(counters.rejected == (index == 5 ? 1 : 0))
+            #expect(counters.highSeq == (index == 7 ? 4 : 3))
+            #expect(try database.elevator("E\(index)")?.lastSeen == Self.minute + 5_000)
+        }
+        #expect(try database.deadLetters().count == 2)
+    }
+
+    @Test("a rollup pass gives way to urgent work after the elevator in hand, and rolls up only settled minutes when asked")
+    func rollupsGiveWay() async throws {
+        let database = try LiftDatabase(path: try temporaryPath("rollups.sqlite"))
+        var batch = IngestBatch()
+        for index in 1...3 {
+            let key = try database.register(ElevatorRegistration(elevatorID: "E\(index)", region: "430102"), at: 0)
+            for minute in 0..<2 {
+                batch.telemetry.append(.init(
+                    elevator: key, elevatorID: "E\(index)", region: "430102",
+                    value: TelemetrySample(seq: UInt64(minute + 1), ts: Self.minute + Int64(minute) * 60_000 + 1_000, speed: Double(index)),
+                    receivedAt: Self.minute))
+            }
+        }
+        _ = try database.commit(batch)
+        #expect(try database.pendingRollupMinutes() == 6)
+
+        database.urgency.enter()
+        // A fault event wants the writer: the pass finishes the first elevator (both its minutes) and stops.
+        #expect(try await database.updateRollupsInBackground(maximumMinutes: 100, givingWay: true) == 2)
+        #expect(try database.pendingRollupMinutes() == 4)
+        database.urgency.leave()
+
+        // Only minutes that ended before the second: each remaining elevator's first minute.
+        #expect(try await database.updateRollupsInBackground(maximumMinutes: 100, settledBefore: Self.minute + 60_000, givingWay: true) == 2)
+        #expect(try database.pendingRollupMinutes() == 2)
+        #expect(try await database.updateRollupsInBackground(maximumMinutes: 100, givingWay: true) == 2)
+        #expect(try database.pendingRollupMinutes() == 0)
+        for index in 1...3 {
+            let series = try database.series("E\(index)", metric: .speed, from: Self.minute, to: Self.minute + 120_000, step: 60_000)
+            #expect(series.map(\.count) == [1, 1])
+            #expect(series.map(\.max) == [Double(index), Double(index)])
+        }
+    }
+}
