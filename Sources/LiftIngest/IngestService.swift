@@ -37,7 +37,9 @@ public final class IngestService: Service, Sendable {
         /// With an events session, how long telemetry gathers before a commit (unless the batch fills first).
         /// A thousand elevators' samples dirty a page each whatever their number: at 20,000 msg/s, commits
         /// of whatever arrived during the previous one (~500 samples) cost about twice the CPU per sample of
-        /// commits four times a second. Fault events do not wait for it: they have their own loop.
+        /// commits four times a second, and once a second writes each page to the WAL a quarter as often again.
+        /// Fault events do not wait for it: they have their own loop. Telemetry reaches the store up to this
+        /// much later.
         public var telemetryInterval: Duration = .milliseconds(1000)
         /// Most elevators per transaction when a batch is committed. A commit writes a page or more per elevator
         /// and cannot give way once it has begun: at 1,000 elevators one COMMIT took 20–230 ms, during which a
