@@ -44,6 +44,9 @@ public struct SchedulerPass: Sendable {
         try await connectivity(elevators, now: now, report: &report)
         guard withSchedule || withTrends else { return report }
         for elevator in elevators {
+            // A pass over thousands of elevators takes seconds of synchronous reads: give the shared pool's
+            // thread back between elevators, so that ingestion and the ticket engine are not kept waiting.
+            await Task.yield()
             if withSchedule {
                 try await maintenance(elevator, now: now, report: &report)
                 try await inspections(elevator, now: now, report: &report)
