@@ -328,7 +328,8 @@ def sustained(args, bin_dir, broker, stream, serve, cwd, http):
     while time.monotonic() - start < args.sustained:
         time.sleep(10)
         backlog, _ = metric(http, "liftwatch_ingest_backlog_messages")
-        samples.append({"t": round(time.monotonic() - start), "rss_mib": (rss_kib(proc.pid) or 0) / 1024, "backlog": backlog})
+        sqlite_bytes, _ = metric(http, "liftwatch_store_sqlite_memory_bytes")
+        samples.append({"t": round(time.monotonic() - start), "rss_mib": (rss_kib(proc.pid) or 0) / 1024, "sqlite_mib": round(sqlite_bytes / 1048576, 1), "backlog": backlog})
         log(f"sustained: {samples[-1]}")
     publisher.terminate()
     publisher.wait()

@@ -1,6 +1,7 @@
 import LiftCore
 import LiftStore
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// Keeps the time-series store in shape while LiftWatch runs: rollups every few seconds, compaction of past
@@ -46,7 +47,10 @@ public struct StoreMaintenanceService: Service {
     /// WAL checkpoints on a connection of their own: the writer never runs one inside a commit, where a fault
     /// event's transaction could be waiting behind it.
     private func checkpoints() async {
+        // Beside the process's resident memory: how much of it is SQLite's (bounded caches) and how much LiftWatch's.
+        let sqliteMemory = Gauge(label: "liftwatch_store_sqlite_memory_bytes")
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            sqliteMemory.record(LiftDatabase.sqliteMemoryUsed)
             do { try await database.checkpointInBackground() } catch {
                 logger.warning("checkpoint failed", metadata: ["error": "\(error)"])
             }

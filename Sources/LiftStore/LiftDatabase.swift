@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Logging
 
 /// LiftWatch's SQLite database: one writer, concurrent readers (WAL), schema under migrations.
@@ -94,6 +95,11 @@ public final class LiftDatabase: Sendable {
             throw StoreError(operation: "checkpoint the WAL", underlying: error)
         }
     }
+
+    /// Bytes SQLite holds on the heap in this process right now (`sqlite3_memory_used`): page caches, schema,
+    /// statements, for every connection together. The page caches are bounded (`cache_size`: 64 MiB for the
+    /// writer, 16 MiB per reader), so this levels off once they are full.
+    public static var sqliteMemoryUsed: Int { Int(sqlite3_memory_used()) }
 
     /// Runs `body` in a write transaction. Exposed to the store's own extensions.
     func write<T>(_ body: (Database) throws -> T) throws -> T {

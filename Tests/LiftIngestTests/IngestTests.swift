@@ -29,6 +29,7 @@ struct IngestTests {
         #expect(counters.received == 7 && counters.gaps == 0 && counters.rejected == 0 && counters.highSeq == 6)
         let elevator = try #require(try harness.database.elevator("E1"))
         #expect(elevator.online && elevator.firmware == "2.1" && elevator.lastSeen == harness.clock.now)
+        try await harness.eventually("the fault handed on") { await !harness.events.events.isEmpty }
         let handedOn = await harness.events.events.map(\.seq)
         #expect(handedOn == [5], "the fault must be handed on once, the duplicate not at all: got \(handedOn)")
         await harness.shutdown()

@@ -32,7 +32,10 @@ struct TerminalReplacementTests {
         #expect(events.map(\.seq) == expected)
         let counters = try #require(try harness.database.ingestCounters("E1"))
         #expect(counters.duplicates == 0 && counters.gaps == 0 && counters.received == 8)
-        #expect(await harness.events.events.filter { $0.kind == .fault }.count == 3, "the new terminal's faults are handed on")
+        // Handed on by a task of their own after the commit: wait for it rather than race it.
+        try await harness.eventually("the new terminal's faults handed on") {
+            await harness.events.events.filter { $0.kind == .fault }.count == 3
+        }
         await harness.shutdown()
     }
 }
