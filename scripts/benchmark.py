@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -62,6 +63,27 @@ def rss_kib(pid, field="VmRSS"):
     except FileNotFoundError:
         return None
     return None
+
+
+def cpu_seconds(pid):
+    """User + system CPU time a process has used so far (from /proc), in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except FileNotFoundError:
+        return None
+
+
+def children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_share(broker_seconds, consumer_seconds, seconds, total):
+    """CPU used during a drain: cores busy and microseconds per message, for the broker and the consumer."""
+    return {name: {"cores": round(cpu / seconds, 2), "us_per_msg": round(cpu * 1e6 / total, 1)}
+            for name, cpu in (("broker", broker_seconds), ("consumer", consumer_seconds))}
 
 
 class Broker:
@@ -153,11 +175,12 @@ def main():
         if "a" in args.only:
             sub = bench_mosquitto_sub(broker, total)
             results["publish_rate_a"] = replay(bin_dir, broker, stream)
-            start = time.monotonic()
+            start, broker_cpu, children_cpu = time.monotonic(), cpu_seconds(broker.proc.pid), children_cpu_seconds()
             subprocess.run(sub + ["-C", str(total)], stdout=subprocess.DEVNULL, check=True)
             seconds = time.monotonic() - start
-            results["a_mosquitto_sub"] = {"seconds": seconds, "rate": total / seconds}
-            log(f"(a) mosquitto_sub: {total / seconds:,.0f} msg/s")
+            cpu = cpu_share(cpu_seconds(broker.proc.pid) - broker_cpu, children_cpu_seconds() - children_cpu, seconds, total)
+            results["a_mosquitto_sub"] = {"seconds": seconds, "rate": total / seconds, "cpu": cpu}
+            log(f"(a) mosquitto_sub: {total / seconds:,.0f} msg/s, CPU {cpu}")
         if "b" in args.only:
             db = os.path.join(work, "paho.sqlite")
             # Debian's python3-paho-mqtt lives with Debian's interpreter.
@@ -229,7 +252,7 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
         first.send_signal(signal.SIGTERM)
         first.wait()
         results["publish_rate_c"] = replay(bin_dir, broker, stream)
-        start = time.monotonic()
+        start, broker_cpu = time.monotonic(), cpu_seconds(broker.proc.pid)
         proc = serve()
         profiler = None
         if args.perf:
@@ -248,14 +271,15 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
                 raise RuntimeError(f"LiftWatch stored only {received} of {total}")
             time.sleep(0.05)
         seconds = time.monotonic() - start
+        cpu = cpu_share(cpu_seconds(broker.proc.pid) - broker_cpu, cpu_seconds(proc.pid), seconds, total)
         if profiler:
             profiler.send_signal(signal.SIGINT)
             profiler.wait()
             log(f"perf profile of the drain in {args.perf} (perf report -i {args.perf} --no-children)")
         _, text = metric(http, "liftwatch_ingest_samples_total")
-        results["c_liftwatch"] = {"seconds": seconds, "rate": total / seconds, "peak_rss_mib": peak / 1024}
+        results["c_liftwatch"] = {"seconds": seconds, "rate": total / seconds, "peak_rss_mib": peak / 1024, "cpu": cpu}
         results["event_latency_histogram"] = [line for line in text.splitlines() if line.startswith("liftwatch_ingest_event_commit_latency_seconds")]
-        log(f"(c) LiftWatch: {total / seconds:,.0f} msg/s, peak RSS {peak / 1024:.0f} MiB")
+        log(f"(c) LiftWatch: {total / seconds:,.0f} msg/s, peak RSS {peak / 1024:.0f} MiB, CPU {cpu}")
         proc.send_signal(signal.SIGTERM)
         proc.wait()
         db = os.path.join(cwd, "var", "liftwatch.sqlite")

@@ -39,6 +39,7 @@ public struct SchedulerPass: Sendable {
     /// the service does it once a minute); `withTrends` evaluates the health trends too.
     public func run(now: Int64, withTrends: Bool = true, withSchedule: Bool = true) async throws -> Report {
         var report = Report()
+        await giveWayToFaults()
         report.escalated = try await engine.checkDeadlines(now: now)
         let elevators = try database.elevators().filter { $0.stage == LifecycleStage.inService.rawValue }
         try await connectivity(elevators, now: now, report: &report)
@@ -54,6 +55,13 @@ public struct SchedulerPass: Sendable {
             if withTrends { try await trends(elevator, now: now, report: &report) }
         }
         return report
+    }
+
+    /// Waits while fault events are being turned into tickets (at most a second), before a call into the ticket
+    /// engine: the engine serves one call at a time, and a pass's call waits for the writer like any other, so a
+    /// fault's ticket that came in meanwhile waited for it (20–95 ms at 20,000 msg/s of telemetry).
+    func giveWayToFaults() async {
+        await database.urgency.waitUntilNotWanted(atMost: .seconds(1))
     }
 
     func opened(_ ticket: Ticket?, _ report: inout Report) {
@@ -72,6 +80,7 @@ public struct SchedulerPass: Sendable {
         let silentIDs = Set(silent.map(\.elevatorID))
         for elevator in watched where !silentIDs.contains(elevator.elevatorID) {
             if let ticket = active[elevator.elevatorID] {
+                await giveWayToFaults()
                 try await engine.settle(ticket, note: "back online", at: now)
                 report.settled += 1
             }
@@ -83,6 +92,7 @@ public struct SchedulerPass: Sendable {
             if Double(stillSilent) < configuration.outageShare * Double(max(1, inRegion.count)) {
                 try database.closeIncident(incident.id, at: now)
                 report.incidentsClosed += 1
+                await giveWayToFaults()
                 await engine.send("regulator/\(incident.region)/alerts", Self.incidentJSON(incident, alert: "area incident over", closedAt: now))
             }
         }
@@ -102,6 +112,7 @@ public struct SchedulerPass: Sendable {
                     at: now)
                 report.incidentsOpened += 1
                 logger.warning("area incident opened", metadata: ["region": "\(region)", "elevators": "\(group.count)"])
+                await giveWayToFaults()
                 await engine.send("regulator/\(region)/alerts", Self.incidentJSON(incident, alert: "area incident", closedAt: nil))
                 continue
             }
@@ -113,6 +124,7 @@ public struct SchedulerPass: Sendable {
                     elevatorID: elevator.elevatorID, region: elevator.region, unitID: elevator.unitID,
                     contractorID: try database.contractor(of: elevator.elevatorID, at: now), type: .communication, openedAt: now,
                     deadlines: configuration.sla.deadlines(for: .communication, region: elevator.region, openedAt: now), reason: reason)
+                await giveWayToFaults()
                 opened(try await engine.open(ticket), &report)
             }
         }
@@ -158,6 +170,7 @@ public struct SchedulerPass: Sendable {
             elevatorID: elevator.elevatorID, region: elevator.region, unitID: elevator.unitID, contractorID: contractor, type: .maintenance,
             openedAt: now, deadlines: SLAPolicy.Deadlines(due: due), level: next.level.rawValue,
             reason: "\(next.level.rawValue) maintenance due \(next.due): \(next.reason)")
+        await giveWayToFaults()
         opened(try await engine.open(ticket), &report)
     }
 
@@ -174,6 +187,7 @@ public struct SchedulerPass: Sendable {
                 contractorID: try database.contractor(of: elevator.elevatorID, at: now), type: .inspection, openedAt: now,
                 deadlines: SLAPolicy.Deadlines(due: obligation.due.startEpochMs), level: obligation.kind.rawValue,
                 reason: "\(words), year \(obligation.year) after commissioning on \(commissioned), due \(obligation.due)")
+            await giveWayToFaults()
             opened(try await engine.open(ticket), &report)
         }
     }
@@ -191,6 +205,7 @@ public struct SchedulerPass: Sendable {
                 contractorID: try database.contractor(of: elevator.elevatorID, at: now), type: .predictive, openedAt: now,
                 deadlines: configuration.sla.deadlines(for: .predictive, region: elevator.region, openedAt: now), reason: finding.description)
             ticket.signal = finding.signal.rawValue
+            await giveWayToFaults()
             opened(try await engine.open(ticket), &report)
         }
     }

@@ -25,7 +25,8 @@ extension LiftDatabase {
 
     /// `commitInBackground(_:)` for a large batch that gives way to urgent writers.
     ///
-    /// Every `yieldCheckInterval` samples, `shouldYield` is asked. When it says yes:
+    /// Every `yieldCheckInterval` samples, and once more before the bookkeeping and the COMMIT (only with
+    /// `discardOnYield`), `shouldYield` is asked. When it says yes:
     /// - with `discardOnYield`, the transaction is rolled back (cheap: nothing reached the WAL) and the whole
     ///   batch comes back in `.yielded`: the urgent writer waits only for the check, not for a commit that
     ///   would write a page per elevator;
@@ -124,6 +125,9 @@ extension LiftDatabase {
                 duplicate(item.elevator)
             }
         }
+        // A last look before the bookkeeping and the COMMIT, which cannot give way: an urgent writer that came in
+        // after the last check would otherwise wait for both.
+        if let shouldYield, discardOnYield, !batch.telemetry.isEmpty, shouldYield() { throw YieldRequest() }
         let marked = try markForRollups(dirtyMinutes, memo: memo, in: db)
 
         let insertStats = try db.cachedStatement(sql: """

@@ -35,7 +35,7 @@ public final class LiftDatabase: Sendable {
             } else {
                 // Samples of a thousand elevators land all over two B-trees: a 64 MiB cache keeps their hot
                 // pages in memory. Checkpoints are `checkpointInBackground()`'s job (LiftWatch runs it every
-                // second on a connection of its own): run by the writer, a checkpoint falls inside whichever
+                // 250 ms on a connection of its own): run by the writer, a checkpoint falls inside whichever
                 // commit crosses the threshold and syncs tens of MiB there while a fault event may be waiting for
                 // the writer. The writer still checkpoints past ~400 MiB of WAL, for processes that run no
                 // checkpointer and for a writer so busy that the background checkpoints never catch up.

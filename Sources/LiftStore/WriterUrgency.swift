@@ -21,9 +21,12 @@ public final class WriterUrgency: Sendable {
     /// Ends what `enter()` announced.
     public func leave() { holders.subtract(1, ordering: .releasing) }
 
-    /// Suspends (in 1 ms steps) until no urgent work is announced, or the task is cancelled.
-    public func waitUntilNotWanted() async {
+    /// Suspends (in 1 ms steps) until no urgent work is announced, the task is cancelled, or `limit` has passed
+    /// (a bound on how long a storm of urgent work may hold the caller back).
+    public func waitUntilNotWanted(atMost limit: Duration? = nil) async {
+        let deadline = limit.map { ContinuousClock.now + $0 }
         while isWanted && !Task.isCancelled {
+            if let deadline, ContinuousClock.now >= deadline { return }
             try? await Task.sleep(for: .milliseconds(1))
         }
     }

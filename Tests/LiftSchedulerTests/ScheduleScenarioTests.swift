@@ -64,6 +64,24 @@ struct ScheduleScenarioTests {
         #expect(try database.tickets(TicketFilter(elevatorID: "E1", statuses: [.closed], types: [.maintenance], limit: 1000)).allSatisfy(\.unverified))
     }
 
+    @Test("a pass does not call the ticket engine while fault events are being handed on, and goes on when they are done")
+    func passGivesWayToFaults() async throws {
+        let database = try database()
+        let start = CivilDate("2025-01-01")!
+        try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102", contractorID: "C1", commissionedOn: "2025-01-01"), at: start.startEpochMs, by: "test")
+        let pass = SchedulerPass(database: database, engine: TicketEngine(database: database, publish: nil), configuration: SchedulerConfiguration())
+        let now = start.adding(days: 12).startEpochMs + 9 * 3_600_000  // 3 days before the first half-monthly visit
+
+        database.urgency.enter()  // what the events loop does from taking a fault until its ticket is handed on
+        let run = Task { try await pass.run(now: now, withTrends: false) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try database.activeTickets(elevatorID: "E1").isEmpty, "the pass waited")
+        database.urgency.leave()
+        let report = try await run.value
+        #expect(report.opened[.maintenance] == 1)
+        #expect(try database.activeTickets(elevatorID: "E1").map(\.type) == [.maintenance])
+    }
+
     @Test("inspection and self-test tickets by commissioning year")
     func inspectionYears() async throws {
         let database = try database()

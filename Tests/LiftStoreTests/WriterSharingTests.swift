@@ -1,5 +1,7 @@
 import Foundation
+import GRDB
 import LiftCore
+import Synchronization
 import Testing
 @testable import LiftStore
 
@@ -85,6 +87,40 @@ struct WriterSharingTests {
             #expect(try database.elevator("E\(index)")?.lastSeen == Self.minute + 5_000)
         }
         #expect(try database.deadLetters().count == 2)
+    }
+
+    @Test("a telemetry commit too small for a check on the way still gives way before its COMMIT, and stores nothing")
+    func lastLookBeforeCommit() async throws {
+        let database = try LiftDatabase(path: try temporaryPath("last-look.sqlite"))
+        let batch = try Self.batch(in: database, elevators: 10)  // 30 samples: fewer than one check interval
+        let asked = Mutex(0)
+        let progress = try await database.commitInBackground(batch, yieldingWhen: { asked.withLock { $0 += 1 }; return true }, discardOnYield: true)
+        guard case .yielded(let stored, let remaining) = progress else {
+            Issue.record("committed although urgent work was waiting")
+            return
+        }
+        #expect(asked.withLock { $0 } == 1)
+        #expect(stored.storedTelemetry == 0)
+        #expect(remaining.telemetry.count == batch.telemetry.count)
+        #expect(try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM telemetry") } == 0)
+        guard case .committed(let result) = try await database.commitInBackground(remaining, yieldingWhen: { false }, discardOnYield: true) else {
+            Issue.record("yielded with nothing waiting")
+            return
+        }
+        #expect(result.storedTelemetry == 30)
+    }
+
+    @Test("waiting for urgent work to end is bounded when asked")
+    func boundedWaitForUrgentWork() async {
+        let urgency = WriterUrgency()
+        urgency.enter()
+        let start = ContinuousClock.now
+        await urgency.waitUntilNotWanted(atMost: .milliseconds(50))
+        #expect(ContinuousClock.now - start >= .milliseconds(50))
+        #expect(urgency.isWanted)
+        urgency.leave()
+        await urgency.waitUntilNotWanted()
+        #expect(!urgency.isWanted)
     }
 
     @Test("a rollup pass gives way to urgent work after the elevator in hand, and rolls up only settled minutes when asked")

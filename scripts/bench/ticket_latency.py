@@ -6,10 +6,12 @@ contractor/C-PROBE/tickets; a ticket names its elevator, so each arrival matches
 just before the publish to the ticket's arrival, both read from this process's monotonic clock. Each probe
 elevator first says it is online (retained status, as a controller does on connecting), so that the only
 ticket it gets is its fault's; only `rescue` tickets are matched anyway. Both clients send each packet at once
-(TCP_NODELAY), as LiftWatch and the broker do. Prints JSON: count, missing, p50/p90/p99/max in milliseconds.
+(TCP_NODELAY), as LiftWatch and the broker do. Prints JSON: count, missing, p50/p90/p99/max in milliseconds, and how
+many took over 50 and over 100 ms.
 """
 import argparse
 import json
+import math
 import socket
 import threading
 import time
@@ -78,9 +80,11 @@ def main():
     with lock:
         latencies = sorted((arrived[e] - sent[e]) * 1000 for e in sent if e in arrived)
     def pct(p):
-        return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 1) if latencies else None
+        # Nearest rank: the smallest latency with at least p % of them at or below it (p99 of 300: the 297th).
+        return round(latencies[max(0, math.ceil(p / 100 * len(latencies)) - 1)], 1) if latencies else None
     print(json.dumps({"count": len(latencies), "missing": len(sent) - len(latencies), "p50_ms": pct(50), "p90_ms": pct(90),
-                      "p99_ms": pct(99), "max_ms": round(latencies[-1], 1) if latencies else None}))
+                      "p99_ms": pct(99), "max_ms": round(latencies[-1], 1) if latencies else None,
+                      "over_50_ms": sum(1 for l in latencies if l > 50), "over_100_ms": sum(1 for l in latencies if l > 100)}))
 
 
 if __name__ == "__main__":
