@@ -30,6 +30,8 @@ let package = Package(
     ],
     targets: [
         // C: the only way into libmosquitto. Imported by LiftMQTT alone.
+        // glibc's <malloc.h>, for the server's arena cap (no library to link: it is libc).
+        .systemLibrary(name: "CMalloc"),
         .systemLibrary(
             name: "CMosquitto",
             pkgConfig: "libmosquitto",
@@ -93,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "liftwatch",
             dependencies: [
-                "LiftCore", "LiftMQTT", "LiftStore", "LiftIngest", "LiftScheduler", "LiftAPI",
+                "CMalloc", "LiftCore", "LiftMQTT", "LiftStore", "LiftIngest", "LiftScheduler", "LiftAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),

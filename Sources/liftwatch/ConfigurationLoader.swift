@@ -118,6 +118,7 @@ struct ConfigurationLoader {
             }
         }
         c.logLevel = try r.choice("log.level", c.logLevel, ["trace", "debug", "info", "notice", "warning", "error", "critical"])
+        c.mallocArenaMax = try r.int("memory.malloc_arena_max", c.mallocArenaMax, 0...64)
         return c
     }
 

@@ -116,4 +116,8 @@ struct LiftWatchConfiguration: Sendable, Equatable {
     var regionPlatforms: [String] = []
     /// trace, debug, info, notice, warning, error, critical.
     var logLevel = "info"
+    /// `serve` caps glibc's malloc arenas at this many (0: glibc's own limit, 8 per core). Each thread that meets
+    /// contention gets an arena, and memory freed in one is not reused by another, so resident memory climbs for
+    /// minutes before it levels off. `MALLOC_ARENA_MAX` in the environment, when set, wins.
+    var mallocArenaMax = 2
 }

@@ -72,6 +72,7 @@ struct Server {
     }
 
     func run() async throws {
+        Self.capMallocArenas(at: configuration.mallocArenaMax, environment: ProcessInfo.processInfo.environment, logger: logger)
         let database = try LiftDatabase(path: configuration.database.path, logger: Logger(label: "liftwatch.store"))
         let migrations = try database.appliedMigrations().count
         logger.info("database open", metadata: ["path": "\(configuration.database.path)", "migrations": "\(migrations)"])

@@ -53,6 +53,7 @@ struct ConfigurationLoaderTests {
         (["http.port": "70000"], "http.port", "an integer from 0 to 65535"),
         (["broker.protocol": "4"], "broker.protocol", "one of 3.1.1, 5"),
         (["log.level": "loud"], "log.level", "one of trace"),
+        (["memory.malloc_arena_max": "-1"], "memory.malloc_arena_max", "an integer from 0 to 64"),
         (["sla.rural_regions": "43x"], "sla.rural_regions", "region prefixes"),
         (["broker.subscriptions": "lift/+/+/replay"], "broker.subscriptions", "not LiftWatch's own replay topic"),
         (["database.path": ":memory:"], "database.path", "a file path"),
