@@ -59,12 +59,35 @@ extension MQTTClient {
                 disconnectGracefully()
                 return "stopped"
             }
-            let rc = mosquitto_loop(mosq, 100, 1)
+            var rc = mosquitto_loop(mosq, 100, 1)
+            if rc == Mosquitto.success { rc = readQueuedPackets(mosq) }
             if rc != Mosquitto.success {
                 if rc == Int32(MOSQ_ERR_ERRNO.rawValue) { return String(cString: strerror(errno)) }
                 return Mosquitto.message(for: rc)
             }
         }
+    }
+
+    /// Most packets read in one burst before `mosquitto_loop` runs again (keepalive, outgoing packets).
+    private static let readBurst = 64
+
+    /// Reads the packets already waiting on the socket, then sends what they queued (PUBACKs).
+    ///
+    /// `mosquitto_loop` reads one packet per call, behind a `pselect` and a read of libmosquitto's wake-up
+    /// socket pair: for a stream of small messages those cost about as much as the packet itself. While packets
+    /// are waiting, this reads on without them, until a read finds the socket empty (`EAGAIN`) or the burst is
+    /// done. libmosquitto reports an empty socket as success with `errno` set, hence `errno` is cleared first.
+    private func readQueuedPackets(_ mosq: OpaquePointer) -> Int32 {
+        var packets = 0
+        while packets < Self.readBurst {
+            errno = 0
+            let rc = mosquitto_loop_read(mosq, 1)
+            if rc != Mosquitto.success { return rc }
+            if errno == EAGAIN || errno == EWOULDBLOCK { break }
+            packets += 1
+        }
+        guard packets > 0, mosquitto_want_write(mosq) else { return Mosquitto.success }
+        return mosquitto_loop_write(mosq, 1)
     }
 
     /// Gives publishes in flight (awaited or not) up to `flushTimeout` to be sent and acknowledged, then

@@ -94,6 +94,43 @@ struct MQTTClientTests {
         await broker.stop()
     }
 
+    @Test("a backlog read in bursts arrives whole and in order while the client's own publishes are acknowledged")
+    func backlogInBursts() async throws {
+        let broker = try await MosquittoBroker.start()
+
+        let configuration = MQTTConfiguration(
+            port: broker.port, clientID: uniqueID("burst"), cleanSession: false, subscriptions: [.init("load/#", qos: .atLeastOnce)])
+        let first = try await connectedClient(configuration)
+        try await Task.sleep(for: .milliseconds(200))
+        await first.shutdown()
+
+        // Sizes that take one, two and three bytes of remaining length, and payloads larger than one socket
+        // read, so that bursts also stop and resume in the middle of a packet.
+        let sizes = [9, 100, 300, 20_000, 70_000]
+        func payload(_ index: Int) -> [UInt8] {
+            let size = sizes[index % sizes.count]
+            return [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: size - 8) + withUnsafeBytes(of: UInt64(index).bigEndian, Array.init)
+        }
+        let count = 900  // mosquitto keeps at most 1,000 messages for an offline session by default
+        let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
+        for index in 0..<count { try publisher.enqueue(MQTTMessage(topic: "load/\(index % 7)", payload: payload(index))) }
+        try await eventually("the publisher's messages to be acknowledged") { publisher.statistics.publishesInFlight == 0 }
+        await publisher.shutdown()
+
+        let second = try await connectedClient(configuration)
+        async let received = receive(count, from: second, timeout: .seconds(30))
+        // Publishes of its own while the backlog pours in: each needs the loop to send it and read its PUBACK.
+        for index in 0..<20 {
+            try await second.publish(MQTTMessage(topic: "echo/\(index)", string: "\(index)"))
+        }
+        let messages = try await received
+        #expect(messages.count == count)
+        #expect(messages.map(\.payload) == (0..<count).map(payload), "every message once, whole, in order")
+        #expect(second.statistics.received == count)
+        await second.shutdown()
+        await broker.stop()
+    }
+
     @Test("a client reconnects and subscribes again after the broker is killed and restarted")
     func reconnectAfterBrokerRestart() async throws {
         let broker = try await MosquittoBroker.start()
