@@ -57,15 +57,16 @@ def main():
             print(f"disconnected: {state['disconnects'][-1]}", file=sys.stderr, flush=True)
 
     def on_message(client, userdata, message):
+        if args.subscribe_only:
+            return  # only creating the session
         parts = message.topic.split("/")
         try:
             body = json.loads(message.payload)
         except ValueError:
             return
         state["pending"].append((parts[2], body.get("seq"), parts[3], body.get("ts"), message.payload.decode()))
-        if len(state["pending"]) >= 1000:
-            flush()
-        if not args.subscribe_only and state["stored"] + len(state["pending"]) >= args.expect:
+        # A commit every 1,000 messages, or as soon as those pending could complete the expected rows.
+        if len(state["pending"]) >= min(1000, args.expect - state["stored"]):
             flush()
             if state["stored"] >= args.expect:
                 client.disconnect()
