@@ -4,7 +4,8 @@
 // Input layout: the first byte picks the topic kind; bytes up to the first newline (at most 200) are a topic
 // for LiftTopic; the rest is the payload. Besides "no crash, no memory error", two properties are checked:
 // - a payload the decoder accepts encodes back (PayloadEncoder) to one that decodes to the same value;
-// - a topic LiftTopic accepts prints back to the same string.
+// - a topic LiftTopic accepts prints back to the same string, and the byte-level path takes exactly those;
+// - a payload the plain telemetry path takes decodes to the same sample on the general path.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -17,13 +18,21 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let topicBytes = newline.map { body[body.startIndex..<$0] } ?? body.prefix(0)
     let payload = Array(newline.map { body[($0 + 1)...] } ?? body)
 
-    if let topicText = String(validating: topicBytes, as: UTF8.self), let topic = LiftTopic(topicText) {
-        precondition(topic.description == topicText, "topic does not print back: \(topicText) → \(topic)")
+    if let topicText = String(validating: topicBytes, as: UTF8.self) {
+        if let topic = LiftTopic(topicText) {
+            precondition(topic.description == topicText, "topic does not print back: \(topicText) → \(topic)")
+        }
+        let plain = Array(topicText.utf8).withUnsafeBufferPointer(LiftTopic.plain)
+        precondition(plain == (try? LiftTopic.parseInGeneral(topicText).get()), "the byte-level topic path disagrees: \(topicText)")
     }
     _ = try? FlatJSON.parse(payload)
 
     let decoder = PayloadDecoder()
     let now: Int64 = 1_764_000_000_000
+    if payload.count <= PayloadDecoder.maximumPayloadSize, let plain = decoder.plainTelemetry(payload, now: now) {
+        let general = try? decoder.decodeInGeneral(kind: .telemetry, payload: payload, now: now)
+        precondition(general == .telemetry([plain], rejected: []), "the plain telemetry path disagrees: \(String(decoding: payload, as: UTF8.self))")
+    }
     guard let decoded = try? decoder.decode(kind: kind, payload: payload, now: now) else { return 0 }
     let encoded: [UInt8]
     switch decoded {

@@ -30,6 +30,14 @@ public struct LiftTopic: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a topic name, saying what is wrong with it when it is outside the scheme.
     public static func parse(_ topic: String) -> Result<LiftTopic, Rejection> {
+        // Every message passes here: a valid topic is read from its bytes in one pass; anything else takes the
+        // general path below, which says what is wrong.
+        if let parsed = topic.utf8.withContiguousStorageIfAvailable(plain), let parsed { return .success(parsed) }
+        return parseInGeneral(topic)
+    }
+
+    /// `parse(_:)` without the byte-level path: the reference that path is checked against.
+    static func parseInGeneral(_ topic: String) -> Result<LiftTopic, Rejection> {
         let parts = topic.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0].elementsEqual("lift".utf8) else {
             return .failure(Rejection(.topic, "topic \"\(topic.prefix(200))\" is not lift/{region}/{elevator_id}/{kind}"))
@@ -45,6 +53,30 @@ public struct LiftTopic: Sendable, Hashable, CustomStringConvertible {
         }
         return .success(LiftTopic(region: region, elevatorID: elevator, kind: kind))
     }
+
+    /// A valid topic read from its bytes, or nil (for `parse(_:)` to say why). Accepts exactly what `parse` accepts.
+    static func plain(_ bytes: UnsafeBufferPointer<UInt8>) -> LiftTopic? {
+        // "lift/" + 6 digits + "/" + 1…64 id bytes + "/" + kind
+        guard bytes.count >= 14, bytes[0] == UInt8(ascii: "l"), bytes[1] == UInt8(ascii: "i"), bytes[2] == UInt8(ascii: "f"),
+            bytes[3] == UInt8(ascii: "t"), bytes[4] == UInt8(ascii: "/"), bytes[11] == UInt8(ascii: "/")
+        else { return nil }
+        for index in 5..<11 where !(bytes[index] >= 0x30 && bytes[index] <= 0x39) { return nil }
+        var end = 12
+        while end < bytes.count, bytes[end] != UInt8(ascii: "/") {
+            let byte = bytes[end]
+            guard (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte == 0x2D
+            else { return nil }
+            end += 1
+        }
+        guard end < bytes.count, end > 12, end - 12 <= 64 else { return nil }
+        let kindBytes = UnsafeBufferPointer(rebasing: bytes[(end + 1)...])
+        guard let kind = kindNames.match(kindBytes) else { return nil }
+        return LiftTopic(
+            region: String(decoding: UnsafeBufferPointer(rebasing: bytes[5..<11]), as: UTF8.self),
+            elevatorID: String(decoding: UnsafeBufferPointer(rebasing: bytes[12..<end]), as: UTF8.self), kind: kind)
+    }
+
+    private static let kindNames = ByteNames<Kind>()
 
     public var description: String { "lift/\(region)/\(elevatorID)/\(kind.rawValue)" }
 }

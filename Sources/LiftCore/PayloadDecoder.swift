@@ -22,6 +22,16 @@ public struct PayloadDecoder: Sendable {
         guard payload.count <= Self.maximumPayloadSize else {
             throw Rejection(.tooLarge, "payload of \(payload.count) bytes is over the 64 KiB limit")
         }
+        if kind == .telemetry, let sample = plainTelemetry(payload, now: now) {
+            return .telemetry([sample], rejected: [])
+        }
+        return try decodeInGeneral(kind: kind, payload: payload, faultCodes: faultCodes, now: now)
+    }
+
+    /// `decode(kind:payload:faultCodes:now:)` without the plain telemetry path: the reference it is checked against.
+    func decodeInGeneral(
+        kind: LiftTopic.Kind, payload: [UInt8], faultCodes: FaultCodeMap = .standard, now: Int64
+    ) throws(Rejection) -> LiftPayload {
         let document = try FlatJSON.parse(payload)
         switch kind {
         case .telemetry:

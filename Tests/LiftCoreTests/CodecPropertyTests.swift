@@ -50,6 +50,52 @@ struct CodecPropertyTests {
         }
     }
 
+    @Test("the plain telemetry path takes every sample the encoder writes and decides every edited payload as the general path does")
+    func plainTelemetryAgreesWithGeneralPath() {
+        var g = SplitMix64(seed: 20261203)
+        let decoder = PayloadDecoder()
+        func outcome(_ body: () throws(Rejection) -> LiftPayload) -> Result<LiftPayload, Rejection> {
+            do throws(Rejection) { return .success(try body()) } catch { return .failure(error) }
+        }
+        // Edits that keep a payload JSON-like: values and keys swapped for others from the same payloads.
+        let pieces = [
+            " ", "\n", ",", ":", "null", "true", "false", "-0", "1e2", "-1", "1.5", "301", "\"up\"", "\"UP\"", "\"clos\\u0065d\"",
+            "\"é\"", "\"seq\"", "\"ts\"", "\"floor\"", "\"speed\"", "\"door\"", "\"power\"", "\"extra\"", "{}", "[1]", "9999999999999999999",
+            "\"seq\":1,", "\"ts\":9999999999999999,", "300", "-20", "-21", "20.0001", "200", "-50.5", "600000", "\"out_of_service\"", "\"battery\"",
+        ].map { Array($0.utf8) }
+        var plain = 0
+        for round in 0..<20_000 {
+            let sample = Self.sample(&g)
+            var payload = PayloadEncoder.encode(sample)
+            if round % 4 != 0 {
+                for _ in 0..<Int.random(in: 1...3, using: &g) {
+                    let at = Int.random(in: 0...payload.count, using: &g)
+                    switch Int.random(in: 0..<4, using: &g) {
+                    case 0: payload.insert(contentsOf: pieces.randomElement(using: &g)!, at: at)
+                    case 3:  // a field's whole value replaced
+                        guard let colon = payload.indices.filter({ payload[$0] == UInt8(ascii: ":") }).randomElement(using: &g) else { break }
+                        let end = payload[(colon + 1)...].firstIndex { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "}") } ?? payload.count
+                        payload.replaceSubrange((colon + 1)..<end, with: pieces.randomElement(using: &g)!)
+                    case 1 where at < payload.count: payload.remove(at: at)
+                    default: payload.replaceSubrange(at..<min(payload.count, at + Int.random(in: 1...4, using: &g)), with: pieces.randomElement(using: &g)!)
+                    }
+                }
+            }
+            let text = String(decoding: payload, as: UTF8.self)
+            if round % 4 == 0 {
+                #expect(decoder.plainTelemetry(payload, now: Self.now) == sample, "\(text)")
+            }
+            let general = outcome { () throws(Rejection) in try decoder.decodeInGeneral(kind: .telemetry, payload: payload, now: Self.now) }
+            #expect(outcome { () throws(Rejection) in try decoder.decode(kind: .telemetry, payload: payload, now: Self.now) } == general, "\(text)")
+            if let fast = decoder.plainTelemetry(payload, now: Self.now) {
+                plain += 1
+                #expect(general == .success(.telemetry([fast], rejected: [])), "\(text)")
+            }
+        }
+        // Most edited payloads are still valid (a space, a null): the plain path must have taken those too.
+        #expect(plain > 5_000)
+    }
+
     @Test("events, stats and status: encode then decode gives the same value, whatever the text fields hold")
     func otherKindsRoundTrip() throws {
         var g = SplitMix64(seed: 7)

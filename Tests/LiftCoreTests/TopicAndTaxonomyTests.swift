@@ -14,6 +14,30 @@ struct TopicAndTaxonomyTests {
         }
     }
 
+    @Test("the byte-level topic path accepts exactly the topics the general path accepts, with the same parts")
+    func plainTopicPathAgreesWithGeneralPath() {
+        var g = SplitMix64(seed: 1203)
+        let pieces = ["lift", "lif", "lift2", "430102", "43010", "4301022", "43O102", "E-001_a", "SIM-0001", String(repeating: "x", count: 64),
+                      String(repeating: "y", count: 65), "E 1", "电梯", "", "telemetry", "event", "stats", "status", "replay", "Telemetry", "statu", "/", "#"]
+        var accepted = 0
+        for _ in 0..<20_000 {
+            // Mostly the right kind of piece at each level, so that both outcomes are common.
+            let levels = [["lift"], ["430102", "000000"], ["E-001_a", "SIM-0001", String(repeating: "x", count: 64)], ["telemetry", "event", "stats", "status", "replay"]]
+            let count = [3, 4, 4, 4, 4, 5].randomElement(using: &g)!
+            let topic = (0..<count).map { level in
+                level < 4 && Int.random(in: 0..<6, using: &g) > 0 ? levels[level].randomElement(using: &g)! : pieces.randomElement(using: &g)!
+            }.joined(separator: "/")
+            let general = LiftTopic.parseInGeneral(topic)
+            let plain = Array(topic.utf8).withUnsafeBufferPointer(LiftTopic.plain)
+            switch general {
+            case .success(let parsed): accepted += 1; #expect(plain == parsed, "\(topic)")
+            case .failure: #expect(plain == nil, "\(topic)")
+            }
+            #expect(LiftTopic.parse(topic) == general, "\(topic)")
+        }
+        #expect(accepted > 5_000)
+    }
+
     @Test("the standard numbering is 1…22 in the spec's order, with the spec's classes")
     func numbering() {
         #expect(FaultKey.allCases.count == 22)
