@@ -49,35 +49,23 @@ extension FlatJSON.Reader {
                 sample.ts = ts
             case .floor:
                 if plainNull() { break }
-                guard case .integer(let floor)? = plainNumber(), (-20...300).contains(floor) else { return nil }
+                guard case .integer(let floor)? = plainNumber(), TelemetryField.floorRange.contains(floor) else { return nil }
                 sample.floor = Int(floor)
             case .occupied:
                 if plainNull() { break }
                 guard let flag = plainBoolean() else { return nil }
                 sample.occupied = flag
-            case .direction:
-                if plainNull() { break }
-                guard let value = plainString().flatMap(PlainTelemetryField.directions.match) else { return nil }
-                sample.direction = value
-            case .door:
-                if plainNull() { break }
-                guard let value = plainString().flatMap(PlainTelemetryField.doorStates.match) else { return nil }
-                sample.door = value
-            case .mode:
-                if plainNull() { break }
-                guard let value = plainString().flatMap(PlainTelemetryField.modes.match) else { return nil }
-                sample.mode = value
-            case .power:
-                if plainNull() { break }
-                guard let value = plainString().flatMap(PlainTelemetryField.powerSources.match) else { return nil }
-                sample.power = value
-            case .speed: guard plainMeasure(into: &sample.speed, range: 0...20) else { return nil }
-            case .loadKg: guard plainMeasure(into: &sample.loadKg, range: 0...20_000) else { return nil }
-            case .motorTempC: guard plainMeasure(into: &sample.motorTempC, range: -50...200) else { return nil }
-            case .cabinTempC: guard plainMeasure(into: &sample.cabinTempC, range: -50...200) else { return nil }
-            case .vibrationMg: guard plainMeasure(into: &sample.vibrationMg, range: 0...100_000) else { return nil }
-            case .levelErrorMm: guard plainMeasure(into: &sample.levelErrorMm, range: -10_000...10_000) else { return nil }
-            case .doorCloseMs: guard plainMeasure(into: &sample.doorCloseMs, range: 0...600_000) else { return nil }
+            case .direction: guard plainEnumeration(PlainTelemetryField.directions, into: &sample.direction) else { return nil }
+            case .door: guard plainEnumeration(PlainTelemetryField.doorStates, into: &sample.door) else { return nil }
+            case .mode: guard plainEnumeration(PlainTelemetryField.modes, into: &sample.mode) else { return nil }
+            case .power: guard plainEnumeration(PlainTelemetryField.powerSources, into: &sample.power) else { return nil }
+            case .speed: guard plainMeasure(into: &sample.speed, range: TelemetryField.speed.range) else { return nil }
+            case .loadKg: guard plainMeasure(into: &sample.loadKg, range: TelemetryField.loadKg.range) else { return nil }
+            case .motorTempC: guard plainMeasure(into: &sample.motorTempC, range: TelemetryField.motorTempC.range) else { return nil }
+            case .cabinTempC: guard plainMeasure(into: &sample.cabinTempC, range: TelemetryField.cabinTempC.range) else { return nil }
+            case .vibrationMg: guard plainMeasure(into: &sample.vibrationMg, range: TelemetryField.vibrationMg.range) else { return nil }
+            case .levelErrorMm: guard plainMeasure(into: &sample.levelErrorMm, range: TelemetryField.levelErrorMm.range) else { return nil }
+            case .doorCloseMs: guard plainMeasure(into: &sample.doorCloseMs, range: TelemetryField.doorCloseMs.range) else { return nil }
             }
             skipWhitespace()
             guard index < bytes.count else { return nil }
@@ -131,6 +119,14 @@ extension FlatJSON.Reader {
         return true
     }
 
+    /// An enumeration field: null leaves it nil; one of `names` is stored; false for anything else.
+    private mutating func plainEnumeration<Value>(_ names: ByteNames<Value>, into field: inout Value?) -> Bool {
+        if plainNull() { return true }
+        guard let value = plainString().flatMap(names.match) else { return false }
+        field = value
+        return true
+    }
+
     private mutating func plainNull() -> Bool {
         guard bytes[index] == UInt8(ascii: "n") else { return false }
         return (try? literal("null")) != nil
@@ -147,21 +143,15 @@ extension FlatJSON.Reader {
 
 /// The keys of a telemetry object (spec section 3), matched as bytes on the plain path.
 enum PlainTelemetryField: Int, CaseIterable {
-    // In the order controllers (and `PayloadEncoder`) write them: matching starts after the previous key.
+    // In the order controllers (and `PayloadEncoder`) write them, where matching starts after the previous key;
+    // after `seq` and `ts`, the order of `TelemetryField` (see `names`).
     case seq, ts, floor, direction, speed, loadKg, door, mode, occupied, motorTempC, cabinTempC, vibrationMg
     case levelErrorMm, doorCloseMs, power
 
     var bit: UInt32 { 1 << UInt32(rawValue) }
 
-    static let names: [[UInt8]] = allCases.map { field in
-        switch field {
-        case .seq: Array("seq".utf8)
-        case .ts: Array("ts".utf8)
-        case .floor, .direction, .speed, .loadKg, .door, .mode, .occupied, .motorTempC, .cabinTempC, .vibrationMg,
-            .levelErrorMm, .doorCloseMs, .power:
-            Array(TelemetryField(plain: field).rawValue.utf8)
-        }
-    }
+    /// Wire names by raw value: `seq`, `ts`, then `TelemetryField`'s, whose cases come in the same order.
+    static let names: [[UInt8]] = [Array("seq".utf8), Array("ts".utf8)] + TelemetryField.allCases.map { Array($0.rawValue.utf8) }
 
     /// The field named by `key`, trying first the one after `previous` (the usual order), then all.
     static func match(_ key: UnsafeBufferPointer<UInt8>, after previous: Int) -> PlainTelemetryField? {
@@ -177,28 +167,6 @@ enum PlainTelemetryField: Int, CaseIterable {
     static let doorStates = ByteNames<DoorState>()
     static let modes = ByteNames<ServiceMode>()
     static let powerSources = ByteNames<PowerSource>()
-}
-
-extension TelemetryField {
-    /// The general path's field for a plain-path field other than `seq` and `ts`.
-    init(plain field: PlainTelemetryField) {
-        switch field {
-        case .floor: self = .floor
-        case .direction: self = .direction
-        case .speed: self = .speed
-        case .loadKg: self = .loadKg
-        case .door: self = .door
-        case .mode: self = .mode
-        case .occupied: self = .occupied
-        case .motorTempC: self = .motorTempC
-        case .cabinTempC: self = .cabinTempC
-        case .vibrationMg: self = .vibrationMg
-        case .levelErrorMm: self = .levelErrorMm
-        case .doorCloseMs: self = .doorCloseMs
-        case .power: self = .power
-        case .seq, .ts: preconditionFailure("seq and ts are not telemetry fields")
-        }
-    }
 }
 
 /// The wire names of an enumeration's cases as bytes, to match a string without making a `String` of it.

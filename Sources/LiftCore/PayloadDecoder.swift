@@ -90,18 +90,18 @@ public struct PayloadDecoder: Sendable {
             // One hash lookup instead of a chain of string comparisons: this loop is the hot path.
             guard let field = TelemetryField.byName[key] else { continue }  // seq, ts, unknown fields
             switch field {
-            case .floor: sample.floor = try fields.integer(key, value, range: -20...300)
+            case .floor: sample.floor = try fields.integer(key, value, range: TelemetryField.floorRange)
             case .direction: sample.direction = try fields.enumeration(key, value, Direction.self)
-            case .speed: sample.speed = try fields.number(key, value, range: 0...20)
-            case .loadKg: sample.loadKg = try fields.number(key, value, range: 0...20_000)
+            case .speed: sample.speed = try fields.number(key, value, range: field.range)
+            case .loadKg: sample.loadKg = try fields.number(key, value, range: field.range)
             case .door: sample.door = try fields.enumeration(key, value, DoorState.self)
             case .mode: sample.mode = try fields.enumeration(key, value, ServiceMode.self)
             case .occupied: sample.occupied = try fields.boolean(key, value)
-            case .motorTempC: sample.motorTempC = try fields.number(key, value, range: -50...200)
-            case .cabinTempC: sample.cabinTempC = try fields.number(key, value, range: -50...200)
-            case .vibrationMg: sample.vibrationMg = try fields.number(key, value, range: 0...100_000)
-            case .levelErrorMm: sample.levelErrorMm = try fields.number(key, value, range: -10_000...10_000)
-            case .doorCloseMs: sample.doorCloseMs = try fields.number(key, value, range: 0...600_000)
+            case .motorTempC: sample.motorTempC = try fields.number(key, value, range: field.range)
+            case .cabinTempC: sample.cabinTempC = try fields.number(key, value, range: field.range)
+            case .vibrationMg: sample.vibrationMg = try fields.number(key, value, range: field.range)
+            case .levelErrorMm: sample.levelErrorMm = try fields.number(key, value, range: field.range)
+            case .doorCloseMs: sample.doorCloseMs = try fields.number(key, value, range: field.range)
             case .power: sample.power = try fields.enumeration(key, value, PowerSource.self)
             }
         }
@@ -280,4 +280,20 @@ enum TelemetryField: String, CaseIterable {
     case power
 
     static let byName: [String: TelemetryField] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+
+    /// The physical range of a number field (spec section 3); unbounded for the others.
+    var range: ClosedRange<Double> {
+        switch self {
+        case .speed: 0...20
+        case .loadKg: 0...20_000
+        case .motorTempC, .cabinTempC: -50...200
+        case .vibrationMg: 0...100_000
+        case .levelErrorMm: -10_000...10_000
+        case .doorCloseMs: 0...600_000
+        case .floor, .direction, .door, .mode, .occupied, .power: -Double.infinity...Double.infinity
+        }
+    }
+
+    /// The range of `floor`.
+    static let floorRange: ClosedRange<Int64> = -20...300
 }
