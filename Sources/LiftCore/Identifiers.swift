@@ -4,10 +4,12 @@ public enum Identifier {
     public static func isValidID<S: StringProtocol>(_ text: S) -> Bool {
         let utf8 = text.utf8
         guard !utf8.isEmpty, utf8.count <= 64 else { return false }
-        return utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == 0x5F || byte == 0x2D
-        }
+        return utf8.allSatisfy(isIDByte)
+    }
+
+    /// One byte of an id: `[A-Za-z0-9_-]`.
+    static func isIDByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte == 0x2D
     }
 
     /// Six digits: a GB/T 2260 administrative division code.

@@ -63,9 +63,7 @@ public struct LiftTopic: Sendable, Hashable, CustomStringConvertible {
         for index in 5..<11 where !(bytes[index] >= 0x30 && bytes[index] <= 0x39) { return nil }
         var end = 12
         while end < bytes.count, bytes[end] != UInt8(ascii: "/") {
-            let byte = bytes[end]
-            guard (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte == 0x2D
-            else { return nil }
+            guard Identifier.isIDByte(bytes[end]) else { return nil }
             end += 1
         }
         guard end < bytes.count, end > 12, end - 12 <= 64 else { return nil }

@@ -7,8 +7,8 @@ extension PayloadDecoder {
     /// and enumeration values as bytes. It gives up (nil) on anything else: an array, an unknown or repeated key,
     /// an escape or non-ASCII byte in a string, a nested value, a wrong type, a value out of range, a missing `seq`
     /// or `ts`, malformed JSON. The general path then decodes the payload, or rejects it with its own message, so a
-    /// non-nil result is always the sample `decode(kind: .telemetry, …)` would give (checked by the fuzz target and
-    /// by `PayloadDecoderTests` on the simulator's stream).
+    /// non-nil result is always the sample the general path would give (checked by the fuzz target and by
+    /// `CodecPropertyTests` on encoded and edited payloads).
     func plainTelemetry(_ payload: [UInt8], now: Int64) -> TelemetrySample? {
         payload.withUnsafeBufferPointer { buffer in
             var reader = FlatJSON.Reader(bytes: buffer)
@@ -32,9 +32,8 @@ extension FlatJSON.Reader {
                 let field = PlainTelemetryField.match(key, after: previous)
             else { return nil }
             previous = field.rawValue
-            let bit: UInt32 = 1 << UInt32(field.rawValue)
-            guard seen & bit == 0 else { return nil }
-            seen |= bit
+            guard seen & field.bit == 0 else { return nil }
+            seen |= field.bit
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
             index += 1
