@@ -2,7 +2,7 @@
 // `swiftc -sanitize=fuzzer,address` together with LiftCore's sources; the corpus is kept in fuzz/corpus/.
 //
 // Input layout: the first byte picks the topic kind; bytes up to the first newline (at most 200) are a topic
-// for LiftTopic; the rest is the payload. Besides "no crash, no memory error", two properties are checked:
+// for LiftTopic; the rest is the payload. Besides "no crash, no memory error", these properties are checked:
 // - a payload the decoder accepts encodes back (PayloadEncoder) to one that decodes to the same value;
 // - a topic LiftTopic accepts prints back to the same string, and the byte-level path takes exactly those;
 // - a payload the plain telemetry path takes decodes to the same sample on the general path.

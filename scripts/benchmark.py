@@ -122,7 +122,8 @@ def replay(bin_dir, broker, stream):
     return float(re.search(r"\((\d+) msg/s\)", out).group(1))
 
 
-def metric(port, name):
+def scrape(port):
+    """LiftWatch's /metrics page."""
     for attempt in range(10):
         try:
             text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
@@ -131,6 +132,11 @@ def metric(port, name):
             if attempt == 9:
                 raise
             time.sleep(0.5)
+    return text
+
+
+def metric(port, name):
+    text = scrape(port)
     return counter(text, name), text
 
 
@@ -289,7 +295,7 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
             peak = max(peak, rss_kib(proc.pid) or 0)
             # Every message is committed as a sample (telemetry, event, stats, status), a dead letter or a duplicate.
             # One scrape per poll: the poll itself takes CPU from the drain it measures.
-            _, text = metric(http, names[0])
+            text = scrape(http)
             received = sum(counter(text, name) for name in names)
             if received >= total:
                 break
