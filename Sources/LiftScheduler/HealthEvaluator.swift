@@ -24,14 +24,15 @@ public struct HealthEvaluator: Sendable {
         // Whole UTC days, as the daily rollups are bucketed: the recent window is the last `recentDays` days and today.
         let recentFrom = Rollups.floor(now, to: Rollups.day) - Int64(t.recentDays) * Self.day
         let baselineFrom = recentFrom - Int64(t.baselineDays) * Self.day
-        func pair(_ metric: Rollups.Metric, absolute: Bool = false) throws -> (recent: TrendDetector.Window?, baseline: TrendDetector.Window?) {
-            (try database.rollupWindow(elevatorID: elevatorID, metric: metric, from: recentFrom, to: now + 1, absolute: absolute),
-             try database.rollupWindow(elevatorID: elevatorID, metric: metric, from: baselineFrom, to: recentFrom, absolute: absolute))
-        }
+        // One read per elevator: a pass evaluates every elevator in service.
+        guard let read = try database.trendWindows(
+            elevatorID: elevatorID, metrics: [.doorCloseMs, .levelErrorMm, .motorTempC, .loadKg, .vibrationMg], absolute: [.levelErrorMm],
+            baselineFrom: baselineFrom, recentFrom: recentFrom, to: now + 1)
+        else { return [] }
         let inputs = TrendDetector.Inputs(
-            doorCloseMs: try pair(.doorCloseMs), absoluteStoppingErrorMm: try pair(.levelErrorMm, absolute: true),
-            motorTempC: try pair(.motorTempC), loadKg: try pair(.loadKg), vibrationMg: try pair(.vibrationMg),
-            recentDoorFaults: try database.doorFaultCount(elevatorID: elevatorID, from: recentFrom, to: now + 1))
+            doorCloseMs: read.pair(.doorCloseMs), absoluteStoppingErrorMm: read.pair(.levelErrorMm),
+            motorTempC: read.pair(.motorTempC), loadKg: read.pair(.loadKg), vibrationMg: read.pair(.vibrationMg),
+            recentDoorFaults: read.recentDoorFaults)
         return TrendDetector(thresholds: t).evaluate(inputs)
     }
 

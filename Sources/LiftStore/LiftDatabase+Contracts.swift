@@ -60,12 +60,11 @@ extension LiftDatabase {
 
     static func contractor(_ db: Database, of elevatorID: String, at time: Int64) throws -> String? {
         try String.fetchOne(
-            db,
-            sql: """
+            db.cachedStatement(sql: """
                 SELECT contractor_id FROM contracts
                 WHERE elevator_id = ? AND starts_at <= ? AND (ends_at IS NULL OR ends_at > ?)
                 ORDER BY starts_at DESC LIMIT 1
-                """,
+                """),
             arguments: [elevatorID, time, time])
     }
 }

@@ -121,7 +121,8 @@ extension LiftDatabase {
     public func latestMode(elevatorID: String) throws -> String? {
         try read { db in
             guard let key = try Self.key(of: elevatorID, in: db) else { return nil }
-            return try String.fetchOne(db, sql: "SELECT mode FROM telemetry WHERE elevator = ? AND mode IS NOT NULL ORDER BY ts DESC LIMIT 1", arguments: [key])
+            return try String.fetchOne(
+                db.cachedStatement(sql: "SELECT mode FROM telemetry WHERE elevator = ? AND mode IS NOT NULL ORDER BY ts DESC LIMIT 1"), arguments: [key])
         }
     }
 
@@ -132,22 +133,69 @@ extension LiftDatabase {
             let sql = absolute
                 ? "SELECT sum(abs(sum)) AS s, sum(count) AS c FROM rollups WHERE level = ? AND elevator = ? AND metric = ? AND bucket >= ? AND bucket < ?"
                 : "SELECT sum(sum) AS s, sum(count) AS c FROM rollups WHERE level = ? AND elevator = ? AND metric = ? AND bucket >= ? AND bucket < ?"
-            guard let row = try Row.fetchOne(db, sql: sql, arguments: [Rollups.day, key, metric.rawValue, from, to]),
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [Rollups.day, key, metric.rawValue, from, to]),
                 let count = row["c"] as Int?, count > 0, let sum = row["s"] as Double?
             else { return nil }
             return TrendDetector.Window(mean: sum / Double(count), count: count)
         }
     }
 
+    /// What a trend evaluation reads for one elevator, in one read: per metric, the windows of the daily rollups
+    /// over `[recentFrom, to)` and `[baselineFrom, recentFrom)` (as `rollupWindow` computes them, `absolute` ones
+    /// from |daily sum|), and the door-related faults raised in `[recentFrom, to)`. Nil when the elevator is unknown.
+    ///
+    /// A pass evaluates every elevator: one statement per elevator (cached) instead of one per metric and window.
+    public func trendWindows(
+        elevatorID: String, metrics: [Rollups.Metric], absolute: Set<Rollups.Metric>, baselineFrom: Int64, recentFrom: Int64, to: Int64
+    ) throws -> TrendWindows? {
+        try read { db in
+            guard let key = try Self.key(of: elevatorID, in: db) else { return nil }
+            var result = TrendWindows()
+            if !metrics.isEmpty {
+                // `metric IN (…)` lets each metric's buckets be found through the primary key, as one range each.
+                let statement = try db.cachedStatement(sql: """
+                    SELECT metric,
+                        sum(CASE WHEN bucket >= ?1 THEN sum END) AS recent_sum, sum(CASE WHEN bucket >= ?1 THEN abs(sum) END) AS recent_abs,
+                        sum(CASE WHEN bucket >= ?1 THEN count END) AS recent_count,
+                        sum(CASE WHEN bucket < ?1 THEN sum END) AS baseline_sum, sum(CASE WHEN bucket < ?1 THEN abs(sum) END) AS baseline_abs,
+                        sum(CASE WHEN bucket < ?1 THEN count END) AS baseline_count
+                    FROM rollups
+                    WHERE level = ?2 AND elevator = ?3 AND metric IN (\(metrics.indices.map { "?\($0 + 6)" }.joined(separator: ", ")))
+                      AND bucket >= ?4 AND bucket < ?5
+                    GROUP BY metric
+                    """)
+                let arguments = StatementArguments([recentFrom, Rollups.day, key, baselineFrom, to] as [any DatabaseValueConvertible])
+                    + StatementArguments(metrics.map(\.rawValue))
+                for row in try Row.fetchAll(statement, arguments: arguments) {
+                    guard let metric = Rollups.Metric(rawValue: row["metric"]) else { continue }
+                    let isAbsolute = absolute.contains(metric)
+                    func window(_ sum: String, _ abs: String, _ count: String) -> TrendDetector.Window? {
+                        guard let count = row[count] as Int?, count > 0, let total = row[isAbsolute ? abs : sum] as Double? else { return nil }
+                        return TrendDetector.Window(mean: total / Double(count), count: count)
+                    }
+                    result.windows[metric] = (
+                        recent: window("recent_sum", "recent_abs", "recent_count"), baseline: window("baseline_sum", "baseline_abs", "baseline_count"))
+                }
+            }
+            result.recentDoorFaults = try Self.doorFaultCount(key: key, from: recentFrom, to: to, in: db)
+            return result
+        }
+    }
+
     /// Door-related faults raised on an elevator in `[from, to)`.
     public func doorFaultCount(elevatorID: String, from: Int64, to: Int64) throws -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM events v JOIN elevators e ON e.id = v.elevator
-                WHERE e.elevator_id = ? AND v.kind = 'fault' AND coalesce(v.state, 'raised') = 'raised' AND v.ts >= ? AND v.ts < ?
-                  AND v.fault IN ('door_open_failure', 'door_close_failure', 'door_obstructed', 'door_lock_circuit_open')
-                """, arguments: [elevatorID, from, to]) ?? 0
+            guard let key = try Self.key(of: elevatorID, in: db) else { return 0 }
+            return try Self.doorFaultCount(key: key, from: from, to: to, in: db)
         }
+    }
+
+    static func doorFaultCount(key: Int64, from: Int64, to: Int64, in db: Database) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: """
+            SELECT count(*) FROM events
+            WHERE elevator = ? AND kind = 'fault' AND coalesce(state, 'raised') = 'raised' AND ts >= ? AND ts < ?
+              AND fault IN ('door_open_failure', 'door_close_failure', 'door_obstructed', 'door_lock_circuit_open')
+            """), arguments: [key, from, to]) ?? 0
     }
 
     /// Safety-class faults raised on an elevator since `from` (on-demand maintenance needs none for 30 days).

@@ -71,31 +71,38 @@ extension LiftDatabase {
     }
 
     public func tickets(_ filter: TicketFilter) throws -> [Ticket] {
-        try read { db in
-            var sql = "SELECT * FROM tickets WHERE id > ?"
-            var arguments: StatementArguments = [filter.afterID]
-            if let v = filter.elevatorID { sql += " AND elevator_id = ?"; arguments += [v] }
-            if let v = filter.contractorID { sql += " AND contractor_id = ?"; arguments += [v] }
-            if let v = filter.regionPrefix { sql += " AND region LIKE ? || '%'"; arguments += [v] }
-            if let v = filter.statuses, !v.isEmpty {
-                sql += " AND status IN (\(v.map { _ in "?" }.joined(separator: ",")))"
-                arguments += StatementArguments(v.map(\.rawValue))
-            }
-            if let v = filter.types, !v.isEmpty {
-                sql += " AND type IN (\(v.map { _ in "?" }.joined(separator: ",")))"
-                arguments += StatementArguments(v.map(\.rawValue))
-            }
-            if let v = filter.openedFrom { sql += " AND opened_at >= ?"; arguments += [v] }
-            if let v = filter.openedTo { sql += " AND opened_at < ?"; arguments += [v] }
-            sql += " ORDER BY id LIMIT ?"
-            arguments += [filter.limit]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Ticket.init(row:))
+        try read { db in try Self.tickets(filter, cached: false, in: db) }
+    }
+
+    /// `cached` keeps the statement in the connection's cache: only for the few fixed shapes asked for every
+    /// elevator of a pass (a filter from the API could make a statement per request).
+    private static func tickets(_ filter: TicketFilter, cached: Bool, in db: Database) throws -> [Ticket] {
+        var sql = "SELECT * FROM tickets WHERE id > ?"
+        var arguments: StatementArguments = [filter.afterID]
+        if let v = filter.elevatorID { sql += " AND elevator_id = ?"; arguments += [v] }
+        if let v = filter.contractorID { sql += " AND contractor_id = ?"; arguments += [v] }
+        if let v = filter.regionPrefix { sql += " AND region LIKE ? || '%'"; arguments += [v] }
+        if let v = filter.statuses, !v.isEmpty {
+            sql += " AND status IN (\(v.map { _ in "?" }.joined(separator: ",")))"
+            arguments += StatementArguments(v.map(\.rawValue))
         }
+        if let v = filter.types, !v.isEmpty {
+            sql += " AND type IN (\(v.map { _ in "?" }.joined(separator: ",")))"
+            arguments += StatementArguments(v.map(\.rawValue))
+        }
+        if let v = filter.openedFrom { sql += " AND opened_at >= ?"; arguments += [v] }
+        if let v = filter.openedTo { sql += " AND opened_at < ?"; arguments += [v] }
+        sql += " ORDER BY id LIMIT ?"
+        arguments += [filter.limit]
+        let statement = cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+        return try Row.fetchAll(statement, arguments: arguments).map(Ticket.init(row:))
     }
 
     /// Tickets still to be worked on (`open`, `acknowledged`, `on_site`), optionally of one elevator.
     public func activeTickets(elevatorID: String? = nil) throws -> [Ticket] {
-        try tickets(TicketFilter(elevatorID: elevatorID, statuses: [.open, .acknowledged, .onSite], limit: Int.max))
+        try read { db in
+            try Self.tickets(TicketFilter(elevatorID: elevatorID, statuses: [.open, .acknowledged, .onSite], limit: Int.max), cached: true, in: db)
+        }
     }
 
     /// The active ticket of an elevator for a fault key, if any.
@@ -141,10 +148,10 @@ extension LiftDatabase {
     /// Completed maintenance visits of an elevator: (date resolved or closed, level), oldest first.
     public func completedMaintenance(elevatorID: String) throws -> [(at: Int64, level: String)] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT coalesce(resolved_at, closed_at) AS at, level FROM tickets
                 WHERE elevator_id = ? AND type = 'maintenance' AND status IN ('resolved', 'closed') ORDER BY at
-                """, arguments: [elevatorID]).map { ($0["at"], $0["level"] ?? "half_month") }
+                """), arguments: [elevatorID]).map { ($0["at"], $0["level"] ?? "half_month") }
         }
     }
 }

@@ -53,7 +53,8 @@ extension LiftDatabase {
     }
 
     static func key(of elevatorID: String, in db: Database) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT id FROM elevators WHERE elevator_id = ?", arguments: [elevatorID])
+        // Cached: the scheduler's passes ask for every elevator's key, several times each.
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM elevators WHERE elevator_id = ?"), arguments: [elevatorID])
     }
 
     static func samples(elevator: Int64, from: Int64, to: Int64, in db: Database) throws -> [StoredSample] {

@@ -35,12 +35,21 @@ struct RawStatement {
     }
 
     func bind(_ index: Int32, _ value: String?) {
-        guard let value else {
+        guard var value else {
             sqlite3_bind_null(handle, index)
             return
         }
-        // SQLITE_TRANSIENT: SQLite copies the text before the temporary C string goes away.
-        sqlite3_bind_text(handle, index, value, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        // The bytes with their length, not a C string: passing a short string (the enumerations' values) as a
+        // C string allocated a NUL-terminated copy per call. SQLITE_TRANSIENT: SQLite copies the text at once.
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        value.withUTF8 { utf8 in
+            // An empty buffer may have no address, and a NULL pointer would bind NULL instead of ''.
+            if let base = utf8.baseAddress {
+                _ = sqlite3_bind_text(handle, index, base, Int32(utf8.count), transient)
+            } else {
+                _ = sqlite3_bind_text(handle, index, "", 0, transient)
+            }
+        }
     }
 
     /// Runs the statement once with the values bound. Returns the number of rows it changed.

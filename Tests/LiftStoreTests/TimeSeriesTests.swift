@@ -141,6 +141,51 @@ struct TimeSeriesTests {
         #expect(fine.reduce(0) { $0 + $1.count } == rows.filter { $0.sample.ts < day0 + 60_000 && $0.sample.speed != nil }.count)
     }
 
+    @Test("trend windows read in one statement equal each metric's rollup windows and the door-fault count read one by one")
+    func trendWindowsMatchSeparateReads() throws {
+        let database = try LiftDatabase(path: try temporaryPath("ts.sqlite"))
+        let key = try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102"), at: 0)
+        try database.register(ElevatorRegistration(elevatorID: "E2", region: "430102"), at: 0)
+        let day: Int64 = 86_400_000
+        let day0: Int64 = 1_795_046_400_000
+        // 12 days, one sample every 20 minutes, signed stopping errors (the absolute metric), fields sometimes missing.
+        let rows = randomSamples(count: 12 * 72, start: day0, every: 1_200_000, seed: 21)
+        var batch = IngestBatch()
+        batch.telemetry = rows.map { IngestBatch.Item(elevator: key, elevatorID: "E1", region: "430102", value: $0.sample, receivedAt: $0.receivedAt) }
+        let faults: [(FaultKey, FaultState?)] = [(.doorObstructed, .raised), (.doorCloseFailure, nil), (.doorOpenFailure, .cleared), (.brakeFault, .raised)]
+        batch.events = (0..<24).map { index in
+            let (fault, state) = faults[index % faults.count]
+            return IngestBatch.Item(elevator: key, elevatorID: "E1", region: "430102", value: ElevatorEvent(
+                seq: UInt64(10_000 + index), ts: day0 + Int64(index) * day / 2, kind: .fault, code: fault.rawValue, fault: fault, state: state),
+                receivedAt: 0)
+        }
+        _ = try database.commit(batch)
+        while try database.updateRollups(maximumMinutes: 5_000) > 0 {}
+
+        let absolute: Set<Rollups.Metric> = [.levelErrorMm]
+        for (baselineFrom, recentFrom, to) in [(day0, day0 + 9 * day, day0 + 12 * day), (day0 + 2 * day, day0 + 5 * day, day0 + 5 * day + 1),
+                                               (day0 - 30 * day, day0 - day, day0), (day0 + 11 * day, day0 + 20 * day, day0 + 21 * day)] {
+            let read = try #require(try database.trendWindows(
+                elevatorID: "E1", metrics: Rollups.Metric.allCases, absolute: absolute, baselineFrom: baselineFrom, recentFrom: recentFrom, to: to))
+            for metric in Rollups.Metric.allCases {
+                let isAbsolute = absolute.contains(metric)
+                let recent = try database.rollupWindow(elevatorID: "E1", metric: metric, from: recentFrom, to: to, absolute: isAbsolute)
+                let baseline = try database.rollupWindow(elevatorID: "E1", metric: metric, from: baselineFrom, to: recentFrom, absolute: isAbsolute)
+                #expect(read.pair(metric).recent == recent && read.pair(metric).baseline == baseline, "\(metric) over \(baselineFrom)…\(recentFrom)…\(to)")
+            }
+            #expect(read.recentDoorFaults == (try database.doorFaultCount(elevatorID: "E1", from: recentFrom, to: to)))
+        }
+        // Within the data, every window is found, and door faults count raised and stateless ones only.
+        let full = try #require(try database.trendWindows(
+            elevatorID: "E1", metrics: Rollups.Metric.allCases, absolute: absolute, baselineFrom: day0, recentFrom: day0 + 6 * day, to: day0 + 12 * day))
+        #expect(Rollups.Metric.allCases.allSatisfy { full.pair($0).recent != nil && full.pair($0).baseline != nil })
+        #expect(full.recentDoorFaults == 6)
+        let quiet = try #require(try database.trendWindows(
+            elevatorID: "E2", metrics: Rollups.Metric.allCases, absolute: absolute, baselineFrom: day0, recentFrom: day0 + 6 * day, to: day0 + 12 * day))
+        #expect(quiet.windows.isEmpty && quiet.recentDoorFaults == 0)
+        #expect(try database.trendWindows(elevatorID: "E9", metrics: [.speed], absolute: [], baselineFrom: day0, recentFrom: day0 + day, to: day0 + 2 * day) == nil)
+    }
+
     @Test("a minute rolled up and then given a late sample is rolled up again, also after another process rolled it up")
     func lateSamplesAfterARollupPass() throws {
         let path = try temporaryPath("ts.sqlite")
