@@ -75,6 +75,15 @@ def cpu_seconds(pid):
         return None
 
 
+def io_per_message(pid, total):
+    """Bytes and system calls of a process's reads and writes so far (/proc/PID/io: files and sockets alike), per
+    message. Unlike rates and CPU time, these hardly move with the machine's speed from one run to the next."""
+    with open(f"/proc/{pid}/io") as f:
+        io = {key: int(value) for key, value in (line.split(": ") for line in f.read().splitlines())}
+    return {"write_bytes": round(io["wchar"] / total), "read_bytes": round(io["rchar"] / total),
+            "write_calls": round(io["syscw"] / total, 2), "read_calls": round(io["syscr"] / total, 2)}
+
+
 def children_cpu_seconds():
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -304,14 +313,15 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
             time.sleep(0.05)
         seconds = time.monotonic() - start
         cpu = cpu_share(cpu_seconds(broker.proc.pid) - broker_cpu, cpu_seconds(proc.pid), seconds, total)
+        io = io_per_message(proc.pid, total)
         if profiler:
             profiler.send_signal(signal.SIGINT)
             profiler.wait()
             log(f"perf profile of the drain in {args.perf} (perf report -i {args.perf} --no-children)")
         _, text = metric(http, "liftwatch_ingest_samples_total")
-        results["c_liftwatch"] = {"seconds": seconds, "rate": total / seconds, "peak_rss_mib": peak / 1024, "cpu": cpu}
+        results["c_liftwatch"] = {"seconds": seconds, "rate": total / seconds, "peak_rss_mib": peak / 1024, "cpu": cpu, "io_per_message": io}
         results["event_latency_histogram"] = [line for line in text.splitlines() if line.startswith("liftwatch_ingest_event_commit_latency_seconds")]
-        log(f"(c) LiftWatch: {total / seconds:,.0f} msg/s, peak RSS {peak / 1024:.0f} MiB, CPU {cpu}")
+        log(f"(c) LiftWatch: {total / seconds:,.0f} msg/s, peak RSS {peak / 1024:.0f} MiB, CPU {cpu}, I/O per message {io}")
         proc.send_signal(signal.SIGTERM)
         proc.wait()
         db = os.path.join(cwd, "var", "liftwatch.sqlite")

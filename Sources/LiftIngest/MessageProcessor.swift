@@ -50,7 +50,8 @@ struct MessageProcessor {
         }
         switch decoded {
         case .telemetry(let samples, let rejected):
-            batch.telemetry.append(contentsOf: samples.map(item))
+            // One at a time: `append(contentsOf: samples.map(item))` made an array per message.
+            for sample in samples { batch.telemetry.append(item(sample)) }
             if !rejected.isEmpty {
                 let reasons = rejected.map { "sample \($0.index)\($0.seq.map { " (seq \($0))" } ?? ""): \($0.rejection.message)" }
                 let rejection = Rejection(rejected[0].rejection.reason, reasons.joined(separator: "; "))
