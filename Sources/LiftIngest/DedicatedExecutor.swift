@@ -18,14 +18,15 @@ final class DedicatedExecutor: TaskExecutor, Sendable {
     private let queue = Mutex(Queue())
     private let wakeUp = DispatchSemaphore(value: 0)
 
-    /// Starts the thread, named `name` (at most 15 bytes, Linux's limit) for `top -H`, `perf` and debuggers.
+    /// Starts the thread, named `name` (its first 15 bytes, Linux's limit) for `top -H`, `perf` and debuggers.
     init(name: String) {
-        let thread = Thread { [self] in
-            // Set from the thread itself: Foundation then names the OS thread too.
-            Thread.current.name = String(name.utf8.prefix(15))!
-            runJobs()
-        }
+        let thread = Thread { [self] in runJobs() }
         thread.start()
+        // Named once started: Foundation's `Thread.name` setter does nothing until `start()` has stored the new
+        // thread's handle, so a name set earlier, or by the new thread itself (which can run before `start()`
+        // returns), may be lost; the thread then keeps the name of the thread that started it ("oot.default-qos"
+        // in a test under load). No job can run before `init` returns, so every job sees the name.
+        thread.name = String(name.utf8.prefix(15))!
     }
 
     func enqueue(_ job: consuming ExecutorJob) {

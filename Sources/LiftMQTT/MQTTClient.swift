@@ -137,8 +137,10 @@ public final class MQTTClient: Service, Sendable {
         let thread = Thread { [self] in
             self.runNetworkLoop()
         }
-        thread.name = "mqtt \(configuration.clientID)"
         thread.start()
+        // Named once started (Foundation's `Thread.name` set before `start()` names nothing), for `top -H` and
+        // `perf`: "mq " and the client id's last 12 bytes, as Linux keeps 15.
+        thread.name = "mq " + String(decoding: configuration.clientID.utf8.suffix(12), as: UTF8.self)
     }
 
     /// Runs as a `Service`: connects, and on graceful shutdown or cancellation disconnects cleanly.

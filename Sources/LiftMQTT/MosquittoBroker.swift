@@ -74,11 +74,21 @@ public final class MosquittoBroker: Sendable {
     public static func start(_ options: Options = Options()) async throws -> MosquittoBroker {
         let directory = try options.directory ?? makeTemporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let port = try options.port ?? freeLoopbackPort()
-        let broker = MosquittoBroker(port: port, directory: directory)
-        try broker.writeConfiguration(options)
-        try await broker.launch()
-        return broker
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try options.port ?? freeLoopbackPort()
+            let broker = MosquittoBroker(port: port, directory: directory)
+            try broker.writeConfiguration(options)
+            do {
+                try await broker.launch()
+                return broker
+            } catch let error as BrokerError where error.portInUse && options.port == nil && attempt < 5 {
+                // A port found free can be taken before mosquitto binds it: outgoing connections (other tests'
+                // clients) get their local ports from the same range. A port of our own choosing: take another.
+                continue
+            }
+        }
     }
 
     /// Stops the broker with SIGTERM (it saves its persistence file) and waits for it to exit.
@@ -146,7 +156,11 @@ public final class MosquittoBroker: Sendable {
         while ContinuousClock.now < deadline {
             if !child.isRunning {
                 let log = [stderrFile, logFile].compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }.joined()
-                throw BrokerError(message: "mosquitto exited (wait status \(child.terminationStatus ?? -1)) at start; log:\n\(log.suffix(2000))")
+                // Both files are removed first: a log left by an earlier attempt must not decide this one.
+                for file in [stderrFile, logFile] { try? FileManager.default.removeItem(atPath: file) }
+                throw BrokerError(
+                    message: "mosquitto exited (wait status \(child.terminationStatus ?? -1)) at start; log:\n\(log.suffix(2000))",
+                    portInUse: log.contains("Address already in use"))
             }
             if Self.acceptsConnections(host: host, port: port) { return }
             try await Task.sleep(for: .milliseconds(20))
@@ -226,5 +240,7 @@ public final class MosquittoBroker: Sendable {
 /// Starting or controlling a mosquitto process failed.
 public struct BrokerError: Error, Sendable, CustomStringConvertible {
     public var message: String
+    /// mosquitto exited at start because its port was taken.
+    public var portInUse = false
     public var description: String { message }
 }
