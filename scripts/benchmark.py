@@ -95,6 +95,59 @@ def cpu_share(broker_seconds, consumer_seconds, seconds, total):
             for name, cpu in (("broker", broker_seconds), ("consumer", consumer_seconds))}
 
 
+SYSCALLS = ["read", "write", "pselect6", "epoll_wait", "futex", "pread64", "pwrite64", "fdatasync"]
+
+
+class SyscallCounter:
+    """Counts a process's system calls by thread (`perf stat` on the syscall tracepoints), from start until
+    `per_message`. Needs tracepoint access (root, or kernel.perf_event_paranoid <= -1). The tracepoints slow every
+    system call a little, so rates measured meanwhile are not comparable with runs without them."""
+
+    def __init__(self, path, pid=None, command=None):
+        self.path = path
+        events = ["-e", ",".join(f"syscalls:sys_enter_{name}" for name in SYSCALLS)]
+        self.prefix = ["perf", "stat", "-x", ",", "-o", path] + events
+        self.proc = None
+        if pid is not None:
+            self.proc = subprocess.Popen(self.prefix + ["--per-thread", "-p", str(pid)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.2)  # perf needs a moment to attach
+
+    def wrap(self, command):
+        """The command run under `perf stat` (for a consumer the harness starts itself: nothing is missed)."""
+        return self.prefix + ["--"] + command
+
+    def per_message(self, messages, group=lambda thread: "process"):
+        """System calls per message, summed over the threads of each group (`group` maps a thread's name to its
+        group), only the calls that were made."""
+        if self.proc:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait()
+        counts = {}
+        with open(self.path) as f:
+            for line in f:
+                fields = line.strip().split(",")
+                if line.startswith("#") or len(fields) < 4:
+                    continue
+                if fields[0].isdigit():  # one process: count,unit,event,...
+                    thread, count, event = "", fields[0], fields[2]
+                else:  # --per-thread: comm-tid,count,unit,event,...
+                    thread, count, event = fields[0].rsplit("-", 1)[0], fields[1], fields[3]
+                if not count.isdigit() or int(count) == 0:
+                    continue
+                name = group(thread)
+                call = event.removeprefix("syscalls:sys_enter_")
+                counts.setdefault(name, {}).setdefault(call, 0)
+                counts[name][call] += int(count)
+        return {name: {call: round(n / messages, 3) for call, n in sorted(calls.items(), key=lambda c: -c[1]) if n / messages >= 0.0005}
+                for name, calls in counts.items()}
+
+
+def liftwatch_thread_group(thread):
+    """LiftWatch's threads by role: the network threads of its MQTT sessions are named "mq <client id's end>"."""
+    return "network threads" if thread.startswith("mq ") else "other threads"
+
+
 class Broker:
     def __init__(self, work):
         self.port = free_port()
@@ -181,6 +234,9 @@ def main():
     parser.add_argument("--perf-dwarf", action="store_true",
                         help="with --perf: DWARF call graphs at 199 Hz instead of frame pointers at 499 Hz (libsqlite3 has no frame "
                              "pointers: only DWARF attributes SQLite's time to its callers; ~100 MB and a slower drain)")
+    parser.add_argument("--syscalls", action="store_true",
+                        help="count system calls per message during the drains of (a) and (c), by process and (LiftWatch) by "
+                             "thread role, with perf stat on the syscall tracepoints (needs root; slows the drains)")
     parser.add_argument("--json", default=os.path.join(ROOT, "var", "benchmark.json"))
     args = parser.parse_args()
 
@@ -205,12 +261,22 @@ def main():
             sub = bench_mosquitto_sub(broker, total)
             results["publish_rate_a"] = replay(bin_dir, broker, stream)
             settle()
+            counters = None
+            if args.syscalls:
+                counters = (SyscallCounter(os.path.join(work, "syscalls-a-broker.csv"), pid=broker.proc.pid),
+                            SyscallCounter(os.path.join(work, "syscalls-a.csv")))
             start, broker_cpu, children_cpu = time.monotonic(), cpu_seconds(broker.proc.pid), children_cpu_seconds()
-            subprocess.run(sub + ["-C", str(total)], stdout=subprocess.DEVNULL, check=True)
+            command = sub + ["-C", str(total)]
+            subprocess.run(counters[1].wrap(command) if counters else command, stdout=subprocess.DEVNULL, check=True)
             seconds = time.monotonic() - start
             cpu = cpu_share(cpu_seconds(broker.proc.pid) - broker_cpu, children_cpu_seconds() - children_cpu, seconds, total)
             results["a_mosquitto_sub"] = {"seconds": seconds, "rate": total / seconds, "cpu": cpu}
             log(f"(a) mosquitto_sub: {total / seconds:,.0f} msg/s, CPU {cpu}")
+            if counters:
+                syscalls = {"broker": counters[0].per_message(total)["process"],
+                            "mosquitto_sub": counters[1].per_message(total)["process"]}
+                results["a_mosquitto_sub"]["syscalls_per_message"] = syscalls
+                log(f"(a) system calls per message (under perf stat: rate not comparable): {syscalls}")
         if "b" in args.only:
             db = os.path.join(work, "paho.sqlite")
             # Debian's python3-paho-mqtt lives with Debian's interpreter.
@@ -294,8 +360,15 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
         first.wait()
         results["publish_rate_c"] = replay(bin_dir, broker, stream)
         settle()
+        broker_counter = SyscallCounter(os.path.join(work, "syscalls-c-broker.csv"), pid=broker.proc.pid) if args.syscalls else None
         start, broker_cpu = time.monotonic(), cpu_seconds(broker.proc.pid)
         proc = serve()
+        counters = None
+        if args.syscalls:
+            # LiftWatch's count starts once it serves: the messages stored before are left out below.
+            counters = (broker_counter, SyscallCounter(os.path.join(work, "syscalls-c.csv"), pid=proc.pid))
+            counted_from = sum(counter(scrape(http), name) for name in
+                               ["liftwatch_ingest_samples_total", "liftwatch_ingest_dead_letters_total", "liftwatch_ingest_duplicates_total"])
         profiler = None
         if args.perf:
             graph = ["-F", "199", "--call-graph", "dwarf,16384"] if args.perf_dwarf else ["-F", "499", "-g"]
@@ -318,12 +391,19 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
         seconds = time.monotonic() - start
         cpu = cpu_share(cpu_seconds(broker.proc.pid) - broker_cpu, cpu_seconds(proc.pid), seconds, total)
         io = io_per_message(proc.pid, total)
+        syscalls = None
+        if counters:
+            syscalls = {"broker": counters[0].per_message(total)["process"]}
+            syscalls.update(counters[1].per_message(total - counted_from, group=liftwatch_thread_group))
         if profiler:
             profiler.send_signal(signal.SIGINT)
             profiler.wait()
             log(f"perf profile of the drain in {args.perf} (perf report -i {args.perf} --no-children)")
         _, text = metric(http, "liftwatch_ingest_samples_total")
         results["c_liftwatch"] = {"seconds": seconds, "rate": total / seconds, "peak_rss_mib": peak / 1024, "cpu": cpu, "io_per_message": io}
+        if syscalls:
+            results["c_liftwatch"]["syscalls_per_message"] = syscalls
+            log(f"(c) system calls per message (under perf stat: rate not comparable): {syscalls}")
         results["event_latency_histogram"] = [line for line in text.splitlines() if line.startswith("liftwatch_ingest_event_commit_latency_seconds")]
         log(f"(c) LiftWatch: {total / seconds:,.0f} msg/s, peak RSS {peak / 1024:.0f} MiB, CPU {cpu}, I/O per message {io}")
         proc.send_signal(signal.SIGTERM)

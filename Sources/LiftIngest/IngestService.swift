@@ -47,7 +47,7 @@ public final class IngestService: Service, Sendable {
         public var elevatorsPerTransaction = 256
 
         public init(
-            batchSize: Int = 10_000, sequencePolicy: SequenceTracker.Policy = .init(), faultCodeMaps: [String: FaultCodeMap] = ["default": .standard],
+            batchSize: Int = 20_000, sequencePolicy: SequenceTracker.Policy = .init(), faultCodeMaps: [String: FaultCodeMap] = ["default": .standard],
             regionPlatforms: [String: String] = [:]
         ) {
             self.batchSize = batchSize

@@ -49,7 +49,7 @@ struct LiftWatchConfiguration: Sendable, Equatable {
     }
 
     struct Ingest: Sendable, Equatable {
-        var batchSize = 10_000
+        var batchSize = 20_000
         var gapFirstRequestMs = 2_000
         var gapRequestIntervalSeconds = 30
         var gapRequestsPerSecond = 20

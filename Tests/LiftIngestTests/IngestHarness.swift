@@ -25,7 +25,9 @@ final class IngestHarness: @unchecked Sendable {
     let events = EventLog()
 
     init(policy: SequenceTracker.Policy = .init(firstRequestDelayMs: 0, requestIntervalMs: 60_000, gapTimeoutMs: 600_000)) async throws {
-        broker = try await MosquittoBroker.start()
+        // mosquitto's default queues at most 1,000 messages per session and drops the rest, which a flood in a
+        // test overruns on a busy machine; LiftWatch's own broker configuration does not bound it that low.
+        broker = try await MosquittoBroker.start(.init(extraConfiguration: "max_queued_messages 0"))
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         database = try LiftDatabase(path: directory + "/liftwatch.sqlite")
@@ -101,10 +103,12 @@ final class IngestHarness: @unchecked Sendable {
     }
 
     /// Polls until `condition` holds (reading the store), or fails after `timeout`.
-    func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
+    /// Polls `condition` until it holds; `what` is described when the wait times out (then, not before: it may
+    /// report the state that was not reached).
+    func eventually(_ what: @autoclosure () -> String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while try await !condition() {
-            guard ContinuousClock.now < deadline else { throw TestFailure("timed out waiting for \(what)") }
+            guard ContinuousClock.now < deadline else { throw TestFailure("timed out waiting for \(what())") }
             try await Task.sleep(for: .milliseconds(25))
         }
     }
