@@ -103,7 +103,7 @@ class SyscallCounter:
     `per_message`. Needs tracepoint access (root, or kernel.perf_event_paranoid <= -1). The tracepoints slow every
     system call a little, so rates measured meanwhile are not comparable with runs without them."""
 
-    def __init__(self, path, pid=None, command=None):
+    def __init__(self, path, pid=None):
         self.path = path
         events = ["-e", ",".join(f"syscalls:sys_enter_{name}" for name in SYSCALLS)]
         self.prefix = ["perf", "stat", "-x", ",", "-o", path] + events
@@ -360,6 +360,8 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
         first.wait()
         results["publish_rate_c"] = replay(bin_dir, broker, stream)
         settle()
+        # Every message is committed as a sample (telemetry, event, stats, status), a dead letter or a duplicate.
+        names = ["liftwatch_ingest_samples_total", "liftwatch_ingest_dead_letters_total", "liftwatch_ingest_duplicates_total"]
         broker_counter = SyscallCounter(os.path.join(work, "syscalls-c-broker.csv"), pid=broker.proc.pid) if args.syscalls else None
         start, broker_cpu = time.monotonic(), cpu_seconds(broker.proc.pid)
         proc = serve()
@@ -367,19 +369,17 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
         if args.syscalls:
             # LiftWatch's count starts once it serves: the messages stored before are left out below.
             counters = (broker_counter, SyscallCounter(os.path.join(work, "syscalls-c.csv"), pid=proc.pid))
-            counted_from = sum(counter(scrape(http), name) for name in
-                               ["liftwatch_ingest_samples_total", "liftwatch_ingest_dead_letters_total", "liftwatch_ingest_duplicates_total"])
+            text = scrape(http)
+            counted_from = sum(counter(text, name) for name in names)
         profiler = None
         if args.perf:
             graph = ["-F", "199", "--call-graph", "dwarf,16384"] if args.perf_dwarf else ["-F", "499", "-g"]
             profiler = subprocess.Popen(["perf", "record"] + graph + ["-o", args.perf, "-p", str(proc.pid)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         peak = 0
-        names = ["liftwatch_ingest_samples_total", "liftwatch_ingest_dead_letters_total", "liftwatch_ingest_duplicates_total"]
         received = 0
         while True:
             peak = max(peak, rss_kib(proc.pid) or 0)
-            # Every message is committed as a sample (telemetry, event, stats, status), a dead letter or a duplicate.
             # One scrape per poll: the poll itself takes CPU from the drain it measures.
             text = scrape(http)
             received = sum(counter(text, name) for name in names)

@@ -103,8 +103,8 @@ final class IngestHarness: @unchecked Sendable {
     }
 
     /// Polls until `condition` holds (reading the store), or fails after `timeout`.
-    /// Polls `condition` until it holds; `what` is described when the wait times out (then, not before: it may
-    /// report the state that was not reached).
+    ///
+    /// `what` is evaluated only when the wait times out, so it can describe the state that was reached instead.
     func eventually(_ what: @autoclosure () -> String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while try await !condition() {
