@@ -247,7 +247,10 @@ def main():
     work = tempfile.mkdtemp(prefix="liftwatch-bench-")
     stream = os.path.join(ROOT, "var", f"stream-{args.elevators}x{args.seconds}.bin")
     os.makedirs(os.path.dirname(stream), exist_ok=True)
-    if not os.path.exists(stream):
+    # The stream ends when it was recorded. Recorded on an earlier (UTC) day, its samples are all in a past day,
+    # which LiftWatch's start-up maintenance pass compacts while the drain runs: recorded again, so that every
+    # drain measures ingestion alone.
+    if not os.path.exists(stream) or int(os.path.getmtime(stream)) // 86400 != int(time.time()) // 86400:
         log(f"recording {args.elevators} elevators x {args.seconds} s")
         log(run([f"{bin_dir}/liftsim", "record", "--elevators", str(args.elevators), "--seconds", str(args.seconds), "--output", stream]).stdout.strip())
     total = count_messages(stream)

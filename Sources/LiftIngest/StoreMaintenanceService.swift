@@ -74,7 +74,7 @@ public struct StoreMaintenanceService: Service {
                     await database.urgency.waitUntilNotWanted()
                     if try await database.updateRollupsInBackground(maximumMinutes: 10, settledBefore: settled, givingWay: true) == 0 { break }
                 }
-                try dailyPass(lastCompactionDay: &lastCompactionDay)
+                try await dailyPass(lastCompactionDay: &lastCompactionDay)
             } catch {
                 logger.error("store maintenance failed", metadata: ["error": "\(error)"])
             }
@@ -84,14 +84,21 @@ public struct StoreMaintenanceService: Service {
         while (try? database.updateRollups()) ?? 0 > 0 {}
     }
 
-    /// Once per day: compaction of past days and retention (after the pending rollups are done).
-    public func dailyPass(lastCompactionDay: inout Int64) throws {
+    /// Once per day: compaction of past days and retention, after the past days' pending rollups.
+    ///
+    /// In the background and in small transactions that give way to fault events: the first pass runs at
+    /// start-up, which after an outage is when the broker hands over the backlog.
+    public func dailyPass(lastCompactionDay: inout Int64) async throws {
         let now = clock.now()
         let today = Rollups.floor(now, to: Rollups.day)
         guard today != lastCompactionDay else { return }
         lastCompactionDay = today
-        while try database.updateRollups() > 0 {}
-        let compaction = try database.compact(before: today - Int64(configuration.compactAfterDays - 1) * Rollups.day)
+        let cutoff = today - Int64(configuration.compactAfterDays - 1) * Rollups.day
+        // Retention may drop these minutes' samples: their rollups first.
+        while try await database.updateRollupsInBackground(maximumMinutes: 200, settledBefore: cutoff, givingWay: true) > 0 {
+            await database.urgency.waitUntilNotWanted()
+        }
+        let compaction = try await database.compactInBackground(before: cutoff)
         let retention = try database.applyRetention(configuration.retention, now: now)
         logger.info("store maintenance", metadata: [
             "chunks_written": "\(compaction.chunksWritten)", "samples_compacted": "\(compaction.samplesMoved)",

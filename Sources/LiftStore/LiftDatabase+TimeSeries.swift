@@ -20,6 +20,12 @@ public struct CompactionReport: Sendable, Hashable {
     public var chunksWritten = 0
     public var samplesMoved = 0
     public var bytesWritten = 0
+
+    mutating func add(_ other: CompactionReport) {
+        chunksWritten += other.chunksWritten
+        samplesMoved += other.samplesMoved
+        bytesWritten += other.bytesWritten
+    }
 }
 
 /// What a retention pass dropped.
@@ -58,21 +64,39 @@ extension LiftDatabase {
     }
 
     static func samples(elevator: Int64, from: Int64, to: Int64, in db: Database) throws -> [StoredSample] {
-        var bySeq: [UInt64: StoredSample] = [:]
+        // Each seq once, the hot table's row winning over a chunk's (a late copy of a compacted sample).
+        var rows: [StoredSample] = []
+        var position: [UInt64: Int] = [:]
+        func keep(_ row: StoredSample) {
+            if let index = position[row.sample.seq] {
+                rows[index] = row
+            } else {
+                position[row.sample.seq] = rows.count
+                rows.append(row)
+            }
+        }
         let chunks = try Row.fetchAll(db, sql: """
             SELECT data FROM telemetry_chunks WHERE elevator = ? AND from_ts < ? AND to_ts >= ?
             """, arguments: [elevator, to, from])
         for chunk in chunks {
             for row in try TelemetryChunkCodec.decode([UInt8](chunk["data"] as Data)) where row.sample.ts >= from && row.sample.ts < to {
-                bySeq[row.sample.seq] = row
+                keep(row)
             }
         }
-        let hot = try Row.fetchAll(db, sql: "SELECT * FROM telemetry WHERE elevator = ? AND ts >= ? AND ts < ?", arguments: [elevator, from, to])
-        for row in hot {
-            let sample = TelemetrySample(row: row)
-            bySeq[sample.seq] = StoredSample(sample: sample, receivedAt: row["received_at"])
+        // A cursor reads each row in place, without copying it into a Row of its own first.
+        let hot = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT received_at, \(TelemetrySample.columns) FROM telemetry WHERE elevator = ? AND ts >= ? AND ts < ?
+            """), arguments: [elevator, from, to])
+        while let row = try hot.next() {
+            keep(StoredSample(sample: TelemetrySample(row: row, at: 1), receivedAt: row[0]))
         }
-        return bySeq.values.sorted { ($0.sample.ts, $0.sample.seq) < ($1.sample.ts, $1.sample.seq) }
+        // Chunks and the hot table each come in time order, and usually one after the other: sorting samples of
+        // this size moves a lot of memory, so only when they are not in order already.
+        let inOrder = zip(rows, rows.dropFirst()).allSatisfy { ($0.sample.ts, $0.sample.seq) < ($1.sample.ts, $1.sample.seq) }
+        if !inOrder {
+            rows.sort { ($0.sample.ts, $0.sample.seq) < ($1.sample.ts, $1.sample.seq) }
+        }
+        return rows
     }
 
     // MARK: Rollups
@@ -278,34 +302,50 @@ extension LiftDatabase {
     // MARK: Compaction and retention
 
     /// Moves hot samples with `ts < before` (whole UTC days) into compressed chunks, one per elevator and day,
-    /// merging with a chunk already there. Minutes whose rollups are pending are rolled up first, since
-    /// rollups are computed from the samples wherever they are.
+    /// merging with a chunk already there, one elevator-day per transaction. Rollups still pending may be
+    /// computed after: they read the samples wherever they are.
     @discardableResult
     public func compact(before: Int64, progress: ((CompactionReport) -> Void)? = nil) throws -> CompactionReport {
-        let cutoff = Rollups.floor(before, to: Rollups.day)
-        let pairs = try read { db in
-            try Row.fetchAll(db, sql: "SELECT DISTINCT elevator, (ts / ?) AS day FROM telemetry WHERE ts < ?", arguments: [Self.dayMs, cutoff])
-                .map { (elevator: $0["elevator"] as Int64, day: $0["day"] as Int64) }
-        }
         var report = CompactionReport()
-        for pair in pairs {
-            try write { db in
-                let from = pair.day * Self.dayMs
-                let to = from + Self.dayMs
-                let rows = try Self.samples(elevator: pair.elevator, from: from, to: to, in: db)
-                guard !rows.isEmpty else { return }
-                let data = TelemetryChunkCodec.encode(rows)
-                try db.execute(sql: """
-                    INSERT OR REPLACE INTO telemetry_chunks(elevator, day, from_ts, to_ts, count, data) VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [pair.elevator, pair.day, rows.first!.sample.ts, rows.last!.sample.ts, rows.count, Data(data)])
-                try db.execute(sql: "DELETE FROM telemetry WHERE elevator = ? AND ts >= ? AND ts < ?", arguments: [pair.elevator, from, to])
-                report.samplesMoved += db.changesCount
-                report.chunksWritten += 1
-                report.bytesWritten += data.count
-            }
+        for pair in try read({ db in try Self.daysToCompact(before: before, in: db) }) {
+            let day = try write { db in try Self.compact(elevator: pair.elevator, day: pair.day, in: db) }
+            report.add(day)
             progress?(report)
         }
         return report
+    }
+
+    /// `compact(before:)` on GRDB's writer queue, leaving the caller's thread free while it runs, one
+    /// elevator-day per transaction; before each, it waits while a fault event wants the writer.
+    public func compactInBackground(before: Int64) async throws -> CompactionReport {
+        var report = CompactionReport()
+        for pair in try await pool.read({ db in try Self.daysToCompact(before: before, in: db) }) {
+            await urgency.waitUntilNotWanted(atMost: .seconds(1))
+            report.add(try await pool.write { db in try Self.compact(elevator: pair.elevator, day: pair.day, in: db) })
+        }
+        return report
+    }
+
+    /// The elevator-days with hot samples before the day that contains `before`.
+    private static func daysToCompact(before: Int64, in db: Database) throws -> [(elevator: Int64, day: Int64)] {
+        let cutoff = Rollups.floor(before, to: Rollups.day)
+        return try Row.fetchAll(db, sql: "SELECT DISTINCT elevator, (ts / ?) AS day FROM telemetry WHERE ts < ?", arguments: [dayMs, cutoff])
+            .map { (elevator: $0[0] as Int64, day: $0[1] as Int64) }
+    }
+
+    /// Merges an elevator-day's hot samples into its chunk (the chunk, if any, decoded and written again)
+    /// and deletes them from the hot table. Returns what it wrote.
+    private static func compact(elevator: Int64, day: Int64, in db: Database) throws -> CompactionReport {
+        let from = day * dayMs
+        let to = from + dayMs
+        let rows = try samples(elevator: elevator, from: from, to: to, in: db)
+        guard !rows.isEmpty else { return CompactionReport() }
+        let data = TelemetryChunkCodec.encode(rows)
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO telemetry_chunks(elevator, day, from_ts, to_ts, count, data) VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [elevator, day, rows.first!.sample.ts, rows.last!.sample.ts, rows.count, Data(data)])
+        try db.execute(sql: "DELETE FROM telemetry WHERE elevator = ? AND ts >= ? AND ts < ?", arguments: [elevator, from, to])
+        return CompactionReport(chunksWritten: 1, samplesMoved: db.changesCount, bytesWritten: data.count)
     }
 
     /// Drops what is older than each class's retention: whole telemetry chunks (one row per elevator-day),
