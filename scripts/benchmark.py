@@ -417,8 +417,12 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
         results["c_liftwatch"]["stored_rows"] = stored
         con.close()
         results["storage_hot"] = json.loads(run([lw, "store", "report", "--json"], cwd=cwd).stdout)
+        began = time.monotonic()
         log(run([lw, "store", "maintain", "--include-today"], cwd=cwd).stdout.strip())
+        results["compaction_seconds"] = time.monotonic() - began
         results["storage_compacted"] = json.loads(run([lw, "store", "report", "--json"], cwd=cwd).stdout)
+        log(f"compaction of every sample: {results['compaction_seconds']:.1f} s "
+            f"({results['compaction_seconds'] * 1e6 / max(results['storage_compacted']['chunk_samples'], 1):.1f} µs per sample)")
         results["queries"] = run([lw, "store", "benchmark-queries", "--database", os.path.join(cwd, "queries.sqlite")], cwd=cwd).stdout.strip().splitlines()
         log("\n".join(results["queries"]))
     def fresh_database():
