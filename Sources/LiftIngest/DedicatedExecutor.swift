@@ -20,13 +20,16 @@ final class DedicatedExecutor: TaskExecutor, Sendable {
 
     /// Starts the thread, named `name` (its first 15 bytes, Linux's limit) for `top -H`, `perf` and debuggers.
     init(name: String) {
-        let thread = Thread { [self] in runJobs() }
+        let name = String(name.utf8.prefix(15))!
+        // The thread names itself before it runs any job. Named from outside, through `thread.name`, the name
+        // may be lost: before `start()` it always is, and after it in a race with the new thread's start-up
+        // (Foundation then names the kernel thread only once it knows its handle). The thread then keeps the
+        // name inherited from the thread that started it ("oot.default-qos" in a CI run under load).
+        let thread = Thread { [self] in
+            Thread.current.name = name
+            runJobs()
+        }
         thread.start()
-        // Named once started: Foundation's `Thread.name` setter does nothing until `start()` has stored the new
-        // thread's handle, so a name set earlier, or by the new thread itself (which can run before `start()`
-        // returns), may be lost; the thread then keeps the name of the thread that started it ("oot.default-qos"
-        // in a test under load). No job can run before `init` returns, so every job sees the name.
-        thread.name = String(name.utf8.prefix(15))!
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
