@@ -21,15 +21,19 @@ final class DedicatedExecutor: TaskExecutor, Sendable {
     /// Starts the thread, named `name` (its first 15 bytes, Linux's limit) for `top -H`, `perf` and debuggers.
     init(name: String) {
         let name = String(name.utf8.prefix(15))!
-        // The thread names itself before it runs any job. Named from outside, through `thread.name`, the name
-        // may be lost: before `start()` it always is, and after it in a race with the new thread's start-up
-        // (Foundation then names the kernel thread only once it knows its handle). The thread then keeps the
-        // name inherited from the thread that started it ("oot.default-qos" in a CI run under load).
+        // The thread names itself, once `start()` has returned, before it runs any job. Foundation's `Thread.name`
+        // setter does nothing until `start()` has stored the new thread's handle, and the new thread's start-up
+        // sets its name again to the one it inherited ("oot.default-qos"): named from outside, the name was lost
+        // whenever the start-up came second (a CI run under load), and named inside before `start()` returns,
+        // whenever the thread ran first.
+        let started = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
+            started.wait()
             Thread.current.name = name
             runJobs()
         }
         thread.start()
+        started.signal()
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
