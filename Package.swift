@@ -29,14 +29,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
-        // C: the only way into libmosquitto. Imported by LiftMQTT alone.
         // glibc's <malloc.h>, for the server's arena cap (no library to link: it is libc).
         .systemLibrary(name: "CMalloc"),
-        .systemLibrary(
-            name: "CMosquitto",
-            pkgConfig: "libmosquitto",
-            providers: [.apt(["libmosquitto-dev"])]
-        ),
+        // C: the only way into libmosquitto (its headers and library, and the read buffer its client sockets go
+        // through, SocketReader.c). Imported by LiftMQTT alone.
+        .target(name: "CMosquitto", linkerSettings: [.linkedLibrary("mosquitto")]),
         .target(
             name: "LiftMQTT",
             dependencies: [

@@ -6,6 +6,8 @@ extension MQTTClient {
 
     /// The body of the network thread: connect, drive `mosquitto_loop`, back off and retry, until stopped.
     func runNetworkLoop() {
+        reader?.enter()
+        defer { reader?.leave() }
         var generator = SystemRandomNumberGenerator()
         var attempt = 0
         while !isStopRequested {
@@ -15,7 +17,9 @@ extension MQTTClient {
             var reason: String
             if rc == Mosquitto.success {
                 state.withLock { $0.socketOpen = true }
+                reader?.attach(socket: mosquitto_socket(handle.pointer))
                 reason = driveUntilLost()
+                reader?.detach()
                 state.withLock { $0.socketOpen = false }
                 if isStopRequested { break }
                 // A connection the broker had accepted resets the backoff: this is a new outage.

@@ -25,6 +25,8 @@ public final class MQTTClient: Service, Sendable {
     let logger: Logger
     let buffer: MessageBuffer
     let handle: MosquittoHandle
+    /// The read buffer under the socket (plain TCP; TLS reads go through OpenSSL's records), or nil.
+    let reader: SocketReader?
     let state: Mutex<State>
     /// Wakes the network thread out of a backoff sleep when a stop is requested.
     let wakeup = NSCondition()
@@ -71,6 +73,7 @@ public final class MQTTClient: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.handle = MosquittoHandle(pointer: pointer)
+        self.reader = configuration.tls == nil && configuration.bufferedReads ? SocketReader() : nil
         self.buffer = MessageBuffer(capacity: configuration.receiveBufferCapacity, isUrgent: configuration.isUrgent ?? { _ in false })
         self.messages = MQTTMessageStream(buffer: buffer)
         var initial = State()
@@ -256,7 +259,8 @@ public final class MQTTClient: Service, Sendable {
         return state.withLock {
             MQTTClientStatistics(
                 received: $0.received, buffered: buffered, droppedQoS0: dropped, blockedOnFullBuffer: blocked,
-                reconnects: $0.reconnects, publishesInFlight: $0.publishesInFlight)
+                reconnects: $0.reconnects, publishesInFlight: $0.publishesInFlight,
+                socketReads: reader?.socketReads, bufferedReads: reader?.bufferedReads)
         }
     }
 
@@ -291,4 +295,8 @@ public struct MQTTClientStatistics: Sendable, Hashable {
     public var reconnects: Int
     /// Publishes not yet acknowledged by the broker (QoS 1/2) or sent (QoS 0).
     public var publishesInFlight: Int
+    /// `read(2)` calls on the socket, and reads served from the read buffer without one; nil without a
+    /// buffer (TLS, or `MQTTConfiguration.bufferedReads` off).
+    public var socketReads: Int?
+    public var bufferedReads: Int?
 }

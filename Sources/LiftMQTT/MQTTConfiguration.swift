@@ -66,6 +66,10 @@ public struct MQTTConfiguration: Sendable, Hashable {
     /// waits for the broker's delayed ACK of the first, 40 ms on Linux. Leave it off on high-rate sessions, whose
     /// acknowledgements (or messages) then share TCP segments.
     public var tcpNoDelay = false
+    /// Reads the socket through a 64 KiB buffer (`SocketReader`): libmosquitto asks for every packet in three
+    /// or four `read(2)` calls, which a buffer turns into one per 64 KiB. Plain TCP only; off reads as
+    /// libmosquitto does on its own.
+    public var bufferedReads = true
 
     public static func == (lhs: MQTTConfiguration, rhs: MQTTConfiguration) -> Bool {
         lhs.host == rhs.host && lhs.port == rhs.port && lhs.clientID == rhs.clientID && lhs.cleanSession == rhs.cleanSession
@@ -73,6 +77,7 @@ public struct MQTTConfiguration: Sendable, Hashable {
             && lhs.password == rhs.password && lhs.tls == rhs.tls && lhs.protocolVersion == rhs.protocolVersion && lhs.will == rhs.will
             && lhs.subscriptions == rhs.subscriptions && lhs.receiveBufferCapacity == rhs.receiveBufferCapacity
             && lhs.reconnectBackoff == rhs.reconnectBackoff && lhs.tcpNoDelay == rhs.tcpNoDelay
+            && lhs.bufferedReads == rhs.bufferedReads
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -51,10 +51,12 @@ final class MessageBuffer: @unchecked Sendable {
     /// Returns false when the message was dropped.
     @discardableResult
     func push(_ message: MQTTMessage) -> Bool {
+        // Asked before taking the lock: the predicate is the caller's code, and the consumer waits on the lock.
+        let isUrgent = isUrgent(message)
         condition.lock()
         defer { condition.unlock() }
         if finished { return false }
-        if isUrgent(message) {
+        if isUrgent {
             // Urgent messages are few (fault events): they never wait for room, and go to the front.
             if let waiter {
                 self.waiter = nil

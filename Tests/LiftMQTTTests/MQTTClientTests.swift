@@ -94,12 +94,15 @@ struct MQTTClientTests {
         await broker.stop()
     }
 
-    @Test("a backlog read in bursts arrives whole and in order while the client's own publishes are acknowledged")
-    func backlogInBursts() async throws {
+    @Test(
+        "a backlog read in bursts arrives whole and in order while the client's own publishes are acknowledged",
+        arguments: [true, false])
+    func backlogInBursts(bufferedReads: Bool) async throws {
         let broker = try await MosquittoBroker.start()
 
-        let configuration = MQTTConfiguration(
+        var configuration = MQTTConfiguration(
             port: broker.port, clientID: uniqueID("burst"), cleanSession: false, subscriptions: [.init("load/#", qos: .atLeastOnce)])
+        configuration.bufferedReads = bufferedReads
         let first = try await connectedClient(configuration)
         try await Task.sleep(for: .milliseconds(200))
         await first.shutdown()
@@ -127,7 +130,54 @@ struct MQTTClientTests {
         #expect(messages.count == count)
         #expect(messages.map(\.payload) == (0..<count).map(payload), "every message once, whole, in order")
         #expect(second.statistics.received == count)
+        if bufferedReads {
+            // libmosquitto alone reads each packet in three or four calls; through the buffer most are served
+            // without one (the 70 KB payloads still take a socket read per 64 KiB).
+            let statistics = second.statistics
+            let socketReads = try #require(statistics.socketReads)
+            #expect(socketReads < count, "\(socketReads) socket reads for \(count) messages")
+            #expect(try #require(statistics.bufferedReads) > 2 * count)
+        } else {
+            #expect(second.statistics.socketReads == nil)
+        }
         await second.shutdown()
+        await broker.stop()
+    }
+
+    @Test("messages already in the read buffer are taken without waiting for more bytes on the socket")
+    func bufferedBacklogWithoutWaiting() async throws {
+        let broker = try await MosquittoBroker.start()
+        // The first message holds the network thread (isUrgent runs on it) until the rest, QoS 0, have piled
+        // up in the socket: one read(2) then moves them all into the read buffer, far more packets than one
+        // burst reads. QoS 0 queues no PUBACK, so nothing wakes the loop's pselect: were it to wait on the
+        // socket, empty by now, it would sleep 100 ms per burst of 64 packets, about three seconds for these.
+        let gate = DispatchSemaphore(value: 0)
+        var configuration = MQTTConfiguration(
+            port: broker.port, clientID: uniqueID("buffered"), subscriptions: [.init("small/#", qos: .atMostOnce)])
+        configuration.isUrgent = { message in
+            if message.topic == "small/gate" { gate.wait() }
+            return false
+        }
+        let subscriber = try await connectedClient(configuration)
+        try await Task.sleep(for: .milliseconds(200))  // the SUBACK
+
+        let count = 2_000
+        let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
+        try publisher.enqueue(MQTTMessage(topic: "small/gate", string: "gate", qos: .atMostOnce))
+        for index in 0..<count { try publisher.enqueue(MQTTMessage(topic: "small/\(index % 3)", string: "m\(index)", qos: .atMostOnce)) }
+        try await eventually("the publisher's messages to be sent") { publisher.statistics.publishesInFlight == 0 }
+        try await Task.sleep(for: .milliseconds(300))
+        let readsBefore = try #require(subscriber.statistics.socketReads)
+        let started = ContinuousClock.now
+        gate.signal()
+        let messages = try await receive(count + 1, from: subscriber, timeout: .seconds(30))
+        let elapsed = ContinuousClock.now - started
+        #expect(messages.dropFirst().map(\.payloadString) == (0..<count).map { "m\($0)" })
+        #expect(elapsed < .seconds(1), "took \(elapsed)")
+        let reads = try #require(subscriber.statistics.socketReads) - readsBefore
+        #expect(reads < 40, "\(reads) socket reads for \(count) messages")
+        await publisher.shutdown()
+        await subscriber.shutdown()
         await broker.stop()
     }
 
