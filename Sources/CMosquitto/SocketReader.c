@@ -7,6 +7,8 @@
  * library offers no hook for its socket I/O, so this file defines read() and pselect() in the executable:
  * the dynamic linker binds libmosquitto's calls (and everyone else's) to them, and they hand every call that
  * is not on a reader's socket, from the thread that entered that reader, to libc's own functions at once.
+ * write() and socketpair() are defined for the same reason: to spare the network thread libmosquitto's
+ * wake-up bytes, which only ever wake that thread itself.
  *
  * Why it is safe:
  * - A reader is used only by the thread that entered it (a thread-local pointer), and only for the one
@@ -35,6 +37,10 @@ struct lw_socket_reader {
     int fd;
     /* The read end of libmosquitto's wake-up socket pair, once seen in a pselect() beside `fd`; -1 before. */
     int wake_fd;
+    /* Both ends of the socket pair made while this reader was capturing (mosquitto_new); -1 when unknown. */
+    int pair[2];
+    /* The write end, once `wake_fd` tells which end is which; -1 before. */
+    int wake_write_fd;
     size_t start;
     size_t end;
     unsigned long long socket_reads;
@@ -43,8 +49,11 @@ struct lw_socket_reader {
 };
 
 static __thread lw_socket_reader *lw_current_reader;
+static __thread lw_socket_reader *lw_capturing_reader;
 
 typedef ssize_t (*lw_read_fn)(int, void *, size_t);
+typedef ssize_t (*lw_write_fn)(int, const void *, size_t);
+typedef int (*lw_socketpair_fn)(int, int, int, int[2]);
 typedef int (*lw_pselect_fn)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
 
 /* libc's own functions, looked up once (every thread finds the same address, so a race only repeats it). */
@@ -53,6 +62,26 @@ static lw_read_fn libc_read(void) {
     lw_read_fn found = __atomic_load_n(&function, __ATOMIC_ACQUIRE);
     if (!found) {
         found = (lw_read_fn)dlsym(RTLD_NEXT, "read");
+        __atomic_store_n(&function, found, __ATOMIC_RELEASE);
+    }
+    return found;
+}
+
+static lw_write_fn libc_write(void) {
+    static lw_write_fn function;
+    lw_write_fn found = __atomic_load_n(&function, __ATOMIC_ACQUIRE);
+    if (!found) {
+        found = (lw_write_fn)dlsym(RTLD_NEXT, "write");
+        __atomic_store_n(&function, found, __ATOMIC_RELEASE);
+    }
+    return found;
+}
+
+static lw_socketpair_fn libc_socketpair(void) {
+    static lw_socketpair_fn function;
+    lw_socketpair_fn found = __atomic_load_n(&function, __ATOMIC_ACQUIRE);
+    if (!found) {
+        found = (lw_socketpair_fn)dlsym(RTLD_NEXT, "socketpair");
         __atomic_store_n(&function, found, __ATOMIC_RELEASE);
     }
     return found;
@@ -73,6 +102,8 @@ lw_socket_reader *lw_socket_reader_create(void) {
     if (reader) {
         reader->fd = -1;
         reader->wake_fd = -1;
+        reader->pair[0] = reader->pair[1] = -1;
+        reader->wake_write_fd = -1;
         reader->start = reader->end = 0;
         reader->socket_reads = reader->buffered_reads = 0;
     }
@@ -89,6 +120,8 @@ void lw_socket_reader_attach(lw_socket_reader *reader, int fd) {
 void lw_socket_reader_detach(lw_socket_reader *reader) { lw_socket_reader_attach(reader, -1); }
 
 void lw_socket_reader_enter(lw_socket_reader *reader) { lw_current_reader = reader; }
+
+void lw_socket_reader_capture_wakeup(lw_socket_reader *reader) { lw_capturing_reader = reader; }
 
 size_t lw_socket_reader_buffered(const lw_socket_reader *reader) { return reader->end - reader->start; }
 
@@ -142,6 +175,27 @@ static void learn_wake_fd(lw_socket_reader *reader, int nfds, const fd_set *read
         other = fd;
     }
     reader->wake_fd = other;
+    if (other >= 0 && other == reader->pair[0]) reader->wake_write_fd = reader->pair[1];
+    if (other >= 0 && other == reader->pair[1]) reader->wake_write_fd = reader->pair[0];
+}
+
+ssize_t write(int fd, const void *buffer, size_t count) {
+    lw_socket_reader *reader = lw_current_reader;
+    /* libmosquitto writes a wake-up byte for every packet it queues (each PUBACK), so that a thread waiting in
+       mosquitto_loop() sends it. The network thread queues those packets itself and its loop sends what is
+       queued before it waits, so its own wake-up bytes would only wake it again. */
+    if (reader && fd == reader->wake_write_fd && count == 1) return 1;
+    return libc_write()(fd, buffer, count);
+}
+
+int socketpair(int domain, int type, int protocol, int sv[2]) {
+    int rc = libc_socketpair()(domain, type, protocol, sv);
+    lw_socket_reader *reader = lw_capturing_reader;
+    if (rc == 0 && reader) {
+        reader->pair[0] = sv[0];
+        reader->pair[1] = sv[1];
+    }
+    return rc;
 }
 
 int pselect(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds, const struct timespec *timeout,

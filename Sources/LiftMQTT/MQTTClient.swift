@@ -65,7 +65,11 @@ public final class MQTTClient: Service, Sendable {
         guard configuration.receiveBufferCapacity > 0 else {
             throw MQTTError(kind: .invalidConfiguration, operation: "configure \(configuration.clientID)", message: "receive buffer capacity must be at least 1")
         }
-        guard let pointer = mosquitto_new(configuration.clientID, configuration.cleanSession, nil) else {
+        let reader = configuration.tls == nil && configuration.bufferedReads ? SocketReader() : nil
+        let created = SocketReader.capturingWakeup(into: reader) {
+            mosquitto_new(configuration.clientID, configuration.cleanSession, nil)
+        }
+        guard let pointer = created else {
             throw MQTTError(
                 kind: .library, code: errno, operation: "create client \(configuration.clientID)",
                 message: String(cString: strerror(errno)))
@@ -73,7 +77,7 @@ public final class MQTTClient: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.handle = MosquittoHandle(pointer: pointer)
-        self.reader = configuration.tls == nil && configuration.bufferedReads ? SocketReader() : nil
+        self.reader = reader
         self.buffer = MessageBuffer(capacity: configuration.receiveBufferCapacity, isUrgent: configuration.isUrgent ?? { _ in false })
         self.messages = MQTTMessageStream(buffer: buffer)
         var initial = State()

@@ -3,9 +3,10 @@ import CMosquitto
 /// A read buffer under one client's libmosquitto socket (`CMosquitto/SocketReader.c`).
 ///
 /// libmosquitto reads every packet in three or four `read(2)` calls; through a reader, the network thread
-/// that entered it gets them from a 64 KiB buffer filled by one `read(2)` at a time. Only the entering thread
-/// and the attached socket are affected. `@unchecked Sendable`: the buffer itself is touched by the network
-/// thread alone; the counters are atomics.
+/// that entered it gets them from a 64 KiB buffer filled by one `read(2)` at a time. Only the entering
+/// thread and the attached socket are affected. That thread also takes libmosquitto's wake-up bytes all at
+/// once and writes none to itself (`capturingWakeup`). `@unchecked Sendable`: the buffer is touched by the
+/// network thread alone; the counters are atomics.
 final class SocketReader: @unchecked Sendable {
     private let pointer: OpaquePointer
 
@@ -17,6 +18,15 @@ final class SocketReader: @unchecked Sendable {
 
     deinit {
         lw_socket_reader_destroy(pointer)
+    }
+
+    /// Runs `body` (which makes the libmosquitto client, `mosquitto_new`) with the socket pairs it makes
+    /// recorded in `reader`: libmosquitto's wake-up pair, whose bytes the reader's thread need not send itself.
+    static func capturingWakeup<Result>(into reader: SocketReader?, _ body: () -> Result) -> Result {
+        guard let reader else { return body() }
+        lw_socket_reader_capture_wakeup(reader.pointer)
+        defer { lw_socket_reader_capture_wakeup(nil) }
+        return body()
     }
 
     /// Makes this the calling thread's reader until `leave()`. Call from the network thread.

@@ -181,6 +181,26 @@ struct MQTTClientTests {
         await broker.stop()
     }
 
+    @Test("a publish from another thread wakes the idle network thread at once", arguments: [true, false])
+    func publishWakesIdleLoop(bufferedReads: Bool) async throws {
+        let broker = try await MosquittoBroker.start()
+        // The network thread skips only the wake-up bytes it would write to itself; a publish from a task
+        // must still wake it, or each would wait out the loop's 100 ms pselect: two seconds for these 20.
+        var configuration = MQTTConfiguration(port: broker.port, clientID: uniqueID("idle"))
+        configuration.bufferedReads = bufferedReads
+        let client = try await connectedClient(configuration)
+        try await Task.sleep(for: .milliseconds(300))  // idle: the loop waits in pselect
+        let started = ContinuousClock.now
+        for index in 0..<20 {
+            try await client.publish(MQTTMessage(topic: "idle/\(index)", string: "\(index)"))
+            try await Task.sleep(for: .milliseconds(5))  // let the loop go back to waiting
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .milliseconds(1_000), "20 acknowledged publishes took \(elapsed)")
+        await client.shutdown()
+        await broker.stop()
+    }
+
     @Test("a client reconnects and subscribes again after the broker is killed and restarted")
     func reconnectAfterBrokerRestart() async throws {
         let broker = try await MosquittoBroker.start()

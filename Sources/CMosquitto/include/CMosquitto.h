@@ -29,6 +29,9 @@ void lw_socket_reader_attach(lw_socket_reader *reader, int fd);
 void lw_socket_reader_detach(lw_socket_reader *reader);
 /* Makes `reader` the calling thread's reader (NULL: none). Only that thread's calls use it. */
 void lw_socket_reader_enter(lw_socket_reader *reader);
+/* Records the socket pair the calling thread makes next (mosquitto_new's wake-up pair) in `reader`, until
+   called with NULL. The reader's thread then writes no wake-up byte to itself: its loop sends what it queued. */
+void lw_socket_reader_capture_wakeup(lw_socket_reader *reader);
 /* Bytes read from the socket and not yet taken by libmosquitto. */
 size_t lw_socket_reader_buffered(const lw_socket_reader *reader);
 /* Socket read(2) calls the reader made, and read(2) calls it answered from its buffer, since creation. */
