@@ -66,6 +66,8 @@ struct ConfigurationLoader {
         c.broker.separateEventSession = try r.choice(
             "broker.separate_event_session", c.broker.separateEventSession ? "true" : "false", ["true", "false"]) == "true"
         c.broker.receiveBuffer = try r.int("broker.receive_buffer", c.broker.receiveBuffer, 100...10_000_000)
+        c.broker.bufferedReads = try r.choice(
+            "broker.buffered_reads", c.broker.bufferedReads ? "true" : "false", ["true", "false"]) == "true"
         c.database.path = try r.string("database.path", c.database.path)
         if c.database.path.isEmpty || c.database.path == ":memory:" {
             throw ConfigurationError(key: "database.path", expected: "a file path", found: c.database.path)

@@ -31,6 +31,8 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var separateEventSession = true
         /// Messages that may wait between the network thread and ingestion.
         var receiveBuffer = 20_000
+        /// Read each session's socket through a 64 KiB buffer (plain TCP; `MQTTConfiguration.bufferedReads`).
+        var bufferedReads = true
     }
 
     struct Database: Sendable, Equatable {

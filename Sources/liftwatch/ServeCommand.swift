@@ -112,7 +112,7 @@ struct Server {
         let eventFilters = broker.separateEventSession ? broker.subscriptions.filter { $0.hasSuffix("/event") } : []
         let mainFilters = broker.subscriptions.filter { !eventFilters.contains($0) }
         func sessionConfiguration(clientID: String, filters: [String]) -> MQTTConfiguration {
-            MQTTConfiguration(
+            var session = MQTTConfiguration(
                 host: host, port: port, clientID: clientID, cleanSession: false,
                 keepAlive: .seconds(broker.keepAliveSeconds),
                 username: broker.username.isEmpty ? nil : broker.username,
@@ -125,6 +125,8 @@ struct Server {
                 receiveBufferCapacity: broker.receiveBuffer,
                 // Fault events overtake queued telemetry on their way to the store.
                 isUrgent: { $0.topic.hasSuffix("/event") })
+            session.bufferedReads = broker.bufferedReads
+            return session
         }
         // Tickets go out on the session that receives fault events, just after its PUBACK: no Nagle delay there.
         // The telemetry session acknowledges thousands of messages a second: its PUBACKs may share segments.

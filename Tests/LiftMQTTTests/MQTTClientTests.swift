@@ -173,7 +173,7 @@ struct MQTTClientTests {
         let messages = try await receive(count + 1, from: subscriber, timeout: .seconds(30))
         let elapsed = ContinuousClock.now - started
         #expect(messages.dropFirst().map(\.payloadString) == (0..<count).map { "m\($0)" })
-        #expect(elapsed < .seconds(1), "took \(elapsed)")
+        #expect(elapsed < .milliseconds(1_500), "took \(elapsed)")
         let reads = try #require(subscriber.statistics.socketReads) - readsBefore
         #expect(reads < 40, "\(reads) socket reads for \(count) messages")
         await publisher.shutdown()
@@ -185,18 +185,21 @@ struct MQTTClientTests {
     func publishWakesIdleLoop(bufferedReads: Bool) async throws {
         let broker = try await MosquittoBroker.start()
         // The network thread skips only the wake-up bytes it would write to itself; a publish from a task
-        // must still wake it, or each would wait out the loop's 100 ms pselect: two seconds for these 20.
+        // must still wake it, or each would wait out what is left of the loop's 100 ms pselect (~95 ms).
         var configuration = MQTTConfiguration(port: broker.port, clientID: uniqueID("idle"))
         configuration.bufferedReads = bufferedReads
         let client = try await connectedClient(configuration)
         try await Task.sleep(for: .milliseconds(300))  // idle: the loop waits in pselect
-        let started = ContinuousClock.now
+        var latencies: [Duration] = []
         for index in 0..<20 {
+            let started = ContinuousClock.now
             try await client.publish(MQTTMessage(topic: "idle/\(index)", string: "\(index)"))
+            latencies.append(ContinuousClock.now - started)
             try await Task.sleep(for: .milliseconds(5))  // let the loop go back to waiting
         }
-        let elapsed = ContinuousClock.now - started
-        #expect(elapsed < .milliseconds(1_000), "20 acknowledged publishes took \(elapsed)")
+        // The median, not the sum: other tests running beside this one may hold up a few publishes.
+        let median = latencies.sorted()[latencies.count / 2]
+        #expect(median < .milliseconds(50), "acknowledged publishes took \(latencies.sorted())")
         await client.shutdown()
         await broker.stop()
     }
