@@ -56,46 +56,24 @@ typedef ssize_t (*lw_write_fn)(int, const void *, size_t);
 typedef int (*lw_socketpair_fn)(int, int, int, int[2]);
 typedef int (*lw_pselect_fn)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
 
-/* libc's own functions, looked up once (every thread finds the same address, so a race only repeats it). */
-static lw_read_fn libc_read(void) {
-    static lw_read_fn function;
-    lw_read_fn found = __atomic_load_n(&function, __ATOMIC_ACQUIRE);
+/* libc's own function `name`, looked up once into `slot` (every thread finds the same address, so a race only
+   repeats the lookup). */
+static void *libc_function(void **slot, const char *name) {
+    void *found = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
     if (!found) {
-        found = (lw_read_fn)dlsym(RTLD_NEXT, "read");
-        __atomic_store_n(&function, found, __ATOMIC_RELEASE);
+        found = dlsym(RTLD_NEXT, name);
+        __atomic_store_n(slot, found, __ATOMIC_RELEASE);
     }
     return found;
 }
 
-static lw_write_fn libc_write(void) {
-    static lw_write_fn function;
-    lw_write_fn found = __atomic_load_n(&function, __ATOMIC_ACQUIRE);
-    if (!found) {
-        found = (lw_write_fn)dlsym(RTLD_NEXT, "write");
-        __atomic_store_n(&function, found, __ATOMIC_RELEASE);
-    }
-    return found;
-}
-
+static void *libc_read_slot, *libc_write_slot, *libc_socketpair_slot, *libc_pselect_slot;
+static lw_read_fn libc_read(void) { return (lw_read_fn)libc_function(&libc_read_slot, "read"); }
+static lw_write_fn libc_write(void) { return (lw_write_fn)libc_function(&libc_write_slot, "write"); }
 static lw_socketpair_fn libc_socketpair(void) {
-    static lw_socketpair_fn function;
-    lw_socketpair_fn found = __atomic_load_n(&function, __ATOMIC_ACQUIRE);
-    if (!found) {
-        found = (lw_socketpair_fn)dlsym(RTLD_NEXT, "socketpair");
-        __atomic_store_n(&function, found, __ATOMIC_RELEASE);
-    }
-    return found;
+    return (lw_socketpair_fn)libc_function(&libc_socketpair_slot, "socketpair");
 }
-
-static lw_pselect_fn libc_pselect(void) {
-    static lw_pselect_fn function;
-    lw_pselect_fn found = __atomic_load_n(&function, __ATOMIC_ACQUIRE);
-    if (!found) {
-        found = (lw_pselect_fn)dlsym(RTLD_NEXT, "pselect");
-        __atomic_store_n(&function, found, __ATOMIC_RELEASE);
-    }
-    return found;
-}
+static lw_pselect_fn libc_pselect(void) { return (lw_pselect_fn)libc_function(&libc_pselect_slot, "pselect"); }
 
 lw_socket_reader *lw_socket_reader_create(void) {
     lw_socket_reader *reader = malloc(sizeof *reader);
@@ -148,9 +126,9 @@ ssize_t read(int fd, void *buffer, size_t count) {
     }
     if (fd != reader->fd) return libc_read()(fd, buffer, count);
     if (reader->start == reader->end) {
-        /* A read as large as the buffer gains nothing from it. */
         /* Counted with relaxed atomics: statistics are read from other threads. */
         __atomic_add_fetch(&reader->socket_reads, 1, __ATOMIC_RELAXED);
+        /* A read as large as the buffer gains nothing from it. */
         if (count >= lw_reader_capacity) return libc_read()(fd, buffer, count);
         ssize_t got = libc_read()(fd, reader->bytes, lw_reader_capacity);
         if (got <= 0) return got;
