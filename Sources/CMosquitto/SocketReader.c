@@ -101,8 +101,6 @@ void lw_socket_reader_enter(lw_socket_reader *reader) { lw_current_reader = read
 
 void lw_socket_reader_capture_wakeup(lw_socket_reader *reader) { lw_capturing_reader = reader; }
 
-size_t lw_socket_reader_buffered(const lw_socket_reader *reader) { return reader->end - reader->start; }
-
 unsigned long long lw_socket_reader_socket_reads(const lw_socket_reader *reader) {
     return __atomic_load_n(&reader->socket_reads, __ATOMIC_RELAXED);
 }

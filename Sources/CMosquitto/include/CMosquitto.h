@@ -32,8 +32,6 @@ void lw_socket_reader_enter(lw_socket_reader *reader);
 /* Records the socket pair the calling thread makes next (mosquitto_new's wake-up pair) in `reader`, until
    called with NULL. The reader's thread then writes no wake-up byte to itself: its loop sends what it queued. */
 void lw_socket_reader_capture_wakeup(lw_socket_reader *reader);
-/* Bytes read from the socket and not yet taken by libmosquitto. */
-size_t lw_socket_reader_buffered(const lw_socket_reader *reader);
 /* Socket read(2) calls the reader made, and read(2) calls it answered from its buffer, since creation. */
 unsigned long long lw_socket_reader_socket_reads(const lw_socket_reader *reader);
 unsigned long long lw_socket_reader_buffered_reads(const lw_socket_reader *reader);
