@@ -63,11 +63,9 @@ struct ConfigurationLoader {
             throw ConfigurationError(key: "broker.subscriptions", expected: "non-empty topic filters, not LiftWatch's own replay topic", found: filter)
         }
         c.broker.sharedGroup = try r.string("broker.shared_group", c.broker.sharedGroup)
-        c.broker.separateEventSession = try r.choice(
-            "broker.separate_event_session", c.broker.separateEventSession ? "true" : "false", ["true", "false"]) == "true"
+        c.broker.separateEventSession = try r.bool("broker.separate_event_session", c.broker.separateEventSession)
         c.broker.receiveBuffer = try r.int("broker.receive_buffer", c.broker.receiveBuffer, 100...10_000_000)
-        c.broker.bufferedReads = try r.choice(
-            "broker.buffered_reads", c.broker.bufferedReads ? "true" : "false", ["true", "false"]) == "true"
+        c.broker.bufferedReads = try r.bool("broker.buffered_reads", c.broker.bufferedReads)
         c.database.path = try r.string("database.path", c.database.path)
         if c.database.path.isEmpty || c.database.path == ":memory:" {
             throw ConfigurationError(key: "database.path", expected: "a file path", found: c.database.path)
@@ -159,6 +157,11 @@ struct ConfigurationLoader {
                 throw ConfigurationError(key: key, expected: "one of \(choices.joined(separator: ", "))", found: text)
             }
             return text
+        }
+
+        /// `true` or `false`, with `choice`'s error for anything else.
+        func bool(_ key: String, _ fallback: Bool) throws -> Bool {
+            try choice(key, fallback ? "true" : "false", ["true", "false"]) == "true"
         }
 
         func strings(_ key: String, _ fallback: [String]) throws -> [String] {

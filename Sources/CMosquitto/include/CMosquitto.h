@@ -6,7 +6,6 @@
 /* epoll, for MQTTFleet's one-thread event loop over thousands of libmosquitto sockets (Glibc's Swift module
    does not export it). */
 #include <sys/epoll.h>
-#include <stddef.h>
 
 /*
  * A read buffer for one libmosquitto client socket (SocketReader.c says how and why).
