@@ -202,7 +202,9 @@ struct APIRoutes: Sendable {
         let elevator = try readableElevator(ctx)
         let q = try Query(request, allowed: ["format", "days"])
         let days = try q.integer("days", range: 1...3_650) ?? 365
-        let dossier = try registry { try database.dossier(elevator.elevatorID, now: context.clock.now(), historyDays: Int(days)) }
+        let dossier = try registry {
+            try database.dossier(of: .elevator(elevator.elevatorID), now: context.clock.now(), historyDays: Int(days)).visible(to: try ctx.caller())
+        }
         switch q["format"] ?? "json" {
         case "json": return try json(dossier)
         case "html":
@@ -247,7 +249,7 @@ struct APIRoutes: Sendable {
         let tickets = try database.tickets(TicketFilter(
             elevatorID: elevator, contractorID: contractor, regionPrefix: region, statuses: statuses, types: types,
             openedFrom: try q.time("from"), openedTo: try q.time("to"), afterID: after, limit: limit))
-        let visible = tickets.filter { caller.mayRead(region: $0.region, contractorID: $0.contractorID) }
+        let visible = tickets.filter(caller.mayRead)
         return try json(Page(items: visible, next: tickets.count == limit ? tickets.last.map { Cursor.make(String($0.id)) } : nil))
     }
 
@@ -272,9 +274,8 @@ struct APIRoutes: Sendable {
     func ticketAction(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
         let caller = try ctx.caller()
         let ticket = try readableTicket(ctx)
-        guard caller.mayAct(onTicketOf: ticket.contractorID) else {
-            throw forbidden(caller.role == .regulator ? "regulators read tickets; they do not move them" : "ticket \(ticket.id) is not yours")
-        }
+        // Refused before the body is read; the engine applies the same rule again to the ticket as it stands.
+        guard caller.role != .regulator else { throw forbidden("regulators read tickets; they do not move them") }
         struct Body: Decodable { var action: String; var note: String? }
         let body = try await decode(Body.self, request, ctx)
         guard let action = TicketAction(rawValue: body.action) else {
@@ -283,8 +284,12 @@ struct APIRoutes: Sendable {
         if let note = body.note, note.count > 2_000 { throw APIError(.badRequest, code: "invalid_field", message: "note: at most 2,000 characters") }
         guard let engine = context.engine else { throw APIError(.serviceUnavailable, code: "unavailable", message: "the ticket engine is not running") }
         do {
-            let updated = try await engine.perform(action, on: ticket.id, by: caller.actor, note: body.note, at: context.clock.now())
+            let updated = try await engine.perform(action, on: ticket.id, as: caller, note: body.note, at: context.clock.now())
             return try json(updated)
+        } catch TicketEngineError.forbidden(let reason) {
+            throw forbidden(reason)
+        } catch TicketEngineError.refused(let error) where error.kind == .missingNote {
+            throw APIError(.badRequest, code: "invalid_field", message: "note: \(error.description)")
         } catch TicketEngineError.refused(let error) {
             throw APIError(.conflict, code: "invalid_transition", message: error.description)
         } catch TicketEngineError.notFound(let id) {
@@ -297,7 +302,7 @@ struct APIRoutes: Sendable {
         let text = try ctx.parameters.require("id")
         guard let id = Int64(text), id > 0 else { throw APIError(.badRequest, code: "invalid_parameter", message: "id: expected a ticket number, got \"\(text)\"") }
         guard let ticket = try database.ticket(id) else { throw APIError(.notFound, code: "not_found", message: "no ticket \(id)") }
-        guard caller.mayRead(region: ticket.region, contractorID: ticket.contractorID) else { throw forbidden("ticket \(id) is outside your scope") }
+        guard caller.mayRead(ticket) else { throw forbidden("ticket \(id) is outside your scope") }
         return ticket
     }
 
@@ -348,16 +353,18 @@ struct APIRoutes: Sendable {
             caller.role == .admin || LiftTopic.regionOf(letter.topic).map { $0.hasPrefix(caller.regionPrefix ?? "") } == true
         }
         struct Item: Encodable {
-            var id: Int64, topic: String, payload: String, receivedAt: Int64, reason: String, message: String, elevatorID: String?
-            var replayedAt: Int64?, replayOutcome: String?
+            /// `payload` is the bytes as text (invalid UTF-8 shown as U+FFFD), `payload_base64` the bytes exactly.
+            var id: Int64, topic: String, payload: String, payloadBase64: String, payloadBytes: Int, receivedAt: Int64, reason: String
+            var message: String, elevatorID: String?, replayedAt: Int64?, replayOutcome: String?
             enum CodingKeys: String, CodingKey {
-                case id, topic, payload, receivedAt = "received_at", reason, message, elevatorID = "elevator_id", replayedAt = "replayed_at"
-                case replayOutcome = "replay_outcome"
+                case id, topic, payload, payloadBase64 = "payload_base64", payloadBytes = "payload_bytes", receivedAt = "received_at", reason
+                case message, elevatorID = "elevator_id", replayedAt = "replayed_at", replayOutcome = "replay_outcome"
             }
         }
         let items = visible.map {
-            Item(id: $0.id, topic: $0.topic, payload: String(decoding: $0.payload, as: UTF8.self), receivedAt: $0.receivedAt, reason: $0.reason,
-                 message: $0.message, elevatorID: $0.elevatorID, replayedAt: $0.replayedAt, replayOutcome: $0.replayOutcome)
+            Item(id: $0.id, topic: $0.topic, payload: String(decoding: $0.payload, as: UTF8.self), payloadBase64: Data($0.payload).base64EncodedString(),
+                 payloadBytes: $0.payload.count, receivedAt: $0.receivedAt, reason: $0.reason, message: $0.message, elevatorID: $0.elevatorID,
+                 replayedAt: $0.replayedAt, replayOutcome: $0.replayOutcome)
         }
         return try json(Page(items: items, next: letters.count == limit ? letters.last.map { Cursor.make(String($0.id)) } : nil))
     }
@@ -400,24 +407,33 @@ struct APIRoutes: Sendable {
         let caller = try ctx.caller()
         _ = try Query(request, allowed: [])
         guard let hub = context.events else { throw APIError(.serviceUnavailable, code: "unavailable", message: "the live stream is not running") }
-        let events = hub.subscribe()
+        let events: AsyncStream<EventHub.Event>
+        do { events = try hub.subscribe(principal: caller.tokenID) } catch {
+            switch error {
+            case .tooManyForPrincipal(let limit):
+                throw APIError(.tooManyRequests, code: "too_many_streams", message: "at most \(limit) live streams per token; close one first")
+            case .tooMany(let limit):
+                throw APIError(.serviceUnavailable, code: "too_many_streams", message: "the server holds its maximum of \(limit) live streams")
+            }
+        }
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: .init { writer in
                 try await writer.write(ByteBuffer(string: ": LiftWatch live stream for \(caller.role.rawValue)\n\n"))
                 // Heartbeats keep proxies from closing an idle stream and let a dead client be noticed.
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    let (merged, input) = AsyncStream<String>.makeStream()
+                    // Bounded like the hub's stream: a client that cannot take what is written is cut off.
+                    let (merged, input) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(hub.bufferPerStream))
                     group.addTask {
                         for await event in events where caller.mayRead(region: event.region, contractorID: event.contractorID) {
-                            input.yield("event: \(event.name)\ndata: \(event.data)\n\n")
+                            if case .dropped = input.yield("event: \(event.name)\ndata: \(event.data)\n\n") { break }
                         }
                         input.finish()
                     }
                     group.addTask {
                         while !Task.isCancelled {
                             try await Task.sleep(for: .seconds(15))
-                            input.yield(": heartbeat\n\n")
+                            if case .dropped = input.yield(": heartbeat\n\n") { input.finish() }
                         }
                     }
                     for await chunk in merged { try await writer.write(ByteBuffer(string: chunk)) }

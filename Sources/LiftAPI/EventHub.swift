@@ -2,7 +2,11 @@ import Foundation
 import LiftCore
 
 /// Fans ticket changes and alerts out to the live streams (`GET /api/v1/stream`), each subscriber seeing only
-/// what its role may read. Slow subscribers lose the oldest events (bounded buffer), never block the engine.
+/// what its role may read.
+///
+/// Bounds: each stream buffers at most `bufferPerStream` events; a subscriber that falls that far behind is cut off
+/// (its browser's `EventSource` reconnects and reloads), never holding memory or blocking the engine. At most
+/// `streamsPerPrincipal` streams per token, and `maximumStreams` in all.
 public final class EventHub: Sendable {
     /// One event of the stream.
     public struct Event: Sendable {
@@ -15,8 +19,15 @@ public final class EventHub: Sendable {
     }
 
     private let state = Mutex()
+    public let bufferPerStream: Int
+    public let streamsPerPrincipal: Int
+    public let maximumStreams: Int
 
-    public init() {}
+    public init(bufferPerStream: Int = 256, streamsPerPrincipal: Int = 4, maximumStreams: Int = 1_000) {
+        self.bufferPerStream = bufferPerStream
+        self.streamsPerPrincipal = streamsPerPrincipal
+        self.maximumStreams = maximumStreams
+    }
 
     /// Publishes a ticket change (and an `alert` event per regulator alert it raised).
     public func publish(ticket: Ticket, alerts: [String]) {
@@ -29,13 +40,23 @@ public final class EventHub: Sendable {
     }
 
     func send(_ event: Event) {
-        for continuation in state.subscribers() { continuation.yield(event) }
+        for continuation in state.subscribers() {
+            if case .dropped = continuation.yield(event) { continuation.finish() }
+        }
     }
 
-    /// A stream of every event from now on; ends when the caller stops iterating.
-    public func subscribe() -> AsyncStream<Event> {
-        let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(1_000))
-        let id = state.add(continuation)
+    /// Why a stream was refused.
+    public enum Refusal: Error, Sendable {
+        case tooManyForPrincipal(Int)
+        case tooMany(Int)
+    }
+
+    /// A stream of every event from now on for the token `principal`; ends when the caller stops iterating, or when
+    /// it falls `bufferPerStream` events behind.
+    /// - Throws: `Refusal` past `streamsPerPrincipal` streams of this token or `maximumStreams` in all.
+    public func subscribe(principal: Int64) throws(Refusal) -> AsyncStream<Event> {
+        let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingOldest(bufferPerStream))
+        let id = try state.add(continuation, principal: principal, perPrincipal: streamsPerPrincipal, total: maximumStreams)
         continuation.onTermination = { [state] _ in state.remove(id) }
         return stream
     }
@@ -48,16 +69,25 @@ public final class EventHub: Sendable {
         private let lock = NSLock()
         private var next = 0
         private var continuations: [Int: AsyncStream<Event>.Continuation] = [:]
+        private var owners: [Int: Int64] = [:]
 
-        func add(_ continuation: AsyncStream<Event>.Continuation) -> Int {
-            lock.withLock {
-                next += 1
-                continuations[next] = continuation
-                return next
-            }
+        func add(_ continuation: AsyncStream<Event>.Continuation, principal: Int64, perPrincipal: Int, total: Int) throws(Refusal) -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            guard continuations.count < total else { throw .tooMany(total) }
+            guard owners.values.filter({ $0 == principal }).count < perPrincipal else { throw .tooManyForPrincipal(perPrincipal) }
+            next += 1
+            continuations[next] = continuation
+            owners[next] = principal
+            return next
         }
 
-        func remove(_ id: Int) { lock.withLock { _ = continuations.removeValue(forKey: id) } }
+        func remove(_ id: Int) {
+            lock.withLock {
+                _ = continuations.removeValue(forKey: id)
+                owners[id] = nil
+            }
+        }
         func subscribers() -> [AsyncStream<Event>.Continuation] { lock.withLock { Array(continuations.values) } }
     }
 }

@@ -124,23 +124,35 @@ public enum LiftHTTPServer {
 
 /// The body of `/healthz`.
 struct HealthReport: Codable, Sendable {
-    /// `ok`; `degraded` when MQTT is not connected; `unavailable` when the database cannot be read.
+    /// `ok`; `degraded` when MQTT is not connected or the store's writes fail (`reasons` says which);
+    /// `unavailable` when the database cannot be read.
     var status: String
     var database: String
     var mqtt: String
     var version: String
+    /// Why the status is not `ok`, in words (empty when it is). Every value of this object is a string.
+    var reason: String
 
     static func check(_ context: APIContext) -> HealthReport {
-        let database: String
+        var database: String
+        var reasons: [String] = []
         do {
             _ = try context.database.appliedMigrations()
             database = "ok"
         } catch {
             database = "error: \(error)"
+            reasons.append("the database cannot be read: \(error)")
+        }
+        if let failure = context.database.writeHealth.failure {
+            let seconds = (ContinuousClock.now - failure.since).components.seconds
+            database = database == "ok" ? "writes failing" : database
+            reasons.append("\(failure.count) writes failed over \(seconds) s, the last: \(failure.error)")
         }
         let connected = context.mqttConnected()
-        let status = database != "ok" ? "unavailable" : connected ? "ok" : "degraded"
-        return HealthReport(status: status, database: database, mqtt: context.mqttState(), version: context.version)
+        if !connected { reasons.append("MQTT is not connected: \(context.mqttState())") }
+        let readable = !database.hasPrefix("error")
+        let status = !readable ? "unavailable" : reasons.isEmpty ? "ok" : "degraded"
+        return HealthReport(status: status, database: database, mqtt: context.mqttState(), version: context.version, reason: reasons.joined(separator: "; "))
     }
 }
 

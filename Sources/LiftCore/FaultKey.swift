@@ -26,7 +26,8 @@ public enum FaultKey: String, Sendable, Hashable, CaseIterable, Codable {
     /// The number in the default numbering (GB/T 24476 derived): 1…22 in declaration order.
     public var standardNumber: Int { FaultKey.allCases.firstIndex(of: self)! + 1 }
 
-    /// The class of the fault when nothing about the car is known.
+    /// The class of the fault when nothing about the car is known. `power_failure` and `alarm_button` may be a
+    /// rescue depending on the car: `FaultAssessment` decides those.
     public var baseClass: FaultClass {
         switch self {
         case .overtravelTop, .overtravelBottom, .overspeed, .doorOpenWhileRunning, .unintendedMovement,
@@ -39,19 +40,6 @@ public enum FaultKey: String, Sendable, Hashable, CaseIterable, Codable {
             .repair
         case .buttonStuck, .temperatureSensorFault, .doorObstructed, .alarmButton, .batteryLow:
             .minor
-        }
-    }
-
-    /// The class given what is known of the car: a power failure with someone inside, or an alarm button
-    /// pressed in a stopped, occupied car, is a rescue.
-    public func faultClass(occupied: Bool?, carStopped: Bool?) -> FaultClass {
-        switch self {
-        case .powerFailure where occupied == true:
-            .rescue
-        case .alarmButton where occupied == true && carStopped == true:
-            .rescue
-        default:
-            baseClass
         }
     }
 

@@ -41,7 +41,7 @@ extension FlatJSON.Reader {
             guard index < bytes.count else { return nil }
             switch field {
             case .seq:
-                guard case .integer(let seq)? = plainNumber(), seq >= 0 else { return nil }
+                guard case .integer(let seq)? = plainNumber(), PayloadDecoder.sequenceRange.contains(seq) else { return nil }
                 sample.seq = UInt64(seq)
             case .ts:
                 guard case .integer(let ts)? = plainNumber(), ts >= 0, ts <= latestTimestamp else { return nil }

@@ -7,6 +7,8 @@ public struct PayloadDecoder: Sendable {
     public static let maximumPayloadSize = 64 * 1024
     /// How far ahead of our clock a controller timestamp may be.
     public static let maximumFutureSkewMs: Int64 = 24 * 3600 * 1000
+    /// The `seq` values a controller may send (v1.1 §11.3): 1 … 2^53 − 1, exact in every JSON reader.
+    public static let sequenceRange: ClosedRange<Int64> = 1...(1 << 53 - 1)
 
     public init() {}
 
@@ -148,6 +150,11 @@ public struct PayloadDecoder: Sendable {
             guard ["alarm_button", "alarm_test"].contains(codeText) else {
                 throw Rejection(.range, "alarm event code \"\(codeText)\" is not alarm_button or alarm_test")
             }
+            // v1.1 §11.2: the alarm button is fault 21 raised; the periodic test call opens nothing.
+            if codeText == "alarm_button" {
+                event.fault = .alarmButton
+                event.state = .raised
+            }
         case .maintenance:
             guard ["visit_start", "visit_end"].contains(codeText) else {
                 throw Rejection(.range, "maintenance event code \"\(codeText)\" is not visit_start or visit_end")
@@ -157,6 +164,7 @@ public struct PayloadDecoder: Sendable {
         if let value = object["detail"] { event.detail = try fields.string("detail", value) }
         if let value = object["technician"] { event.technician = try fields.string("technician", value) }
         if let value = object["occupied"] { event.occupied = try fields.boolean("occupied", value) }
+        if let value = object["speed"] { event.speed = try fields.number("speed", value, range: TelemetryField.speed.range) }
         return event
     }
 
@@ -190,11 +198,15 @@ struct FieldReader {
 
     func sequence() throws(Rejection) -> UInt64 {
         guard let value = object["seq"] else { throw Rejection(.missingField, "no \"seq\"") }
-        guard case .integer(let number) = value else {
-            throw Rejection(.type, "\"seq\" is \(value.typeName), expected an unsigned integer")
+        switch value {
+        case .integer(let number) where PayloadDecoder.sequenceRange.contains(number):
+            return UInt64(number)
+        case .integer, .number:
+            // v1.1 §11.3: exact in every JSON reader, and no arithmetic on it can overflow.
+            throw Rejection(.range, "\"seq\" is not an integer from 1 to 2^53 - 1")
+        default:
+            throw Rejection(.type, "\"seq\" is \(value.typeName), expected an integer from 1 to 2^53 - 1")
         }
-        guard number >= 0 else { throw Rejection(.range, "\"seq\" is negative (\(number))") }
-        return UInt64(number)
     }
 
     func timestamp(now: Int64) throws(Rejection) -> Int64 {

@@ -22,6 +22,7 @@ public enum PayloadEncoder {
         writer.string("detail", event.detail)
         writer.string("technician", event.technician)
         writer.bool("occupied", event.occupied)
+        writer.number("speed", event.speed)
         return Array(writer.finish().utf8)
     }
 

@@ -77,10 +77,14 @@ public struct ElevatorEvent: Sendable, Hashable, Codable {
     public var technician: String?
     /// Whether someone was in the car, when the controller says so (decides rescue for power failures).
     public var occupied: Bool?
+    /// The car's speed in m/s, when the controller says so (an alarm in a stopped, occupied car is a rescue).
+    public var speed: Double?
+    /// For a fault raised: its class as decided on arrival, from the event and the car's latest telemetry.
+    public var assessment: FaultAssessment?
 
     public init(
         seq: UInt64, ts: Int64, kind: EventKind, code: String, fault: FaultKey? = nil, state: FaultState? = nil,
-        floor: Int? = nil, detail: String? = nil, technician: String? = nil, occupied: Bool? = nil
+        floor: Int? = nil, detail: String? = nil, technician: String? = nil, occupied: Bool? = nil, speed: Double? = nil
     ) {
         self.seq = seq
         self.ts = ts
@@ -92,7 +96,11 @@ public struct ElevatorEvent: Sendable, Hashable, Codable {
         self.detail = detail
         self.technician = technician
         self.occupied = occupied
+        self.speed = speed
     }
+
+    /// A fault raised: a `fault` event in state `raised`, or the alarm button (fault 21, v1.1 §11.2).
+    public var raisedFault: FaultKey? { state == .raised ? fault : nil }
 }
 
 /// Cumulative counters since commissioning.
@@ -148,23 +156,38 @@ public enum LiftPayload: Sendable, Hashable {
 
     /// The same message with `offset` added to every `seq`: a replaced terminal's numbers placed after those
     /// of the terminals before it.
-    public func offsettingSeq(by offset: UInt64) -> LiftPayload {
+    /// - Throws: `Rejection(.range)` when a number would pass what the store keeps (`Int64.max`): it never traps.
+    public func offsettingSeq(by offset: UInt64) throws(Rejection) -> LiftPayload {
         guard offset != 0 else { return self }
         switch self {
         case .telemetry(var samples, var rejected):
-            for i in samples.indices { samples[i].seq += offset }
-            for i in rejected.indices { rejected[i].seq = rejected[i].seq.map { $0 + offset } }
+            for i in samples.indices { samples[i].seq = try Self.offset(samples[i].seq, by: offset) }
+            for i in rejected.indices {
+                if let seq = rejected[i].seq { rejected[i].seq = try Self.offset(seq, by: offset) }
+            }
             return .telemetry(samples, rejected: rejected)
         case .event(var event):
-            event.seq += offset
+            event.seq = try Self.offset(event.seq, by: offset)
             return .event(event)
         case .stats(var stats):
-            stats.seq += offset
+            stats.seq = try Self.offset(stats.seq, by: offset)
             return .stats(stats)
         case .status(var status):
-            status.seq = status.seq.map { $0 + offset }
+            if let seq = status.seq { status.seq = try Self.offset(seq, by: offset) }
             return .status(status)
         }
+    }
+
+    /// The largest stored `seq` (the store's integers are signed 64-bit).
+    public static let maximumStoredSeq = UInt64(Int64.max)
+
+    /// `seq + offset`, or a rejection when it would pass `maximumStoredSeq`.
+    public static func offset(_ seq: UInt64, by offset: UInt64) throws(Rejection) -> UInt64 {
+        let (sum, overflow) = seq.addingReportingOverflow(offset)
+        guard !overflow, sum <= maximumStoredSeq else {
+            throw Rejection(.range, "\"seq\" \(seq) after the replaced terminals' offset \(offset) is past the largest number the store keeps")
+        }
+        return sum
     }
 }
 

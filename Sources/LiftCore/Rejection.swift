@@ -22,6 +22,8 @@ public struct Rejection: Error, Sendable, Hashable, CustomStringConvertible {
         case range = "out_of_range"
         /// A fault code neither a key of the taxonomy nor a number of the elevator's platform.
         case unknownFault = "unknown_fault_code"
+        /// An elevator sending more events than its limit (a repeated event in a flood).
+        case rateLimited = "rate_limited"
     }
 
     public var reason: Reason

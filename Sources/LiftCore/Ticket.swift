@@ -11,7 +11,11 @@ public struct Ticket: Sendable, Hashable, Codable {
     public var type: TicketType
     public var priority: Int
     public var status: TicketStatus
+    /// LiftWatch's clock when the cause arrived: every deadline runs from here (v1.1 §11.1).
     public var openedAt: Int64
+    /// For fault tickets: the controller's own time of the fault (its `ts`); `opened_at − fault_at` is how late
+    /// it arrived.
+    public var faultAt: Int64?
     public var ackDueAt: Int64?
     public var onSiteDueAt: Int64?
     public var resolveDueAt: Int64?
@@ -72,7 +76,7 @@ public struct Ticket: Sendable, Hashable, Codable {
     /// The contract's field names; encoding writes every one, null until reached.
     enum CodingKeys: String, CodingKey {
         case id, elevatorID = "elevator_id", region, unitID = "unit_id", contractorID = "contractor_id", type, priority, status
-        case openedAt = "opened_at", ackDueAt = "ack_due_at", onSiteDueAt = "on_site_due_at", resolveDueAt = "resolve_due_at", dueAt = "due_at"
+        case openedAt = "opened_at", faultAt = "fault_at", ackDueAt = "ack_due_at", onSiteDueAt = "on_site_due_at", resolveDueAt = "resolve_due_at", dueAt = "due_at"
         case acknowledgedAt = "acknowledged_at", onSiteAt = "on_site_at", resolvedAt = "resolved_at", closedAt = "closed_at"
         case cancelledAt = "cancelled_at", fault, level, signal, occurrences, overdue, escalated, `repeat`, callback, unverified, reason
         case cancelReason = "cancel_reason", breaches
@@ -89,6 +93,7 @@ public struct Ticket: Sendable, Hashable, Codable {
         try c.encode(priority, forKey: .priority)
         try c.encode(status, forKey: .status)
         try c.encode(openedAt, forKey: .openedAt)
+        try c.encode(faultAt, forKey: .faultAt)
         try c.encode(ackDueAt, forKey: .ackDueAt)
         try c.encode(onSiteDueAt, forKey: .onSiteDueAt)
         try c.encode(resolveDueAt, forKey: .resolveDueAt)

@@ -5,6 +5,9 @@ public struct TicketMachine: Sendable {
     public enum Effect: Sendable, Hashable {
         /// Publish the ticket on `contractor/{contractor_id}/tickets` (and to the contractor's webhook).
         case notifyContractor
+        /// Tell the contractor who had the ticket before a contract change (its topic and webhook): it is no
+        /// longer theirs.
+        case notifyFormerContractor(String)
         /// Publish the ticket on `regulator/{region}/alerts`, saying why.
         case alertRegulator(reason: String)
     }
@@ -37,20 +40,23 @@ public struct TicketMachine: Sendable {
         }
     }
 
-    /// Moves a ticket one step.
+    /// Moves a ticket one step. Who may take it is `Principal.refusal(of:on:)`'s decision, not this one's.
     ///
     /// - Parameters:
-    ///   - note: required for `cancel` (the reason).
+    ///   - note: required for `cancel` (the reason); a cancellation is also an alert to the regulator (v1.1 §11.4).
     ///   - evidence: for `close` of maintenance and inspection tickets: whether the elevator itself showed the
     ///     visit (a maintenance event, or maintenance/inspection mode inside the ticket's window). False flags
     ///     the ticket `unverified`; it is closed all the same.
     /// - Throws: `TicketActionError` for a step out of order, naming the step expected next.
-    public func apply(_ action: TicketAction, to ticket: Ticket, at now: Int64, note: String? = nil, evidence: Bool? = nil)
+    public func apply(_ action: TicketAction, to ticket: Ticket, at now: Int64, note: String? = nil, evidence: Bool? = nil, by actor: String? = nil)
         throws(TicketActionError) -> Outcome
     {
         let (from, to) = Self.transition(action)
         guard from.contains(ticket.status) else {
             throw TicketActionError(action: action, status: ticket.status, expected: Self.nextAction(after: ticket.status))
+        }
+        if action == .cancel, note.map({ $0.allSatisfy(\.isWhitespace) }) ?? true {
+            throw TicketActionError(action: action, status: ticket.status, expected: nil, message: "cancelling needs a reason in `note`", kind: .missingNote)
         }
         var ticket = ticket
         ticket.status = to
@@ -62,13 +68,13 @@ public struct TicketMachine: Sendable {
             ticket.closedAt = now
             if ticket.type == .maintenance || ticket.type == .inspection, evidence == false { ticket.unverified = true }
         case .cancel:
-            guard let reason = note, !reason.allSatisfy(\.isWhitespace) else {
-                throw TicketActionError(action: action, status: ticket.status, expected: nil, message: "cancelling needs a reason in `note`")
-            }
             ticket.cancelledAt = now
-            ticket.cancelReason = reason
+            ticket.cancelReason = note
         }
         var outcome = Outcome(ticket: ticket, effects: [.notifyContractor], changed: true)
+        if action == .cancel {
+            outcome.effects.append(.alertRegulator(reason: "\(ticket.type.rawValue) ticket cancelled\(actor.map { " by \($0)" } ?? ""): \(note ?? "")"))
+        }
         // A step taken late shows as a breach at once rather than at the next deadline check.
         let checked = checkDeadlines(outcome.ticket, now: now)
         outcome.ticket = checked.ticket
@@ -88,15 +94,32 @@ public struct TicketMachine: Sendable {
     }
 
     /// The fault was raised again while the ticket is active: one more occurrence, nothing new opened.
+    ///
+    /// The contractor hears of it at the 2nd, 4th, 8th … occurrence (and the regulator when the ticket becomes
+    /// `repeat`): a controller raising the same fault a thousand times costs ten messages, not a thousand. With no
+    /// effects, only the count is stored (no step, no audit entry).
     public func recordOccurrence(_ ticket: Ticket, repeat isRepeat: Bool) -> Outcome {
         var ticket = ticket
         ticket.occurrences += 1
-        var effects: [Effect] = [.notifyContractor]
+        var effects: [Effect] = []
+        if ticket.occurrences & (ticket.occurrences - 1) == 0 { effects.append(.notifyContractor) }
         if isRepeat && !ticket.repeat {
             ticket.repeat = true
+            if effects.isEmpty { effects.append(.notifyContractor) }
             effects.append(.alertRegulator(reason: "repeat fault \(ticket.fault?.rawValue ?? "")"))
         }
         return Outcome(ticket: ticket, effects: effects, changed: true)
+    }
+
+    /// The elevator's contract moved to `contractorID` (v1.1 §11.5): an active ticket goes with it, and both the
+    /// new and the former contractor are told. Nothing changes for a ticket that is already final or already theirs.
+    public func reassign(_ ticket: Ticket, to contractorID: String?) -> Outcome {
+        guard !ticket.status.isFinal, ticket.contractorID != contractorID else { return Outcome(ticket: ticket, effects: [], changed: false) }
+        var moved = ticket
+        moved.contractorID = contractorID
+        var effects: [Effect] = [.notifyContractor]
+        if let former = ticket.contractorID { effects.append(.notifyFormerContractor(former)) }
+        return Outcome(ticket: moved, effects: effects, changed: true)
     }
 
     /// Marks each deadline missed by `now` (its step not taken in time): `overdue` and `escalated`, and one
@@ -139,11 +162,27 @@ public struct TicketMachine: Sendable {
 
 /// A ticket step refused: out of order, or missing what it needs.
 public struct TicketActionError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Why: the step is out of order (a conflict with the ticket's state), or the request lacks something.
+    public enum Kind: Sendable, Hashable {
+        case outOfOrder
+        /// `cancel` without a reason: a bad request, whatever the ticket's state.
+        case missingNote
+    }
+
     public var action: TicketAction
     public var status: TicketStatus
     /// The step the ticket waits for, nil when it is closed or cancelled.
     public var expected: TicketAction?
     var message: String?
+    public var kind: Kind = .outOfOrder
+
+    init(action: TicketAction, status: TicketStatus, expected: TicketAction?, message: String? = nil, kind: Kind = .outOfOrder) {
+        self.action = action
+        self.status = status
+        self.expected = expected
+        self.message = message
+        self.kind = kind
+    }
 
     public var description: String {
         if let message { return message }

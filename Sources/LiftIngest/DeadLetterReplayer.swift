@@ -4,18 +4,27 @@ import LiftStore
 /// Feeds kept dead letters through ingestion again, after their cause is fixed (an elevator registered, a
 /// fault-code map added).
 ///
-/// A letter that passes is stored (once: what was stored already counts as a duplicate) and marked
-/// replayed; one that fails again stays pending, with the new reason as its replay outcome. Replays do not
-/// move `seq` gap tracking, which follows live traffic.
+/// A letter that passes is handled as if it arrived now (v1.1 §11.1): stored (once: what was stored already
+/// counts as a duplicate) with the replay's time as its arrival, its fault class decided then, and marked replayed;
+/// the fault events it stores come back for the ticket engine (and any the caller does not hand on are ticketed
+/// by the scheduler's sweep). One that fails again stays pending, with the new reason as its replay outcome.
+/// Replays do not move `seq` gap tracking, which follows live traffic, nor the elevator's `last_seen`: an old
+/// message says nothing of whether the elevator is online now.
 public struct DeadLetterReplayer: Sendable {
     let database: LiftDatabase
     let clock: EpochClock
     let faultCodeMaps: [String: FaultCodeMap]
+    /// Region prefix → platform, as live ingestion uses it (`IngestService.Configuration.regionPlatforms`).
+    let regionPlatforms: [String: String]
 
-    public init(database: LiftDatabase, clock: EpochClock = .system, faultCodeMaps: [String: FaultCodeMap] = ["default": .standard]) {
+    public init(
+        database: LiftDatabase, clock: EpochClock = .system, faultCodeMaps: [String: FaultCodeMap] = ["default": .standard],
+        regionPlatforms: [String: String] = [:]
+    ) {
         self.database = database
         self.clock = clock
         self.faultCodeMaps = faultCodeMaps
+        self.regionPlatforms = regionPlatforms
     }
 
     /// What a replay did.
@@ -31,7 +40,7 @@ public struct DeadLetterReplayer: Sendable {
     public func replay(ids: [Int64]? = nil, reason: String? = nil, progress: ((Int) -> Void)? = nil) throws -> (Summary, IngestCommitResult) {
         let now = clock.now()
         var processor = MessageProcessor(
-            database: database, faultCodeMaps: faultCodeMaps, directory: ElevatorDirectory(),
+            database: database, faultCodeMaps: faultCodeMaps, directory: ElevatorDirectory(regionPlatforms: regionPlatforms),
             tracker: SequenceTracker(), trackSequence: false)
         try processor.directory.reload(from: database, now: now)
         var summary = Summary()
@@ -62,7 +71,6 @@ public struct DeadLetterReplayer: Sendable {
                     sum.received += new.received
                     return sum
                 }
-                batch.lastSeen.merge(attempt.lastSeen) { max($0, $1) }
                 batch.replayedDeadLetters.append((letter.id, "stored", now))
             }
             let result = try database.commit(batch)

@@ -13,6 +13,8 @@ struct IngestMetrics: Sendable {
     let lost = Counter(label: "liftwatch_ingest_lost_messages_total")
     let replayRequests = Counter(label: "liftwatch_ingest_replay_requests_total")
     let commitFailures = Counter(label: "liftwatch_ingest_commit_failures_total")
+    /// Dead letters past their sender's limit: counted, not kept (`IngestLimits`).
+    let deadLettersDropped = Counter(label: "liftwatch_ingest_dead_letters_dropped_total")
     /// Telemetry commits that gave way to fault events part-way.
     let yields = Counter(label: "liftwatch_ingest_commit_yields_total")
     let backlog = Gauge(label: "liftwatch_ingest_backlog_messages")

@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import Foundation
 import LiftCore
 import LiftMQTT
@@ -45,6 +46,17 @@ public final class IngestService: Service, Sendable {
         /// and cannot give way once it has begun: at 1,000 elevators one COMMIT took 20–230 ms, during which a
         /// fault event waited.
         public var elevatorsPerTransaction = 256
+        /// Events one elevator may send per minute, sustained, and in a burst (see `IngestLimits`).
+        public var eventsPerMinute = 120
+        public var eventBurst = 60
+        /// Dead letters kept with their bytes per elevator per minute; past it they are only counted.
+        public var deadLettersPerMinute = 120
+        /// How long a telemetry commit waits for urgent work each time it gives way, at most: a storm of fault
+        /// events delays telemetry by this much per part, it never stops it.
+        public var giveWayLimit: Duration = .milliseconds(500)
+        /// How long a power failure or alarm whose class depends on the car waits for telemetry that arrived before
+        /// it on the other session to be read (v1.1 §11.2: "the latest telemetry").
+        public var carStateWait: Duration = .milliseconds(100)
 
         public init(
             batchSize: Int = 20_000, sequencePolicy: SequenceTracker.Policy = .init(), faultCodeMaps: [String: FaultCodeMap] = ["default": .standard],
@@ -84,6 +96,18 @@ public final class IngestService: Service, Sendable {
         self.metrics = IngestMetrics()
     }
 
+    /// Which messages are urgent (fault events): what a session's receive buffer hands over first. The one place
+    /// ingestion states its lanes; the store decides who writes first (`WriterPriority`).
+    public static let isUrgent: @Sendable (MQTTMessage) -> Bool = { $0.topic.hasSuffix("/event") }
+
+    var limits: IngestLimits {
+        var policy = IngestLimits.Policy()
+        policy.eventsPerMinute = configuration.eventsPerMinute
+        policy.eventBurst = configuration.eventBurst
+        policy.deadLettersPerMinute = configuration.deadLettersPerMinute
+        return IngestLimits(policy: policy)
+    }
+
     public func run() async throws {
         client.start()
         eventsClient?.start()
@@ -108,15 +132,17 @@ public final class IngestService: Service, Sendable {
     private func consume() async throws {
         let processor = SharedProcessor(MessageProcessor(
             database: database, faultCodeMaps: configuration.faultCodeMaps, directory: ElevatorDirectory(regionPlatforms: configuration.regionPlatforms),
-            tracker: SequenceTracker(states: try database.sequenceStates(), policy: configuration.sequencePolicy)))
+            tracker: SequenceTracker(states: try database.sequenceStates(), policy: configuration.sequencePolicy), limits: limits))
         _ = try processor.withLock { try $0.directory.reload(from: database, now: clock.now()) }
         logger.info("ingestion started", metadata: ["batch_size": "\(configuration.batchSize)", "events_session": "\(eventsClient != nil)"])
+        let progress = LaneProgress()
         guard let eventsClient else {
-            await consumeMain(processor, urgent: nil)
+            await consumeMain(processor, progress: progress, eventsLane: false)
             logger.info("ingestion stopped: message stream ended, everything received is committed")
             return
         }
-        let urgent = UrgentWork(client: eventsClient, urgency: database.urgency)
+        // The events lane: urgent work for the store's writer from the moment events wait in their buffer.
+        database.priority.addPendingSource { eventsClient.statistics.buffered > 0 }
         // Fault events and their tickets run on a thread of their own: the shared pool's two threads are busy
         // with telemetry, HTTP and the scheduler, and a fault event would queue behind them at every step.
         // Two: one commits events, the other waits for the ticket engine (which the scheduler and the API use too).
@@ -124,25 +150,26 @@ public final class IngestService: Service, Sendable {
         let handOffExecutor = DedicatedExecutor(name: "lw-tickets")
         await withTaskGroup(of: Void.self) { group in
             // Committed events are handed on by a task of their own, in order, so that the next run of events
-            // is committed while the ticket engine works on the previous one.
-            let (committed, handOff) = AsyncStream.makeStream(of: Committed.self)
+            // is committed while the ticket engine works on the previous one. Bounded: a run waits for the engine
+            // to take the one before (`AsyncChannel` holds none), so a flood waits at the broker, not in memory.
+            let handOff = AsyncChannel<Committed>()
             group.addTask(executorPreference: eventsExecutor) {
-                await self.consumeEvents(from: eventsClient, processor, urgent: urgent, handOff: handOff)
+                await self.consumeEvents(from: eventsClient, processor, progress: progress, handOff: handOff)
             }
             group.addTask(executorPreference: handOffExecutor) {
-                for await events in committed {
+                for await events in handOff {
                     await self.afterCommit(events)
-                    urgent.urgency.leave()
+                    self.database.priority.leave()
                 }
             }
-            group.addTask { await self.consumeMain(processor, urgent: urgent) }
+            group.addTask { await self.consumeMain(processor, progress: progress, eventsLane: true) }
         }
         eventsExecutor.shutdown()
         handOffExecutor.shutdown()
         logger.info("ingestion stopped: message streams ended, everything received is committed")
     }
 
-    /// The one `MessageProcessor` (directory, seq tracker) both loops use, one at a time.
+    /// The one `MessageProcessor` (directory, seq tracker, car states, limits) both loops use, one at a time.
     final class SharedProcessor: Sendable {
         private let mutex: Mutex<MessageProcessor>
         init(_ processor: sending MessageProcessor) { mutex = Mutex(processor) }
@@ -151,81 +178,160 @@ public final class IngestService: Service, Sendable {
         }
     }
 
-    /// Fault events waiting on the events session, or being committed and handed on (announced on the database's
-    /// `WriterUrgency`): the main loop's telemetry commits give way while there are any.
-    final class UrgentWork: Sendable {
-        let client: MQTTClient
-        let urgency: WriterUrgency
-        init(client: MQTTClient, urgency: WriterUrgency) {
-            self.client = client
-            self.urgency = urgency
+    /// How far the main loop has read: the arrival of the last message it decoded, and whether it holds messages
+    /// taken and not yet decoded. The events loop waits on it (briefly) for telemetry that arrived before an alarm.
+    final class LaneProgress: Sendable {
+        private struct State {
+            var decodedThrough: ContinuousClock.Instant?
+            var inHand = false
+            var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+            var nextWaiter = 0
         }
-        var pending: Bool { urgency.isWanted || client.statistics.buffered > 0 }
+        private let state = Mutex(State())
+
+        func taking() { state.withLock { $0.inHand = true } }
+
+        /// The main loop decoded messages up to `arrival` (nil: it holds nothing more).
+        func decoded(through arrival: ContinuousClock.Instant?) {
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                if let arrival {
+                    state.decodedThrough = max(state.decodedThrough ?? arrival, arrival)
+                } else {
+                    state.inHand = false
+                }
+                defer { state.waiters = [:] }
+                return Array(state.waiters.values)
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+
+        /// Waits until the main loop has decoded everything that arrived by `arrival` (nothing of it left in
+        /// `buffered` or in hand), or `limit` passes. Woken by each slice the main loop decodes.
+        func waitUntilDecoded(_ arrival: ContinuousClock.Instant, buffered: @escaping @Sendable () -> Int, atMost limit: Duration) async {
+            let deadline = ContinuousClock.now + limit
+            while ContinuousClock.now < deadline {
+                let done = state.withLock { state in
+                    (state.decodedThrough.map { $0 >= arrival } ?? false) || (!state.inHand && buffered() == 0)
+                }
+                if done { return }
+                await nextSlice(within: min(.milliseconds(10), deadline - ContinuousClock.now))
+            }
+        }
+
+        /// Suspends until the main loop's next decoded slice, or `timeout` (a slice decoded between the check and
+        /// the registration is caught by the next check).
+        private func nextSlice(within timeout: Duration) async {
+            let id = state.withLock { state -> Int in
+                state.nextWaiter += 1
+                return state.nextWaiter
+            }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                state.withLock { $0.waiters[id] = continuation }
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    self.state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+                }
+            }
+        }
     }
 
     /// The events session's loop: each run of events is committed in a small transaction of its own and handed
     /// on at once. Its seq bookkeeping stays with the tracker for the main loop's next batch (counters are
     /// increments, so they go with the events).
     private func consumeEvents(
-        from eventsClient: MQTTClient, _ processor: SharedProcessor, urgent: UrgentWork, handOff: AsyncStream<Committed>.Continuation
+        from eventsClient: MQTTClient, _ processor: SharedProcessor, progress: LaneProgress, handOff: AsyncChannel<Committed>
     ) async {
         defer { handOff.finish() }
+        let mainClient = client
         while let messages = await eventsClient.messages.nextBatch(maximum: 256, timeout: .seconds(1)) {
             guard !messages.isEmpty else { continue }
             // Announced until handed on (the hand-off task leaves): telemetry and rollups give way to the tickets'
             // writes too.
-            urgent.urgency.enter()
+            database.priority.enter()
             var batch = IngestBatch()
             let now = clock.now()
             processor.withLock { processor in
                 for message in messages { process(message, with: &processor, now: now, into: &batch) }
             }
+            // A power failure or alarm that does not say whether the car is occupied (or moving) takes it from the
+            // car's latest telemetry: first let the main loop read what arrived before it on the other session.
+            if batch.events.contains(where: MessageProcessor.needsCarState), let last = messages.last?.arrivedAt {
+                await progress.waitUntilDecoded(last, buffered: { mainClient.statistics.buffered }, atMost: configuration.carStateWait)
+                processor.withLock { processor in
+                    for index in batch.events.indices where MessageProcessor.needsCarState(batch.events[index]) {
+                        processor.assess(&batch.events[index].value, elevator: batch.events[index].elevator, receivedAt: batch.events[index].receivedAt)
+                    }
+                }
+            }
+            recordDropped(processor)
             guard !batch.isEmpty, let result = await commitRetrying(batch) else {
-                urgent.urgency.leave()
+                database.priority.leave()
                 continue
             }
-            handOff.yield(Committed(batch: batch, result: result, replayRequests: [], eventArrivals: messages.map(\.arrivedAt)))
+            await handOff.send(Committed(batch: batch, result: result, replayRequests: [], eventArrivals: messages.map(\.arrivedAt)))
         }
     }
 
-    /// The main session's loop: large batches, decoded while the previous one is written.
-    private func consumeMain(_ processor: SharedProcessor, urgent: UrgentWork?) async {
+    private func recordDropped(_ processor: SharedProcessor) {
+        let dropped = processor.withLock { $0.takeDroppedDeadLetters() }
+        if dropped > 0 { metrics.deadLettersDropped.increment(by: dropped) }
+    }
+
+    /// The main session's loop: large batches, decoded as they arrive and written while the next one gathers.
+    private func consumeMain(_ processor: SharedProcessor, progress: LaneProgress, eventsLane: Bool) async {
         var lastMaintenance = clock.now()
         // The previous batch's commit, running on the database's writer thread while this task decodes the
         // next batch: decoding and writing overlap, and commits stay in order.
         var inFlight: Task<Bool, Never>?
         var gatheringSince = ContinuousClock.now
-        while var messages = await client.messages.nextBatch(maximum: configuration.batchSize, timeout: .seconds(1)) {
+        let messagesStream = client.messages
+        while let first = await messagesStream.nextBatch(maximum: configuration.batchSize, timeout: .seconds(1)) {
+            progress.taking()
+            var batch = IngestBatch()
+            var eventArrivals: [ContinuousClock.Instant] = []
+            var taken = 0
+            // Each slice is decoded as it is taken (not after the gathering), so that the car's state the events
+            // loop reads is current; in slices, so that the events loop gets the processor within a fraction of a
+            // millisecond.
+            func decode(_ messages: [MQTTMessage]) {
+                let now = clock.now()
+                var start = messages.startIndex
+                while start < messages.endIndex {
+                    let end = min(start + 256, messages.endIndex)
+                    processor.withLock { processor in
+                        for message in messages[start..<end] { process(message, with: &processor, now: now, into: &batch) }
+                    }
+                    progress.decoded(through: messages[end - 1].arrivedAt)
+                    start = end
+                }
+                taken += messages.count
+                for message in messages where Self.isUrgent(message) { eventArrivals.append(message.arrivedAt) }
+            }
+            decode(first)
             // Fault events come alone (the buffer hands urgent messages over by themselves): commit them at once.
-            let hasEvents = messages.contains { $0.topic.hasSuffix("/event") }
-            if urgent != nil {
+            let hasEvents = !eventArrivals.isEmpty
+            if eventsLane {
                 // Events have their own loop: gather telemetry for a while, so that each commit carries many
                 // samples per page it writes.
                 let deadline = gatheringSince + configuration.telemetryInterval
-                while !messages.isEmpty, messages.count < configuration.batchSize, ContinuousClock.now < deadline {
+                while taken > 0, taken < configuration.batchSize, ContinuousClock.now < deadline {
                     try? await Task.sleep(for: min(.milliseconds(10), deadline - ContinuousClock.now))
-                    messages += client.messages.takeAvailable(maximum: configuration.batchSize - messages.count)
+                    progress.taking()
+                    decode(messagesStream.takeAvailable(maximum: configuration.batchSize - taken))
                 }
                 gatheringSince = ContinuousClock.now
-            } else if !hasEvents && !messages.isEmpty && messages.count < configuration.batchSize && inFlight == nil {
+            } else if !hasEvents && taken > 0 && taken < configuration.batchSize && inFlight == nil {
                 // A trickle: linger briefly so that one transaction carries many messages, not one each.
                 try? await Task.sleep(for: configuration.linger)
-                messages += client.messages.takeAvailable(maximum: configuration.batchSize - messages.count)
+                progress.taking()
+                decode(messagesStream.takeAvailable(maximum: configuration.batchSize - taken))
             }
-            var batch = IngestBatch()
+            progress.decoded(through: nil)
             let now = clock.now()
-            // In slices, so that the events loop gets the processor within a fraction of a millisecond.
-            var start = messages.startIndex
-            while start < messages.endIndex {
-                let end = min(start + 256, messages.endIndex)
-                processor.withLock { processor in
-                    for message in messages[start..<end] { process(message, with: &processor, now: now, into: &batch) }
-                }
-                start = end
-            }
+            recordDropped(processor)
             var replayRequests: [(entry: ElevatorDirectory.Entry, gap: SequenceGap)] = []
             processor.withLock { processor in
-                if now - lastMaintenance >= 1_000 || messages.isEmpty {
+                if now - lastMaintenance >= 1_000 || taken == 0 {
                     lastMaintenance = now
                     processor.refreshRegistry(now: now)
                     let (requests, lost) = processor.tracker.maintenance(now: now)
@@ -252,16 +358,15 @@ public final class IngestService: Service, Sendable {
                 inFlight = nil
             }
             guard !batch.isEmpty else { continue }
-            let eventArrivals = messages.filter { $0.topic.hasSuffix("/event") }.map(\.arrivedAt)
             // Events are handed on as soon as their batch is committed, from the commit's own task.
-            inFlight = Task { [batch, replayRequests] in
+            inFlight = Task { [batch, replayRequests, eventArrivals] in
                 // A transaction per few hundred elevators: the same pages written, in shorter commits that a
                 // fault event can slip between (see `IngestBatch.partitioned(maximumElevators:)`).
                 var total = IngestCommitResult()
                 var complete = true
                 for part in batch.partitioned(maximumElevators: self.configuration.elevatorsPerTransaction) {
-                    let committed = if let urgent, !part.telemetry.isEmpty {
-                        await self.commitGivingWay(part, to: urgent)
+                    let committed = if eventsLane, !part.telemetry.isEmpty {
+                        await self.commitGivingWay(part)
                     } else {
                         await self.commitRetrying(part)
                     }
@@ -288,11 +393,11 @@ public final class IngestService: Service, Sendable {
     /// How many times one batch's commit may be rolled back for urgent work before it commits part-way instead.
     static let discardsPerBatch = 3
 
-    /// Commits a telemetry batch, giving way to fault events: while events wait or are being handed on, the
-    /// transaction is rolled back (the first `discardsPerBatch` times; after that the part written is committed)
-    /// and resumed once they are done. Returns what all parts stored, or nil when cancelled with part of the
-    /// batch uncommitted.
-    private func commitGivingWay(_ batch: IngestBatch, to urgent: UrgentWork) async -> IngestCommitResult? {
+    /// Commits a telemetry batch as bulk work: while urgent work runs or waits (`LiftDatabase.priority`), the
+    /// transaction is rolled back (the first `discardsPerBatch` times; after that the part written is committed) and
+    /// resumed when its turn comes, after at most `giveWayLimit` each time. Returns what all parts stored, or nil
+    /// when cancelled with part of the batch uncommitted.
+    private func commitGivingWay(_ batch: IngestBatch) async -> IngestCommitResult? {
         var remaining = batch
         var total = IngestCommitResult()
         var delay = Duration.milliseconds(100)
@@ -300,10 +405,7 @@ public final class IngestService: Service, Sendable {
         while true {
             let progress: IngestCommitProgress
             do {
-                // The first times, the batch is rolled back and redone (nothing of it reached the WAL); after that
-                // the part written is committed, so that a storm of events cannot keep telemetry waiting.
-                progress = try await database.commitInBackground(
-                    remaining, yieldingWhen: { urgent.pending }, discardOnYield: yields < Self.discardsPerBatch)
+                progress = try await database.commitGivingWay(remaining, discardOnYield: yields < Self.discardsPerBatch)
             } catch {
                 logger.error("commit failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
                 metrics.commitFailures.increment()
@@ -324,9 +426,7 @@ public final class IngestService: Service, Sendable {
                 metrics.yields.increment()
                 remaining = rest
                 // Let the events through: their commit, and their tickets' transactions.
-                while urgent.pending {
-                    try? await Task.sleep(for: .milliseconds(1))
-                }
+                await database.priority.waitForTurn(atMost: configuration.giveWayLimit)
             }
         }
     }

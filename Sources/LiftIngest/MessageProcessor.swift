@@ -1,8 +1,9 @@
 import LiftCore
 import LiftStore
 
-/// Turns received messages into an `IngestBatch`: validates, resolves the elevator, tracks `seq`, and sends
-/// everything unusable to the dead letters with its reason. No I/O but registry reloads.
+/// Turns received messages into an `IngestBatch`: validates, resolves the elevator, tracks `seq`, decides a raised
+/// fault's class from the car's latest state, applies the per-elevator limits, and sends everything unusable to the
+/// dead letters with its reason. No I/O but registry reloads and, after a restart, a car's last stored sample.
 struct MessageProcessor {
     let database: LiftDatabase
     let decoder = PayloadDecoder()
@@ -11,6 +12,24 @@ struct MessageProcessor {
     var tracker: SequenceTracker
     /// Replays of dead letters add to the store but leave `seq` tracking to live traffic.
     var trackSequence = true
+    /// Events and dead letters one controller may add.
+    var limits: IngestLimits
+    /// The latest occupancy and motion heard from each elevator (one entry per registered elevator at most).
+    private(set) var carStates: [Int64: CarState] = [:]
+    /// Dead letters counted but not kept (past `limits`), since the last `takeDroppedDeadLetters()`.
+    private(set) var droppedDeadLetters = 0
+
+    init(
+        database: LiftDatabase, faultCodeMaps: [String: FaultCodeMap], directory: ElevatorDirectory, tracker: SequenceTracker,
+        trackSequence: Bool = true, limits: IngestLimits = IngestLimits()
+    ) {
+        self.database = database
+        self.faultCodeMaps = faultCodeMaps
+        self.directory = directory
+        self.tracker = tracker
+        self.trackSequence = trackSequence
+        self.limits = limits
+    }
 
     /// Adds one message to `batch`. Returns the rejection when the message went to the dead letters.
     @discardableResult
@@ -19,14 +38,14 @@ struct MessageProcessor {
         switch LiftTopic.parse(topic) {
         case .success(let topic): parsed = topic
         case .failure(let rejection):
-            batch.deadLetters.append(NewDeadLetter(topic: topic, payload: clipped(payload), receivedAt: receivedAt, rejection: rejection))
+            keep(NewDeadLetter(topic: topic, payload: clipped(payload), receivedAt: receivedAt, rejection: rejection), into: &batch)
             return rejection
         }
         if parsed.kind == .replay { return nil }  // our own requests, seen through a wide filter
         guard let elevator = directory.lookup(parsed.elevatorID, database: database, now: receivedAt) else {
             let rejection = Rejection(.unregistered, "elevator \(parsed.elevatorID) is not registered")
-            batch.deadLetters.append(NewDeadLetter(
-                topic: topic, payload: clipped(payload), receivedAt: receivedAt, rejection: rejection, elevatorID: parsed.elevatorID))
+            keep(NewDeadLetter(topic: topic, payload: clipped(payload), receivedAt: receivedAt, rejection: rejection, elevatorID: parsed.elevatorID),
+                 into: &batch)
             return rejection
         }
         batch.counters[elevator.key, default: CounterDelta()].received += 1
@@ -44,6 +63,13 @@ struct MessageProcessor {
         } catch {
             return reject(error, topic: topic, payload: payload, receivedAt: receivedAt, elevator: elevator, into: &batch)
         }
+        if case .event(let event) = decoded,
+            !limits.admitEvent(elevator: elevator.key, signature: "\(event.kind.rawValue)/\(event.code)/\(event.state?.rawValue ?? "")", at: receivedAt)
+        {
+            return reject(
+                Rejection(.rateLimited, "\(elevator.elevatorID) sent more than \(limits.policy.eventsPerMinute) events a minute; this one repeats a recent event"),
+                topic: topic, payload: payload, receivedAt: receivedAt, elevator: elevator, into: &batch)
+        }
         for seq in decoded.sequenceNumbers { observe(seq, elevator: elevator.key, at: receivedAt, into: &batch) }
         func item<Value>(_ value: Value) -> IngestBatch.Item<Value> {
             IngestBatch.Item(elevator: elevator.key, elevatorID: elevator.elevatorID, region: elevator.region, value: value, receivedAt: receivedAt)
@@ -51,26 +77,55 @@ struct MessageProcessor {
         switch decoded {
         case .telemetry(let samples, let rejected):
             // One at a time: `append(contentsOf: samples.map(item))` made an array per message.
-            for sample in samples { batch.telemetry.append(item(sample)) }
+            for sample in samples {
+                batch.telemetry.append(item(sample))
+                if let state = CarState(sample, receivedAt: receivedAt) { carStates[elevator.key] = state.later(carStates[elevator.key]) }
+            }
             if !rejected.isEmpty {
                 let reasons = rejected.map { "sample \($0.index)\($0.seq.map { " (seq \($0))" } ?? ""): \($0.rejection.message)" }
                 let rejection = Rejection(rejected[0].rejection.reason, reasons.joined(separator: "; "))
                 batch.counters[elevator.key, default: CounterDelta()].rejected += 1
-                batch.deadLetters.append(NewDeadLetter(
+                keep(NewDeadLetter(
                     topic: topic, payload: clipped(payload), receivedAt: receivedAt, rejection: rejection,
-                    elevatorID: elevator.elevatorID, elevator: elevator.key))
+                    elevatorID: elevator.elevatorID, elevator: elevator.key), into: &batch)
                 return rejection
             }
-        case .event(let event): batch.events.append(item(event))
+        case .event(var event):
+            assess(&event, elevator: elevator.key, receivedAt: receivedAt)
+            batch.events.append(item(event))
         case .stats(let stats): batch.stats.append(item(stats))
         case .status(let status): batch.statuses.append(item(status))
         }
         return nil
     }
 
+    /// Decides a raised fault's class (v1.1 §11.2) from the event and the car's latest state: the one heard by this
+    /// process, else (after a restart) the last sample stored.
+    mutating func assess(_ event: inout ElevatorEvent, elevator: Int64, receivedAt: Int64) {
+        guard let fault = event.raisedFault else { return }
+        var latest = carStates[elevator]
+        if latest == nil, FaultAssessment.needsCarState(fault, event: event) {
+            latest = try? database.latestCarState(elevator: elevator)
+            if let latest { carStates[elevator] = latest }
+        }
+        event.assessment = FaultAssessment.assess(fault, event: event, arrivedAt: receivedAt, latest: latest)
+    }
+
+    /// Whether an event's class waits on the car's state (telemetry still on its way may tell it).
+    static func needsCarState(_ item: IngestBatch.Item<ElevatorEvent>) -> Bool {
+        guard let fault = item.value.raisedFault else { return false }
+        return FaultAssessment.needsCarState(fault, event: item.value)
+    }
+
     /// Picks up registry changes; a replaced terminal starts its elevator's `seq` tracking afresh.
     mutating func refreshRegistry(now: Int64) {
         for key in directory.refreshIfChanged(from: database, now: now) { tracker.forget(elevator: key) }
+    }
+
+    /// The count of dead letters not kept since the last call.
+    mutating func takeDroppedDeadLetters() -> Int {
+        defer { droppedDeadLetters = 0 }
+        return droppedDeadLetters
     }
 
     private mutating func reject(
@@ -80,12 +135,21 @@ struct MessageProcessor {
         batch.counters[elevator.key, default: CounterDelta()].rejected += 1
         // A bad message still used up its seq: counting it as received keeps it from looking like a gap.
         for seq in decoder.sequenceNumbers(in: payload) {
-            observe(seq + elevator.seqOffset, elevator: elevator.key, at: receivedAt, into: &batch)
+            if let stored = try? LiftPayload.offset(seq, by: elevator.seqOffset) { observe(stored, elevator: elevator.key, at: receivedAt, into: &batch) }
         }
-        batch.deadLetters.append(NewDeadLetter(
+        keep(NewDeadLetter(
             topic: topic, payload: clipped(payload), receivedAt: receivedAt, rejection: rejection,
-            elevatorID: elevator.elevatorID, elevator: elevator.key))
+            elevatorID: elevator.elevatorID, elevator: elevator.key), into: &batch)
         return rejection
+    }
+
+    /// Keeps a dead letter with its bytes, or only counts it when its sender is past its limit.
+    private mutating func keep(_ letter: NewDeadLetter, into batch: inout IngestBatch) {
+        if limits.admitDeadLetter(elevator: letter.elevator, at: letter.receivedAt) {
+            batch.deadLetters.append(letter)
+        } else {
+            droppedDeadLetters += 1
+        }
     }
 
     private mutating func observe(_ seq: UInt64, elevator: Int64, at now: Int64, into batch: inout IngestBatch) {

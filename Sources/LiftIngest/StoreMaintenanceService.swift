@@ -71,7 +71,7 @@ public struct StoreMaintenanceService: Service {
                 // and the ticket engine, and GRDB serves it in arrival order.
                 let settled = Rollups.floor(clock.now() - configuration.rollupSettling, to: Rollups.minute)
                 for _ in 0..<200 {
-                    await database.urgency.waitUntilNotWanted()
+                    await database.priority.waitForTurn(atMost: .seconds(1))
                     if try await database.updateRollupsInBackground(maximumMinutes: 10, settledBefore: settled, givingWay: true) == 0 { break }
                 }
                 try await dailyPass(lastCompactionDay: &lastCompactionDay)
@@ -96,7 +96,7 @@ public struct StoreMaintenanceService: Service {
         let cutoff = today - Int64(configuration.compactAfterDays - 1) * Rollups.day
         // Retention may drop these minutes' samples: their rollups first.
         while try await database.updateRollupsInBackground(maximumMinutes: 200, settledBefore: cutoff, givingWay: true) > 0 {
-            await database.urgency.waitUntilNotWanted()
+            await database.priority.waitForTurn(atMost: .seconds(1))
         }
         let compaction = try await database.compactInBackground(before: cutoff)
         let retention = try database.applyRetention(configuration.retention, now: now)

@@ -11,19 +11,25 @@ extension MQTTClient {
             _ = try enqueue(message)
             return
         }
-        // The broker's acknowledgement may arrive before the continuation is registered: `earlyAcks` keeps it.
+        try await enqueueAcknowledged(message).wait()
+    }
+
+    /// Hands a QoS 1/2 message to libmosquitto at once, without waiting for the network, and returns the broker's
+    /// acknowledgement to await later. Every returned acknowledgement must be awaited (its bookkeeping is kept
+    /// until then).
+    public func enqueueAcknowledged(_ message: MQTTMessage) throws(MQTTError) -> MQTTAcknowledgement {
+        precondition(message.qos != .atMostOnce, "QoS 0 messages are never acknowledged")
+        return MQTTAcknowledgement(client: self, mid: try send(message, awaitingAcknowledgement: true), topic: message.topic)
+    }
+
+    /// Suspends until the broker acknowledges `mid`. The acknowledgement may arrive before the continuation is
+    /// registered: `earlyAcks` keeps it.
+    func awaitAcknowledgement(_ mid: Int32, topic: String) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let mid: Int32
-            do {
-                mid = try send(message, awaitingAcknowledgement: true)
-            } catch {
-                continuation.resume(throwing: error)
-                return
-            }
             let outcome = state.withLock { state -> Result<Bool, MQTTError> in
                 if state.earlyAcks.remove(mid) != nil { return .success(true) }
                 if state.stopped {
-                    return .failure(MQTTError(kind: .shutDown, operation: "publish \(message.topic)", message: "client stopped before the broker acknowledged"))
+                    return .failure(MQTTError(kind: .shutDown, operation: "publish \(topic)", message: "client stopped before the broker acknowledged"))
                 }
                 state.pendingPublishes[mid] = continuation
                 return .success(false)
@@ -112,5 +118,18 @@ extension MQTTClient {
             case .failure(let error): continuation.resume(throwing: error)
             }
         }
+    }
+}
+
+/// The broker's acknowledgement of one message handed over by `MQTTClient.enqueueAcknowledged(_:)`.
+public struct MQTTAcknowledgement: Sendable {
+    let client: MQTTClient
+    let mid: Int32
+    let topic: String
+
+    /// Suspends until the broker has acknowledged the message (across reconnects: libmosquitto sends it again).
+    /// - Throws: `MQTTError` of kind `.shutDown` when the client stops first.
+    public func wait() async throws {
+        try await client.awaitAcknowledgement(mid, topic: topic)
     }
 }

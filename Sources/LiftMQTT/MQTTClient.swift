@@ -83,12 +83,9 @@ public final class MQTTClient: Service, Sendable {
         var initial = State()
         initial.subscriptions = configuration.subscriptions
         self.state = Mutex(initial)
-        do {
-            try configure()
-        } catch {
-            mosquitto_destroy(pointer)
-            throw error
-        }
+        // Every stored property is set: when this throws, `deinit` runs and destroys the handle (destroying it here
+        // too freed it twice).
+        try configure()
         // The callbacks find this object through libmosquitto's user-data pointer. Unretained: the network
         // thread holds a strong reference for as long as callbacks can fire.
         mosquitto_user_data_set(pointer, Unmanaged.passUnretained(self).toOpaque())

@@ -5,25 +5,36 @@ import Logging
 
 /// Opens and moves tickets, and tells contractors and regulators: the one place tickets change.
 ///
-/// Fault events come from ingestion once committed; contractors' steps from the API and the CLI; deadlines,
-/// schedules and connectivity from `SchedulerPass`. Every change is stored with its step (who, when, note),
-/// then published on `contractor/{contractor_id}/tickets` and, for rescue and safety openings and every missed
-/// deadline, on `regulator/{region}/alerts`; contractors with a webhook also get a signed POST.
+/// Fault events come from ingestion once committed (and from `sweepUnticketedFaults`, for any that were committed
+/// without their ticket); contractors' steps from the API and the CLI; deadlines, schedules and connectivity from
+/// `SchedulerPass`. Each change is one transaction (`LiftDatabase.ticketTransaction`): the ticket, its step and
+/// audit entry, the link from the fault event, and the messages that announce it (`contractor/{id}/tickets`,
+/// `regulator/{region}/alerts`, the contractor's webhook) in the durable outbox. Once committed, the messages are
+/// handed to the `OutboxDispatcher`, which publishes them until the broker acknowledges each.
 public actor TicketEngine {
     let database: LiftDatabase
     let sla: SLAPolicy
     let machine = TicketMachine()
-    let publish: TicketPublisher?
+    let outbox: OutboxDispatcher?
+    let clock: EpochClock
     let logger: Logger
-    /// Called after each published change (the API's live stream listens here).
+    /// Called after each change is stored (the API's live stream listens here).
     var observers: [@Sendable (Ticket, [TicketMachine.Effect]) -> Void] = []
+    /// How long a fault's ticket keeps trying while another writer holds the database (`SQLITE_BUSY`) before it
+    /// is left to the sweep.
+    let busyRetry: Duration
 
     static let day: Int64 = 86_400_000
 
-    public init(database: LiftDatabase, sla: SLAPolicy = SLAPolicy(), publish: TicketPublisher?, logger: Logger = Logger(label: "liftwatch.tickets")) {
+    public init(
+        database: LiftDatabase, sla: SLAPolicy = SLAPolicy(), outbox: OutboxDispatcher?, clock: EpochClock = .system,
+        busyRetry: Duration = .seconds(5), logger: Logger = Logger(label: "liftwatch.tickets")
+    ) {
         self.database = database
         self.sla = sla
-        self.publish = publish
+        self.outbox = outbox
+        self.clock = clock
+        self.busyRetry = busyRetry
         self.logger = logger
     }
 
@@ -32,83 +43,154 @@ public actor TicketEngine {
         observers.append(observer)
     }
 
-    /// Handles committed events: a fault raised opens a ticket or counts an occurrence on the active one.
-    /// Cleared faults, modes and visits are already stored; they close nothing (people close fault tickets).
+    // MARK: faults
+
+    /// Handles committed events: a fault raised (an alarm button included) opens a ticket or counts an occurrence
+    /// on the active one. Cleared faults, modes and visits are already stored; they close nothing.
+    ///
+    /// A fault whose ticket cannot be written (the database held past `busyRetry`, the disk full) stays unhandled
+    /// in the store and is ticketed by the next `sweepUnticketedFaults`.
     public func handle(_ events: [IngestBatch.Item<ElevatorEvent>]) async {
-        for item in events {
-            let event = item.value
-            guard event.kind == .fault, event.state != .cleared, let fault = event.fault else { continue }
+        for item in events where item.value.raisedFault != nil {
             do {
-                try await handleFault(fault, event: event, elevatorID: item.elevatorID, region: item.region)
+                try await retryingWhileBusy { try self.handleFault(item, now: item.receivedAt, recovered: false) }
             } catch {
-                logger.error("fault not turned into a ticket", metadata: ["elevator": "\(item.elevatorID)", "fault": "\(fault.rawValue)", "error": "\(error)"])
+                logger.error("fault not turned into a ticket yet; the sweep will", metadata: [
+                    "elevator": "\(item.elevatorID)", "fault": "\(item.value.fault?.rawValue ?? "")", "seq": "\(item.value.seq)", "error": "\(error)",
+                ])
             }
         }
     }
 
-    func handleFault(_ fault: FaultKey, event: ElevatorEvent, elevatorID: String, region: String) async throws {
-        let at = event.ts
-        let isRepeat = try database.faultRaisedCount(elevatorID: elevatorID, fault: fault, from: at - 30 * Self.day, to: at) >= 3
-        if let active = try database.activeTicket(elevatorID: elevatorID, fault: fault) {
-            let outcome = machine.recordOccurrence(active, repeat: isRepeat)
-            try database.updateTicket(outcome.ticket, from: active, step: "occurrence", by: "liftwatch", note: "raised again (seq \(event.seq))", at: at)
-            await deliver(outcome)
-            return
+    /// Tickets every raised fault stored without its ticket and received at least `settle` ago (at start-up and on
+    /// every scheduler pass; v1.1 §11.6). Returns how many it handled.
+    @discardableResult
+    public func sweepUnticketedFaults(now: Int64, settleMs: Int64 = 2_000) async throws -> Int {
+        var handled = 0
+        while true {
+            let found = try database.unticketedFaults(receivedBefore: now - settleMs, limit: 200)
+            guard !found.isEmpty else { return handled }
+            for item in found {
+                if try handleFault(item, now: now, recovered: true) { handled += 1 }
+            }
+            if found.count < 200 { return handled }
         }
-        let elevator = try database.elevator(elevatorID)
-        let faultClass = fault.faultClass(occupied: event.occupied, carStopped: event.occupied == true ? true : nil)
-        let type = TicketType(faultClass: faultClass)
-        var ticket = Ticket(
-            elevatorID: elevatorID, region: region, unitID: elevator?.unitID, contractorID: try database.contractor(of: elevatorID, at: at),
-            type: type, openedAt: at, deadlines: sla.deadlines(for: type, region: region, openedAt: at), fault: fault,
-            reason: "\(fault.rawValue): \(fault.meaning)\(event.floor.map { " at floor \($0)" } ?? "")\(event.occupied == true ? ", car occupied" : "")")
-        ticket.repeat = isRepeat
-        if let resolved = try database.lastResolution(elevatorID: elevatorID, fault: fault), at - resolved <= 7 * Self.day, at >= resolved {
-            ticket.callback = true
-        }
-        try await open(ticket)
     }
 
-    /// Stores and announces a new ticket. Returns nil when an equivalent one is active already.
+    /// One raised fault in one transaction: nothing if it was handled already; else an occurrence on the active
+    /// ticket for its key, or a new ticket. Deadlines run from its arrival (`receivedAt`, v1.1 §11.1); its class
+    /// is the one decided on arrival (`FaultAssessment`). Returns whether it did anything.
     @discardableResult
-    public func open(_ ticket: Ticket, by actor: String = "liftwatch") async throws -> Ticket? {
-        guard let stored = try database.insertTicket(ticket, by: actor, at: ticket.openedAt) else { return nil }
-        logger.info("ticket opened", metadata: [
-            "ticket": "\(stored.id)", "elevator": "\(stored.elevatorID)", "type": "\(stored.type.rawValue)",
-            "contractor": "\(stored.contractorID ?? "-")",
-        ])
+    func handleFault(_ item: IngestBatch.Item<ElevatorEvent>, now: Int64, recovered: Bool) throws -> Bool {
+        let event = item.value
+        guard let fault = event.raisedFault else { return false }
+        let key = EventKey(elevator: item.elevator, seq: event.seq)
+        let arrival = item.receivedAt
+        let assessment = event.assessment ?? FaultAssessment.assess(fault, event: event, arrivedAt: arrival, latest: nil)
+        let late = recovered ? " (ticketed by the sweep \(max(0, now - arrival) / 1000) s after arrival)" : ""
+        let (outcome, messages) = try database.ticketTransaction("ticket \(fault.rawValue) of \(item.elevatorID)") { tx -> TicketMachine.Outcome? in
+            // Handled already (by the sweep, or before a restart): nothing to do. An event not in the store (handed
+            // over without its commit) is ticketed all the same.
+            guard try tx.isHandled(key) != true else { return nil }
+            // Counted by the controller's own clock, consistent with itself whatever its offset from ours.
+            let isRepeat = try tx.faultRaisedCount(elevatorID: item.elevatorID, fault: fault, from: event.ts - 30 * Self.day, to: event.ts) >= 3
+            if let active = try tx.activeTicket(elevatorID: item.elevatorID, fault: fault) {
+                let outcome = machine.recordOccurrence(active, repeat: isRepeat)
+                let told = !outcome.effects.isEmpty
+                try tx.update(outcome.ticket, from: active, step: told ? "occurrence" : nil, by: "liftwatch",
+                              note: "raised again (seq \(event.seq), \(outcome.ticket.occurrences) in all)\(late)", at: arrival)
+                try tx.deliver(outcome.effects, of: outcome.ticket, at: arrival)
+                try tx.link(key, to: active.id)
+                return outcome
+            }
+            let type = TicketType(faultClass: assessment.faultClass)
+            let elevator = try tx.elevator(item.elevatorID)
+            var reason = "\(fault.rawValue): \(fault.meaning)\(event.floor.map { " at floor \($0)" } ?? "")"
+            if let basis = assessment.basis { reason += "; \(basis)" }
+            var ticket = Ticket(
+                elevatorID: item.elevatorID, region: item.region, unitID: elevator?.unitID,
+                contractorID: try tx.contractor(of: item.elevatorID, at: arrival), type: type, openedAt: arrival,
+                deadlines: sla.deadlines(for: type, region: item.region, openedAt: arrival), fault: fault, reason: reason + late)
+            ticket.faultAt = event.ts
+            ticket.repeat = isRepeat
+            if let resolved = try tx.lastResolution(elevatorID: item.elevatorID, fault: fault), arrival >= resolved, arrival - resolved <= 7 * Self.day {
+                ticket.callback = true
+            }
+            guard let stored = try tx.insert(ticket, by: "liftwatch", at: arrival) else {
+                throw TicketEngineAbort("an active \(fault.rawValue) ticket of \(item.elevatorID) appeared in the same transaction")
+            }
+            let outcome = try opened(stored, checkedAt: max(now, arrival), in: &tx)
+            try tx.link(key, to: stored.id)
+            return outcome
+        }
+        guard let outcome else { return false }
+        if recovered { logger.warning("fault ticketed by the sweep", metadata: ["elevator": "\(item.elevatorID)", "fault": "\(fault.rawValue)", "ticket": "\(outcome.ticket.id)"]) }
+        after(outcome, messages)
+        return true
+    }
+
+    /// The `open` outcome of a stored ticket, with any deadline already missed by `now` marked at once.
+    private func opened(_ stored: Ticket, checkedAt now: Int64, in tx: inout TicketTransaction) throws -> TicketMachine.Outcome {
         var outcome = machine.open(stored)
-        // A ticket opened after its deadlines (a scheduler that was down) is overdue at once.
-        let checked = machine.checkDeadlines(stored, now: max(stored.openedAt, ticket.openedAt))
-        outcome.ticket = checked.ticket
+        let checked = machine.checkDeadlines(stored, now: max(now, stored.openedAt))
         if checked.changed {
-            try database.updateTicket(checked.ticket, from: stored, step: "deadline", by: "liftwatch", note: checked.ticket.breaches.joined(separator: ", "), at: stored.openedAt)
+            try tx.update(checked.ticket, from: stored, step: "deadline", by: "liftwatch", note: checked.ticket.breaches.joined(separator: ", "), at: now)
+            outcome.ticket = checked.ticket
             outcome.effects += checked.effects.filter { $0 != .notifyContractor }
         }
-        await deliver(outcome)
+        try tx.deliver(outcome.effects, of: outcome.ticket, at: max(now, stored.openedAt))
+        return outcome
+    }
+
+    // MARK: other openings and steps
+
+    /// Stores and announces a new ticket (schedule, connectivity, trends). Nil when an equivalent one is active.
+    @discardableResult
+    public func open(_ ticket: Ticket, by actor: String = "liftwatch", now: Int64? = nil) async throws -> Ticket? {
+        let (outcome, messages) = try database.ticketTransaction("open a \(ticket.type.rawValue) ticket for \(ticket.elevatorID)") { tx -> TicketMachine.Outcome? in
+            guard let stored = try tx.insert(ticket, by: actor, at: ticket.openedAt) else { return nil }
+            return try opened(stored, checkedAt: now ?? ticket.openedAt, in: &tx)
+        }
+        guard let outcome else { return nil }
+        logger.info("ticket opened", metadata: [
+            "ticket": "\(outcome.ticket.id)", "elevator": "\(outcome.ticket.elevatorID)", "type": "\(outcome.ticket.type.rawValue)",
+            "contractor": "\(outcome.ticket.contractorID ?? "-")",
+        ])
+        after(outcome, messages)
         return outcome.ticket
     }
 
-    /// A contractor's (or administrator's) step on a ticket.
+    /// A step by a contractor or an administrator (API, pages, CLI).
     ///
-    /// Closing a maintenance or inspection ticket looks for evidence from the elevator inside the ticket's
-    /// window: a maintenance visit event, or the controller in maintenance or inspection mode.
-    /// - Throws: `TicketEngineError.notFound`, or `.refused` with the state machine's reason.
-    public func perform(_ action: TicketAction, on id: Int64, by actor: String, note: String? = nil, at now: Int64) async throws -> Ticket {
-        guard let ticket = try database.ticket(id) else { throw TicketEngineError.notFound(id) }
-        var evidence: Bool?
-        if action == .close, ticket.type == .maintenance || ticket.type == .inspection {
-            evidence = try database.hasMaintenanceEvidence(elevatorID: ticket.elevatorID, from: ticket.openedAt, to: now)
+    /// Who may take it is `Principal.refusal(of:on:)`'s rule, checked here against the ticket as stored. Closing a
+    /// maintenance or inspection ticket looks for evidence from the elevator inside the ticket's window.
+    /// - Throws: `TicketEngineError.notFound`, `.forbidden` (the caller may not), or `.refused` with the state
+    ///   machine's reason.
+    public func perform(_ action: TicketAction, on id: Int64, as caller: Principal, note: String? = nil, at now: Int64) async throws -> Ticket {
+        let (outcome, messages) = try database.ticketTransaction("\(action.rawValue) ticket \(id)") { tx -> TicketMachine.Outcome in
+            guard let ticket = try tx.ticket(id) else { throw TicketEngineError.notFound(id) }
+            if let refusal = caller.refusal(of: action, on: ticket) { throw TicketEngineError.forbidden(refusal) }
+            var evidence: Bool?
+            if action == .close, ticket.type == .maintenance || ticket.type == .inspection {
+                evidence = try database.hasMaintenanceEvidence(elevatorID: ticket.elevatorID, from: ticket.openedAt, to: now)
+            }
+            let outcome: TicketMachine.Outcome
+            do {
+                outcome = try machine.apply(action, to: ticket, at: now, note: note, evidence: evidence, by: caller.actor)
+            } catch let error as TicketActionError {
+                throw TicketEngineError.refused(error)
+            }
+            try tx.update(outcome.ticket, from: ticket, step: action.rawValue, by: caller.actor, note: note, at: now)
+            try tx.deliver(outcome.effects, of: outcome.ticket, at: now)
+            return outcome
         }
-        let outcome: TicketMachine.Outcome
-        do {
-            outcome = try machine.apply(action, to: ticket, at: now, note: note, evidence: evidence)
-        } catch {
-            throw TicketEngineError.refused(error)
-        }
-        try database.updateTicket(outcome.ticket, from: ticket, step: action.rawValue, by: actor, note: note, at: now)
-        await deliver(outcome)
+        after(outcome, messages)
         return outcome.ticket
+    }
+
+    /// `perform(_:on:as:note:at:)` as an administrator named `actor` (the command line, tests).
+    public func perform(_ action: TicketAction, on id: Int64, by actor: String, note: String? = nil, at now: Int64) async throws -> Ticket {
+        try await perform(action, on: id, as: Principal.named(actor), note: note, at: now)
     }
 
     /// Marks missed deadlines on every active ticket.
@@ -124,48 +206,59 @@ public actor TicketEngine {
         return escalated
     }
 
-    /// One ticket of `checkDeadlines(now:)`, read again inside the isolation (a step may have come meanwhile).
+    /// One ticket of `checkDeadlines(now:)`, read again inside the transaction (a step may have come meanwhile).
     func markMissedDeadlines(ticketID: Int64, now: Int64) async throws -> Bool {
-        guard let ticket = try database.ticket(ticketID) else { return false }
-        let outcome = machine.checkDeadlines(ticket, now: now)
-        guard outcome.changed else { return false }
-        try database.updateTicket(outcome.ticket, from: ticket, step: "deadline", by: "liftwatch", note: outcome.ticket.breaches.joined(separator: ", "), at: now)
-        await deliver(outcome)
+        let (outcome, messages) = try database.ticketTransaction("check the deadlines of ticket \(ticketID)") { tx -> TicketMachine.Outcome? in
+            guard let ticket = try tx.ticket(ticketID) else { return nil }
+            let outcome = machine.checkDeadlines(ticket, now: now)
+            guard outcome.changed else { return nil }
+            try tx.update(outcome.ticket, from: ticket, step: "deadline", by: "liftwatch", note: outcome.ticket.breaches.joined(separator: ", "), at: now)
+            try tx.deliver(outcome.effects, of: outcome.ticket, at: now)
+            return outcome
+        }
+        guard let outcome else { return false }
+        after(outcome, messages)
         return true
     }
 
     /// Closes a ticket LiftWatch settles itself (a communication ticket when the elevator is back).
-    public func settle(_ ticket: Ticket, note: String, at now: Int64) async throws {
-        let outcome = machine.settle(ticket, at: now)
-        guard outcome.changed else { return }
-        try database.updateTicket(outcome.ticket, from: ticket, step: "settle", by: "liftwatch", note: note, at: now)
-        await deliver(outcome)
-    }
-
-    /// Publishes a change as its effects say, queues webhook deliveries, and tells observers.
-    func deliver(_ outcome: TicketMachine.Outcome) async {
-        let ticket = outcome.ticket
-        for effect in outcome.effects {
-            switch effect {
-            case .notifyContractor:
-                guard let contractor = ticket.contractorID else { continue }
-                let body = TicketJSON.encode(ticket)
-                await send("contractor/\(contractor)/tickets", body)
-                do { try database.enqueueWebhook(contractorID: contractor, ticketID: ticket.id, body: body, at: ticket.openedAt) } catch {
-                    logger.error("webhook delivery not queued", metadata: ["ticket": "\(ticket.id)", "error": "\(error)"])
-                }
-            case .alertRegulator(let reason):
-                await send("regulator/\(ticket.region)/alerts", TicketJSON.encode(ticket, alert: reason))
-            }
+    public func settle(_ ticketID: Int64, note: String, at now: Int64) async throws {
+        let (outcome, messages) = try database.ticketTransaction("settle ticket \(ticketID)") { tx -> TicketMachine.Outcome? in
+            guard let ticket = try tx.ticket(ticketID) else { return nil }
+            let outcome = machine.settle(ticket, at: now)
+            guard outcome.changed else { return nil }
+            try tx.update(outcome.ticket, from: ticket, step: "settle", by: "liftwatch", note: note, at: now)
+            try tx.deliver(outcome.effects, of: outcome.ticket, at: now)
+            return outcome
         }
-        for observer in observers { observer(ticket, outcome.effects) }
+        guard let outcome else { return }
+        after(outcome, messages)
     }
 
-    func send(_ topic: String, _ payload: [UInt8]) async {
-        guard let publish else { return }
-        do { try await publish(topic, payload) } catch {
-            // The ticket is stored; the contractor still finds it through the API and the webhook.
-            logger.error("ticket not published", metadata: ["topic": "\(topic)", "error": "\(error)"])
+    /// Sends a message that announces no ticket (an area incident's alert) through the outbox.
+    public func send(_ topic: String, _ payload: [UInt8], priority: Int = 2, at now: Int64) throws {
+        let message = try database.outbox.enqueue(topic: topic, payload: payload, priority: priority, at: now)
+        outbox?.send([message])
+    }
+
+    /// After a commit: the messages to the broker at once, and the observers.
+    private func after(_ outcome: TicketMachine.Outcome, _ messages: [OutboxMessage]) {
+        outbox?.send(messages)
+        for observer in observers { observer(outcome.ticket, outcome.effects) }
+    }
+
+    /// Runs `body` again while the database is busy (another process's writer), for up to `busyRetry`.
+    private func retryingWhileBusy<T>(_ body: () throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now + busyRetry
+        var delay = Duration.milliseconds(50)
+        while true {
+            do {
+                return try body()
+            } catch let error as StoreError where error.isBusy && ContinuousClock.now + delay < deadline {
+                logger.warning("database busy; retrying the ticket", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(1))
+            }
         }
     }
 }
@@ -173,11 +266,14 @@ public actor TicketEngine {
 /// A ticket step that cannot be taken.
 public enum TicketEngineError: Error, Sendable, CustomStringConvertible {
     case notFound(Int64)
+    /// The caller may not take this step on this ticket (`Principal.refusal(of:on:)`).
+    case forbidden(String)
     case refused(TicketActionError)
 
     public var description: String {
         switch self {
         case .notFound(let id): "no ticket \(id)"
+        case .forbidden(let reason): reason
         case .refused(let error): error.description
         }
     }

@@ -32,4 +32,18 @@ public struct Dossier: Sendable, Codable {
     /// The unit's stages recorded before (or without) an elevator; later ones are in its elevator's history.
     public var unitStageHistory: [StageChangeRecord]
     public var elevators: [ElevatorFile]
+
+    /// The dossier as `caller` may see it: the tickets it may read (a contractor's own, a regulator's region's),
+    /// as the API's ticket lists show them.
+    public func visible(to caller: Principal) -> Dossier {
+        var copy = self
+        for index in copy.elevators.indices { copy.elevators[index].tickets.removeAll { !caller.mayRead($0) } }
+        return copy
+    }
+}
+
+/// Whose dossier: a unit's (all its elevators), or one elevator's (with its unit).
+public enum DossierSubject: Sendable, Hashable {
+    case unit(String)
+    case elevator(String)
 }

@@ -26,7 +26,10 @@ public struct KPIReport: Sendable, Hashable, Codable {
 
     public var scope: Scope
     public var now: Int64
+    /// Elevators at stage `in_service`, less those out of service under an open safety repair.
     public var elevatorsInService: Int
+    /// Elevators at stage `in_service` under an open (not yet resolved) safety repair: out of service until then.
+    public var elevatorsOutOfServiceForSafety: Int
     /// Share of in-service elevators online now, 0…1 (nil with none in service).
     public var shareOnline: Double?
     /// Elevator-months of the window: in-service elevators × window length / 30 days.
@@ -40,6 +43,8 @@ public struct KPIReport: Sendable, Hashable, Codable {
     /// 困人率: entrapments per 100 elevators per month.
     public var entrapmentsPer100ElevatorMonths: Double?
     public var rescueTickets: Int
+    /// Rescue tickets opened in the window and cancelled (only an administrator may, with a reason).
+    public var rescueTicketsCancelled: Int
     /// Means in seconds, over the rescue tickets opened in the window that reached the step.
     public var rescueMeanSecondsToAcknowledge: Double?
     public var rescueMeanSecondsToArrive: Double?
@@ -58,8 +63,10 @@ public struct KPIReport: Sendable, Hashable, Codable {
     public var repeatFaultElevators: Int
     /// Tickets flagged callback opened in the window.
     public var callbacks: Int
-    /// Inspection tickets still active after their due date.
+    /// Statutory periodic inspections still open after their due date.
     public var inspectionsOverdue: Int
+    /// The owner's self-tests (the years between inspections) still open after their due date.
+    public var selfTestsOverdue: Int
     /// Trips in the window (from the cumulative counters) and faults per 10,000 of them.
     public var trips: Int
     public var faultsPer10000Trips: Double?
@@ -75,6 +82,7 @@ public struct KPIReport: Sendable, Hashable, Codable {
         case scope = "scope"
         case now = "now"
         case elevatorsInService = "elevators_in_service"
+        case elevatorsOutOfServiceForSafety = "elevators_out_of_service_for_safety"
         case shareOnline = "share_online"
         case elevatorMonths = "elevator_months"
         case faults = "faults"
@@ -84,6 +92,7 @@ public struct KPIReport: Sendable, Hashable, Codable {
         case entrapments = "entrapments"
         case entrapmentsPer100ElevatorMonths = "entrapments_per_100_elevator_months"
         case rescueTickets = "rescue_tickets"
+        case rescueTicketsCancelled = "rescue_tickets_cancelled"
         case rescueMeanSecondsToAcknowledge = "rescue_mean_seconds_to_acknowledge"
         case rescueMeanSecondsToArrive = "rescue_mean_seconds_to_arrive"
         case rescueShareOnSiteWithin30Minutes = "rescue_share_on_site_within_30_minutes"
@@ -96,6 +105,7 @@ public struct KPIReport: Sendable, Hashable, Codable {
         case repeatFaultElevators = "repeat_fault_elevators"
         case callbacks = "callbacks"
         case inspectionsOverdue = "inspections_overdue"
+        case selfTestsOverdue = "self_tests_overdue"
         case trips = "trips"
         case faultsPer10000Trips = "faults_per_10000_trips"
         case topElevatorsByEntrapments = "top_elevators_by_entrapments"

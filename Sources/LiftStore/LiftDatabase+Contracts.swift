@@ -18,7 +18,7 @@ extension LiftDatabase {
                 if let contractorID {
                     try db.execute(sql: "INSERT OR IGNORE INTO contractors(contractor_id, created_at) VALUES (?, ?)", arguments: [contractorID, now])
                 }
-                try Self.assignContractor(db, contractorID, elevatorID: elevatorID, from: from)
+                try Self.assignContractor(db, contractorID, elevatorID: elevatorID, from: from, at: now, by: actor)
                 try Self.appendAudit(db, at: now, actor: actor, action: "contract.assign", subject: elevatorID, detail: [
                     "from_contractor": previous, "to_contractor": contractorID, "effective": String(from),
                 ])
@@ -31,7 +31,9 @@ extension LiftDatabase {
         }
     }
 
-    static func assignContractor(_ db: Database, _ contractorID: String?, elevatorID: String, from: Int64) throws {
+    /// Records the contract change; when it takes effect by `now`, the elevator's active tickets move to the new
+    /// contractor with a step, and both contractors are told (v1.1 §11.5).
+    static func assignContractor(_ db: Database, _ contractorID: String?, elevatorID: String, from: Int64, at now: Int64, by actor: String) throws {
         // A contract that would start after `from` was planned and is replaced by this one.
         try db.execute(sql: "DELETE FROM contracts WHERE elevator_id = ? AND starts_at >= ?", arguments: [elevatorID, from])
         try db.execute(
@@ -42,6 +44,22 @@ extension LiftDatabase {
                 sql: "INSERT INTO contracts(elevator_id, contractor_id, starts_at) VALUES (?, ?, ?)", arguments: [elevatorID, contractorID, from])
         }
         try db.execute(sql: "UPDATE elevators SET contractor_id = ? WHERE elevator_id = ?", arguments: [contractorID, elevatorID])
+        if from <= now { try reassignActiveTickets(db, elevatorID: elevatorID, to: contractorID, at: now, by: actor) }
+    }
+
+    /// Moves an elevator's active tickets to `contractorID`: each change a step (`reassign`, who and why) and the
+    /// messages to the new and the former contractor in the outbox, in the caller's transaction.
+    static func reassignActiveTickets(_ db: Database, elevatorID: String, to contractorID: String?, at now: Int64, by actor: String) throws {
+        var transaction = TicketTransaction(db: db)
+        let machine = TicketMachine()
+        for ticket in try transaction.activeTickets(elevatorID: elevatorID) {
+            let outcome = machine.reassign(ticket, to: contractorID)
+            guard outcome.changed else { continue }
+            try transaction.update(
+                outcome.ticket, from: ticket, step: "reassign", by: actor,
+                note: "maintenance contract moved from \(ticket.contractorID ?? "no contractor") to \(contractorID ?? "no contractor")", at: now)
+            try transaction.deliver(outcome.effects, of: outcome.ticket, at: now)
+        }
     }
 
     /// The contract history of an elevator, oldest first.

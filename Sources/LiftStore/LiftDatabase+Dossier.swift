@@ -12,15 +12,26 @@ extension LiftDatabase {
     ///   - historyDays: how many days of daily health history to include.
     /// - Throws: `RegistryError.notFound` when neither a unit nor an elevator has that id.
     public func dossier(_ id: String, now: Int64, historyDays: Int = 365) throws -> Dossier {
-        var unit = try self.unit(id)
+        if try unit(id) != nil { return try dossier(of: .unit(id), now: now, historyDays: historyDays) }
+        if try elevator(id) != nil { return try dossier(of: .elevator(id), now: now, historyDays: historyDays) }
+        throw RegistryError(.notFound, "no unit or elevator \"\(id)\"")
+    }
+
+    /// The dossier of a unit (every elevator of it) or of one elevator (with its unit): never the one for the other
+    /// kind of id, so that a unit id equal to an elevator id cannot stand in for it.
+    /// - Throws: `RegistryError.notFound` when there is no such unit or elevator.
+    public func dossier(of subject: DossierSubject, now: Int64, historyDays: Int = 365) throws -> Dossier {
+        var unit: UnitRecord?
         var elevators: [ElevatorRecord]
-        if let unit {
-            elevators = try self.elevators(ofUnit: unit.unitID)
-        } else if let elevator = try elevator(id) {
+        switch subject {
+        case .unit(let id):
+            guard let found = try self.unit(id) else { throw RegistryError(.notFound, "no unit \"\(id)\"") }
+            unit = found
+            elevators = try self.elevators(ofUnit: id)
+        case .elevator(let id):
+            guard let elevator = try elevator(id) else { throw RegistryError(.notFound, "no elevator \"\(id)\"") }
             elevators = [elevator]
             unit = try elevator.unitID.flatMap { try self.unit($0) }
-        } else {
-            throw RegistryError(.notFound, "no unit or elevator \"\(id)\"")
         }
         let from = Rollups.floor(now, to: Rollups.day) - Int64(historyDays) * Rollups.day
         let files = try elevators.map { elevator in
@@ -32,9 +43,9 @@ extension LiftDatabase {
             return Dossier.ElevatorFile(
                 elevator: elevator, stageHistory: try stageHistory(elevatorID: elevator.elevatorID),
                 contracts: try contracts(of: elevator.elevatorID), terminals: try terminals(of: elevator.elevatorID),
-                faults: events.filter { $0.kind == .fault },
+                faults: events.filter { $0.fault != nil },
                 tickets: try tickets(TicketFilter(elevatorID: elevator.elevatorID, limit: 100_000)), maintenanceVisits: events.filter { $0.kind == .maintenance },
-                otherEvents: events.filter { $0.kind == .mode || $0.kind == .alarm }, healthHistory: health, healthFrom: from,
+                otherEvents: events.filter { ($0.kind == .mode || $0.kind == .alarm) && $0.fault == nil }, healthHistory: health, healthFrom: from,
                 ingest: try ingestCounters(elevator.elevatorID), audit: try auditEntries(subject: elevator.elevatorID))
         }
         return Dossier(

@@ -6,27 +6,31 @@ extension LiftDatabase {
     /// Writes a batch in one transaction. Messages already stored (same elevator and seq; for telemetry,
     /// same elevator, ts and seq) are skipped and counted as duplicates.
     public func commit(_ batch: IngestBatch) throws -> IngestCommitResult {
-        do {
-            return try write { db in try Self.commit(batch, memo: memo, in: db) }
-        } catch {
-            throw StoreError(operation: "commit ingest batch", underlying: error)
+        try writeHealth.recording {
+            do {
+                return try write { db in try Self.commit(batch, memo: memo, in: db) }
+            } catch {
+                throw StoreError(operation: "commit ingest batch", underlying: error)
+            }
         }
     }
 
     /// `commit(_:)` on GRDB's writer queue: the calling task suspends instead of blocking its thread, so
     /// HTTP and the other services keep running while a large batch is written.
     public func commitInBackground(_ batch: IngestBatch) async throws -> IngestCommitResult {
-        do {
-            return try await pool.write { [memo] db in try Self.commit(batch, memo: memo, in: db) }
-        } catch {
-            throw StoreError(operation: "commit ingest batch", underlying: error)
+        try await writeHealth.recording {
+            do {
+                return try await pool.write { [memo] db in try Self.commit(batch, memo: memo, in: db) }
+            } catch {
+                throw StoreError(operation: "commit ingest batch", underlying: error)
+            }
         }
     }
 
-    /// `commitInBackground(_:)` for a large batch that gives way to urgent writers.
+    /// `commitInBackground(_:)` for a large batch, as bulk work: it gives way to urgent work (`priority`).
     ///
     /// Every `yieldCheckInterval` samples, and once more before the bookkeeping and the COMMIT (only with
-    /// `discardOnYield`), `shouldYield` is asked. When it says yes:
+    /// `discardOnYield`), it asks `priority.shouldYield`. When that is true:
     /// - with `discardOnYield`, the transaction is rolled back (cheap: nothing reached the WAL) and the whole
     ///   batch comes back in `.yielded`: the urgent writer waits only for the check, not for a commit that
     ///   would write a page per elevator;
@@ -34,18 +38,20 @@ extension LiftDatabase {
     ///   counts) and the rest comes back, to be committed later with all of the batch's bookkeeping
     ///   (counters, seq states, `last_seen`, …). The bookkeeping never runs ahead of the samples: a crash
     ///   between the two parts leaves samples stored that a replay will find as duplicates.
-    /// A caller should discard only a few times per batch, so that a stream of urgent work cannot starve telemetry.
-    public func commitInBackground(
-        _ batch: IngestBatch, yieldingWhen shouldYield: @escaping @Sendable () -> Bool, discardOnYield: Bool
-    ) async throws -> IngestCommitProgress {
-        do {
-            return try await pool.write { [memo] db in
-                try Self.commit(batch, memo: memo, in: db, shouldYield: shouldYield, discardOnYield: discardOnYield)
+    /// A caller should discard only a few times per batch, so that a stream of urgent work cannot starve telemetry,
+    /// and wait for its turn (`priority.waitForTurn(atMost:)`) before going on.
+    public func commitGivingWay(_ batch: IngestBatch, discardOnYield: Bool) async throws -> IngestCommitProgress {
+        let priority = self.priority
+        return try await writeHealth.recording {
+            do {
+                return try await pool.write { [memo] db in
+                    try Self.commit(batch, memo: memo, in: db, shouldYield: { priority.shouldYield }, discardOnYield: discardOnYield)
+                }
+            } catch is YieldRequest {
+                return .yielded(stored: IngestCommitResult(), remaining: batch)
+            } catch {
+                throw StoreError(operation: "commit ingest batch", underlying: error)
             }
-        } catch is YieldRequest {
-            return .yielded(stored: IngestCommitResult(), remaining: batch)
-        } catch {
-            throw StoreError(operation: "commit ingest batch", underlying: error)
         }
     }
 
@@ -74,14 +80,16 @@ extension LiftDatabase {
         func duplicate(_ elevator: Int64) { result.duplicates[elevator, default: 0] += 1 }
 
         let insertEvent = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO events(elevator, seq, ts, received_at, kind, code, state, floor, detail, technician, occupied, fault)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO events(elevator, seq, ts, received_at, kind, code, state, floor, detail, technician, occupied, fault,
+                speed, fault_class, class_basis)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for item in batch.events {
             let event = item.value
             try insertEvent.execute(arguments: [
                 item.elevator, Int64(event.seq), event.ts, item.receivedAt, event.kind.rawValue, event.code,
                 event.state?.rawValue, event.floor, event.detail, event.technician, event.occupied, event.fault?.rawValue,
+                event.speed, event.assessment?.faultClass.rawValue, event.assessment?.basis,
             ])
             if db.changesCount == 1 { result.newEvents.append(item) } else { duplicate(item.elevator) }
         }
@@ -242,11 +250,11 @@ extension LiftDatabase {
         try read { db in
             var states: [Int64: SequenceState] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT elevator, high_seq FROM ingest_counters WHERE high_seq IS NOT NULL") {
-                states[row["elevator"]] = SequenceState(highSeq: UInt64(row["high_seq"] as Int64))
+                states[row["elevator"]] = SequenceState(highSeq: UInt64(clamping: row["high_seq"] as Int64))
             }
             for row in try Row.fetchAll(db, sql: "SELECT * FROM seq_gaps ORDER BY elevator, from_seq") {
                 let gap = SequenceGap(
-                    from: UInt64(row["from_seq"] as Int64), to: UInt64(row["to_seq"] as Int64), openedAt: row["opened_at"],
+                    from: UInt64(clamping: row["from_seq"] as Int64), to: UInt64(clamping: row["to_seq"] as Int64), openedAt: row["opened_at"],
                     lastRequestAt: row["last_request_at"], requests: row["requests"])
                 states[row["elevator"], default: SequenceState()].gaps.append(gap)
             }

@@ -4,8 +4,10 @@ import LiftCore
 extension LiftDatabase {
     /// Computes the section 7 figures for a region prefix or a contractor over `[from, to)`, as of `now`.
     ///
-    /// Elevators in scope: `in_service` elevators of the region (or currently maintained by the contractor).
-    /// Faults are `raised` fault events with `ts` in the window; tickets are those opened in the window.
+    /// Elevators in scope: `in_service` elevators of the region (and, with a contractor, currently maintained by it).
+    /// Faults are raised fault events (the alarm button included) with `ts` in the window, each of the class decided
+    /// when it arrived; tickets are those of the region (and contractor) opened in the window. Definitions:
+    /// docs/kpis.md.
     public func kpis(_ scope: KPIReport.Scope, now: Int64, offlineThresholdMs: Int64 = 300_000, top: Int = 10) throws -> KPIReport {
         try read { db in
             // Elevators in scope, as a temporary list every query joins.
@@ -17,9 +19,14 @@ extension LiftDatabase {
             }
             let elevators = try Row.fetchAll(db, sql: scopeSQL, arguments: scopeArgs)
             let inService = elevators.filter { ($0["stage"] as String) == LifecycleStage.inService.rawValue }
+            // An open safety repair puts an elevator out of service until it is resolved (spec section 5).
+            let safetyStopped = Set(try String.fetchAll(db, sql: """
+                SELECT DISTINCT elevator_id FROM tickets WHERE type = 'safety_repair' AND status IN ('open', 'acknowledged', 'on_site')
+                  AND region LIKE ? || '%'
+                """, arguments: [scope.region ?? ""]))
+            let outOfServiceForSafety = inService.filter { safetyStopped.contains($0["elevator_id"] as String) }.count
             let online = inService.filter { ($0["online"] as Bool) && (($0["last_seen"] as Int64?).map { now - $0 <= offlineThresholdMs } ?? false) }
             let keys = elevators.map { $0["id"] as Int64 }
-            let ids = elevators.map { $0["elevator_id"] as String }
             let unitOf = Dictionary(elevators.map { ($0["elevator_id"] as String, $0["unit_id"] as String?) }, uniquingKeysWith: { a, _ in a })
             let months = Double(scope.to - scope.from) / (30.0 * 86_400_000)
             let elevatorMonths = Double(inService.count) * months
@@ -28,31 +35,38 @@ extension LiftDatabase {
 
             // Faults raised in the window.
             let faultRows = try Row.fetchAll(db, sql: """
-                SELECT e.elevator_id, v.fault, v.occupied FROM events v JOIN elevators e ON e.id = v.elevator
-                WHERE v.elevator IN (\(list(keys))) AND v.kind = 'fault' AND coalesce(v.state, 'raised') = 'raised'
-                  AND v.ts >= ? AND v.ts < ? AND v.fault IS NOT NULL
+                SELECT e.elevator_id, v.* FROM events v JOIN elevators e ON e.id = v.elevator
+                WHERE v.elevator IN (\(list(keys))) AND v.fault IS NOT NULL AND v.state = 'raised' AND v.ts >= ? AND v.ts < ?
                 """, arguments: [scope.from, scope.to])
             var byClass: [String: Int] = [:]
             var faultsByElevator: [String: Int] = [:]
             var entrapmentsByElevator: [String: Int] = [:]
             for row in faultRows {
-                guard let fault = FaultKey(rawValue: row["fault"]) else { continue }
+                let event = ElevatorEvent(row: row)
+                guard let fault = event.fault else { continue }
                 let elevator: String = row["elevator_id"]
-                byClass[fault.faultClass(occupied: row["occupied"], carStopped: (row["occupied"] as Bool?) == true ? true : nil).rawValue, default: 0] += 1
+                // The class decided on arrival (from the event and the car's latest telemetry); for events stored
+                // before classes were kept, what the event itself says.
+                let faultClass = event.assessment?.faultClass
+                    ?? FaultAssessment.assess(fault, event: event, arrivedAt: row["received_at"], latest: nil).faultClass
+                byClass[faultClass.rawValue, default: 0] += 1
                 faultsByElevator[elevator, default: 0] += 1
-                if fault == .entrapmentAtFloor || fault == .entrapmentBetweenFloors { entrapmentsByElevator[elevator, default: 0] += 1 }
+                // 困人率: every fault that trapped people, whatever its key (an occupied car without power included).
+                if faultClass == .rescue { entrapmentsByElevator[elevator, default: 0] += 1 }
             }
             let faults = faultRows.count
             let entrapments = entrapmentsByElevator.values.reduce(0, +)
 
-            // Tickets of the scope's elevators.
-            let idList = ids.isEmpty ? "NULL" : ids.map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ",")
-            var ticketScope = "elevator_id IN (\(idList))"
-            if let contractor = scope.contractor { ticketScope = "contractor_id = '\(contractor.replacingOccurrences(of: "'", with: "''"))'" }
-            let rescue = try Row.fetchAll(db, sql: """
+            // Tickets of the region, and of the contractor they belong to when one is asked for: a regulator asking for a
+            // contractor gets that contractor's tickets inside its own region only.
+            var ticketScope = "region LIKE '\(Self.likePrefix(scope.region ?? ""))%' ESCAPE '\\'"
+            if let contractor = scope.contractor { ticketScope += " AND contractor_id = '\(contractor.replacingOccurrences(of: "'", with: "''"))'" }
+            let allRescue = try Row.fetchAll(db, sql: """
                 SELECT opened_at, acknowledged_at, on_site_at, resolved_at, status FROM tickets
                 WHERE \(ticketScope) AND type = 'rescue' AND opened_at >= ? AND opened_at < ?
                 """, arguments: [scope.from, scope.to])
+            let rescue = allRescue
+            let cancelledRescues = allRescue.filter { ($0["status"] as String) == "cancelled" }.count
             func mean(_ values: [Int64]) -> Double? { values.isEmpty ? nil : Double(values.reduce(0, +)) / Double(values.count) / 1000 }
             let ack = rescue.compactMap { r in (r["acknowledged_at"] as Int64?).map { $0 - (r["opened_at"] as Int64) } }
             let arrive = rescue.compactMap { r in (r["on_site_at"] as Int64?).map { $0 - (r["opened_at"] as Int64) } }
@@ -70,7 +84,8 @@ extension LiftDatabase {
             let unverified = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND type = 'maintenance' AND unverified = 1 AND closed_at >= ? AND closed_at < ?", [scope.from, scope.to])
             let repeatElevators = try count("SELECT count(DISTINCT elevator_id) FROM tickets WHERE \(ticketScope) AND repeat = 1 AND opened_at >= ? AND opened_at < ?", [scope.from, scope.to])
             let callbacks = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND callback = 1 AND opened_at >= ? AND opened_at < ?", [scope.from, scope.to])
-            let inspectionsOverdue = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND type = 'inspection' AND status IN ('open', 'acknowledged', 'on_site') AND due_at < ?", [now])
+            let inspectionsOverdue = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND type = 'inspection' AND level = 'periodic_inspection' AND status IN ('open', 'acknowledged', 'on_site') AND due_at < ?", [now])
+            let selfTestsOverdue = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND type = 'inspection' AND level = 'self_test' AND status IN ('open', 'acknowledged', 'on_site') AND due_at < ?", [now])
 
             // Trips: per elevator, the last counter in the window minus the last before it (a reset counts from zero).
             var trips = 0
@@ -94,16 +109,18 @@ extension LiftDatabase {
             }
             let contractorOf = Dictionary(elevators.map { ($0["elevator_id"] as String, $0["contractor_id"] as String?) }, uniquingKeysWith: { a, _ in a })
             return KPIReport(
-                scope: scope, now: now, elevatorsInService: inService.count,
+                scope: scope, now: now, elevatorsInService: inService.count - outOfServiceForSafety,
+                elevatorsOutOfServiceForSafety: outOfServiceForSafety,
                 shareOnline: inService.isEmpty ? nil : Double(online.count) / Double(inService.count),
                 elevatorMonths: elevatorMonths, faults: faults, faultsByClass: byClass, faultsPer100ElevatorMonths: per100(faults),
                 faultsPer100ElevatorMonthsByClass: byClass.compactMapValues { per100($0) }, entrapments: entrapments,
-                entrapmentsPer100ElevatorMonths: per100(entrapments), rescueTickets: rescue.count,
+                entrapmentsPer100ElevatorMonths: per100(entrapments), rescueTickets: rescue.count, rescueTicketsCancelled: cancelledRescues,
                 rescueMeanSecondsToAcknowledge: mean(ack), rescueMeanSecondsToArrive: mean(arrive),
                 rescueShareOnSiteWithin30Minutes: counted.isEmpty ? nil : Double(within30.count) / Double(counted.count),
                 rescueMeanSecondsToResolve: mean(resolve), maintenanceDue: maintenance.count, maintenanceOnTime: onTime,
                 maintenanceOnTimeRate: maintenance.isEmpty ? nil : Double(onTime) / Double(maintenance.count), overdueTicketsNow: overdueNow,
                 unverifiedClosures: unverified, repeatFaultElevators: repeatElevators, callbacks: callbacks, inspectionsOverdue: inspectionsOverdue,
+                selfTestsOverdue: selfTestsOverdue,
                 trips: trips, faultsPer10000Trips: trips > 0 ? Double(faults) / Double(trips) * 10_000 : nil,
                 topElevatorsByEntrapments: ranked(entrapmentsByElevator), topElevatorsByFaults: ranked(faultsByElevator),
                 topUnitsByEntrapments: ranked(group(entrapmentsByElevator) { unitOf[$0] ?? nil }),
@@ -111,5 +128,11 @@ extension LiftDatabase {
                 topContractorsByEntrapments: ranked(group(entrapmentsByElevator) { contractorOf[$0] ?? nil }),
                 topContractorsByFaults: ranked(group(faultsByElevator) { contractorOf[$0] ?? nil }))
         }
+    }
+
+    /// A region prefix for `LIKE … ESCAPE '\'`: digits only in practice, escaped all the same.
+    static func likePrefix(_ prefix: String) -> String {
+        prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_").replacingOccurrences(of: "'", with: "''")
     }
 }

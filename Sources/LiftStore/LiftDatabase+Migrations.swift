@@ -350,6 +350,53 @@ extension LiftDatabase {
                 );
                 """)
         }
+        migrator.registerMigration("v6 rescue integrity") { db in
+            try db.execute(sql: """
+                -- The car's speed as the event said it, and the class decided on arrival (FaultAssessment).
+                ALTER TABLE events ADD COLUMN speed REAL;
+                ALTER TABLE events ADD COLUMN fault_class TEXT;
+                ALTER TABLE events ADD COLUMN class_basis TEXT;
+                -- The ticket a raised fault opened or counted on, written in the ticket's own transaction. NULL: not
+                -- handled yet; the scheduler's sweep finds these and tickets them (v1.1 §11.6).
+                ALTER TABLE events ADD COLUMN ticket_id INTEGER;
+                -- Raised before this migration: handled then (0: no link kept).
+                UPDATE events SET ticket_id = 0 WHERE fault IS NOT NULL;
+                CREATE INDEX events_unticketed ON events(received_at) WHERE ticket_id IS NULL AND fault IS NOT NULL AND state = 'raised';
+                -- The controller's time of the fault; opened_at is LiftWatch's time of arrival (v1.1 §11.1).
+                ALTER TABLE tickets ADD COLUMN fault_at INTEGER;
+                UPDATE tickets SET fault_at = opened_at WHERE fault IS NOT NULL;
+                -- Messages to the broker, written in the same transaction as the change they announce, and
+                -- published until the broker acknowledges them (also after a restart).
+                CREATE TABLE mqtt_outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    topic TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    ticket_id INTEGER,
+                    priority INTEGER NOT NULL DEFAULT 3,
+                    created_at INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    delivered_at INTEGER,
+                    last_error TEXT
+                );
+                CREATE INDEX mqtt_outbox_pending ON mqtt_outbox(priority, id) WHERE delivered_at IS NULL;
+                CREATE INDEX mqtt_outbox_delivered ON mqtt_outbox(delivered_at) WHERE delivered_at IS NOT NULL;
+                ALTER TABLE webhook_deliveries ADD COLUMN priority INTEGER NOT NULL DEFAULT 3;
+                CREATE INDEX webhook_deliveries_log ON webhook_deliveries(created_at);
+                -- Dead letters: retention by age, and a cap per elevator.
+                CREATE INDEX dead_letters_received ON dead_letters(received_at);
+                CREATE INDEX dead_letters_elevator ON dead_letters(elevator_id, id);
+                -- Web sessions: the cookie holds a random session id (its hash kept here), never the API token.
+                CREATE TABLE web_sessions (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    hash TEXT NOT NULL UNIQUE,
+                    token_id INTEGER NOT NULL REFERENCES api_tokens(id),
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -56,18 +56,27 @@ extension LiftDatabase {
         }
     }
 
+    /// The occupancy and motion of an elevator's latest stored sample that says anything of them, or nil.
+    public func latestCarState(elevator key: Int64) throws -> CarState? {
+        try read { db in
+            try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT occupied, speed, direction, ts, received_at FROM telemetry
+                WHERE elevator = ? AND (occupied IS NOT NULL OR speed IS NOT NULL OR direction IS NOT NULL)
+                ORDER BY ts DESC LIMIT 1
+                """), arguments: [key]).map {
+                CarState(occupied: $0["occupied"], speed: $0["speed"], direction: ($0["direction"] as String?).flatMap(Direction.init),
+                         ts: $0["ts"], receivedAt: $0["received_at"])
+            }
+        }
+    }
+
     /// Events of an elevator with `from <= ts < to`, in time order.
     public func events(_ elevatorID: String, from: Int64 = 0, to: Int64 = .max) throws -> [ElevatorEvent] {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT v.* FROM events v JOIN elevators e ON e.id = v.elevator
                 WHERE e.elevator_id = ? AND v.ts >= ? AND v.ts < ? ORDER BY v.ts, v.seq
-                """, arguments: [elevatorID, from, to]).map { row in
-                ElevatorEvent(
-                    seq: UInt64(row["seq"] as Int64), ts: row["ts"], kind: EventKind(rawValue: row["kind"]) ?? .fault,
-                    code: row["code"], fault: (row["fault"] as String?).flatMap(FaultKey.init(rawValue:)) ?? FaultKey(rawValue: row["code"]), state: (row["state"] as String?).flatMap(FaultState.init),
-                    floor: row["floor"], detail: row["detail"], technician: row["technician"], occupied: row["occupied"])
-            }
+                """, arguments: [elevatorID, from, to]).map(ElevatorEvent.init(row:))
         }
     }
 
@@ -79,6 +88,23 @@ extension LiftDatabase {
                 counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
             }
             return counts
+        }
+    }
+}
+
+extension ElevatorEvent {
+    /// An `events` row.
+    init(row: Row) {
+        let kind = EventKind(rawValue: row["kind"]) ?? .fault
+        let code: String = row["code"]
+        self.init(
+            seq: UInt64(clamping: row["seq"] as Int64), ts: row["ts"], kind: kind, code: code,
+            fault: (row["fault"] as String?).flatMap(FaultKey.init(rawValue:)) ?? (kind == .fault ? FaultKey(rawValue: code) : nil),
+            state: (row["state"] as String?).flatMap(FaultState.init),
+            floor: row["floor"], detail: row["detail"], technician: row["technician"], occupied: row["occupied"], speed: row["speed"])
+        if let faultClass = (row["fault_class"] as String?).flatMap(FaultClass.init(rawValue:)) {
+            assessment = FaultAssessment(faultClass: faultClass, basis: row["class_basis"])
+            assessment?.occupied = occupied
         }
     }
 }

@@ -123,7 +123,7 @@ extension LiftDatabase {
                 registration.platform, now, registration.elevatorID,
             ])
         if existing.contractorID != registration.contractorID {
-            try assignContractor(db, registration.contractorID, elevatorID: registration.elevatorID, from: now)
+            try assignContractor(db, registration.contractorID, elevatorID: registration.elevatorID, from: now, at: now, by: actor)
             changes.note("contractor_id", existing.contractorID, registration.contractorID)
         }
         let current = LifecycleStage(rawValue: existing.stage) ?? .inService

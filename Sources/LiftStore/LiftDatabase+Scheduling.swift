@@ -40,25 +40,32 @@ extension LiftDatabase {
         }
     }
 
-    /// Queues a delivery when the contractor has a webhook; does nothing otherwise.
-    public func enqueueWebhook(contractorID: String, ticketID: Int64, body: [UInt8], at now: Int64) throws {
-        // Asked of a reader first: most contractors have no webhook, and the writer may be busy.
-        guard try read({ db in try Bool.fetchOne(db, sql: "SELECT 1 FROM webhooks WHERE contractor_id = ?", arguments: [contractorID]) }) == true else {
-            return
-        }
-        try write { db in
-            try db.execute(sql: """
-                INSERT INTO webhook_deliveries(contractor_id, ticket_id, body, next_attempt_at, created_at)
-                SELECT contractor_id, ?, ?, ?, ? FROM webhooks WHERE contractor_id = ?
-                """, arguments: [ticketID, Data(body), now, now, contractorID])
+    /// Contractors with a delivery due at `now`, the one with the most urgent first.
+    public func contractorsWithDueWebhooks(now: Int64) throws -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: """
+                SELECT contractor_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+                GROUP BY contractor_id ORDER BY min(priority), min(id)
+                """, arguments: [now])
         }
     }
 
-    /// Deliveries due for an attempt at `now`.
-    public func dueWebhookDeliveries(now: Int64, limit: Int = 50) throws -> [WebhookDelivery] {
+    /// One contractor's deliveries due at `now`: highest priority first, then oldest.
+    public func dueWebhookDeliveries(contractorID: String, now: Int64, limit: Int = 50) throws -> [WebhookDelivery] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?", arguments: [now, limit])
-                .map(WebhookDelivery.init(row:))
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM webhook_deliveries WHERE contractor_id = ? AND status = 'pending' AND next_attempt_at <= ?
+                ORDER BY priority, id LIMIT ?
+                """, arguments: [contractorID, now, limit]).map(WebhookDelivery.init(row:))
+        }
+    }
+
+    /// Deletes delivery log rows queued before `queuedBefore` that are no longer pending; returns how many.
+    @discardableResult
+    public func pruneWebhookDeliveries(queuedBefore: Int64) throws -> Int {
+        try write { db in
+            try db.execute(sql: "DELETE FROM webhook_deliveries WHERE status != 'pending' AND created_at < ?", arguments: [queuedBefore])
+            return db.changesCount
         }
     }
 

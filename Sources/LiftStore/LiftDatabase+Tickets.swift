@@ -6,7 +6,7 @@ extension LiftDatabase {
     static let ticketColumns = """
         elevator_id, region, unit_id, contractor_id, type, priority, status, opened_at, ack_due_at, on_site_due_at, resolve_due_at,
         due_at, acknowledged_at, on_site_at, resolved_at, closed_at, cancelled_at, fault, level, signal, occurrences, overdue, escalated,
-        repeat, callback, unverified, reason, cancel_reason, breaches, updated_at
+        repeat, callback, unverified, reason, cancel_reason, breaches, updated_at, fault_at
         """
 
     static func ticketArguments(_ t: Ticket, at now: Int64) -> StatementArguments {
@@ -14,7 +14,7 @@ extension LiftDatabase {
             t.elevatorID, t.region, t.unitID, t.contractorID, t.type.rawValue, t.priority, t.status.rawValue, t.openedAt, t.ackDueAt,
             t.onSiteDueAt, t.resolveDueAt, t.dueAt, t.acknowledgedAt, t.onSiteAt, t.resolvedAt, t.closedAt, t.cancelledAt,
             t.fault?.rawValue, t.level, t.signal, t.occurrences, t.overdue, t.escalated, t.repeat, t.callback, t.unverified, t.reason,
-            t.cancelReason, t.breaches.joined(separator: ","), now,
+            t.cancelReason, t.breaches.joined(separator: ","), now, t.faultAt,
         ]
     }
 
@@ -31,7 +31,7 @@ extension LiftDatabase {
     }
 
     static func insertTicket(_ db: Database, _ ticket: Ticket, by actor: String, at now: Int64) throws -> Ticket? {
-        let placeholders = Array(repeating: "?", count: 30).joined(separator: ", ")
+        let placeholders = Array(repeating: "?", count: 31).joined(separator: ", ")
         try db.execute(sql: "INSERT OR IGNORE INTO tickets(\(ticketColumns)) VALUES (\(placeholders))", arguments: ticketArguments(ticket, at: now))
         guard db.changesCount == 1 else { return nil }
         var stored = ticket
@@ -49,25 +49,35 @@ extension LiftDatabase {
     /// Writes a changed ticket and records the step: who, when, what, and the note.
     public func updateTicket(_ ticket: Ticket, from previous: Ticket, step: String, by actor: String, note: String? = nil, at now: Int64) throws {
         do {
-            try write { db in
-                let assignments = Self.ticketColumns.split(separator: ",").map { "\($0.trimmingCharacters(in: .whitespacesAndNewlines)) = ?" }.joined(separator: ", ")
-                var arguments = Self.ticketArguments(ticket, at: now)
-                arguments += [ticket.id]
-                try db.execute(sql: "UPDATE tickets SET \(assignments) WHERE id = ?", arguments: arguments)
-                try db.execute(
-                    sql: "INSERT INTO ticket_steps(ticket_id, at, actor, action, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [ticket.id, now, actor, step, previous.status.rawValue, ticket.status.rawValue, note])
-                try Self.appendAudit(db, at: now, actor: actor, action: "ticket.\(step)", subject: "ticket:\(ticket.id)", detail: [
-                    "elevator_id": ticket.elevatorID, "from": previous.status.rawValue, "to": ticket.status.rawValue, "note": note,
-                ])
-            }
+            try write { db in try Self.updateTicket(db, ticket, from: previous, step: step, by: actor, note: note, at: now) }
         } catch {
             throw StoreError(operation: "update ticket \(ticket.id)", underlying: error)
         }
     }
 
+    static func updateTicket(_ db: Database, _ ticket: Ticket, from previous: Ticket, step: String?, by actor: String, note: String?, at now: Int64) throws {
+        var arguments = Self.ticketArguments(ticket, at: now)
+        arguments += [ticket.id]
+        try db.cachedStatement(sql: "UPDATE tickets SET \(ticketAssignments) WHERE id = ?").execute(arguments: arguments)
+        guard let step else { return }
+        try db.execute(
+            sql: "INSERT INTO ticket_steps(ticket_id, at, actor, action, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [ticket.id, now, actor, step, previous.status.rawValue, ticket.status.rawValue, note])
+        try Self.appendAudit(db, at: now, actor: actor, action: "ticket.\(step)", subject: "ticket:\(ticket.id)", detail: [
+            "elevator_id": ticket.elevatorID, "from": previous.status.rawValue, "to": ticket.status.rawValue, "note": note,
+            "contractor_id": previous.contractorID != ticket.contractorID ? ticket.contractorID : nil,
+        ])
+    }
+
+    static let ticketAssignments = ticketColumns.split(separator: ",").map { "\($0.trimmingCharacters(in: .whitespacesAndNewlines)) = ?" }
+        .joined(separator: ", ")
+
     public func ticket(_ id: Int64) throws -> Ticket? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM tickets WHERE id = ?", arguments: [id]).map(Ticket.init(row:)) }
+        try read { db in try Self.ticket(db, id) }
+    }
+
+    static func ticket(_ db: Database, _ id: Int64) throws -> Ticket? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tickets WHERE id = ?"), arguments: [id]).map(Ticket.init(row:))
     }
 
     public func tickets(_ filter: TicketFilter) throws -> [Ticket] {
@@ -107,30 +117,36 @@ extension LiftDatabase {
 
     /// The active ticket of an elevator for a fault key, if any.
     public func activeTicket(elevatorID: String, fault: FaultKey) throws -> Ticket? {
-        try read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT * FROM tickets WHERE elevator_id = ? AND fault = ? AND status IN ('open', 'acknowledged', 'on_site')",
-                arguments: [elevatorID, fault.rawValue]
-            ).map(Ticket.init(row:))
-        }
+        try read { db in try Self.activeTicket(db, elevatorID: elevatorID, fault: fault) }
+    }
+
+    static func activeTicket(_ db: Database, elevatorID: String, fault: FaultKey) throws -> Ticket? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM tickets WHERE elevator_id = ? AND fault = ? AND status IN ('open', 'acknowledged', 'on_site')"),
+            arguments: [elevatorID, fault.rawValue]
+        ).map(Ticket.init(row:))
     }
 
     /// The latest resolution time of a ticket for this fault on this elevator (for the `callback` rule).
     public func lastResolution(elevatorID: String, fault: FaultKey) throws -> Int64? {
-        try read { db in
-            try Int64.fetchOne(db, sql: "SELECT max(resolved_at) FROM tickets WHERE elevator_id = ? AND fault = ?", arguments: [elevatorID, fault.rawValue])
-        }
+        try read { db in try Self.lastResolution(db, elevatorID: elevatorID, fault: fault) }
     }
 
-    /// How many times a fault was raised on an elevator in `[from, to]` (for the `repeat` rule).
+    static func lastResolution(_ db: Database, elevatorID: String, fault: FaultKey) throws -> Int64? {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT max(resolved_at) FROM tickets WHERE elevator_id = ? AND fault = ?"), arguments: [elevatorID, fault.rawValue])
+    }
+
+    /// How many times a fault was raised on an elevator with controller time in `[from, to]` (for the `repeat` rule).
     public func faultRaisedCount(elevatorID: String, fault: FaultKey, from: Int64, to: Int64) throws -> Int {
-        try read { db in
-            try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM events v JOIN elevators e ON e.id = v.elevator
-                WHERE e.elevator_id = ? AND v.fault = ? AND v.kind = 'fault' AND coalesce(v.state, 'raised') = 'raised'
-                  AND v.ts >= ? AND v.ts <= ?
-                """, arguments: [elevatorID, fault.rawValue, from, to]) ?? 0
-        }
+        try read { db in try Self.faultRaisedCount(db, elevatorID: elevatorID, fault: fault, from: from, to: to) }
+    }
+
+    static func faultRaisedCount(_ db: Database, elevatorID: String, fault: FaultKey, from: Int64, to: Int64) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: """
+            SELECT count(*) FROM events v JOIN elevators e ON e.id = v.elevator
+            WHERE e.elevator_id = ? AND v.fault = ? AND v.state = 'raised' AND v.ts >= ? AND v.ts <= ?
+            """), arguments: [elevatorID, fault.rawValue, from, to]) ?? 0
     }
 
     /// The steps of a ticket, oldest first.
@@ -178,6 +194,7 @@ extension Ticket {
         callback = row["callback"]
         unverified = row["unverified"]
         cancelReason = row["cancel_reason"]
+        faultAt = row["fault_at"]
         breaches = (row["breaches"] as String).split(separator: ",").map(String.init)
     }
 }

@@ -7,11 +7,17 @@ public struct RetentionPolicy: Sendable, Hashable {
     public var rawTelemetryDays: Int
     public var rollupDays: Int
     public var eventDays: Int
+    /// Dead letters, replayed or not, older than this go.
+    public var deadLetterDays: Int
+    /// Dead letters kept per elevator (and for unregistered senders, per topic id); the oldest beyond go.
+    public var deadLettersPerElevator: Int
 
-    public init(rawTelemetryDays: Int = 90, rollupDays: Int = 3_650, eventDays: Int = 3_650) {
+    public init(rawTelemetryDays: Int = 90, rollupDays: Int = 3_650, eventDays: Int = 3_650, deadLetterDays: Int = 90, deadLettersPerElevator: Int = 10_000) {
         self.rawTelemetryDays = rawTelemetryDays
         self.rollupDays = rollupDays
         self.eventDays = eventDays
+        self.deadLetterDays = deadLetterDays
+        self.deadLettersPerElevator = deadLettersPerElevator
     }
 }
 
@@ -34,6 +40,7 @@ public struct RetentionReport: Sendable, Hashable {
     public var hotSamplesDropped = 0
     public var rollupsDropped = 0
     public var eventsDropped = 0
+    public var deadLettersDropped = 0
 }
 
 /// How telemetry sits on disk.
@@ -105,7 +112,7 @@ extension LiftDatabase {
     /// samples. Returns how many minutes were processed (0 when nothing was pending).
     @discardableResult
     public func updateRollups(maximumMinutes: Int = 20_000) throws -> Int {
-        try write { db in try Self.updateRollups(maximumMinutes: maximumMinutes, settledBefore: nil, urgency: nil, memo: memo, in: db) }
+        try write { db in try Self.updateRollups(maximumMinutes: maximumMinutes, settledBefore: nil, priority: nil, memo: memo, in: db) }
     }
 
     /// `updateRollups` on GRDB's writer queue, leaving the caller's thread free while it runs.
@@ -114,18 +121,18 @@ extension LiftDatabase {
     ///   - settledBefore: only minutes starting before this time (ms) are rolled up. A live service passes a
     ///     minute and a few seconds ago, so that each minute is computed once, after it ended, instead of again
     ///     at every pass while its samples arrive (a late sample marks its minute again).
-    ///   - givingWay: while `urgency` is wanted, the pass stops after the elevator in hand and commits what it
+    ///   - givingWay: while `priority` says urgent work waits, the pass stops after the elevator in hand and commits what it
     ///     did; the rest stays marked for the next pass.
     @discardableResult
     public func updateRollupsInBackground(maximumMinutes: Int = 2_000, settledBefore: Int64? = nil, givingWay: Bool = false) async throws -> Int {
-        let urgency = givingWay ? urgency : nil
+        let priority = givingWay ? priority : nil
         return try await pool.write { [memo] db in
-            try Self.updateRollups(maximumMinutes: maximumMinutes, settledBefore: settledBefore, urgency: urgency, memo: memo, in: db)
+            try Self.updateRollups(maximumMinutes: maximumMinutes, settledBefore: settledBefore, priority: priority, memo: memo, in: db)
         }
     }
 
     private static func updateRollups(
-        maximumMinutes: Int, settledBefore: Int64?, urgency: WriterUrgency?, memo: WriterMemo, in db: Database
+        maximumMinutes: Int, settledBefore: Int64?, priority: WriterPriority?, memo: WriterMemo, in db: Database
     ) throws -> Int {
         do {
             var dirty = try Row.fetchAll(
@@ -140,7 +147,7 @@ extension LiftDatabase {
             // Consecutive minutes of one elevator share one read of the raw samples.
             var index = 0
             while index < dirty.count {
-                if index > 0, let urgency, urgency.isWanted {
+                if index > 0, let priority, priority.shouldYield {
                     dirty.removeSubrange(index...)
                     break
                 }
@@ -320,7 +327,7 @@ extension LiftDatabase {
     public func compactInBackground(before: Int64) async throws -> CompactionReport {
         var report = CompactionReport()
         for pair in try await pool.read({ db in try Self.daysToCompact(before: before, in: db) }) {
-            await urgency.waitUntilNotWanted(atMost: .seconds(1))
+            await priority.waitForTurn(atMost: .seconds(1))
             report.add(try await pool.write { db in try Self.compact(elevator: pair.elevator, day: pair.day, in: db) })
         }
         return report
@@ -372,6 +379,21 @@ extension LiftDatabase {
                 let cutoff = Rollups.floor(now, to: Rollups.day) - Int64(policy.eventDays) * Self.dayMs
                 try db.execute(sql: "DELETE FROM events WHERE ts < ?", arguments: [cutoff])
                 report.eventsDropped = db.changesCount
+            }
+            if policy.deadLetterDays > 0 {
+                try db.execute(sql: "DELETE FROM dead_letters WHERE received_at < ?", arguments: [now - Int64(policy.deadLetterDays) * Self.dayMs])
+                report.deadLettersDropped += db.changesCount
+            }
+            // The cap per elevator: only elevators past it are looked at (one grouped scan of the index).
+            for row in try Row.fetchAll(db, sql: """
+                SELECT coalesce(elevator_id, '') AS elevator, count(*) AS n FROM dead_letters GROUP BY elevator_id HAVING n > ?
+                """, arguments: [policy.deadLettersPerElevator]) {
+                let elevator: String = row["elevator"]
+                try db.execute(sql: """
+                    DELETE FROM dead_letters WHERE coalesce(elevator_id, '') = ?1 AND id <= (
+                        SELECT id FROM dead_letters WHERE coalesce(elevator_id, '') = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)
+                    """, arguments: [elevator, policy.deadLettersPerElevator])
+                report.deadLettersDropped += db.changesCount
             }
             return report
         }

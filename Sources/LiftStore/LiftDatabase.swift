@@ -16,16 +16,20 @@ public final class LiftDatabase: Sendable {
     let memo = WriterMemo()
     /// A connection for WAL checkpoints only (see `checkpointInBackground()`).
     let checkpointer: DatabaseQueue
-    /// Announced by fault events and their tickets; telemetry commits and rollup passes give way to it.
-    public let urgency = WriterUrgency()
+    /// Who goes first at the one writer: fault events and their tickets before bulk work (see `WriterPriority`).
+    public let priority = WriterPriority()
+    /// Whether ingestion's and the tickets' writes succeed (`/healthz` says `degraded` while they fail).
+    public let writeHealth = WriteHealth()
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     /// - Throws: `StoreError` naming the path when the file cannot be opened or migrated.
-    public init(path: String, logger: Logger = Logger(label: "liftwatch.store")) throws {
+    /// - Parameter busyTimeout: how long a write waits for another process's writer (a CLI import) before it
+    ///   fails with `SQLITE_BUSY`.
+    public init(path: String, busyTimeout: TimeInterval = 10, logger: Logger = Logger(label: "liftwatch.store")) throws {
         self.path = path
         self.logger = logger
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.maximumReaderCount = 4
         configuration.prepareDatabase { db in
             // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits).
@@ -117,20 +121,36 @@ public final class LiftDatabase: Sendable {
     }
 }
 
-/// A storage operation failed: what was being done, and why.
+/// A storage operation failed: what was being done, and why, with SQLite's result code when SQLite refused.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var operation: String
     public var message: String
+    /// SQLite's primary result code (`SQLITE_BUSY` 5, `SQLITE_FULL` 13, …), nil when the failure was not SQLite's.
+    public var resultCode: Int32?
 
-    public init(operation: String, message: String) {
+    public init(operation: String, message: String, resultCode: Int32? = nil) {
         self.operation = operation
         self.message = message
+        self.resultCode = resultCode
     }
 
     init(operation: String, underlying: any Error) {
         self.operation = operation
-        self.message = (underlying as? DatabaseError)?.message ?? "\(underlying)"
+        if let store = underlying as? StoreError {
+            self.message = store.message
+            self.resultCode = store.resultCode
+        } else if let database = underlying as? DatabaseError {
+            self.message = database.message ?? "\(database)"
+            self.resultCode = database.resultCode.primaryResultCode.rawValue
+        } else {
+            self.message = "\(underlying)"
+        }
     }
 
-    public var description: String { "\(operation): \(message)" }
+    /// The database was held by another writer past the busy timeout: trying again later may succeed.
+    public var isBusy: Bool { resultCode == SQLITE_BUSY || resultCode == SQLITE_LOCKED }
+    /// The disk (or the database's size limit) is full: trying again will not help until space is made.
+    public var isFull: Bool { resultCode == SQLITE_FULL }
+
+    public var description: String { "\(operation): \(message)\(resultCode.map { " (SQLite code \($0))" } ?? "")" }
 }

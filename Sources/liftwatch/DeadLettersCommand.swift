@@ -75,9 +75,16 @@ struct DeadLettersCommand: AsyncParsableCommand {
             let configuration = try await options.load()
             let database = try LiftDatabase(path: configuration.database.path)
             let replayer = DeadLetterReplayer(
-                database: database, faultCodeMaps: try FaultCodeMap.loadDirectory(configuration.faultCodesDirectory))
-            let (summary, _) = try replayer.replay(ids: ids.isEmpty ? nil : ids, reason: reason) { done in
+                database: database, faultCodeMaps: try FaultCodeMap.loadDirectory(configuration.faultCodesDirectory),
+                regionPlatforms: configuration.regionPlatformMap)
+            let (summary, result) = try replayer.replay(ids: ids.isEmpty ? nil : ids, reason: reason) { done in
                 FileHandle.standardError.write(Data("replayed \(done)…\n".utf8))
+            }
+            // Replayed faults get their tickets as if they had arrived now.
+            if result.newEvents.contains(where: { $0.value.raisedFault != nil }) {
+                let (engine, outbox) = try await commandEngine(configuration, database: database)
+                await engine.handle(result.newEvents)
+                await outbox.finish()
             }
             print("replayed \(summary.replayed): \(summary.accepted) stored, \(summary.rejectedAgain) rejected again")
             for (reason, count) in summary.rejectedReasons.sorted(by: { $0.key < $1.key }) {

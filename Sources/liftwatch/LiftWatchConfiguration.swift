@@ -56,6 +56,12 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var gapRequestIntervalSeconds = 30
         var gapRequestsPerSecond = 20
         var gapTimeoutSeconds = 600
+        /// Events one elevator may send per minute (sustained); past it, repeats become dead letters.
+        var eventsPerMinute = 120
+        /// Events one elevator may send in a burst above the sustained rate.
+        var eventBurst = 60
+        /// Dead letters kept per elevator; past it, the oldest go (they are counted all the same).
+        var deadLettersPerElevator = 10_000
     }
 
     /// How long each class of record is kept, in days (0 = for ever).
@@ -65,6 +71,8 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var eventDays = 3_650
         var ticketDays = 3_650
         var dossierDays = 0
+        /// Dead letters, replayed or not.
+        var deadLetterDays = 90
     }
 
     /// SLA deadlines (minutes) that regions may override; see spec section 5.
@@ -106,7 +114,14 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var checklistsFile = "config/maintenance-checklists.json"
     }
 
+    /// Contractors' webhooks.
+    struct Webhooks: Sendable, Equatable {
+        /// Let webhooks target loopback and private addresses (refused by default).
+        var allowPrivateTargets = false
+    }
+
     var broker = Broker()
+    var webhooks = Webhooks()
     var database = Database()
     var http = HTTP()
     var ingest = Ingest()

@@ -124,7 +124,7 @@ struct Server {
                 subscriptions: filters.map { .init(shared.isEmpty ? $0 : "$share/\(shared)/\($0)", qos: .atLeastOnce) },
                 receiveBufferCapacity: broker.receiveBuffer,
                 // Fault events overtake queued telemetry on their way to the store.
-                isUrgent: { $0.topic.hasSuffix("/event") })
+                isUrgent: IngestService.isUrgent)
             session.bufferedReads = broker.bufferedReads
             return session
         }
@@ -136,39 +136,42 @@ struct Server {
         eventsConfiguration.tcpNoDelay = true
         let client = try MQTTClient(configuration: mainConfiguration, logger: Logger(label: "liftwatch.mqtt"))
         let eventsClient = eventFilters.isEmpty ? nil : try MQTTClient(configuration: eventsConfiguration, logger: Logger(label: "liftwatch.mqtt.events"))
-        // Publishing goes through the session whose network thread never waits for buffer room.
-        let publisher = eventsClient ?? client
+        // Publishing goes through the events session, whose network thread never waits for the telemetry buffer.
+        // The engine hands each change's messages over without waiting for the broker (waiting for a PUBACK from the
+        // commit path could wait on a network thread held by a full receive buffer: a deadlock under load); the
+        // outbox dispatcher awaits the acknowledgements and publishes again whatever is not acknowledged.
+        let outbox = OutboxDispatcher(
+            database: database, transport: OutboxDispatcher.transport(over: eventsClient ?? client), logger: Logger(label: "liftwatch.outbox"))
         let schedulerConfiguration = try configuration.schedulerConfiguration()
-        let engine = TicketEngine(
-            database: database, sla: schedulerConfiguration.sla,
-            // Queued, not awaited: waiting for the PUBACK here would wait on the network thread, which a full
-            // receive buffer holds until ingestion (which awaits the engine) takes messages: a deadlock under load.
-            // libmosquitto retransmits queued QoS 1 messages until acknowledged, across reconnects.
-            publish: { topic, payload in _ = try publisher.enqueue(MQTTMessage(topic: topic, payload: payload, qos: .atLeastOnce)) },
-            logger: Logger(label: "liftwatch.tickets"))
+        let engine = TicketEngine(database: database, sla: schedulerConfiguration.sla, outbox: outbox, logger: Logger(label: "liftwatch.tickets"))
+        var ingestConfiguration = IngestService.Configuration(
+            batchSize: configuration.ingest.batchSize,
+            sequencePolicy: .init(
+                firstRequestDelayMs: Int64(configuration.ingest.gapFirstRequestMs),
+                requestIntervalMs: Int64(configuration.ingest.gapRequestIntervalSeconds) * 1000,
+                maximumRequestsPerPass: configuration.ingest.gapRequestsPerSecond,
+                gapTimeoutMs: Int64(configuration.ingest.gapTimeoutSeconds) * 1000),
+            faultCodeMaps: try FaultCodeMap.loadDirectory(configuration.faultCodesDirectory),
+            regionPlatforms: configuration.regionPlatformMap)
+        ingestConfiguration.eventsPerMinute = configuration.ingest.eventsPerMinute
+        ingestConfiguration.eventBurst = configuration.ingest.eventBurst
         let ingest = IngestService(
             client: client, eventsClient: eventsClient, database: database, clock: .system,
-            configuration: .init(
-                batchSize: configuration.ingest.batchSize,
-                sequencePolicy: .init(
-                    firstRequestDelayMs: Int64(configuration.ingest.gapFirstRequestMs),
-                    requestIntervalMs: Int64(configuration.ingest.gapRequestIntervalSeconds) * 1000,
-                    maximumRequestsPerPass: configuration.ingest.gapRequestsPerSecond,
-                    gapTimeoutMs: Int64(configuration.ingest.gapTimeoutSeconds) * 1000),
-                faultCodeMaps: try FaultCodeMap.loadDirectory(configuration.faultCodesDirectory),
-                regionPlatforms: configuration.regionPlatformMap),
+            configuration: ingestConfiguration,
             logger: Logger(label: "liftwatch.ingest"),
             onCommittedEvents: { events in await engine.handle(events) })
         let scheduler = SchedulerService(
             pass: SchedulerPass(database: database, engine: engine, configuration: schedulerConfiguration, logger: Logger(label: "liftwatch.scheduler")),
             clock: .system, configuration: schedulerConfiguration, logger: Logger(label: "liftwatch.scheduler"))
-        let webhooks = WebhookService(database: database, clock: .system, logger: Logger(label: "liftwatch.webhooks"))
+        var webhookConfiguration = WebhookService.Configuration()
+        webhookConfiguration.allowPrivateTargets = configuration.webhooks.allowPrivateTargets
+        let webhooks = WebhookService(database: database, clock: .system, configuration: webhookConfiguration, logger: Logger(label: "liftwatch.webhooks"))
         let events = EventHub()
         await engine.observe { ticket, effects in
             events.publish(ticket: ticket, alerts: effects.compactMap { if case .alertRegulator(let reason) = $0 { reason } else { nil } })
         }
         let faultCodeMaps = try FaultCodeMap.loadDirectory(configuration.faultCodesDirectory)
-        let replayer = DeadLetterReplayer(database: database, faultCodeMaps: faultCodeMaps)
+        let replayer = DeadLetterReplayer(database: database, faultCodeMaps: faultCodeMaps, regionPlatforms: configuration.regionPlatformMap)
         let checklists: MaintenanceChecklists?
         do { checklists = try MaintenanceChecklists.load(configuration.scheduler.checklistsFile) } catch {
             logger.warning("maintenance checklists not loaded", metadata: ["file": "\(configuration.scheduler.checklistsFile)", "error": "\(error)"])
@@ -191,18 +194,19 @@ struct Server {
                 checklists: checklists, openAPIPath: configuration.http.openAPIFile, districtsPath: configuration.http.districtsFile,
                 mapTileURL: configuration.http.mapTileURL),
             logger: Logger(label: "liftwatch.http"))
-        let mqttGauge = MQTTGauges(client: client)
+        let mqttGauge = MQTTGauges(client: client, database: database)
         let maintenance = StoreMaintenanceService(
             database: database, clock: .system,
             configuration: .init(retention: RetentionPolicy(
                 rawTelemetryDays: configuration.retention.rawTelemetryDays, rollupDays: configuration.retention.rollupDays,
-                eventDays: configuration.retention.eventDays)),
+                eventDays: configuration.retention.eventDays,
+                deadLetterDays: configuration.retention.deadLetterDays, deadLettersPerElevator: configuration.ingest.deadLettersPerElevator)),
             logger: Logger(label: "liftwatch.store"))
         // Shutdown runs in reverse order: HTTP first; ingestion last, which closes the MQTT session and then
         // commits everything received before it returns.
         let group = ServiceGroup(configuration: .init(
             services: [
-                .init(service: maintenance), .init(service: ingest), .init(service: scheduler), .init(service: webhooks),
+                .init(service: maintenance), .init(service: outbox), .init(service: ingest), .init(service: scheduler), .init(service: webhooks),
                 .init(service: mqttGauge), .init(service: http),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -217,6 +221,7 @@ struct Server {
 /// Publishes the MQTT client's counters as gauges every few seconds.
 struct MQTTGauges: Service {
     let client: MQTTClient
+    let database: LiftDatabase
 
     func run() async throws {
         let buffered = Gauge(label: "liftwatch_mqtt_receive_buffer_messages")
@@ -224,6 +229,7 @@ struct MQTTGauges: Service {
         let dropped = Gauge(label: "liftwatch_mqtt_dropped_qos0_messages")
         let reconnects = Gauge(label: "liftwatch_mqtt_reconnects")
         let connected = Gauge(label: "liftwatch_mqtt_connected")
+        let outboxPending = Gauge(label: "liftwatch_outbox_pending_messages")
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let statistics = client.statistics
             buffered.record(statistics.buffered)
@@ -231,6 +237,7 @@ struct MQTTGauges: Service {
             dropped.record(statistics.droppedQoS0)
             reconnects.record(statistics.reconnects)
             connected.record(client.connectionState.isConnected ? 1 : 0)
+            if let pending = try? database.outbox.pendingCount() { outboxPending.record(pending) }
             try? await Task.sleep(for: .seconds(2))
         }
     }

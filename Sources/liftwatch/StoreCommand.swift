@@ -36,7 +36,8 @@ struct StoreCommand: AsyncParsableCommand {
             }
             let retention = try database.applyRetention(
                 RetentionPolicy(rawTelemetryDays: configuration.retention.rawTelemetryDays, rollupDays: configuration.retention.rollupDays,
-                                eventDays: configuration.retention.eventDays), now: now)
+                                eventDays: configuration.retention.eventDays,
+                deadLetterDays: configuration.retention.deadLetterDays, deadLettersPerElevator: configuration.ingest.deadLettersPerElevator), now: now)
             print("rolled up \(rolled) minutes; compacted \(compaction.samplesMoved) samples into \(compaction.chunksWritten) chunks (\(compaction.bytesWritten) bytes); dropped \(retention.chunksDropped) chunks, \(retention.rollupsDropped) rollup rows, \(retention.eventsDropped) events")
         }
     }

@@ -27,7 +27,9 @@ func formatTime(_ ms: Int64?) -> String {
 
 /// A ticket engine for one command: publishes on the configured broker when one answers, else only stores
 /// (a running `serve` sends webhooks from the queue either way).
-func commandEngine(_ configuration: LiftWatchConfiguration, database: LiftDatabase) async throws -> (TicketEngine, MQTTClient?) {
+/// A ticket engine for one command: its changes' messages go out through the outbox on the configured broker
+/// when one answers (and stay queued for `liftwatch serve` otherwise). Call `finish()` before exiting.
+func commandEngine(_ configuration: LiftWatchConfiguration, database: LiftDatabase) async throws -> (TicketEngine, CommandOutbox) {
     let host = configuration.broker.host.isEmpty ? "127.0.0.1" : configuration.broker.host
     let port = configuration.broker.host.isEmpty ? configuration.broker.embeddedPort : configuration.broker.port
     var client: MQTTClient? = try MQTTClient(
@@ -42,15 +44,26 @@ func commandEngine(_ configuration: LiftWatchConfiguration, database: LiftDataba
         await client?.shutdown()
         client = nil
     }
-    var publish: TicketPublisher?
-    if let connected = client {
-        publish = { topic, payload in try await connected.publish(MQTTMessage(topic: topic, payload: payload, qos: .atLeastOnce)) }
-    }
+    let dispatcher = OutboxDispatcher(
+        database: database, transport: client.map(OutboxDispatcher.transport(over:)),
+        logger: Logger(label: "liftwatch.outbox", factory: { _ in SwiftLogNoOpLogHandler() }))
     let sla = try configuration.schedulerConfiguration().sla
     let engine = TicketEngine(
-        database: database, sla: sla, publish: publish,
+        database: database, sla: sla, outbox: dispatcher,
         logger: Logger(label: "liftwatch.tickets", factory: { _ in SwiftLogNoOpLogHandler() }))
-    return (engine, client)
+    return (engine, CommandOutbox(dispatcher: dispatcher, client: client))
+}
+
+/// The outbox of a command's engine and the connection it publishes on.
+struct CommandOutbox {
+    let dispatcher: OutboxDispatcher
+    let client: MQTTClient?
+
+    /// Waits (briefly) for the broker to acknowledge what was sent, records it, and disconnects.
+    func finish() async {
+        await dispatcher.drain(timeout: .seconds(3))
+        await client?.shutdown()
+    }
 }
 
 struct SchedulerCommand: AsyncParsableCommand {
@@ -72,10 +85,10 @@ struct SchedulerCommand: AsyncParsableCommand {
             let configuration = try await options.load()
             let at = try now.map { try parseTime($0, option: "--now") } ?? EpochClock.system.now()
             let database = try LiftDatabase(path: configuration.database.path)
-            let (engine, client) = try await commandEngine(configuration, database: database)
+            let (engine, outbox) = try await commandEngine(configuration, database: database)
             let pass = SchedulerPass(database: database, engine: engine, configuration: try configuration.schedulerConfiguration())
             let report = try await pass.run(now: at, withTrends: !noTrends)
-            await client?.shutdown()
+            await outbox.finish()
             print("scheduler pass as of \(formatTime(at)): \(report)")
         }
     }
@@ -165,13 +178,13 @@ struct TicketsCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try await options.load()
             let database = try LiftDatabase(path: configuration.database.path)
-            let (engine, client) = try await commandEngine(configuration, database: database)
+            let (engine, outbox) = try await commandEngine(configuration, database: database)
             do {
                 let ticket = try await engine.perform(TicketAction(rawValue: action)!, on: id, by: actor ?? cliActor, note: note, at: EpochClock.system.now())
-                await client?.shutdown()
+                await outbox.finish()
                 print("ticket \(id): \(ticket.status.rawValue)\(ticket.unverified ? " (unverified: no evidence of the visit from the elevator)" : "")")
             } catch let error as TicketEngineError {
-                await client?.shutdown()
+                await outbox.finish()
                 throw CommandFailure(error.description)
             }
         }

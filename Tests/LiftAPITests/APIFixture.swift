@@ -105,7 +105,7 @@ struct APIFixture {
             tokens[name] = try database.createToken(role: role, regionPrefix: region, contractorID: contractor, label: name, at: 0, by: "fixture", using: &random).token
         }
         self.tokens = tokens
-        let engine = TicketEngine(database: database, publish: nil)
+        let engine = TicketEngine(database: database, outbox: nil)
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         context = APIContext(
             database: database, mqttState: { "connected" }, mqttConnected: { true }, metricsRegistry: PrometheusCollectorRegistry(), version: "test",

@@ -22,7 +22,7 @@ struct CodecPropertyTests {
 
     static func sample(_ g: inout SplitMix64) -> TelemetrySample {
         TelemetrySample(
-            seq: UInt64.random(in: 0...UInt64(Int64.max), using: &g), ts: Int64.random(in: 0...now, using: &g),
+            seq: UInt64.random(in: 1...(1 << 53 - 1), using: &g), ts: Int64.random(in: 0...now, using: &g),
             floor: maybe(&g) { g in Int.random(in: -20...300, using: &g) }, direction: maybe(&g) { g in Direction.allCases.randomElement(using: &g)! },
             speed: maybe(&g) { g in number(in: 0...20, &g) }, loadKg: maybe(&g) { g in number(in: 0...20_000, &g) },
             door: maybe(&g) { g in DoorState.allCases.randomElement(using: &g)! }, mode: maybe(&g) { g in ServiceMode.allCases.randomElement(using: &g)! },
@@ -103,18 +103,19 @@ struct CodecPropertyTests {
         for _ in 0..<5_000 {
             let key = FaultKey.allCases.randomElement(using: &g)!
             let event = ElevatorEvent(
-                seq: UInt64.random(in: 0...1_000_000_000, using: &g), ts: Int64.random(in: 0...Self.now, using: &g), kind: .fault, code: key.rawValue,
+                seq: UInt64.random(in: 1...1_000_000_000, using: &g), ts: Int64.random(in: 0...Self.now, using: &g), kind: .fault, code: key.rawValue,
                 fault: key, state: FaultState.allCases.randomElement(using: &g)!, floor: Self.maybe(&g) { g in Int.random(in: -20...300, using: &g) },
-                detail: Self.maybe(&g) { g in Self.text(&g) }, technician: nil, occupied: Self.maybe(&g) { g in Bool.random(using: &g) })
+                detail: Self.maybe(&g) { g in Self.text(&g) }, technician: nil, occupied: Self.maybe(&g) { g in Bool.random(using: &g) },
+                speed: Self.maybe(&g) { g in Self.number(in: 0...20, &g) })
             let eventPayload = PayloadEncoder.encode(event)
             #expect(try decoder.decode(kind: .event, payload: eventPayload, now: Self.now) == .event(event), "\(String(decoding: eventPayload, as: UTF8.self))")
             let stats = CounterStats(
-                seq: UInt64.random(in: 0...1_000_000_000, using: &g), ts: Int64.random(in: 0...Self.now, using: &g),
+                seq: UInt64.random(in: 1...1_000_000_000, using: &g), ts: Int64.random(in: 0...Self.now, using: &g),
                 trips: Self.maybe(&g) { g in Int64.random(in: 0...Int64(1) << 40, using: &g) }, doorCycles: Self.maybe(&g) { g in Int64.random(in: 0...Int64(1) << 40, using: &g) },
                 runHours: Self.maybe(&g) { g in Self.number(in: 0...1_000_000, &g) })
             #expect(try decoder.decode(kind: .stats, payload: PayloadEncoder.encode(stats), now: Self.now) == .stats(stats))
             let status = StatusReport(
-                seq: Self.maybe(&g) { g in UInt64.random(in: 0...1_000_000, using: &g) }, ts: Self.maybe(&g) { g in Int64.random(in: 0...Self.now, using: &g) },
+                seq: Self.maybe(&g) { g in UInt64.random(in: 1...1_000_000, using: &g) }, ts: Self.maybe(&g) { g in Int64.random(in: 0...Self.now, using: &g) },
                 state: StatusReport.State.allCases.randomElement(using: &g)!, firmware: Self.maybe(&g) { g in Self.text(&g) })
             let statusPayload = PayloadEncoder.encode(status)
             #expect(try decoder.decode(kind: .status, payload: statusPayload, now: Self.now) == .status(status), "\(String(decoding: statusPayload, as: UTF8.self))")

@@ -50,7 +50,13 @@ struct PayloadDecoderTests {
         (#"{"seq":1}"#, .missingField),
         (#"{"seq":"1","ts":1794999999000}"#, .type),
         (#"{"seq":-1,"ts":1794999999000}"#, .range),
-        (#"{"seq":1.5,"ts":1794999999000}"#, .type),
+        // v1.1 §11.3: seq is an integer from 1 to 2^53 - 1; any other number is out of range.
+        (#"{"seq":1.5,"ts":1794999999000}"#, .range),
+        (#"{"seq":0,"ts":1794999999000}"#, .range),
+        (#"{"seq":9007199254740992,"ts":1794999999000}"#, .range),
+        (#"{"seq":18446744073709551615,"ts":1794999999000}"#, .range),
+        (#"{"seq":1e3,"ts":1794999999000}"#, .range),
+        (#"{"seq":true,"ts":1794999999000}"#, .type),
         (#"{"seq":1,"ts":1794999999000"#, .json),
         ("not json", .json),
         ("", .json),
@@ -60,6 +66,35 @@ struct PayloadDecoderTests {
         let rejection = rejection(.telemetry, json)
         #expect(rejection?.reason == reason, "\(json) → \(String(describing: rejection))")
         #expect(rejection?.message.isEmpty == false)
+    }
+
+    @Test("seq 2^53 - 1 is the largest accepted, on the plain and the general path")
+    func largestSeq() throws {
+        let payload = #"{"seq":9007199254740991,"ts":1794999999000}"#
+        guard case .telemetry(let samples, _) = try decode(.telemetry, payload) else { Issue.record("not telemetry"); return }
+        #expect(samples.map(\.seq) == [9_007_199_254_740_991])
+        #expect(PayloadDecoder().plainTelemetry(Array(payload.utf8), now: 1_795_000_000_000)?.seq == 9_007_199_254_740_991)
+        #expect(PayloadDecoder().plainTelemetry(Array(#"{"seq":9007199254740992,"ts":1794999999000}"#.utf8), now: 1_795_000_000_000) == nil)
+    }
+
+    @Test("{kind: alarm, code: alarm_button} is fault 21 raised; alarm_test is recorded and raises nothing")
+    func alarmButtonIsFault21() throws {
+        guard case .event(let button) = try decode(.event, #"{"seq":5,"ts":1794999999000,"kind":"alarm","code":"alarm_button"}"#) else {
+            Issue.record("not an event")
+            return
+        }
+        #expect(button.kind == .alarm && button.fault == .alarmButton && button.state == .raised && button.raisedFault == .alarmButton)
+        guard case .event(let test) = try decode(.event, #"{"seq":6,"ts":1794999999000,"kind":"alarm","code":"alarm_test"}"#) else {
+            Issue.record("not an event")
+            return
+        }
+        #expect(test.fault == nil && test.raisedFault == nil)
+        guard case .event(let withCar) = try decode(.event, #"{"seq":7,"ts":1794999999000,"kind":"alarm","code":"alarm_button","occupied":true,"speed":0}"#) else {
+            Issue.record("not an event")
+            return
+        }
+        #expect(withCar.occupied == true && withCar.speed == 0)
+        #expect(rejection(.event, #"{"seq":8,"ts":1794999999000,"kind":"fault","code":"power_failure","state":"raised","speed":-1}"#)?.reason == .range)
     }
 
     @Test("a payload over 64 KiB is rejected as too large")
@@ -109,7 +144,7 @@ struct PayloadDecoderTests {
         var generator = SplitMix(seed: 2026)
         for _ in 0..<500 {
             let sample = TelemetrySample(
-                seq: UInt64.random(in: 0...1_000_000_000, using: &generator), ts: Int64.random(in: 0...now, using: &generator),
+                seq: UInt64.random(in: 1...1_000_000_000, using: &generator), ts: Int64.random(in: 0...now, using: &generator),
                 floor: Bool.random(using: &generator) ? Int.random(in: -2...30, using: &generator) : nil,
                 direction: Direction.allCases.randomElement(using: &generator),
                 speed: Double.random(in: 0...20, using: &generator), loadKg: Double.random(in: 0...1000, using: &generator),

@@ -32,7 +32,7 @@ struct ScheduleScenarioTests {
         let database = try database()
         let start = CivilDate("2025-01-01")!
         try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102", contractorID: "C1", commissionedOn: "2025-01-01"), at: start.startEpochMs, by: "test")
-        let engine = TicketEngine(database: database, publish: nil)
+        let engine = TicketEngine(database: database, outbox: nil)
         let pass = SchedulerPass(database: database, engine: engine, configuration: SchedulerConfiguration())
         var closed: [(due: CivilDate, level: String, opened: CivilDate)] = []
         for offset in 0...400 {
@@ -69,14 +69,14 @@ struct ScheduleScenarioTests {
         let database = try database()
         let start = CivilDate("2025-01-01")!
         try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102", contractorID: "C1", commissionedOn: "2025-01-01"), at: start.startEpochMs, by: "test")
-        let pass = SchedulerPass(database: database, engine: TicketEngine(database: database, publish: nil), configuration: SchedulerConfiguration())
+        let pass = SchedulerPass(database: database, engine: TicketEngine(database: database, outbox: nil), configuration: SchedulerConfiguration())
         let now = start.adding(days: 12).startEpochMs + 9 * 3_600_000  // 3 days before the first half-monthly visit
 
-        database.urgency.enter()  // what the events loop does from taking a fault until its ticket is handed on
+        database.priority.enter()  // what the events loop does from taking a fault until its ticket is handed on
         let run = Task { try await pass.run(now: now, withTrends: false) }
         try await Task.sleep(for: .milliseconds(300))
         #expect(try database.activeTickets(elevatorID: "E1").isEmpty, "the pass waited")
-        database.urgency.leave()
+        database.priority.leave()
         let report = try await run.value
         #expect(report.opened[.maintenance] == 1)
         #expect(try database.activeTickets(elevatorID: "E1").map(\.type) == [.maintenance])
@@ -86,7 +86,7 @@ struct ScheduleScenarioTests {
     func inspectionYears() async throws {
         let database = try database()
         try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102", contractorID: "C1", commissionedOn: "2019-03-10"), at: 0, by: "test")
-        let engine = TicketEngine(database: database, publish: nil)
+        let engine = TicketEngine(database: database, outbox: nil)
         let pass = SchedulerPass(database: database, engine: engine, configuration: SchedulerConfiguration())
         var opened: [String] = []
         var day = CivilDate("2020-01-01")!
@@ -110,7 +110,7 @@ struct ScheduleScenarioTests {
         let key = try database.register(
             ElevatorRegistration(elevatorID: "E1", region: "430102", contractorID: "C1", commissionedOn: "2025-01-01", onDemand: true),
             at: start.startEpochMs, by: "test")
-        let engine = TicketEngine(database: database, publish: nil)
+        let engine = TicketEngine(database: database, outbox: nil)
         let pass = SchedulerPass(database: database, engine: engine, configuration: SchedulerConfiguration())
         var dues: [(CivilDate, String)] = []
         for offset in 0...120 {
@@ -125,6 +125,12 @@ struct ScheduleScenarioTests {
                 _ = try database.commit(batch)
             }
             _ = try await pass.run(now: now, withTrends: false)
+            // The brake fault's safety ticket (opened by the pass's sweep: the event was stored without one) is
+            // repaired the same day.
+            for ticket in try database.activeTickets(elevatorID: "E1") where ticket.type == .safetyRepair {
+                var t = ticket
+                for action in [TicketAction.acknowledge, .arrive, .resolve, .close] { t = try await engine.perform(action, on: t.id, by: "c", at: now) }
+            }
             for ticket in try database.activeTickets(elevatorID: "E1") where ticket.type == .maintenance && CivilDate(epochMs: ticket.dueAt!) == today {
                 var t = ticket
                 for action in [TicketAction.acknowledge, .arrive, .resolve, .close] { t = try await engine.perform(action, on: t.id, by: "c", at: now) }
@@ -146,7 +152,7 @@ struct ScheduleScenarioTests {
         let database = try database()
         let t0 = CivilDate("2025-01-01")!.startEpochMs
         let key = try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102", contractorID: "C1", commissionedOn: "2025-01-01"), at: t0, by: "test")
-        let engine = TicketEngine(database: database, publish: nil)
+        let engine = TicketEngine(database: database, outbox: nil)
         let opened = try #require(try await engine.open(Ticket(elevatorID: "E1", region: "430102", contractorID: "C1", type: .maintenance, openedAt: t0, deadlines: .init(due: t0 + 3 * Self.day), level: "half_month", reason: "due")))
         var ticket = opened
         for action in [TicketAction.acknowledge, .arrive, .resolve] { ticket = try await engine.perform(action, on: ticket.id, by: "c", at: t0 + Self.day) }
@@ -178,7 +184,7 @@ struct ScheduleScenarioTests {
         }
         _ = try database.commit(batch)
         while try database.updateRollups() > 0 {}
-        let engine = TicketEngine(database: database, publish: nil)
+        let engine = TicketEngine(database: database, outbox: nil)
         let pass = SchedulerPass(database: database, engine: engine, configuration: SchedulerConfiguration())
         let report = try await pass.run(now: now, withTrends: true)
         #expect(report.opened[.predictive] == 1)
@@ -198,7 +204,10 @@ struct ScheduleScenarioTests {
         let router = Router()
         router.post("/hook") { request, _ -> HTTPResponse.Status in
             let body = try await request.body.collect(upTo: 1 << 20)
-            received.append(Array(buffer: body), signature: request.headers[.init("X-LiftWatch-Signature")!] ?? "")
+            let header = { (name: String) in request.headers[.init(name)!] ?? "" }
+            received.append(
+                Array(buffer: body), signature: header("X-LiftWatch-Signature"),
+                signed: "\(header("X-LiftWatch-Timestamp")).\(header("X-LiftWatch-Delivery")).")
             return .noContent
         }
         let port = try MosquittoBroker.freeLoopbackPort()
@@ -207,18 +216,25 @@ struct ScheduleScenarioTests {
         try await Task.sleep(for: .milliseconds(300))
         let secret = "s3cret-for-C1"
         try database.setWebhook(Webhook(contractorID: "C1", url: "http://127.0.0.1:\(port)/hook", secret: secret), at: 0, by: "test")
-        let engine = TicketEngine(database: database, publish: nil)
+        let engine = TicketEngine(database: database, outbox: nil)
         try await engine.open(Ticket(elevatorID: "E1", region: "430102", contractorID: "C1", type: .repair, openedAt: 1_000, reason: "door"))
-        let service = WebhookService(database: database, clock: EpochClock { 2_000 })
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var configuration = WebhookService.Configuration()
+        configuration.allowPrivateTargets = true  // the test's receiver is on loopback
+        let service = WebhookService(database: database, clock: EpochClock { 2_000 }, configuration: configuration)
+        let client = WebhookService.makeClient()
         #expect(try await service.deliverDue(client: client) == 1)
         try await client.shutdown()
         server.cancel()
-        let (body, signature) = try #require(received.all.first)
-        // What a receiver does: HMAC the raw body with the shared secret and compare.
-        let expected = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8)))
+        let (body, signature, prefix) = try #require(received.all.first)
+        let id = try #require(try database.webhookDeliveries(contractorID: "C1").first?.id)
+        #expect(prefix == "2000.\(id).", "timestamp and delivery id headers")
+        // What a receiver does: HMAC "<timestamp>.<delivery id>.<raw body>" with the shared secret and compare.
+        let signed = Array(prefix.utf8) + body
+        let expected = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Array(secret.utf8)))
         #expect(signature == "sha256=" + expected.map { String(format: "%02x", $0) }.joined())
-        #expect(HMAC<SHA256>.isValidAuthenticationCode(Data(hex: String(signature.dropFirst(7)))!, authenticating: body, using: SymmetricKey(data: Array(secret.utf8))))
+        #expect(HMAC<SHA256>.isValidAuthenticationCode(Data(hex: String(signature.dropFirst(7)))!, authenticating: signed, using: SymmetricKey(data: Array(secret.utf8))))
+        // The body alone no longer verifies: a replayed body with another timestamp is refused by a receiver.
+        #expect(!HMAC<SHA256>.isValidAuthenticationCode(Data(hex: String(signature.dropFirst(7)))!, authenticating: body, using: SymmetricKey(data: Array(secret.utf8))))
         let ticket = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
         #expect(ticket?["elevator_id"] as? String == "E1" && ticket?["type"] as? String == "repair")
         #expect(try database.webhookDeliveries(contractorID: "C1").map(\.status) == ["delivered"])
@@ -236,11 +252,13 @@ struct ScheduleScenarioTests {
         defer { server.cancel() }
         try await Task.sleep(for: .milliseconds(300))
         try database.setWebhook(Webhook(contractorID: "C1", url: "http://127.0.0.1:\(port)/busy", secret: "x"), at: 0, by: "test")
-        let engine = TicketEngine(database: database, publish: nil)
+        let engine = TicketEngine(database: database, outbox: nil)
         try await engine.open(Ticket(elevatorID: "E1", region: "430102", contractorID: "C1", type: .repair, openedAt: 1_000, reason: "door"))
         let clock = ManualEpochClock(1_000)
-        let service = WebhookService(database: database, clock: clock.clock)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var configuration = WebhookService.Configuration()
+        configuration.allowPrivateTargets = true
+        let service = WebhookService(database: database, clock: clock.clock, configuration: configuration)
+        let client = WebhookService.makeClient()
         #expect(try await service.deliverDue(client: client) == 0)
         #expect(try await service.deliverDue(client: client) == 0)
         let first = try #require(try database.webhookDeliveries(contractorID: "C1").first)
@@ -254,9 +272,9 @@ struct ScheduleScenarioTests {
 
 final class ReceivedRequests: @unchecked Sendable {
     private let lock = NSLock()
-    private var items: [([UInt8], String)] = []
-    func append(_ body: [UInt8], signature: String) { lock.withLock { items.append((body, signature)) } }
-    var all: [([UInt8], String)] { lock.withLock { items } }
+    private var items: [([UInt8], String, String)] = []
+    func append(_ body: [UInt8], signature: String, signed prefix: String) { lock.withLock { items.append((body, signature, prefix)) } }
+    var all: [([UInt8], String, String)] { lock.withLock { items } }
 }
 
 extension Data {

@@ -6,6 +6,16 @@ import LiftStore
 import Testing
 @testable import LiftScheduler
 
+extension OutboxDispatcher {
+    /// The transport `liftwatch serve` uses, over a test's MQTT client.
+    static func transport(over client: MQTTClient) -> OutboxDispatcher.Transport {
+        { topic, payload in
+            let acknowledgement = try client.enqueueAcknowledged(MQTTMessage(topic: topic, payload: payload, qos: .atLeastOnce))
+            return { try await acknowledgement.wait() }
+        }
+    }
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
@@ -34,6 +44,7 @@ final class SchedulerHarness: @unchecked Sendable {
     let listener: MQTTClient
     let liftwatch: MQTTClient
     let engine: TicketEngine
+    let outbox: OutboxDispatcher
     let inbox = Inbox()
     var configuration = SchedulerConfiguration()
     private var ingest: Task<Void, any Error>?
@@ -53,10 +64,8 @@ final class SchedulerHarness: @unchecked Sendable {
         liftwatch = try MQTTClient(configuration: .init(
             port: broker.port, clientID: "liftwatch-\(UUID().uuidString.prefix(6))", cleanSession: false,
             subscriptions: [.init("lift/+/+/+", qos: .atLeastOnce)]))
-        let client = liftwatch
-        engine = TicketEngine(database: database, publish: { topic, payload in
-            _ = try client.enqueue(MQTTMessage(topic: topic, payload: payload, qos: .atLeastOnce))
-        })
+        outbox = OutboxDispatcher(database: database, transport: OutboxDispatcher.transport(over: liftwatch))
+        engine = TicketEngine(database: database, outbox: outbox, clock: clock.clock)
         for c in [controller, listener, liftwatch] { c.start() }
         for c in [controller, listener, liftwatch] { try await c.waitUntilConnected() }
         let inbox = self.inbox

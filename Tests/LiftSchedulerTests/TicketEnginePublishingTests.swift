@@ -37,14 +37,16 @@ struct TicketEnginePublishingTests {
         let calls = Mutex(0)
         let firstStarted = DispatchSemaphore(value: 0)
         let gate = DispatchSemaphore(value: 0)
-        let engine = TicketEngine(database: database, publish: { topic, payload in
+        let outbox = OutboxDispatcher(database: database, transport: { topic, payload in
             let elevator = String(decoding: payload, as: UTF8.self).contains("\"E1\"") ? "E1" : "E2"
             if calls.withLock({ $0 += 1; return $0 }) == 1 {
                 firstStarted.signal()
                 _ = gate.wait(timeout: .now() + .seconds(2))  // a slow broker, for E1's first message
             }
             sent.withLock { $0.append("\(elevator) \(topic)") }
+            return {}
         })
+        let engine = TicketEngine(database: database, outbox: outbox)
         let fault = DedicatedExecutor(name: "test-fault")
         let other = DedicatedExecutor(name: "test-other")
         defer {

@@ -20,7 +20,7 @@ struct LiftDatabaseTests {
         let path = try temporaryPath("lw.sqlite")
         let first = try LiftDatabase(path: path)
         let applied = try first.appliedMigrations()
-        #expect(applied == ["v1 registry", "v1 ingestion", "v2 compaction and rollups", "v3 dossiers, contracts, terminals, audit", "v4 tickets", "v5 api tokens"])
+        #expect(applied == ["v1 registry", "v1 ingestion", "v2 compaction and rollups", "v3 dossiers, contracts, terminals, audit", "v4 tickets", "v5 api tokens", "v6 rescue integrity"])
         try first.close()
         #expect(try LiftDatabase(path: path).appliedMigrations() == applied)
     }
@@ -62,8 +62,9 @@ struct LiftDatabaseTests {
         batch.counters[key] = { var delta = CounterDelta(); delta.received = 1_001; return delta }()
         batch.sequenceStates[key] = SequenceState(highSeq: 1_000)
 
-        // Discarding: nothing is written, the whole batch comes back.
-        guard case .yielded(let none, let whole) = try await database.commitInBackground(batch, yieldingWhen: { true }, discardOnYield: true) else {
+        // Urgent work running: the commit gives way. Discarding: nothing is written, the whole batch comes back.
+        database.priority.enter()
+        guard case .yielded(let none, let whole) = try await database.commitGivingWay(batch, discardOnYield: true) else {
             Issue.record("expected the commit to give way")
             return
         }
@@ -72,7 +73,7 @@ struct LiftDatabaseTests {
         #expect(try database.ingestCounters("E1")?.received == 0)
 
         // Committing part-way: the first 256 samples now, none of the bookkeeping.
-        guard case .yielded(let part, let rest) = try await database.commitInBackground(whole, yieldingWhen: { true }, discardOnYield: false) else {
+        guard case .yielded(let part, let rest) = try await database.commitGivingWay(whole, discardOnYield: false) else {
             Issue.record("expected the commit to give way")
             return
         }
@@ -80,7 +81,8 @@ struct LiftDatabaseTests {
         #expect(try database.telemetry("E1", from: 0, to: 2_000_000).count == LiftDatabase.yieldCheckInterval)
         #expect(try database.ingestCounters("E1")?.received == 0)
 
-        guard case .committed(let last) = try await database.commitInBackground(rest, yieldingWhen: { false }, discardOnYield: true) else {
+        database.priority.leave()
+        guard case .committed(let last) = try await database.commitGivingWay(rest, discardOnYield: true) else {
             Issue.record("expected the rest to commit")
             return
         }

@@ -93,34 +93,58 @@ struct WriterSharingTests {
     func lastLookBeforeCommit() async throws {
         let database = try LiftDatabase(path: try temporaryPath("last-look.sqlite"))
         let batch = try Self.batch(in: database, elevators: 10)  // 30 samples: fewer than one check interval
-        let asked = Mutex(0)
-        let progress = try await database.commitInBackground(batch, yieldingWhen: { asked.withLock { $0 += 1 }; return true }, discardOnYield: true)
+        database.priority.enter()
+        let progress = try await database.commitGivingWay(batch, discardOnYield: true)
+        database.priority.leave()
         guard case .yielded(let stored, let remaining) = progress else {
-            Issue.record("committed although urgent work was waiting")
+            Issue.record("committed although urgent work was running")
             return
         }
-        #expect(asked.withLock { $0 } == 1)
         #expect(stored.storedTelemetry == 0)
         #expect(remaining.telemetry.count == batch.telemetry.count)
         #expect(try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM telemetry") } == 0)
-        guard case .committed(let result) = try await database.commitInBackground(remaining, yieldingWhen: { false }, discardOnYield: true) else {
+        guard case .committed(let result) = try await database.commitGivingWay(remaining, discardOnYield: true) else {
             Issue.record("yielded with nothing waiting")
             return
         }
         #expect(result.storedTelemetry == 30)
     }
 
-    @Test("waiting for urgent work to end is bounded when asked")
+    @Test("a lane's waiting urgent work makes bulk writers give way before it has begun")
+    func pendingSourceCounts() async throws {
+        let database = try LiftDatabase(path: try temporaryPath("pending.sqlite"))
+        let waiting = Mutex(true)
+        database.priority.addPendingSource { waiting.withLock { $0 } }
+        #expect(database.priority.shouldYield)
+        let batch = try Self.batch(in: database, elevators: 10)
+        guard case .yielded = try await database.commitGivingWay(batch, discardOnYield: true) else {
+            Issue.record("committed although a lane said urgent work waits")
+            return
+        }
+        waiting.withLock { $0 = false }
+        #expect(!database.priority.shouldYield)
+    }
+
+    @Test("waiting for urgent work to end is bounded, and the last urgent work to leave wakes the waiter at once")
     func boundedWaitForUrgentWork() async {
-        let urgency = WriterUrgency()
-        urgency.enter()
+        let priority = WriterPriority()
+        priority.enter()
         let start = ContinuousClock.now
-        await urgency.waitUntilNotWanted(atMost: .milliseconds(50))
+        await priority.waitForTurn(atMost: .milliseconds(50))
         #expect(ContinuousClock.now - start >= .milliseconds(50))
-        #expect(urgency.isWanted)
-        urgency.leave()
-        await urgency.waitUntilNotWanted()
-        #expect(!urgency.isWanted)
+        #expect(priority.isUrgentWorkRunning)
+
+        // A waiter with a long bound is woken by the `leave()` itself, not by its bound.
+        let waiter = Task {
+            await priority.waitForTurn(atMost: .seconds(30))
+            return ContinuousClock.now
+        }
+        try? await Task.sleep(for: .milliseconds(100))
+        let left = ContinuousClock.now
+        priority.leave()
+        let woken = await waiter.value
+        #expect(woken - left < .milliseconds(500), "woken \(woken - left) after the last leave")
+        #expect(!priority.shouldYield)
     }
 
     @Test("a rollup pass gives way to urgent work after the elevator in hand, and rolls up only settled minutes when asked")
@@ -139,11 +163,11 @@ struct WriterSharingTests {
         _ = try database.commit(batch)
         #expect(try database.pendingRollupMinutes() == 6)
 
-        database.urgency.enter()
+        database.priority.enter()
         // A fault event wants the writer: the pass finishes the first elevator (both its minutes) and stops.
         #expect(try await database.updateRollupsInBackground(maximumMinutes: 100, givingWay: true) == 2)
         #expect(try database.pendingRollupMinutes() == 4)
-        database.urgency.leave()
+        database.priority.leave()
 
         // Only minutes that ended before the second: each remaining elevator's first minute.
         #expect(try await database.updateRollupsInBackground(maximumMinutes: 100, settledBefore: Self.minute + 60_000, givingWay: true) == 2)

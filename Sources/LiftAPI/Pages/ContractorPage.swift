@@ -15,7 +15,6 @@ struct ContractorPage {
         let work = active.filter { $0.type != .maintenance && $0.type != .inspection }.sorted { ($0.priority, $0.openedAt) < ($1.priority, $1.openedAt) }
         let schedule = active.filter { $0.type == .maintenance || $0.type == .inspection }.sorted { ($0.dueAt ?? 0) < ($1.dueAt ?? 0) }
         let recent = try database.tickets(TicketFilter(contractorID: contractorID, statuses: [.closed], limit: 100_000)).suffix(20).reversed()
-        let mayAct = caller.mayAct(onTicketOf: contractorID)
         func row(_ t: Ticket) -> String {
             // The next deadline still ahead of the current step, for the countdown.
             let deadline: Int64? =
@@ -26,7 +25,7 @@ struct ContractorPage {
                 default: nil
                 }
             let next = TicketMachine.nextAction(after: t.status)
-            let buttons = mayAct ? (next.map { "<button data-id=\"\(t.id)\" data-action=\"\($0.rawValue)\">\($0.rawValue)</button>" } ?? "") : ""
+            let buttons = next.flatMap { caller.refusal(of: $0, on: t) == nil ? "<button data-id=\"\(t.id)\" data-action=\"\($0.rawValue)\">\($0.rawValue)</button>" : nil } ?? ""
             return """
                 <tr id="t\(t.id)"><td>\(t.id)</td><td>P\(t.priority) \(t.type.rawValue)\(t.level.map { " · \($0)" } ?? "")</td>
                 <td><a href="/elevators/\(HTML.escape(t.elevatorID))">\(HTML.escape(t.elevatorID))</a></td><td>\(t.status.rawValue)\(t.overdue ? " <span class=\"late\">overdue</span>" : "")</td>

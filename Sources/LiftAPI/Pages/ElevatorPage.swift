@@ -13,8 +13,9 @@ struct ElevatorPage {
         let database = context.database
         let now = context.clock.now()
         let health = try context.health.health(of: elevator, now: now, withTrends: true)
-        let tickets = try database.tickets(TicketFilter(elevatorID: elevator.elevatorID, limit: 100_000))
-        let faults = try database.events(elevator.elevatorID).filter { $0.kind == .fault }.suffix(100)
+        // As the API lists them: a contractor sees its own tickets, not those of the elevator's former contractors.
+        let tickets = try database.tickets(TicketFilter(elevatorID: elevator.elevatorID, limit: 100_000)).filter(caller.mayRead)
+        let faults = try database.events(elevator.elevatorID).filter { $0.fault != nil }.suffix(100)
         let unit = try elevator.unitID.flatMap { try database.unit($0) }
         let id = HTML.escape(elevator.elevatorID)
         func ticketRows(_ list: [Ticket]) -> String {
@@ -26,7 +27,7 @@ struct ElevatorPage {
             return rows.isEmpty ? "<tr><td colspan=\"7\" class=\"muted\">none</td></tr>" : rows
         }
         let faultRows: String = faults.reversed().map { (e: ElevatorEvent) -> String in
-            "<tr><td>\(HTML.time(e.ts))</td><td>\(e.fault?.rawValue ?? HTML.escape(e.code))</td><td>\(e.fault?.baseClass.rawValue ?? "")</td><td>\(e.state?.rawValue ?? "")</td><td>\(e.floor.map(String.init) ?? "")</td></tr>"
+            "<tr><td>\(HTML.time(e.ts))</td><td>\(e.fault?.rawValue ?? HTML.escape(e.code))</td><td>\((e.assessment?.faultClass ?? e.fault?.baseClass)?.rawValue ?? "")</td><td>\(e.state?.rawValue ?? "")</td><td>\(e.floor.map(String.init) ?? "")</td></tr>"
         }.joined()
         let metrics = Rollups.Metric.allCases.map(\.name)
         let body = """

@@ -1,5 +1,4 @@
 import Foundation
-import LiftCore
 
 /// The ticket as JSON on the wire (spec section 5): snake_case fields, times in epoch milliseconds, nulls kept.
 public enum TicketJSON {
