@@ -80,3 +80,15 @@ public struct HealthModel: Sendable {
         return Health(score: max(0, score), state: state, reasons: reasons)
     }
 }
+
+/// Whether an elevator counts as online: the one rule for health, connectivity tickets and the figures.
+public enum Connectivity {
+    /// Heard from within `thresholdMs`, and not offline by its last status message (a will) unless heard from
+    /// since; a controller that never sends a status is online by its traffic.
+    public static func isOnline(lastSeen: Int64?, statusOnline: Bool, statusAt: Int64?, now: Int64, thresholdMs: Int64) -> Bool {
+        guard let lastSeen, now - lastSeen <= thresholdMs else { return false }
+        if statusOnline { return true }
+        guard let statusAt else { return true }
+        return lastSeen > statusAt
+    }
+}

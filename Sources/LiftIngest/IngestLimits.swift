@@ -66,11 +66,15 @@ struct IngestLimits: Sendable {
         return isNew
     }
 
+    /// Valid events have at most 54 signatures (22 faults raised or cleared, 6 modes, 2 alarms, 2 visit markers), so
+    /// a controller cannot cycle through enough of them to make old ones new again.
     private func remember(_ signature: String, at now: Int64, in bucket: inout Bucket) {
         bucket.recent[signature] = now
         guard bucket.recent.count > policy.recentSignatures else { return }
         bucket.recent = bucket.recent.filter { now - $0.value <= 60_000 }
-        while bucket.recent.count > policy.recentSignatures, let oldest = bucket.recent.min(by: { $0.value < $1.value }) {
+        while bucket.recent.count > policy.recentSignatures,
+            let oldest = bucket.recent.filter({ $0.key != signature }).min(by: { $0.value < $1.value })
+        {
             bucket.recent[oldest.key] = nil
         }
     }

@@ -14,8 +14,7 @@ public struct HealthEvaluator: Sendable {
 
     /// Whether the elevator counts as online at `now`: its last status was not the will, and it spoke recently.
     public func isOnline(_ elevator: ElevatorRecord, now: Int64) -> Bool {
-        guard let lastSeen = elevator.lastSeen else { return false }
-        return elevator.online && now - lastSeen <= configuration.offlineThresholdMs
+        elevator.isOnline(now: now, thresholdMs: configuration.offlineThresholdMs)
     }
 
     /// The trend findings of an elevator as of `now`.

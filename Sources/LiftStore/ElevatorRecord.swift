@@ -1,3 +1,5 @@
+import LiftCore
+
 /// An elevator in the registry, with its live connectivity.
 public struct ElevatorRecord: Sendable, Hashable, Codable {
     /// The compact key the time-series tables use.
@@ -13,13 +15,22 @@ public struct ElevatorRecord: Sendable, Hashable, Codable {
     /// Name of the fault-code map its controller uses.
     public var platform: String
     public var registeredAt: Int64
+    /// What the elevator's last status message said (false before any: see `isOnline(now:threshold:)`).
     public var online: Bool
     public var lastSeen: Int64?
+    /// When its last status message arrived.
+    public var statusAt: Int64?
     public var firmware: String?
     /// The fitted controller or IoT terminal, when recorded.
     public var terminalID: String?
     /// Added to the current terminal's `seq` (see `TerminalRecord`).
     public var seqOffset: Int64
+
+    /// Online now: heard from within `thresholdMs`, and not offline by its last status (a will) unless heard from
+    /// since. A controller that never sends a status is online by its traffic.
+    public func isOnline(now: Int64, thresholdMs: Int64) -> Bool {
+        Connectivity.isOnline(lastSeen: lastSeen, statusOnline: online, statusAt: statusAt, now: now, thresholdMs: thresholdMs)
+    }
 }
 
 /// What registering an elevator needs. Registering an existing `elevatorID` updates it.

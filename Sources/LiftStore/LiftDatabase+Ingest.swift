@@ -159,8 +159,8 @@ extension LiftDatabase {
             }
             try db.cachedStatement(sql: "INSERT INTO status_reports(elevator, received_at, seq, ts, state, firmware) VALUES (?, ?, ?, ?, ?, ?)")
                 .execute(arguments: [item.elevator, item.receivedAt, status.seq.map(Int64.init), status.ts, status.state.rawValue, status.firmware])
-            try db.cachedStatement(sql: "UPDATE elevators SET online = ?, firmware = coalesce(?, firmware) WHERE id = ?")
-                .execute(arguments: [status.state == .online, status.firmware, item.elevator])
+            try db.cachedStatement(sql: "UPDATE elevators SET online = ?, firmware = coalesce(?, firmware), status_at = ? WHERE id = ?")
+                .execute(arguments: [status.state == .online, status.firmware, item.receivedAt, item.elevator])
         }
 
         for letter in batch.deadLetters {

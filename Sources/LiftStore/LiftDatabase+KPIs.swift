@@ -11,7 +11,7 @@ extension LiftDatabase {
     public func kpis(_ scope: KPIReport.Scope, now: Int64, offlineThresholdMs: Int64 = 300_000, top: Int = 10) throws -> KPIReport {
         try read { db in
             // Elevators in scope, as a temporary list every query joins.
-            var scopeSQL = "SELECT id, elevator_id, unit_id, contractor_id, stage, online, last_seen FROM elevators WHERE region LIKE ? || '%'"
+            var scopeSQL = "SELECT id, elevator_id, unit_id, contractor_id, stage, online, last_seen, status_at FROM elevators WHERE region LIKE ? || '%'"
             var scopeArgs: StatementArguments = [scope.region ?? ""]
             if let contractor = scope.contractor {
                 scopeSQL += " AND contractor_id = ?"
@@ -25,7 +25,9 @@ extension LiftDatabase {
                   AND region LIKE ? || '%'
                 """, arguments: [scope.region ?? ""]))
             let outOfServiceForSafety = inService.filter { safetyStopped.contains($0["elevator_id"] as String) }.count
-            let online = inService.filter { ($0["online"] as Bool) && (($0["last_seen"] as Int64?).map { now - $0 <= offlineThresholdMs } ?? false) }
+            let online = inService.filter {
+                Connectivity.isOnline(lastSeen: $0["last_seen"], statusOnline: $0["online"], statusAt: $0["status_at"], now: now, thresholdMs: offlineThresholdMs)
+            }
             let keys = elevators.map { $0["id"] as Int64 }
             let unitOf = Dictionary(elevators.map { ($0["elevator_id"] as String, $0["unit_id"] as String?) }, uniquingKeysWith: { a, _ in a })
             let months = Double(scope.to - scope.from) / (30.0 * 86_400_000)

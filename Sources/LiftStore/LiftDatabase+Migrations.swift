@@ -386,6 +386,10 @@ extension LiftDatabase {
                 -- Dead letters: retention by age, and a cap per elevator.
                 CREATE INDEX dead_letters_received ON dead_letters(received_at);
                 CREATE INDEX dead_letters_elevator ON dead_letters(elevator_id, id);
+                -- When the last status message came: a controller offline by its will is online again once heard
+                -- from after it; one that never sends a status is online by its traffic (Connectivity).
+                ALTER TABLE elevators ADD COLUMN status_at INTEGER;
+                UPDATE elevators SET status_at = last_seen WHERE online = 0 AND last_seen IS NOT NULL;
                 -- Web sessions: the cookie holds a random session id (its hash kept here), never the API token.
                 CREATE TABLE web_sessions (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -178,7 +178,7 @@ extension ElevatorRecord {
             key: row["id"], elevatorID: row["elevator_id"], unitID: row["unit_id"], region: row["region"],
             contractorID: row["contractor_id"], commissionedOn: row["commissioned_on"], stage: row["stage"],
             onDemand: row["on_demand"], platform: row["platform"], registeredAt: row["registered_at"],
-            online: row["online"], lastSeen: row["last_seen"], firmware: row["firmware"],
+            online: row["online"], lastSeen: row["last_seen"], statusAt: row["status_at"], firmware: row["firmware"],
             terminalID: row["terminal_id"], seqOffset: row["seq_offset"] ?? 0)
     }
 }

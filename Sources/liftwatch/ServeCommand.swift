@@ -111,11 +111,13 @@ struct Server {
         // Fault events on a session of their own: the broker queues them apart from the telemetry backlog.
         let eventFilters = broker.separateEventSession ? broker.subscriptions.filter { $0.hasSuffix("/event") } : []
         let mainFilters = broker.subscriptions.filter { !eventFilters.contains($0) }
-        func sessionConfiguration(clientID: String, filters: [String]) -> MQTTConfiguration {
+        // Each session is an account of its own where the broker binds client ids to usernames (the production
+        // configuration): `{username}` and `{username}-events`, with the same password.
+        func sessionConfiguration(clientID: String, filters: [String], userSuffix: String) -> MQTTConfiguration {
             var session = MQTTConfiguration(
                 host: host, port: port, clientID: clientID, cleanSession: false,
                 keepAlive: .seconds(broker.keepAliveSeconds),
-                username: broker.username.isEmpty ? nil : broker.username,
+                username: broker.username.isEmpty ? nil : broker.username + userSuffix,
                 password: broker.password.isEmpty ? nil : broker.password,
                 tls: broker.tlsCAFile.isEmpty ? nil : .init(
                     caFile: broker.tlsCAFile, certificateFile: broker.tlsCertFile.isEmpty ? nil : broker.tlsCertFile,
@@ -130,9 +132,9 @@ struct Server {
         }
         // Tickets go out on the session that receives fault events, just after its PUBACK: no Nagle delay there.
         // The telemetry session acknowledges thousands of messages a second: its PUBACKs may share segments.
-        var mainConfiguration = sessionConfiguration(clientID: broker.clientID, filters: mainFilters)
+        var mainConfiguration = sessionConfiguration(clientID: broker.clientID, filters: mainFilters, userSuffix: "")
         mainConfiguration.tcpNoDelay = eventFilters.isEmpty
-        var eventsConfiguration = sessionConfiguration(clientID: broker.clientID + "-events", filters: eventFilters)
+        var eventsConfiguration = sessionConfiguration(clientID: broker.clientID + "-events", filters: eventFilters, userSuffix: "-events")
         eventsConfiguration.tcpNoDelay = true
         let client = try MQTTClient(configuration: mainConfiguration, logger: Logger(label: "liftwatch.mqtt"))
         let eventsClient = eventFilters.isEmpty ? nil : try MQTTClient(configuration: eventsConfiguration, logger: Logger(label: "liftwatch.mqtt.events"))

@@ -35,7 +35,8 @@ func commandEngine(_ configuration: LiftWatchConfiguration, database: LiftDataba
     var client: MQTTClient? = try MQTTClient(
         configuration: MQTTConfiguration(
             host: host, port: port, clientID: "liftwatch-cli-\(ProcessInfo.processInfo.processIdentifier)",
-            username: configuration.broker.username.isEmpty ? nil : configuration.broker.username,
+            // Its own account where the broker binds client ids to usernames: never the server's session.
+            username: configuration.broker.username.isEmpty ? nil : configuration.broker.username + "-cli",
             password: configuration.broker.password.isEmpty ? nil : configuration.broker.password),
         logger: Logger(label: "liftwatch.cli.mqtt", factory: { _ in SwiftLogNoOpLogHandler() }))
     client?.start()

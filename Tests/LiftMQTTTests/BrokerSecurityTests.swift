@@ -102,7 +102,9 @@ struct BrokerSecurityTests {
         try await Task.sleep(for: .milliseconds(500))
         #expect(liftwatch.statistics.received == 1, "a refused message reached LiftWatch")
 
-        // LiftWatch may ask E-1 for a replay; E-1 receives it.
+        // LiftWatch may ask E-1 for a replay; E-1 receives it. (One connection per account: the broker gives each
+        // client its username as client id, so E-1's first connection goes first.)
+        await e1.shutdown()
         let e1Replay = try MQTTClient(configuration: {
             var c = controller(broker, pki, user: "E-1", password: "e1-secret")
             c.subscriptions = [.init("lift/430102/E-1/replay")]
@@ -115,6 +117,42 @@ struct BrokerSecurityTests {
         #expect(try await receive(1, from: e1Replay).first?.topic == "lift/430102/E-1/replay")
         for client in [e1, e1Replay, liftwatch] { await client.shutdown() }
         await broker.stop()
+    }
+
+    @Test("a controller connecting with LiftWatch's client id cannot take over its session or its queued messages")
+    func clientIDsAreBoundToAccounts() async throws {
+        let pki = try TestPKI.make()
+        let broker = try Broker(pki: pki, acl: Self.acl, passwords: Self.passwords)
+        defer { if broker.process.isRunning { kill(broker.process.processIdentifier, SIGKILL) } }
+        try await broker.waitUntilListening()
+        let liftwatch = try MQTTClient(configuration: .init(
+            port: broker.localPort, clientID: "liftwatch", cleanSession: false, username: "liftwatch", password: "service-secret",
+            subscriptions: [.init("lift/+/+/telemetry")]))
+        liftwatch.start()
+        try await liftwatch.waitUntilConnected()
+        try await Task.sleep(for: .milliseconds(300))
+        // E-1 connects with LiftWatch's client id (and a clean session, as a hijacker would).
+        var hijack = controller(broker, pki, user: "E-1", password: "e1-secret")
+        hijack.clientID = "liftwatch"
+        let intruder = try MQTTClient(configuration: hijack)
+        intruder.start()
+        try await intruder.waitUntilConnected()
+        try await Task.sleep(for: .milliseconds(500))
+        try await intruder.publish(MQTTMessage(topic: "lift/430102/E-1/telemetry", string: #"{"seq":1,"ts":1}"#))
+        // LiftWatch keeps its connection and its messages.
+        #expect(try await receive(1, from: liftwatch).map(\.topic) == ["lift/430102/E-1/telemetry"])
+        #expect(liftwatch.connectionState.isConnected)
+        #expect(liftwatch.statistics.reconnects == 0, "LiftWatch was disconnected")
+        #expect(intruder.statistics.received == 0)
+        for client in [intruder, liftwatch] { await client.shutdown() }
+        await broker.stop()
+    }
+
+    @Test("the ACL gives LiftWatch's three sessions their accounts and nothing more to controllers")
+    func serviceAccounts() {
+        let acl = BrokerACL(elevators: [.init(elevatorID: "E-1", region: "430102")], contractors: []).render(generatedAt: "test")
+        for user in ["liftwatch", "liftwatch-events", "liftwatch-cli"] { #expect(acl.contains("user \(user)\ntopic read lift/+/+/telemetry")) }
+        #expect(acl.contains("user E-1\ntopic write lift/430102/E-1/telemetry"))
     }
 
     @Test("wrong passwords, anonymous clients and plain TCP on the TLS port do not get in")

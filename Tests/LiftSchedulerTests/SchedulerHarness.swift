@@ -51,11 +51,14 @@ final class SchedulerHarness: @unchecked Sendable {
     private var listening: Task<Void, Never>?
     static let t0: Int64 = 1_795_000_000_000  // 2026-11-18
 
-    init() async throws {
+    /// - Parameters:
+    ///   - handOff: whether committed events go to the engine (false: as if the process died between the two).
+    ///   - busyTimeout: the database's wait for another writer; `engineBusyRetry` the engine's retries after it.
+    init(handOff: Bool = true, busyTimeout: TimeInterval = 10, engineBusyRetry: Duration = .seconds(5)) async throws {
         broker = try await MosquittoBroker.start()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("scheduler-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        database = try LiftDatabase(path: directory + "/liftwatch.sqlite")
+        database = try LiftDatabase(path: directory + "/liftwatch.sqlite", busyTimeout: busyTimeout)
         clock = ManualEpochClock(Self.t0)
         controller = try MQTTClient(configuration: .init(port: broker.port, clientID: "controller-\(UUID().uuidString.prefix(6))"))
         listener = try MQTTClient(configuration: .init(
@@ -65,7 +68,7 @@ final class SchedulerHarness: @unchecked Sendable {
             port: broker.port, clientID: "liftwatch-\(UUID().uuidString.prefix(6))", cleanSession: false,
             subscriptions: [.init("lift/+/+/+", qos: .atLeastOnce)]))
         outbox = OutboxDispatcher(database: database, transport: OutboxDispatcher.transport(over: liftwatch))
-        engine = TicketEngine(database: database, outbox: outbox, clock: clock.clock)
+        engine = TicketEngine(database: database, outbox: outbox, clock: clock.clock, busyRetry: engineBusyRetry)
         for c in [controller, listener, liftwatch] { c.start() }
         for c in [controller, listener, liftwatch] { try await c.waitUntilConnected() }
         let inbox = self.inbox
@@ -77,7 +80,7 @@ final class SchedulerHarness: @unchecked Sendable {
         }
         let engine = self.engine
         let service = IngestService(client: liftwatch, database: database, clock: clock.clock, configuration: .init(batchSize: 200)) { events in
-            await engine.handle(events)
+            if handOff { await engine.handle(events) }
         }
         ingest = Task { try await service.run() }
         try await Task.sleep(for: .milliseconds(200))  // SUBACKs
@@ -105,6 +108,16 @@ final class SchedulerHarness: @unchecked Sendable {
         let payload = #"{"seq":\#(nextSeq(elevatorID)),"ts":\#(ts ?? clock.now),"kind":"fault","code":"\#(key)","state":"\#(state)","floor":3\#(occupiedField)}"#
         try await publish("lift/\(region)/\(elevatorID)/event", payload)
         return payload
+    }
+
+    /// Publishes a telemetry sample with the given fields (JSON text after seq and ts).
+    func telemetry(_ elevatorID: String, region: String = "430102", _ fields: String) async throws {
+        try await publish("lift/\(region)/\(elevatorID)/telemetry", #"{"seq":\#(nextSeq(elevatorID)),"ts":\#(clock.now),\#(fields)}"#)
+    }
+
+    /// Publishes an event payload with the given fields (JSON text after seq and ts).
+    func event(_ elevatorID: String, region: String = "430102", at ts: Int64? = nil, _ fields: String) async throws {
+        try await publish("lift/\(region)/\(elevatorID)/event", #"{"seq":\#(nextSeq(elevatorID)),"ts":\#(ts ?? clock.now),\#(fields)}"#)
     }
 
     func publish(_ topic: String, _ payload: String, retain: Bool = false) async throws {
