@@ -89,6 +89,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            // The pages' own scripts and styles, compiled into the binary (`PackageResources`) and served from
+            // /assets/app/: the Content-Security-Policy allows no inline script or style.
+            resources: ["liftwatch.css", "overview.js", "elevator.js", "contractor.js", "dossier.css", "dossier.js"].map { .embedInCode("Assets/\($0)") },
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -156,7 +159,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "liftwatchTests", dependencies: ["liftwatch"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "liftwatchTests",
+            dependencies: ["liftwatch", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .testTarget(name: "liftsimTests", dependencies: ["liftsim", "liftwatch", "LiftSim", "LiftCore", "LiftMQTT", "LiftStore"], path: "simulators/Tests/liftsimTests", swiftSettings: swiftSettings),
     ]
 )

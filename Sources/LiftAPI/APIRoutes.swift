@@ -208,9 +208,7 @@ struct APIRoutes: Sendable {
         switch q["format"] ?? "json" {
         case "json": return try json(dossier)
         case "html":
-            return Response(
-                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: DossierPage(dossier: dossier, chartScript: .url("/assets/chart.js/chart.min.js")).render())))
+            return html(DossierPage(dossier: dossier, chartScript: .url("/assets/chart.js/chart.min.js")).render())
         case let other: throw invalid("format", "expected json or html, got \"\(other)\"")
         }
     }
@@ -218,6 +216,7 @@ struct APIRoutes: Sendable {
     func readableElevator(_ ctx: LiftRequestContext) throws -> ElevatorRecord {
         let caller = try ctx.caller()
         let id = try ctx.parameters.require("elevator_id")
+        guard Identifier.isValidID(id) else { throw invalid("elevator_id", "\"\(id.prefix(64))\" is not [A-Za-z0-9_-]{1,64}") }
         guard let elevator = try database.elevator(id) else { throw APIError(.notFound, code: "not_found", message: "no elevator \"\(id)\"") }
         guard caller.mayRead(region: elevator.region, contractorID: elevator.contractorID) else { throw forbidden("elevator \(id) is outside your scope") }
         return elevator

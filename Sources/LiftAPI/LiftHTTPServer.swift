@@ -36,6 +36,10 @@ public struct APIContext: Sendable {
     public var districtsPath: String
     /// A tile URL template for the map where a tile server exists; empty draws no tiles.
     public var mapTileURL: String
+    /// Mark the session cookie `Secure` always (it is whenever a request says it came over TLS).
+    public var secureCookies = false
+    /// What is wrong with the broker connection beyond being connected (refused subscriptions), for `/healthz`.
+    public var mqttProblems: @Sendable () -> [String] = { [] }
 
     public init(
         database: LiftDatabase, mqttState: @escaping @Sendable () -> String, mqttConnected: @escaping @Sendable () -> Bool,
@@ -104,7 +108,7 @@ public enum LiftHTTPServer {
             return Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
         }
         let throttle = AuthThrottle()
-        let api = router.group("/api/v1").add(middleware: AuthMiddleware(database: context.database, throttle: throttle))
+        let api = router.group("/api/v1").add(middleware: AuthMiddleware(database: context.database, throttle: throttle, clock: context.clock))
         APIRoutes(context: context).register(on: api)
         WebPages(context: context, throttle: throttle).register(on: router)
         return router
@@ -150,6 +154,7 @@ struct HealthReport: Codable, Sendable {
         }
         let connected = context.mqttConnected()
         if !connected { reasons.append("MQTT is not connected: \(context.mqttState())") }
+        reasons += context.mqttProblems()
         let readable = !database.hasPrefix("error")
         let status = !readable ? "unavailable" : reasons.isEmpty ? "ok" : "degraded"
         return HealthReport(status: status, database: database, mqtt: context.mqttState(), version: context.version, reason: reasons.joined(separator: "; "))

@@ -78,3 +78,22 @@ public struct LiftTopic: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "lift/\(region)/\(elevatorID)/\(kind.rawValue)" }
 }
+
+/// MQTT topic filters (MQTT 3.1.1 §4.7): levels split by `/`; `+` a whole level; `#` a whole level and the last.
+public enum TopicFilter {
+    /// Why `filter` is not a valid topic filter, or nil when it is.
+    public static func problem(_ filter: String) -> String? {
+        guard !filter.isEmpty else { return "a filter cannot be empty" }
+        guard filter.utf8.count <= 65_535 else { return "a filter is at most 65,535 bytes" }
+        guard !filter.unicodeScalars.contains("\u{0}") else { return "a filter cannot contain NUL" }
+        let levels = filter.split(separator: "/", omittingEmptySubsequences: false)
+        for (index, level) in levels.enumerated() {
+            if level.contains("+") && level != "+" { return "'+' must be a whole level, not part of \"\(level)\"" }
+            if level.contains("#") {
+                guard level == "#" else { return "'#' must be a whole level, not part of \"\(level)\"" }
+                guard index == levels.count - 1 else { return "'#' must be the last level" }
+            }
+        }
+        return nil
+    }
+}

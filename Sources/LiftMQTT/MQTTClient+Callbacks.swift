@@ -43,14 +43,23 @@ extension MQTTClient {
             return
         }
         state.withLock { $0.disconnectAcknowledged = false }
-        if !sessionPresent || configuration.cleanSession {
-            // The broker has no subscriptions for us: make them again. Called inside a callback, so
-            // libmosquitto only queues the packets; the loop sends them.
-            for subscription in state.withLock({ $0.subscriptions }) {
-                let rc = mosquitto_subscribe(handle.pointer, nil, subscription.filter, subscription.qos.rawValue)
-                if rc != Mosquitto.success {
-                    logger.error("resubscribe failed", metadata: ["filter": "\(subscription.filter)", "error": "\(Mosquitto.message(for: rc))"])
-                }
+        // Every connection: drop what the configuration no longer has, then subscribe to what it has (a persistent
+        // session keeps the subscriptions of the configuration it was made with). Called inside a callback, so
+        // libmosquitto only queues the packets; the loop sends them. SUBACKs are checked in `didSubscribe`.
+        for filter in configuration.unsubscribeOnConnect {
+            let rc = mosquitto_unsubscribe(handle.pointer, nil, filter)
+            if rc != Mosquitto.success {
+                logger.error("unsubscribe failed", metadata: ["filter": "\(filter)", "error": "\(Mosquitto.message(for: rc))"])
+            }
+        }
+        for subscription in state.withLock({ $0.subscriptions }) {
+            var mid: Int32 = 0
+            let rc = mosquitto_subscribe(handle.pointer, &mid, subscription.filter, subscription.qos.rawValue)
+            if rc == Mosquitto.success {
+                state.withLock { $0.connectSubscribes[mid] = subscription.filter }
+            } else {
+                logger.error("subscribe failed", metadata: ["filter": "\(subscription.filter)", "error": "\(Mosquitto.message(for: rc))"])
+                state.withLock { $0.refusedSubscriptions.insert(subscription.filter) }
             }
         }
         setConnection(.connected(sessionPresent: sessionPresent))
@@ -74,6 +83,15 @@ extension MQTTClient {
     }
 
     private func didSubscribe(mid: Int32, granted: Int32) {
+        if let filter = state.withLock({ $0.connectSubscribes.removeValue(forKey: mid) }) {
+            if QoS(rawValue: granted) == nil {
+                logger.critical("the broker refused a subscription: nothing on it will arrive", metadata: ["filter": "\(filter)"])
+                state.withLock { _ = $0.refusedSubscriptions.insert(filter) }
+            } else {
+                state.withLock { _ = $0.refusedSubscriptions.remove(filter) }
+            }
+            return
+        }
         let pending = state.withLock { state -> (filter: String, continuation: CheckedContinuation<QoS, any Error>)? in
             if let pending = state.pendingSubscribes.removeValue(forKey: mid) { return pending }
             state.earlySubacks[mid] = granted

@@ -43,6 +43,10 @@ public final class MQTTClient: Service, Sendable {
         var unawaitedPublishes: Set<Int32> = []
         var pendingSubscribes: [Int32: (filter: String, continuation: CheckedContinuation<QoS, any Error>)] = [:]
         var earlySubacks: [Int32: Int32] = [:]
+        /// Subscriptions made on connecting, by message id, until their SUBACK.
+        var connectSubscribes: [Int32: String] = [:]
+        /// Filters the broker refused (or that could not be sent), until a later SUBACK grants them.
+        var refusedSubscriptions: Set<String> = []
         var subscriptions: [MQTTConfiguration.Subscription] = []
         var observers: [Int: AsyncStream<MQTTConnectionState>.Continuation] = [:]
         var nextObserverID = 0
@@ -201,6 +205,9 @@ public final class MQTTClient: Service, Sendable {
     // MARK: - Observing
 
     /// The connection state now.
+    /// Configured filters the broker refused on the latest connection: nothing published on them arrives.
+    public var refusedSubscriptions: [String] { state.withLock { $0.refusedSubscriptions.sorted() } }
+
     public var connectionState: MQTTConnectionState {
         state.withLock { $0.connection }
     }

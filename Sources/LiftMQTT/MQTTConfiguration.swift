@@ -53,8 +53,12 @@ public struct MQTTConfiguration: Sendable, Hashable {
     public var protocolVersion: ProtocolVersion
     /// Published by the broker on our behalf when we vanish without a clean disconnect.
     public var will: MQTTMessage?
-    /// Subscribed on every connection for which the broker holds no session.
+    /// Subscribed on every connection (also when the broker kept the session: a configuration that changed takes
+    /// effect). A filter the broker refuses is logged and listed in `MQTTClient.refusedSubscriptions`.
     public var subscriptions: [Subscription]
+    /// Filters an earlier configuration subscribed to and this one dropped: unsubscribed on every connection, so
+    /// that a persistent session stops delivering them.
+    public var unsubscribeOnConnect: [String] = []
     /// How many received messages may wait for the consumer. See `MQTTClient.messages`.
     public var receiveBufferCapacity: Int
     public var reconnectBackoff: ReconnectBackoff

@@ -46,7 +46,9 @@ extension LiftDatabase {
                 faults: events.filter { $0.fault != nil },
                 tickets: try tickets(TicketFilter(elevatorID: elevator.elevatorID, limit: 100_000)), maintenanceVisits: events.filter { $0.kind == .maintenance },
                 otherEvents: events.filter { ($0.kind == .mode || $0.kind == .alarm) && $0.fault == nil }, healthHistory: health, healthFrom: from,
-                ingest: try ingestCounters(elevator.elevatorID), audit: try auditEntries(subject: elevator.elevatorID))
+                ingest: try ingestCounters(elevator.elevatorID),
+                // The elevator's entries: a unit that happens to share its id writes `unit.*` entries under the same subject.
+                audit: try auditEntries(subject: elevator.elevatorID).filter { !$0.action.hasPrefix("unit.") })
         }
         return Dossier(
             generatedAt: now, unit: unit,

@@ -390,6 +390,13 @@ extension LiftDatabase {
                 -- from after it; one that never sends a status is online by its traffic (Connectivity).
                 ALTER TABLE elevators ADD COLUMN status_at INTEGER;
                 UPDATE elevators SET status_at = last_seen WHERE online = 0 AND last_seen IS NOT NULL;
+                -- The topic filters each of LiftWatch's sessions last subscribed to: a filter dropped from the
+                -- configuration is unsubscribed from the persistent session.
+                CREATE TABLE broker_subscriptions (
+                    client_id TEXT NOT NULL,
+                    filter TEXT NOT NULL,
+                    PRIMARY KEY (client_id, filter)
+                ) WITHOUT ROWID;
                 -- Web sessions: the cookie holds a random session id (its hash kept here), never the API token.
                 CREATE TABLE web_sessions (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -127,3 +127,20 @@ extension TelemetrySample {
             power: (row[i + 14] as String?).flatMap(PowerSource.init))
     }
 }
+
+extension LiftDatabase {
+    /// The filters a broker session (by client id) was last configured with.
+    public func brokerSubscriptions(clientID: String) throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT filter FROM broker_subscriptions WHERE client_id = ? ORDER BY filter", arguments: [clientID]) }
+    }
+
+    /// Records the filters a broker session is now configured with.
+    public func setBrokerSubscriptions(_ filters: [String], clientID: String) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM broker_subscriptions WHERE client_id = ?", arguments: [clientID])
+            for filter in Set(filters) {
+                try db.execute(sql: "INSERT INTO broker_subscriptions(client_id, filter) VALUES (?, ?)", arguments: [clientID, filter])
+            }
+        }
+    }
+}

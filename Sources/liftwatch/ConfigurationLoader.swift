@@ -59,8 +59,13 @@ struct ConfigurationLoader {
             throw ConfigurationError(key: "broker.tls.cert_file", expected: "cert_file and key_file set together", found: "only one of them")
         }
         c.broker.subscriptions = try r.strings("broker.subscriptions", c.broker.subscriptions)
-        for filter in c.broker.subscriptions where filter.isEmpty || filter.hasSuffix("/replay") {
-            throw ConfigurationError(key: "broker.subscriptions", expected: "non-empty topic filters, not LiftWatch's own replay topic", found: filter)
+        for filter in c.broker.subscriptions {
+            if let problem = TopicFilter.problem(filter) {
+                throw ConfigurationError(key: "broker.subscriptions", expected: "MQTT topic filters (\(problem))", found: filter)
+            }
+            if filter.hasSuffix("/replay") {
+                throw ConfigurationError(key: "broker.subscriptions", expected: "topic filters other than LiftWatch's own replay topic", found: filter)
+            }
         }
         c.broker.sharedGroup = try r.string("broker.shared_group", c.broker.sharedGroup)
         c.broker.separateEventSession = try r.bool("broker.separate_event_session", c.broker.separateEventSession)
@@ -75,6 +80,7 @@ struct ConfigurationLoader {
         c.http.openAPIFile = try r.string("http.openapi_file", c.http.openAPIFile)
         c.http.districtsFile = try r.string("http.districts_file", c.http.districtsFile)
         c.http.mapTileURL = try r.raw("http.map_tile_url") ?? c.http.mapTileURL
+        c.http.secureCookies = try r.bool("http.secure_cookies", c.http.secureCookies)
         c.ingest.batchSize = try r.int("ingest.batch_size", c.ingest.batchSize, 1...100_000)
         c.ingest.gapFirstRequestMs = try r.int("ingest.gap_first_request_ms", c.ingest.gapFirstRequestMs, 0...3_600_000)
         c.ingest.gapRequestIntervalSeconds = try r.int("ingest.gap_request_interval_seconds", c.ingest.gapRequestIntervalSeconds, 1...86_400)

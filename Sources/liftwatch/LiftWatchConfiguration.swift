@@ -48,6 +48,8 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var districtsFile = "config/districts/changsha.geojson"
         /// Map tile URL template ({z}/{x}/{y}) where a tile server exists; empty: no tiles, outlines only.
         var mapTileURL = ""
+        /// Mark the pages' session cookie Secure always (it is whenever a request came over TLS, or a proxy says so).
+        var secureCookies = false
     }
 
     struct Ingest: Sendable, Equatable {

@@ -108,6 +108,7 @@ struct Server {
     private func runServices(database: LiftDatabase, host: String, port: Int) async throws {
         let broker = configuration.broker
         let shared = broker.sharedGroup
+        var droppedEventFilters: [String] = []
         // Fault events on a session of their own: the broker queues them apart from the telemetry backlog.
         let eventFilters = broker.separateEventSession ? broker.subscriptions.filter { $0.hasSuffix("/event") } : []
         let mainFilters = broker.subscriptions.filter { !eventFilters.contains($0) }
@@ -133,8 +134,18 @@ struct Server {
         // Tickets go out on the session that receives fault events, just after its PUBACK: no Nagle delay there.
         // The telemetry session acknowledges thousands of messages a second: its PUBACKs may share segments.
         var mainConfiguration = sessionConfiguration(clientID: broker.clientID, filters: mainFilters, userSuffix: "")
+        // What each persistent session was subscribed to before and this configuration dropped: unsubscribed.
+        for index in [0, 1] {
+            let clientID = index == 0 ? broker.clientID : broker.clientID + "-events"
+            let filters = (index == 0 ? mainFilters : eventFilters).map { shared.isEmpty ? $0 : "$share/\(shared)/\($0)" }
+            let dropped = Set(try database.brokerSubscriptions(clientID: clientID)).subtracting(filters).sorted()
+            if !dropped.isEmpty { logger.notice("unsubscribing filters no longer configured", metadata: ["client_id": "\(clientID)", "filters": "\(dropped)"]) }
+            if index == 0 { mainConfiguration.unsubscribeOnConnect = dropped } else { droppedEventFilters = dropped }
+            try database.setBrokerSubscriptions(filters, clientID: clientID)
+        }
         mainConfiguration.tcpNoDelay = eventFilters.isEmpty
         var eventsConfiguration = sessionConfiguration(clientID: broker.clientID + "-events", filters: eventFilters, userSuffix: "-events")
+        eventsConfiguration.unsubscribeOnConnect = droppedEventFilters
         eventsConfiguration.tcpNoDelay = true
         let client = try MQTTClient(configuration: mainConfiguration, logger: Logger(label: "liftwatch.mqtt"))
         let eventsClient = eventFilters.isEmpty ? nil : try MQTTClient(configuration: eventsConfiguration, logger: Logger(label: "liftwatch.mqtt.events"))
@@ -179,11 +190,9 @@ struct Server {
             logger.warning("maintenance checklists not loaded", metadata: ["file": "\(configuration.scheduler.checklistsFile)", "error": "\(error)"])
             checklists = nil
         }
-        let http = LiftHTTPServer.application(
-            host: configuration.http.host, port: configuration.http.port,
-            context: APIContext(
+        var apiContext = APIContext(
                 database: database, mqttState: { client.connectionState.description },
-                mqttConnected: { client.connectionState.isConnected }, metricsRegistry: registry,
+                mqttConnected: { client.connectionState.isConnected && (eventsClient?.connectionState.isConnected ?? true) }, metricsRegistry: registry,
                 version: LiftWatchCommand.version, clock: .system, engine: engine, scheduler: schedulerConfiguration, events: events,
                 replayDeadLetters: { ids, reason, actor in
                     let (summary, result) = try replayer.replay(ids: ids, reason: reason)
@@ -194,8 +203,11 @@ struct Server {
                     return ReplaySummary(replayed: summary.replayed, accepted: summary.accepted, rejectedAgain: summary.rejectedAgain)
                 },
                 checklists: checklists, openAPIPath: configuration.http.openAPIFile, districtsPath: configuration.http.districtsFile,
-                mapTileURL: configuration.http.mapTileURL),
-            logger: Logger(label: "liftwatch.http"))
+                mapTileURL: configuration.http.mapTileURL)
+        apiContext.secureCookies = configuration.http.secureCookies
+        apiContext.mqttProblems = { (client.refusedSubscriptions + (eventsClient?.refusedSubscriptions ?? [])).map { "the broker refused the subscription \($0)" } }
+        let http = LiftHTTPServer.application(
+            host: configuration.http.host, port: configuration.http.port, context: apiContext, logger: Logger(label: "liftwatch.http"))
         let mqttGauge = MQTTGauges(client: client, database: database)
         let maintenance = StoreMaintenanceService(
             database: database, clock: .system,

@@ -199,7 +199,11 @@ struct WebhooksCommand: AsyncParsableCommand {
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register (or replace) a contractor's webhook URL and shared secret.",
-            discussion: "Each POST carries X-LiftWatch-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>.")
+            discussion: """
+                Each POST carries X-LiftWatch-Delivery (its id), X-LiftWatch-Timestamp (epoch ms) and X-LiftWatch-Signature: \
+                sha256=<hex HMAC-SHA256 of "<timestamp>.<delivery id>.<body>" with the secret>. Redirects are not followed; \
+                a URL whose host resolves to a loopback or private address is refused unless webhooks.allow_private_targets.
+                """)
         @OptionGroup var options: ConfigurationOptions
         @Argument(help: "Contractor id.") var contractor: String
         @Argument(help: "http:// or https:// URL.") var url: String
@@ -214,7 +218,11 @@ struct WebhooksCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let database = try LiftDatabase(path: try await options.load().database.path)
+            let configuration = try await options.load()
+            if let refusal = await WebhookTarget.refusal(url, allowPrivate: configuration.webhooks.allowPrivateTargets) {
+                throw CommandFailure("webhook \(url): \(refusal)")
+            }
+            let database = try LiftDatabase(path: configuration.database.path)
             try database.setWebhook(Webhook(contractorID: contractor, url: url, secret: secret), at: EpochClock.system.now(), by: cliActor)
             print("webhook of \(contractor): \(url)")
         }

@@ -69,7 +69,7 @@ struct APITests {
             #expect(try await ids("regulator", "/api/v1/elevators", "elevator_id") == ["E1", "E2", "E3", "E4"])
             #expect(try await ids("regulator-other", "/api/v1/elevators", "elevator_id") == ["E9"])
             #expect(try await ids("contractor", "/api/v1/elevators", "elevator_id") == ["E1", "E2", "E4"])
-            #expect(try await ids("contractor-other", "/api/v1/tickets", "elevator_id").allSatisfy { ["E3", "E9"].contains($0) })
+            #expect(try await ids("contractor-other", "/api/v1/tickets", "elevator_id").sorted() == ["E3", "E3", "E9"])
             #expect(try await ids("contractor", "/api/v1/units", "unit_id") == ["U1", "U2", "U4"])
             let (status, json, _) = try await client.call(.get, "/api/v1/elevators?region=4302", fixture.headers("regulator"))
             #expect(status == .forbidden && ((json?["error"] as? [String: Any])?["message"] as? String)?.contains("outside your region 4301") == true)
@@ -228,7 +228,7 @@ struct APITests {
         let fixture = try APIFixture()
         try await fixture.application.test(.router) { client in
             try await client.execute(uri: "/", method: .get) { response in
-                #expect(response.status == .seeOther || response.status == .found || response.status == .temporaryRedirect)
+                #expect(response.status == .seeOther)
                 #expect(response.headers[.location]?.hasPrefix("/login") == true)
             }
             let token = fixture.tokens["regulator"]!

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import LiftCore
 import LiftStore
 import Prometheus
 import Testing
@@ -34,6 +35,50 @@ struct HTTPRoutesTests {
             try await client.execute(uri: "/healthz", method: .get) { response in
                 let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: String]
                 #expect(response.status == .ok && body?["status"] == "degraded")
+            }
+        }
+    }
+
+    @Test("/healthz says degraded, with the reason, while the store's writes fail, and ok again once one succeeds")
+    func degradedWhileWritesFail() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("lw.sqlite").path
+        let database = try LiftDatabase(path: path, busyTimeout: 0.05)
+        let key = try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102"), at: 0)
+        let context = APIContext(database: database, mqttState: { "connected" }, mqttConnected: { true }, metricsRegistry: PrometheusCollectorRegistry(), version: "test")
+        var batch = IngestBatch()
+        batch.counters[key] = { var delta = CounterDelta(); delta.received = 1; return delta }()
+        // Another process holds the write lock (as a CLI import does) for two seconds.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        holder.arguments = [path]
+        let input = Pipe()
+        let output = Pipe()
+        holder.standardInput = input
+        holder.standardOutput = output
+        try holder.run()
+        input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nINSERT INTO contractors(contractor_id, created_at) VALUES ('X', 0);\nSELECT 'held';\n".utf8))
+        // Once it says so, it holds the lock until its input ends.
+        var said = Data()
+        while !String(decoding: said, as: UTF8.self).contains("held") { said += output.fileHandleForReading.availableData }
+        #expect(throws: StoreError.self) { try database.commit(batch) }
+        let app = Application(router: LiftHTTPServer.router(context))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: String]
+                #expect(body?["status"] == "degraded" && body?["database"] == "writes failing")
+                #expect(body?["reason"]?.contains("SQLite code 5") == true, "\(body ?? [:])")
+            }
+        }
+        input.fileHandleForWriting.write(Data("COMMIT;\n".utf8))
+        try input.fileHandleForWriting.close()
+        holder.waitUntilExit()
+        _ = try database.commit(batch)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: String]
+                #expect(body?["status"] == "ok" && body?["reason"] == "")
             }
         }
     }

@@ -17,6 +17,7 @@ struct BrokerACLTests {
             "topic write lift/430102/E-1/telemetry", "topic write lift/430102/E-1/event", "topic write lift/430102/E-1/stats",
             "topic readwrite lift/430102/E-1/status", "topic read lift/430102/E-1/replay",
         ])
+        #expect(block("E-2").count == 5)
         #expect(block("E-2").allSatisfy { $0.contains("lift/430103/E-2/") })
         #expect(block("liftwatch").contains("topic write lift/+/+/replay") && !block("liftwatch").contains { $0.contains("#") })
         #expect(block("C1") == ["topic read contractor/C1/tickets"])

@@ -105,12 +105,12 @@ struct PayloadDecoderTests {
 
     @Test("fault codes resolve by key, by standard number, and by another platform's number")
     func faultCodes() throws {
-        guard case .event(let byKey) = try decode(.event, #"{"seq":5,"ts":1794999999000,"kind":"fault","code":"entrapment_between_floors","state":"raised","floor":3}"#) else { return }
+        guard case .event(let byKey) = try decode(.event, #"{"seq":5,"ts":1794999999000,"kind":"fault","code":"entrapment_between_floors","state":"raised","floor":3}"#) else { Issue.record("not an event"); return }
         #expect(byKey.fault == .entrapmentBetweenFloors && byKey.state == .raised && byKey.floor == 3)
-        guard case .event(let byNumber) = try decode(.event, #"{"seq":6,"ts":1794999999000,"kind":"fault","code":8,"state":"cleared"}"#) else { return }
+        guard case .event(let byNumber) = try decode(.event, #"{"seq":6,"ts":1794999999000,"kind":"fault","code":8,"state":"cleared"}"#) else { Issue.record("not an event"); return }
         #expect(byNumber.fault == .entrapmentBetweenFloors && byNumber.code == "entrapment_between_floors")
         let other = FaultCodeMap(platform: "other", keysByNumber: [101: .overspeed])
-        guard case .event(let byPlatform) = try decode(.event, #"{"seq":7,"ts":1794999999000,"kind":"fault","code":"101","state":"raised"}"#, codes: other) else { return }
+        guard case .event(let byPlatform) = try decode(.event, #"{"seq":7,"ts":1794999999000,"kind":"fault","code":"101","state":"raised"}"#, codes: other) else { Issue.record("not an event"); return }
         #expect(byPlatform.fault == .overspeed)
         #expect(rejection(.event, #"{"seq":8,"ts":1794999999000,"kind":"fault","code":99,"state":"raised"}"#)?.reason == .unknownFault)
         #expect(rejection(.event, #"{"seq":8,"ts":1794999999000,"kind":"fault","code":"elevator_sad","state":"raised"}"#)?.reason == .unknownFault)
@@ -119,7 +119,7 @@ struct PayloadDecoderTests {
 
     @Test("mode, alarm and maintenance events check their codes")
     func otherEvents() throws {
-        guard case .event(let visit) = try decode(.event, #"{"seq":9,"ts":1794999999000,"kind":"maintenance","code":"visit_start","technician":"T-17"}"#) else { return }
+        guard case .event(let visit) = try decode(.event, #"{"seq":9,"ts":1794999999000,"kind":"maintenance","code":"visit_start","technician":"T-17"}"#) else { Issue.record("not an event"); return }
         #expect(visit.kind == .maintenance && visit.technician == "T-17")
         #expect(rejection(.event, #"{"seq":9,"ts":1794999999000,"kind":"mode","code":"party"}"#)?.reason == .range)
         #expect(rejection(.event, #"{"seq":9,"ts":1794999999000,"kind":"alarm","code":"alarm_test"}"#) == nil)

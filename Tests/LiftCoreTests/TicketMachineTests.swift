@@ -123,6 +123,7 @@ struct RegimeTests {
         let due = visits.map(\.date)
         #expect(visits.count == 26)
         #expect(due.first == CivilDate("2025-01-16") && zip(due, due.dropFirst()).allSatisfy { $0.days(to: $1) == 15 })
+        #expect(opened.count == 26)
         #expect(opened.allSatisfy { $0.opens.days(to: $0.due) == 3 }, "each ticket opens 3 days ahead")
         let higher = visits.filter { $0.level != .halfMonth }.map { "\($0.date) \($0.level.rawValue)" }
         #expect(higher == ["2025-04-01 quarter", "2025-07-15 half_year", "2025-10-28 quarter", "2026-01-11 annual"])

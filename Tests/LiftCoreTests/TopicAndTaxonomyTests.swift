@@ -54,3 +54,16 @@ struct TopicAndTaxonomyTests {
         #expect(FaultKey.alarmButton.baseClass == .minor)
     }
 }
+
+@Suite("Topic filters")
+struct TopicFilterTests {
+    @Test("wildcards are whole levels, '#' only last; anything else is refused with why")
+    func filters() {
+        for good in ["lift/+/+/telemetry", "lift/4301/+/event", "lift/#", "#", "+", "lift/430102/E1/status", "$share/g/lift/+/+/event"] {
+            #expect(TopicFilter.problem(good) == nil, "\(good)")
+        }
+        for bad in ["lift/4301+/+/telemetry", "lift/#/event", "lift/+/E1#", "", "lift/+a/x", "a\u{0}b"] {
+            #expect(TopicFilter.problem(bad) != nil, "\(bad)")
+        }
+    }
+}

@@ -341,7 +341,7 @@ struct MQTTClientTests {
         let error = #expect(throws: MQTTError.self) { try client.enqueue(MQTTMessage(topic: "bad/#", string: "x")) }
         #expect(error?.kind == .library)
         #expect(error?.code == 3)  // MOSQ_ERR_INVAL
-        #expect(error?.message == "Invalid arguments provided." || error?.message.contains("nvalid") == true)
+        #expect(error?.message == "Invalid function arguments provided.")
         #expect(error?.description.contains("publish bad/#") == true)
         await client.shutdown()
         let afterStop = #expect(throws: MQTTError.self) { try client.enqueue(MQTTMessage(topic: "ok", string: "x")) }
@@ -359,5 +359,19 @@ struct BrokerHarnessTests {
         await broker.stop()
         #expect(!broker.isRunning)
         #expect(!MosquittoBroker.acceptsConnections(host: broker.host, port: broker.port))
+    }
+}
+
+@Suite("MQTT client configuration errors")
+struct MQTTClientConfigurationErrorTests {
+    @Test("a client whose TLS files cannot be read reports it and is released cleanly, however often")
+    func unreadableTLSFile() {
+        // Before: the handle was destroyed in the failed initializer and again in deinit, a double free that
+        // aborted the process.
+        for attempt in 0..<20 {
+            #expect(throws: MQTTError.self, "attempt \(attempt)") {
+                _ = try MQTTClient(configuration: .init(port: 1, clientID: uniqueID("tls"), tls: .init(caFile: "/nonexistent/ca-\(attempt).pem")))
+            }
+        }
     }
 }

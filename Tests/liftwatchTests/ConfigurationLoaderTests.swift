@@ -32,7 +32,7 @@ struct ConfigurationLoaderTests {
               host: 0.0.0.0
             broker:
               host: broker.example
-              subscriptions: [lift/4301+/+/telemetry]
+              subscriptions: [lift/4301/+/telemetry, lift/4302/+/telemetry]
             sla:
               rural_regions: ["4306", "430181"]
             """)
@@ -44,7 +44,7 @@ struct ConfigurationLoaderTests {
         #expect(configuration.http.host == "0.0.0.0")
         #expect(configuration.broker.host == "broker.example")
         #expect(configuration.broker.port == 8883)
-        #expect(configuration.broker.subscriptions == ["lift/4301+/+/telemetry"])
+        #expect(configuration.broker.subscriptions == ["lift/4301/+/telemetry", "lift/4302/+/telemetry"])
         #expect(configuration.sla.ruralRegions == ["4306", "430181"])
     }
 
@@ -55,7 +55,10 @@ struct ConfigurationLoaderTests {
         (["log.level": "loud"], "log.level", "one of trace"),
         (["memory.malloc_arena_max": "-1"], "memory.malloc_arena_max", "an integer from 0 to 64"),
         (["sla.rural_regions": "43x"], "sla.rural_regions", "region prefixes"),
-        (["broker.subscriptions": "lift/+/+/replay"], "broker.subscriptions", "not LiftWatch's own replay topic"),
+        (["broker.subscriptions": "lift/+/+/replay"], "broker.subscriptions", "other than LiftWatch's own replay topic"),
+        (["broker.subscriptions": "lift/4301+/+/telemetry"], "broker.subscriptions", "'+' must be a whole level"),
+        (["broker.subscriptions": "lift/#/event"], "broker.subscriptions", "'#' must be the last level"),
+        (["broker.subscriptions": "lift/+/E1#/event"], "broker.subscriptions", "'#' must be a whole level"),
         (["database.path": ":memory:"], "database.path", "a file path"),
         (["broker.tls.cert_file": "/tmp/c.pem"], "broker.tls.cert_file", "set together"),
     ])

@@ -2,7 +2,9 @@ import Foundation
 import LiftCore
 import LiftMQTT
 import LiftStore
+import ArgumentParser
 import Testing
+@testable import liftwatch
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -114,16 +116,25 @@ struct ServeEndToEndTests {
         #expect(run.output.contains("http.port") && run.output.contains("expected an integer"))
     }
 
+    /// Every command path of the command tree, the root included.
+    static func commandPaths(_ command: any ParsableCommand.Type = LiftWatchCommand.self, prefix: [String] = []) -> [[String]] {
+        let configuration = command.configuration
+        let path = prefix.isEmpty ? [] : prefix
+        return [path] + configuration.subcommands.flatMap { sub in
+            commandPaths(sub, prefix: path + [sub.configuration.commandName ?? sub._commandName])
+        }
+    }
+
     @Test("--help reads well for every subcommand")
     func help() async throws {
         let directory = try Self.workDirectory()
-        for command in [[], ["serve"], ["migrate"], ["backup"], ["elevators", "register"], ["elevators", "list"], ["dead-letters", "list"], ["dead-letters", "replay"], ["config"],
-                        ["import", "units"], ["import", "elevators"], ["export", "units"], ["export", "elevators"], ["stage", "set"],
-                        ["stage", "history"], ["contracts", "assign"], ["contracts", "list"], ["terminals", "replace"], ["terminals", "list"],
-                        ["dossier"], ["audit", "verify"], ["audit", "list"]] {
+        let paths = Self.commandPaths()
+        #expect(paths.count > 30, "the command tree was walked: \(paths.count) commands")
+        for command in paths {
             let run = try await Self.liftwatch(command + ["--help"], in: directory)
-            #expect(run.status == 0)
-            #expect(run.output.contains("USAGE: liftwatch"), "\(command)")
+            #expect(run.status == 0, "\(command)")
+            #expect(run.output.contains("USAGE: liftwatch \(command.joined(separator: " "))"), "\(command): \(run.output.prefix(200))")
+            #expect(run.output.contains("OVERVIEW:"), "\(command) says what it does")
         }
     }
 
@@ -155,7 +166,7 @@ struct ServeEndToEndTests {
         let page = try await Self.liftwatch(["dossier", "U1", "--format", "html", "-o", "U1.html"], in: directory)
         #expect(page.status == 0, "\(page.output)")
         let html = try String(contentsOfFile: directory + "/U1.html", encoding: .utf8)
-        #expect(html.contains("Unit U1") && html.contains("<canvas id=\"health0\">") && html.contains("Chart.js v"))
+        #expect(html.contains("Unit U1") && html.contains("<canvas id=\"health0\" data-series=\"health-data-0\">") && html.contains("Chart.js v"))
         let json = try await Self.liftwatch(["dossier", "E1"], in: directory)
         #expect(json.status == 0 && json.output.contains("\"elevator_id\" : \"E1\"") && json.output.contains("\"stage_history\""))
         #expect(try await Self.liftwatch(["dossier", "NOPE"], in: directory).output.contains("no unit or elevator \"NOPE\""))

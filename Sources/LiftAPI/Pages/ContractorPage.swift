@@ -37,42 +37,14 @@ struct ContractorPage {
             "<tr><td>\(t.id)</td><td>\(t.type.rawValue)</td><td>\(HTML.escape(t.elevatorID))</td><td>\(HTML.time(t.closedAt))</td><td class=\"late\">\(t.unverified ? "unverified" : "")\(t.overdue ? " overdue" : "")</td></tr>"
         }.joined()
         let body = """
-            <h2 style="margin-top:0">Tickets of \(HTML.escape(contractorID)) <span class="muted" id="live" style="font-size:.7em"></span></h2>
+            <h2 class="top">Tickets of \(HTML.escape(contractorID)) <span class="muted small" id="live"></span></h2>
             <div class="card"><h2>Faults, rescues and connectivity (\(work.count))</h2><table>\(head)
             \(work.isEmpty ? "<tr><td colspan=\"7\" class=\"muted\">no open tickets</td></tr>" : work.map(row).joined())</table></div>
-            <div class="card" style="margin-top:1em"><h2>Maintenance schedule (\(schedule.count))</h2><table>\(head)
+            <div class="card spaced"><h2>Maintenance schedule (\(schedule.count))</h2><table>\(head)
             \(schedule.isEmpty ? "<tr><td colspan=\"7\" class=\"muted\">nothing due</td></tr>" : schedule.map(row).joined())</table></div>
-            <div class="card" style="margin-top:1em"><h2>Recently closed</h2><table><tr><th>Ticket</th><th>Type</th><th>Elevator</th><th>Closed</th><th></th></tr>
+            <div class="card spaced"><h2>Recently closed</h2><table><tr><th>Ticket</th><th>Type</th><th>Elevator</th><th>Closed</th><th></th></tr>
             \(recentRows.isEmpty ? "<tr><td colspan=\"5\" class=\"muted\">none</td></tr>" : recentRows)</table></div>
-            <script>
-            function tick() {
-              var now = Date.now();
-              document.querySelectorAll('.countdown').forEach(function (cell) {
-                var d = +cell.dataset.deadline;
-                if (!d) { cell.textContent = '—'; return; }
-                var left = d - now, abs = Math.abs(left), h = Math.floor(abs / 3600000), m = Math.floor(abs % 3600000 / 60000), s = Math.floor(abs % 60000 / 1000);
-                var text = (h > 48 ? Math.floor(h / 24) + ' d ' + (h % 24) + ' h' : (h ? h + ' h ' : '') + m + ' min ' + (h ? '' : s + ' s'));
-                cell.textContent = left < 0 ? text + ' late' : text;
-                cell.className = 'countdown ' + (left < 0 ? 'late' : left < 600000 ? 'soon' : '');
-              });
-            }
-            setInterval(tick, 1000); tick();
-            document.querySelectorAll('button[data-action]').forEach(function (b) {
-              b.addEventListener('click', function () {
-                var note = b.dataset.action === 'cancel' ? prompt('Why cancel?') : null;
-                b.disabled = true;
-                fetch('/api/v1/tickets/' + b.dataset.id + '/actions', {method: 'POST', credentials: 'same-origin',
-                  headers: {'Content-Type': 'application/json'}, body: JSON.stringify({action: b.dataset.action, note: note})})
-                  .then(function (r) { return r.json().then(function (j) { if (!r.ok) { alert(j.error.message); } location.reload(); }); });
-              });
-            });
-            if (window.EventSource) {
-              var source = new EventSource('/api/v1/stream');
-              source.addEventListener('open', function () { document.getElementById('live').textContent = '● live'; });
-              source.addEventListener('ticket', function () { setTimeout(function () { location.reload(); }, 300); });
-            }
-            </script>
             """
-        return Layout.page(title: "Tickets of \(contractorID)", caller: caller, body: body)
+        return Layout.page(title: "Tickets of \(contractorID)", caller: caller, head: "<script src=\"/assets/app/contractor.js\" defer></script>", body: body)
     }
 }

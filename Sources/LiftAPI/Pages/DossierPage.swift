@@ -3,7 +3,8 @@ import LiftStore
 
 /// The printable HTML dossier of a unit, with a chart of each elevator's health history (Chart.js).
 public struct DossierPage: Sendable {
-    /// How the page gets Chart.js: a URL the server serves, or the script's text inlined for a standalone file.
+    /// How the page gets Chart.js and its own script: URLs the server serves (under its Content-Security-Policy,
+    /// which allows no inline script), or the scripts' text inlined for a standalone file opened from disk.
     public enum ChartScript: Sendable {
         case url(String)
         case inline(String)
@@ -23,15 +24,7 @@ public struct DossierPage: Sendable {
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8">
             <title>\(HTML.escape(title)) — LiftWatch dossier</title>
-            <style>
-            body { font: 14px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
-            h1 { margin-bottom: 0; } h2 { border-bottom: 2px solid #345; padding-bottom: .2em; margin-top: 2em; }
-            table { border-collapse: collapse; width: 100%; margin: .5em 0 1em; }
-            th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; }
-            th { background: #eef2f6; } .muted { color: #777; } .chart { height: 260px; page-break-inside: avoid; }
-            .forced { color: #a40; font-weight: bold; }
-            @media print { body { margin: 0; max-width: none; } h2 { page-break-before: auto; } }
-            </style>
+            \(styleTag)
             \(scriptTag)
             </head><body>
             <h1>\(HTML.escape(title))</h1>
@@ -53,16 +46,34 @@ public struct DossierPage: Sendable {
         }
         for (index, file) in dossier.elevators.enumerated() { html += elevatorSection(file, index: index) }
         if dossier.elevators.isEmpty { html += "<p class=\"muted\">No elevator has been registered for this unit.</p>\n" }
+        html += trailingScript
         html += "</body></html>\n"
         return html
     }
 
     private var scriptTag: String {
         switch chartScript {
-        case .url(let url): "<script src=\"\(HTML.escape(url))\"></script>"
-        case .inline(let script): "<script>\(script.replacingOccurrences(of: "</script", with: "<\\/script"))</script>"
+        case .url(let url): "<script src=\"\(HTML.escape(url))\" defer></script><script src=\"/assets/app/dossier.js\" defer></script>"
+        case .inline(let script): "<script>\(Self.inline(script))</script>"
         }
     }
+
+    private var styleTag: String {
+        switch chartScript {
+        case .url: "<link rel=\"stylesheet\" href=\"/assets/app/dossier.css\">"
+        case .inline: "<style>\(String(decoding: PackageResources.dossier_css, as: UTF8.self))</style>"
+        }
+    }
+
+    /// The dossier's own script, after the elevators' sections: at the end of the body when inlined.
+    private var trailingScript: String {
+        switch chartScript {
+        case .url: ""
+        case .inline: "<script>\(Self.inline(String(decoding: PackageResources.dossier_js, as: UTF8.self)))</script>\n"
+        }
+    }
+
+    private static func inline(_ script: String) -> String { script.replacingOccurrences(of: "</script", with: "<\\/script") }
 
     private func stageTable(_ history: [StageChangeRecord]) -> String {
         guard !history.isEmpty else { return "" }
@@ -86,8 +97,8 @@ public struct DossierPage: Sendable {
             <tr><th>Terminal</th><td>\(HTML.escape(e.terminalID ?? "—"))</td><th>Firmware</th><td>\(HTML.escape(e.firmware ?? "—"))</td></tr>
             </table>
             <h3>Health history (daily)</h3>
-            <div class="chart"><canvas id="health\(index)"></canvas></div>
-            <script>\(chartScript(file, index: index))</script>
+            <div class="chart"><canvas id="health\(index)" data-series="health-data-\(index)"></canvas></div>
+            \(HTML.dataScript("health-data-\(index)", history(file)))
             \(stageTable(file.stageHistory))
 
             """
@@ -146,20 +157,19 @@ public struct DossierPage: Sendable {
         return html + "</table>\n"
     }
 
-    private func chartScript(_ file: Dossier.ElevatorFile, index: Int) -> String {
+    struct History: Encodable {
         struct Series: Encodable { var label: String; var points: [[Double?]] }
+        var labels: [String]
+        var series: [Series]
+    }
+
+    /// The daily means of the health signals, for `dossier.js`.
+    private func history(_ file: Dossier.ElevatorFile) -> History {
         let days = Set(file.healthHistory.values.flatMap { $0.map(\.start) }).sorted()
-        let labels = days.map { String(HTML.time($0).prefix(10)) }
         let series = LiftDatabase.dossierMetrics.map { metric in
             let byDay = Dictionary((file.healthHistory[metric.name] ?? []).map { ($0.start, $0.mean) }, uniquingKeysWith: { a, _ in a })
-            return Series(label: metric.name, points: [days.map { byDay[$0] }])
+            return History.Series(label: metric.name, points: [days.map { byDay[$0] }])
         }
-        return """
-            (function(){var s=\(HTML.scriptJSON(series));var labels=\(HTML.scriptJSON(labels));
-            var colors=['#1f77b4','#d62728','#ff7f0e','#2ca02c'];
-            if(typeof Chart==='undefined'||labels.length===0){document.getElementById('health\(index)').parentNode.innerHTML='<p class="muted">No health history yet.</p>';return;}
-            new Chart(document.getElementById('health\(index)'),{type:'line',data:{labels:labels,datasets:s.map(function(x,i){return {label:x.label,data:x.points[0],borderColor:colors[i],backgroundColor:colors[i],yAxisID:'y'+i,pointRadius:labels.length<3?3:0,spanGaps:true,borderWidth:1.5};})},
-            options:{animation:false,maintainAspectRatio:false,interaction:{mode:'index',intersect:false},scales:{y0:{position:'left',title:{display:true,text:'door close ms'}},y1:{position:'right',grid:{drawOnChartArea:false},title:{display:true,text:'level error mm'}},y2:{display:false},y3:{display:false}}}});})();
-            """
+        return History(labels: days.map { String(HTML.time($0).prefix(10)) }, series: series)
     }
 }

@@ -5,6 +5,8 @@ import LiftStore
 /// One elevator: health score and reasons, charts of its health signals over a chosen range (read from
 /// `/api/v1/elevators/{id}/series`), faults, tickets, maintenance history, and the dossier.
 struct ElevatorPage {
+    struct PageData: Encodable { var id: String; var now: Int64 }
+
     let context: APIContext
     let caller: Principal
     let elevator: ElevatorRecord
@@ -31,49 +33,28 @@ struct ElevatorPage {
         }.joined()
         let metrics = Rollups.Metric.allCases.map(\.name)
         let body = """
-            <h2 style="margin-top:0">Elevator \(id) \(Layout.state(health.state))</h2>
+            <h2 class="top">Elevator \(id) \(Layout.state(health.state))</h2>
             <p class="muted">\(HTML.escape(unit?.address ?? "")) · unit \(HTML.escape(elevator.unitID ?? "—")) · region \(elevator.region) · contractor \(HTML.escape(elevator.contractorID ?? "—")) · stage \(elevator.stage) · commissioned \(HTML.escape(elevator.commissionedOn ?? "—")) · last seen \(HTML.time(elevator.lastSeen))
              · <a href="/api/v1/elevators/\(id)/dossier?format=html">dossier (一单元一档案)</a></p>
-            <div class="grid" style="grid-template-columns:1fr 3fr">
-            <div class="card"><h2>Health</h2><div class="figure" style="box-shadow:none;padding:0"><div class="v">\(health.score) / 100</div></div>
+            <div class="grid narrow-left">
+            <div class="card"><h2>Health</h2><div class="figure plain"><div class="v">\(health.score) / 100</div></div>
             <ul>\(health.reasons.map { "<li>\(HTML.escape($0))</li>" }.joined())</ul></div>
             <div class="card"><h2>Health signals</h2>
             <p>Range: <select id="range"><option value="86400000">24 hours</option><option value="604800000" selected>7 days</option>
             <option value="2592000000">30 days</option><option value="31536000000">1 year</option></select>
             Signal: <select id="metric">\(metrics.map { "<option\($0 == "door_close_ms" ? " selected" : "")>\($0)</option>" }.joined())</select></p>
-            <div class="chart" style="height:280px"><canvas id="signal"></canvas></div><p id="nodata" class="muted"></p></div>
+            <div class="chart tall"><canvas id="signal"></canvas></div><p id="nodata" class="muted"></p></div>
             </div>
-            <div class="card" style="margin-top:1em"><h2>Tickets</h2><table><tr><th>Ticket</th><th>Type</th><th>Status</th><th>Opened</th><th>Due</th><th>Flags</th><th>Why</th></tr>
+            <div class="card spaced"><h2>Tickets</h2><table><tr><th>Ticket</th><th>Type</th><th>Status</th><th>Opened</th><th>Due</th><th>Flags</th><th>Why</th></tr>
             \(ticketRows(tickets.filter { $0.type != .maintenance && $0.type != .inspection }))</table></div>
-            <div class="grid" style="margin-top:1em">
+            <div class="grid spaced">
             <div class="card"><h2>Maintenance and inspections</h2><table><tr><th>Ticket</th><th>Level</th><th>Status</th><th>Opened</th><th>Due</th><th>Flags</th><th>Why</th></tr>
             \(ticketRows(tickets.filter { $0.type == .maintenance || $0.type == .inspection }))</table></div>
             <div class="card"><h2>Faults</h2><table><tr><th>When</th><th>Fault</th><th>Class</th><th>State</th><th>Floor</th></tr>
             \(faultRows.isEmpty ? "<tr><td colspan=\"5\" class=\"muted\">none</td></tr>" : faultRows)</table></div>
             </div>
-            <script>
-            var chart = null, now = \(now);
-            function load() {
-              var range = +document.getElementById('range').value, metric = document.getElementById('metric').value;
-              var step = Math.max(60000, Math.floor(range / 200 / 60000) * 60000);
-              if (range >= 2592000000) { step = range >= 31536000000 ? 86400000 : 3600000 * 6; }
-              fetch('/api/v1/elevators/\(id)/series?metric=' + metric + '&from=' + (now - range) + '&to=' + now + '&step=' + step, {credentials: 'same-origin'})
-                .then(function (r) { return r.json(); }).then(function (s) {
-                  var labels = s.points.map(function (p) { return new Date(p.start).toISOString().slice(0, 16).replace('T', ' '); });
-                  document.getElementById('nodata').textContent = s.points.length ? '' : 'No samples in this range.';
-                  if (chart) { chart.destroy(); }
-                  chart = new Chart(document.getElementById('signal'), {type: 'line', data: {labels: labels, datasets: [
-                    {label: metric + ' mean', data: s.points.map(function (p) { return p.mean; }), borderColor: '#1f77b4', pointRadius: 0, borderWidth: 1.5},
-                    {label: 'min', data: s.points.map(function (p) { return p.min; }), borderColor: '#9ecae1', pointRadius: 0, borderWidth: 1, fill: '+1', backgroundColor: 'rgba(158,202,225,.25)'},
-                    {label: 'max', data: s.points.map(function (p) { return p.max; }), borderColor: '#9ecae1', pointRadius: 0, borderWidth: 1}]},
-                    options: {animation: false, maintainAspectRatio: false, interaction: {mode: 'index', intersect: false}}});
-                });
-            }
-            document.getElementById('range').addEventListener('change', load);
-            document.getElementById('metric').addEventListener('change', load);
-            load();
-            </script>
+            \(HTML.dataScript("lw-elevator", PageData(id: elevator.elevatorID, now: now)))
             """
-        return Layout.page(title: "Elevator \(elevator.elevatorID)", caller: caller, head: "<script src=\"/assets/chart.js/chart.min.js\"></script>", body: body)
+        return Layout.page(title: "Elevator \(elevator.elevatorID)", caller: caller, head: "<script src=\"/assets/chart.js/chart.min.js\" defer></script><script src=\"/assets/app/elevator.js\" defer></script>", body: body)
     }
 }

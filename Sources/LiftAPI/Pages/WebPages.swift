@@ -13,7 +13,7 @@ struct WebPages: Sendable {
     func register(on router: Router<LiftRequestContext>) {
         router.get("/login") { request, _ -> Response in
             let failed = request.uri.queryParameters["failed"] != nil
-            return html(LoginPage.render(failed: failed, next: request.uri.queryParameters["next"].map(String.init) ?? "/"))
+            return html(LoginPage.render(failed: failed, next: request.uri.queryParameters["next"].flatMap { Self.safeNext(String($0)) } ?? "/"))
         }
         router.post("/login") { request, ctx -> Response in
             let body = try await request.body.collect(upTo: 8 * 1024)
@@ -27,19 +27,22 @@ struct WebPages: Sendable {
                 return .redirect(to: "/login?failed=1")
             }
             await throttle.recordSuccess(address)
-            let next = form["next"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? Self.home(principal)
+            var random = SystemRandomNumberGenerator()
+            let secret = try context.database.sessions.open(for: principal, at: context.clock.now(), using: &random)
+            let next = form["next"].flatMap(Self.safeNext) ?? Self.home(principal)
             var response = Response.redirect(to: next, type: .found)
-            response.setCookie(Cookie(name: AuthMiddleware.cookieName, value: token, maxAge: 12 * 3600, path: "/", httpOnly: true, sameSite: .lax))
+            response.setCookie(sessionCookie(secret, maxAge: Int(WebSessions.lifetimeMs / 1000), request: request))
             return response
         }
-        router.get("/logout") { _, _ -> Response in
+        router.get("/logout") { request, _ -> Response in
+            if let secret = request.cookies[AuthMiddleware.cookieName]?.value { try context.database.sessions.revoke(secret, at: context.clock.now()) }
             var response = Response.redirect(to: "/login", type: .found)
-            response.setCookie(Cookie(name: AuthMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
+            response.setCookie(sessionCookie("", maxAge: 0, request: request))
             return response
         }
         router.get("/assets/**") { request, _ -> Response in try asset(request.uri.path) }
 
-        let pages = router.group("").add(middleware: AuthMiddleware(database: context.database, throttle: throttle, redirectToLogin: true))
+        let pages = router.group("").add(middleware: AuthMiddleware(database: context.database, throttle: throttle, clock: context.clock, redirectToLogin: true))
         pages.get("/") { _, ctx -> Response in
             let caller = try ctx.caller()
             if caller.role == .contractor { return .redirect(to: "/contractor") }
@@ -73,9 +76,43 @@ struct WebPages: Sendable {
 
     static func home(_ principal: Principal) -> String { principal.role == .contractor ? "/contractor" : "/" }
 
-    /// Serves `/assets/chart.js/…` and `/assets/leaflet/…` from the Debian packages, nothing else.
+    /// Where a login may send the browser on: one of LiftWatch's own pages, as a path with an optional query.
+    /// Anything else (another host, `//host`, a backslash, a scheme, control characters) gives nil.
+    static func safeNext(_ next: String) -> String? {
+        guard next.hasPrefix("/"), !next.hasPrefix("//"), next.utf8.count <= 512 else { return nil }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-.?=&%".utf8)
+        guard next.utf8.allSatisfy(allowed.contains) else { return nil }
+        let path = next.split(separator: "?", maxSplits: 1).first.map(String.init) ?? next
+        guard path == "/" || path == "/contractor" || path.hasPrefix("/elevators/") || path.hasPrefix("/api/v1/elevators/") else { return nil }
+        return next
+    }
+
+    /// The session cookie: HttpOnly, SameSite=Lax, and Secure when the page is served over TLS (directly or behind a
+    /// proxy that says so) or `http.secure_cookies` is set.
+    func sessionCookie(_ value: String, maxAge: Int, request: Request) -> Cookie {
+        let tls = context.secureCookies || request.head.scheme == "https" || request.headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https"
+        return Cookie(name: AuthMiddleware.cookieName, value: value, maxAge: maxAge, path: "/", secure: tls, httpOnly: true, sameSite: .lax)
+    }
+
+    /// The pages' own scripts and styles, by name under `/assets/app/`.
+    static let appAssets: [String: (type: String, bytes: [UInt8])] = [
+        "liftwatch.css": ("text/css; charset=utf-8", PackageResources.liftwatch_css),
+        "overview.js": ("text/javascript; charset=utf-8", PackageResources.overview_js),
+        "elevator.js": ("text/javascript; charset=utf-8", PackageResources.elevator_js),
+        "contractor.js": ("text/javascript; charset=utf-8", PackageResources.contractor_js),
+        "dossier.css": ("text/css; charset=utf-8", PackageResources.dossier_css),
+        "dossier.js": ("text/javascript; charset=utf-8", PackageResources.dossier_js),
+    ]
+
+    /// Serves `/assets/app/…` (the pages' own files) and `/assets/chart.js/…` and `/assets/leaflet/…` from the Debian
+    /// packages, nothing else.
     func asset(_ path: String) throws -> Response {
         let relative = String(path.dropFirst("/assets/".count))
+        if relative.hasPrefix("app/") {
+            guard let asset = Self.appAssets[String(relative.dropFirst(4))] else { throw APIError(.notFound, code: "not_found", message: "no such asset") }
+            return Response(
+                status: .ok, headers: [.contentType: asset.type, .cacheControl: "public, max-age=3600"], body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes)))
+        }
         let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
         // No way out of the two directories: no empty, dot or dot-dot components, no backslashes or NULs.
         guard let first = parts.first, ["chart.js", "leaflet"].contains(first), parts.count >= 2,
@@ -96,10 +133,17 @@ struct WebPages: Sendable {
     }
 }
 
+/// Every page's Content-Security-Policy: scripts and styles from LiftWatch's own files only, nothing inline.
+let contentSecurityPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 func html(_ text: String) -> Response {
     Response(
         status: .ok,
-        headers: [.contentType: "text/html; charset=utf-8", .init("Content-Security-Policy")!: "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'"],
+        headers: [
+            .contentType: "text/html; charset=utf-8", .init("Content-Security-Policy")!: contentSecurityPolicy,
+            .init("X-Content-Type-Options")!: "nosniff", .init("Referrer-Policy")!: "same-origin",
+        ],
         body: .init(byteBuffer: ByteBuffer(string: text)))
 }
 

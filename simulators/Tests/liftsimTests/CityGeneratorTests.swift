@@ -20,6 +20,7 @@ struct CityGeneratorTests {
         let share = { (rating: SurveyRating) in Double(city.units.filter { $0.rating == rating }.count) / 10_000 }
         #expect(abs(share(.suitable) - 0.17) < 0.02 && abs(share(.difficult) - 0.44) < 0.02 && abs(share(.unsuitable) - 0.39) < 0.02)
         let units = Dictionary(uniqueKeysWithValues: city.units.map { ($0.unitID, $0) })
+        #expect(city.elevators.count > 100)
         #expect(city.elevators.allSatisfy { units[$0.unitID]?.rating != .unsuitable })
         #expect(Set(city.elevators.map(\.stage)).isSuperset(of: [.accepted, .registered, .inService, .suspended, .decommissioned]))
         for unit in city.units {

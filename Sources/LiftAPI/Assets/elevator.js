@@ -1,0 +1,25 @@
+// The elevator page: its health signals over a chosen range, from /api/v1/elevators/{id}/series.
+(function () {
+  'use strict';
+  var page = JSON.parse(document.getElementById('lw-elevator').textContent);
+  var chart = null, now = page.now;
+  function load() {
+    var range = +document.getElementById('range').value, metric = document.getElementById('metric').value;
+    var step = Math.max(60000, Math.floor(range / 200 / 60000) * 60000);
+    if (range >= 2592000000) { step = range >= 31536000000 ? 86400000 : 3600000 * 6; }
+    fetch('/api/v1/elevators/' + encodeURIComponent(page.id) + '/series?metric=' + metric + '&from=' + (now - range) + '&to=' + now + '&step=' + step, {credentials: 'same-origin'})
+      .then(function (r) { return r.json(); }).then(function (s) {
+        var labels = s.points.map(function (p) { return new Date(p.start).toISOString().slice(0, 16).replace('T', ' '); });
+        document.getElementById('nodata').textContent = s.points.length ? '' : 'No samples in this range.';
+        if (chart) { chart.destroy(); }
+        chart = new Chart(document.getElementById('signal'), {type: 'line', data: {labels: labels, datasets: [
+          {label: metric + ' mean', data: s.points.map(function (p) { return p.mean; }), borderColor: '#1f77b4', pointRadius: 0, borderWidth: 1.5},
+          {label: 'min', data: s.points.map(function (p) { return p.min; }), borderColor: '#9ecae1', pointRadius: 0, borderWidth: 1, fill: '+1', backgroundColor: 'rgba(158,202,225,.25)'},
+          {label: 'max', data: s.points.map(function (p) { return p.max; }), borderColor: '#9ecae1', pointRadius: 0, borderWidth: 1}]},
+          options: {animation: false, maintainAspectRatio: false, interaction: {mode: 'index', intersect: false}}});
+      });
+  }
+  document.getElementById('range').addEventListener('change', load);
+  document.getElementById('metric').addEventListener('change', load);
+  load();
+})();

@@ -1,0 +1,124 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import LiftCore
+import LiftMQTT
+import LiftStore
+import Synchronization
+import Testing
+@testable import LiftScheduler
+
+/// Issue 23 item 8: webhooks that cannot be turned against LiftWatch or against other contractors.
+@Suite("Webhooks: redirects, private targets, one contractor's slow endpoint", .serialized)
+struct WebhookHardeningTests {
+    final class Hits: Sendable {
+        let counts = Mutex<[String: Int]>([:])
+        func hit(_ path: String) { counts.withLock { $0[path, default: 0] += 1 } }
+        func count(_ path: String) -> Int { counts.withLock { $0[path] ?? 0 } }
+    }
+
+    func database() throws -> LiftDatabase {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("webhooks-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let database = try LiftDatabase(path: directory + "/liftwatch.sqlite")
+        for (elevator, contractor) in [("E1", "C-SLOW"), ("E2", "C-OK")] {
+            try database.register(ElevatorRegistration(elevatorID: elevator, region: "430102", contractorID: contractor), at: 0, by: "test")
+        }
+        return database
+    }
+
+    func receiver(_ hits: Hits, slow: Duration = .seconds(20)) async throws -> (port: Int, task: Task<Void, any Error>) {
+        let router = Router()
+        router.post("/redirect") { _, _ -> Response in
+            hits.hit("/redirect")
+            return Response(status: .found, headers: [.location: "/landing"])
+        }
+        router.post("/landing") { _, _ -> HTTPResponse.Status in
+            hits.hit("/landing")
+            return .ok
+        }
+        router.post("/slow") { _, _ -> HTTPResponse.Status in
+            hits.hit("/slow")
+            try await Task.sleep(for: slow)
+            return .ok
+        }
+        router.post("/fast") { _, _ -> HTTPResponse.Status in
+            hits.hit("/fast")
+            return .ok
+        }
+        let port = try MosquittoBroker.freeLoopbackPort()
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
+        let task = Task { try await app.runService() }
+        try await Task.sleep(for: .milliseconds(300))
+        return (port, task)
+    }
+
+    func ticket(_ elevator: String, _ contractor: String, _ type: TicketType) -> Ticket {
+        Ticket(elevatorID: elevator, region: "430102", contractorID: contractor, type: type, openedAt: 1_000, reason: "test")
+    }
+
+    @Test("a redirect is not followed: the delivery fails and is retried at the same URL")
+    func redirectsAreNotFollowed() async throws {
+        let database = try database()
+        let hits = Hits()
+        let (port, server) = try await receiver(hits)
+        defer { server.cancel() }
+        try database.setWebhook(Webhook(contractorID: "C-OK", url: "http://127.0.0.1:\(port)/redirect", secret: "0123456789abcdef"), at: 0, by: "test")
+        _ = try await TicketEngine(database: database, outbox: nil).open(ticket("E2", "C-OK", .repair))
+        var configuration = WebhookService.Configuration()
+        configuration.allowPrivateTargets = true
+        let client = WebhookService.makeClient()
+        #expect(try await WebhookService(database: database, clock: EpochClock { 2_000 }, configuration: configuration).deliverDue(client: client) == 0)
+        try await client.shutdown()
+        #expect(hits.count("/redirect") == 1 && hits.count("/landing") == 0)
+        let delivery = try #require(try database.webhookDeliveries(contractorID: "C-OK").first)
+        #expect(delivery.status == "pending" && delivery.lastStatus == 302)
+    }
+
+    @Test("a webhook on a loopback or private address is refused unless allowed")
+    func privateTargetsRefused() async throws {
+        let database = try database()
+        let hits = Hits()
+        let (port, server) = try await receiver(hits)
+        defer { server.cancel() }
+        try database.setWebhook(Webhook(contractorID: "C-OK", url: "http://127.0.0.1:\(port)/fast", secret: "0123456789abcdef"), at: 0, by: "test")
+        _ = try await TicketEngine(database: database, outbox: nil).open(ticket("E2", "C-OK", .repair))
+        let client = WebhookService.makeClient()
+        #expect(try await WebhookService(database: database, clock: EpochClock { 2_000 }).deliverDue(client: client) == 0)
+        try await client.shutdown()
+        #expect(hits.count("/fast") == 0)
+        #expect(try database.webhookDeliveries(contractorID: "C-OK").first?.lastError?.contains("private or loopback") == true)
+        for (url, refused) in [
+            ("http://localhost/x", true), ("http://10.1.2.3/x", true), ("http://192.168.0.9/x", true), ("http://169.254.169.254/latest", true),
+            ("http://[::1]/x", true), ("http://100.64.0.1/x", true), ("ftp://8.8.8.8/x", true), ("http://8.8.8.8/x", false),
+        ] {
+            #expect((await WebhookTarget.refusal(url, allowPrivate: false) != nil) == refused, "\(url)")
+        }
+    }
+
+    @Test("one contractor's endpoint that hangs does not delay another contractor's rescue")
+    func slowEndpointIsolated() async throws {
+        let database = try database()
+        let hits = Hits()
+        let (port, server) = try await receiver(hits)
+        defer { server.cancel() }
+        try database.setWebhook(Webhook(contractorID: "C-SLOW", url: "http://127.0.0.1:\(port)/slow", secret: "0123456789abcdef"), at: 0, by: "test")
+        try database.setWebhook(Webhook(contractorID: "C-OK", url: "http://127.0.0.1:\(port)/fast", secret: "0123456789abcdef"), at: 0, by: "test")
+        let engine = TicketEngine(database: database, outbox: nil)
+        // The slow contractor's deliveries come first in the queue.
+        for _ in 0..<3 { _ = try await engine.open(ticket("E1", "C-SLOW", .minorRepair)) }
+        var configuration = WebhookService.Configuration()
+        configuration.allowPrivateTargets = true
+        configuration.timeout = .seconds(30)
+        let service = WebhookService(database: database, clock: EpochClock { 2_000 }, configuration: configuration)
+        let running = Task { try await service.run() }
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(hits.count("/slow") == 1, "the slow endpoint holds its first delivery")
+        let start = ContinuousClock.now
+        _ = try await engine.open(ticket("E2", "C-OK", .rescue))
+        while hits.count("/fast") == 0, ContinuousClock.now - start < .seconds(5) { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(hits.count("/fast") == 1)
+        #expect(ContinuousClock.now - start < .seconds(2), "the rescue waited \(ContinuousClock.now - start)")
+        running.cancel()
+    }
+}
