@@ -127,7 +127,7 @@ struct APIRoutes: Sendable {
             if let contractor, elevator.contractorID != contractor { continue }
             if let stage, elevator.stage != stage.rawValue { continue }
             guard caller.mayRead(region: elevator.region, contractorID: elevator.contractorID) else { continue }
-            let view = try self.view(elevator, now: now, withTrends: false)
+            let view = try self.view(elevator, now: now)
             if let health, view.health.state != health { continue }
             items.append(view)
             if items.count == limit { break }
@@ -137,18 +137,20 @@ struct APIRoutes: Sendable {
 
     func getElevator(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
         let elevator = try readableElevator(ctx)
-        return try json(view(elevator, now: context.clock.now(), withTrends: true))
+        return try json(view(elevator, now: context.clock.now()))
     }
 
     func putElevator(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
         let caller = try ctx.caller()
         guard caller.mayWrite else { throw forbidden("only an admin may change the registry") }
         let id = try ctx.parameters.require("elevator_id")
+        guard Identifier.isValidID(id) else { throw invalid("elevator_id", "\"\(id.prefix(64))\" is not [A-Za-z0-9_-]{1,64}") }
+        /// A field left out keeps what is stored; `null` clears the fields that may be empty.
         struct Body: Decodable {
-            var unitID: String?
-            var region: String
-            var contractorID: String?
-            var commissionedOn: String?
+            var unitID: Field<String>
+            var region: String?
+            var contractorID: Field<String>
+            var commissionedOn: Field<String>
             var stage: String?
             var onDemand: Bool?
             var platform: String?
@@ -157,24 +159,60 @@ struct APIRoutes: Sendable {
                 case unitID = "unit_id", region, contractorID = "contractor_id", commissionedOn = "commissioned_on", stage, onDemand = "on_demand"
                 case platform, forceReason = "force_reason"
             }
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                unitID = try Field(c, .unitID)
+                region = try c.decodeIfPresent(String.self, forKey: .region)
+                contractorID = try Field(c, .contractorID)
+                commissionedOn = try Field(c, .commissionedOn)
+                stage = try c.decodeIfPresent(String.self, forKey: .stage)
+                onDemand = try c.decodeIfPresent(Bool.self, forKey: .onDemand)
+                platform = try c.decodeIfPresent(String.self, forKey: .platform)
+                forceReason = try c.decodeIfPresent(String.self, forKey: .forceReason)
+            }
         }
         let body = try await decode(Body.self, request, ctx)
         let existing = try database.elevator(id)
-        let now = context.clock.now()
-        let stage = body.stage ?? existing?.stage ?? LifecycleStage.registered.rawValue
-        var registration = ElevatorRegistration(
-            elevatorID: id, unitID: body.unitID, region: body.region, contractorID: body.contractorID, commissionedOn: body.commissionedOn,
-            stage: existing?.stage ?? stage, onDemand: body.onDemand ?? false, platform: body.platform ?? existing?.platform ?? "default")
-        if existing == nil { registration.stage = stage }
-        let result = try registry { try database.registerElevator(registration, at: now, by: caller.actor) }
-        if let existing, existing.stage != stage {
-            guard let target = LifecycleStage(rawValue: stage) else {
-                throw APIError(.badRequest, code: "invalid_field", message: "stage: expected one of \(LifecycleStage.allNames), got \"\(stage)\"")
-            }
-            try registry { try database.moveStage(id, to: target, at: now, by: caller.actor, forcedReason: body.forceReason) }
+        guard let region = body.region ?? existing?.region else {
+            throw APIError(.badRequest, code: "invalid_field", message: "region: required for a new elevator")
         }
-        let stored = try database.elevator(id)!
-        return try json(view(stored, now: now, withTrends: false), status: result.change == .created ? .created : .ok)
+        let registration = ElevatorRegistration(
+            elevatorID: id, unitID: body.unitID.value(or: existing?.unitID), region: region,
+            contractorID: body.contractorID.value(or: existing?.contractorID), commissionedOn: body.commissionedOn.value(or: existing?.commissionedOn),
+            stage: body.stage ?? existing?.stage ?? LifecycleStage.registered.rawValue, onDemand: body.onDemand ?? existing?.onDemand ?? false,
+            platform: body.platform ?? existing?.platform ?? "default")
+        let now = context.clock.now()
+        let result = try registry {
+            try database.putElevator(registration, platforms: context.platforms, forcedReason: body.forceReason, at: now, by: caller.actor)
+        }
+        return try json(view(result.record, now: now), status: result.change == .created ? .created : .ok)
+    }
+
+    /// A JSON field that may be left out (keep), `null` (clear) or given.
+    enum Field<Value: Decodable>: Decodable {
+        case absent
+        case null
+        case value(Value)
+
+        init<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws {
+            if !container.contains(key) {
+                self = .absent
+            } else if try container.decodeNil(forKey: key) {
+                self = .null
+            } else {
+                self = .value(try container.decode(Value.self, forKey: key))
+            }
+        }
+
+        init(from decoder: any Decoder) throws { self = .value(try decoder.singleValueContainer().decode(Value.self)) }
+
+        func value(or stored: Value?) -> Value? {
+            switch self {
+            case .absent: stored
+            case .null: nil
+            case .value(let value): value
+            }
+        }
     }
 
     func series(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
@@ -222,8 +260,8 @@ struct APIRoutes: Sendable {
         return elevator
     }
 
-    func view(_ elevator: ElevatorRecord, now: Int64, withTrends: Bool) throws -> ElevatorView {
-        let health = try context.health.health(of: elevator, now: now, withTrends: withTrends)
+    func view(_ elevator: ElevatorRecord, now: Int64) throws -> ElevatorView {
+        let health = try context.health.health(of: elevator, now: now)
         return ElevatorView(
             elevatorID: elevator.elevatorID, unitID: elevator.unitID, region: elevator.region, contractorID: elevator.contractorID,
             stage: elevator.stage, online: context.health.isOnline(elevator, now: now), lastSeen: elevator.lastSeen, health: health,

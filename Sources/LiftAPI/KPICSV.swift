@@ -1,9 +1,15 @@
 import Foundation
 import LiftStore
 
-/// The section 7 figures as CSV: one `figure,value` row each (top lists as `top_…_N,id,count`).
-enum KPICSV {
-    static func render(_ r: KPIReport) -> String {
+/// The section 7 figures as the API gives them: JSON, or CSV with one `figure,value` row each (top lists as
+/// `top_…_N,id,count`). The command line (`liftwatch kpis`) prints the same.
+public enum KPICSV {
+    /// The JSON body of `GET /api/v1/kpis`.
+    public static func json(_ report: KPIReport) throws -> Data {
+        try JSONEncoder.snakeCase.encode(report)
+    }
+
+    public static func render(_ r: KPIReport) -> String {
         var rows: [[String]] = [["figure", "value", "count"]]
         func add(_ name: String, _ value: Double?) { rows.append([name, value.map { String(format: "%.4f", $0) } ?? "", ""]) }
         func add(_ name: String, _ value: Int) { rows.append([name, String(value), ""]) }
@@ -12,6 +18,7 @@ enum KPICSV {
         add("from", Int(r.scope.from))
         add("to", Int(r.scope.to))
         add("elevators_in_service", r.elevatorsInService)
+        add("elevators_out_of_service_for_safety", r.elevatorsOutOfServiceForSafety)
         add("share_online", r.shareOnline)
         add("elevator_months", r.elevatorMonths)
         add("faults", r.faults)
@@ -20,6 +27,7 @@ enum KPICSV {
         add("entrapments", r.entrapments)
         add("entrapments_per_100_elevator_months", r.entrapmentsPer100ElevatorMonths)
         add("rescue_tickets", r.rescueTickets)
+        add("rescue_tickets_cancelled", r.rescueTicketsCancelled)
         add("rescue_mean_seconds_to_acknowledge", r.rescueMeanSecondsToAcknowledge)
         add("rescue_mean_seconds_to_arrive", r.rescueMeanSecondsToArrive)
         add("rescue_share_on_site_within_30_minutes", r.rescueShareOnSiteWithin30Minutes)
@@ -32,6 +40,7 @@ enum KPICSV {
         add("repeat_fault_elevators", r.repeatFaultElevators)
         add("callbacks", r.callbacks)
         add("inspections_overdue", r.inspectionsOverdue)
+        add("self_tests_overdue", r.selfTestsOverdue)
         add("trips", r.trips)
         add("faults_per_10000_trips", r.faultsPer10000Trips)
         for (name, list) in [

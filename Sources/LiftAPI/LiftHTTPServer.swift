@@ -38,6 +38,8 @@ public struct APIContext: Sendable {
     public var mapTileURL: String
     /// Mark the session cookie `Secure` always (it is whenever a request says it came over TLS).
     public var secureCookies = false
+    /// The fault-code platforms an elevator may name (the loaded maps); nil accepts any well-formed name.
+    public var platforms: Set<String>? = nil
     /// What is wrong with the broker connection beyond being connected (refused subscriptions), for `/healthz`.
     public var mqttProblems: @Sendable () -> [String] = { [] }
 

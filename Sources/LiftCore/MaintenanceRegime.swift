@@ -4,7 +4,9 @@
 /// commissioning and registration. A visit is `quarter` when, by its due date, the last visit of level
 /// `quarter` or higher (or the start, with none) is 3 months old or more; likewise `half_year` at 6 and
 /// `annual` at 12. An elevator approved for on-demand maintenance stretches the interval to its approved
-/// maximum while it is online, healthy and without a safety fault for 30 days; otherwise 15 days.
+/// maximum while it is online, healthy and without a safety fault for 30 days; otherwise 15 days. The first visit
+/// (none on record) is at 15 days for every elevator, on-demand or not: an interval is stretched only after a visit
+/// has shown the elevator's condition.
 public struct MaintenanceRegime: Sendable, Hashable {
     /// The statutory interval.
     public var intervalDays = 15
@@ -63,7 +65,9 @@ public struct MaintenanceRegime: Sendable, Hashable {
         var why: String
         let base = last?.date ?? start
         let from = last.map { "the visit of \($0.date)" } ?? "the start of service on \(start)"
-        if onDemand.approved {
+        if onDemand.approved && last == nil {
+            why = "first visit: \(intervalDays) days after \(from) (on-demand intervals apply from the first visit on)"
+        } else if onDemand.approved {
             let maximum = onDemand.maximumDays ?? defaultOnDemandMaximumDays
             if onDemand.failing.isEmpty {
                 interval = max(intervalDays, maximum)

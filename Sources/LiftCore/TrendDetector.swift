@@ -13,6 +13,13 @@ public struct TrendFinding: Sendable, Hashable, Codable, CustomStringConvertible
     public var recent: Double
     public var baseline: Double
     public var description: String
+
+    public init(signal: TrendSignal, recent: Double, baseline: Double, description: String) {
+        self.signal = signal
+        self.recent = recent
+        self.baseline = baseline
+        self.description = description
+    }
 }
 
 /// Compares a recent window with a longer baseline before it. Thresholds come from `config/health.json`. Pure.

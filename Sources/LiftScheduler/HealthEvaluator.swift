@@ -35,11 +35,12 @@ public struct HealthEvaluator: Sendable {
         return TrendDetector(thresholds: t).evaluate(inputs)
     }
 
-    /// Score, state and reasons. `withTrends` adds the trend signals (a few rollup reads).
-    public func health(of elevator: ElevatorRecord, now: Int64, withTrends: Bool = true) throws -> Health {
+    /// Score, state and reasons: the one assessment every view shows (lists, filters, the elevator itself). Trends
+    /// are those of the last evaluation (`SchedulerPass`, hourly), stored, so that no view computes its own.
+    public func health(of elevator: ElevatorRecord, now: Int64) throws -> Health {
         HealthModel().assess(HealthModel.Inputs(
             online: isOnline(elevator, now: now), lastSeen: elevator.lastSeen, mode: try database.latestMode(elevatorID: elevator.elevatorID),
             activeTickets: try database.activeTickets(elevatorID: elevator.elevatorID),
-            trends: withTrends ? try trends(of: elevator.elevatorID, now: now) : []))
+            trends: try database.trendFindings(elevatorID: elevator.elevatorID)))
     }
 }

@@ -189,7 +189,8 @@ public struct SchedulerPass: Sendable {
             let ticket = Ticket(
                 elevatorID: elevator.elevatorID, region: elevator.region, unitID: elevator.unitID,
                 contractorID: try database.contractor(of: elevator.elevatorID, at: now), type: .inspection, openedAt: now,
-                deadlines: SLAPolicy.Deadlines(due: obligation.due.startEpochMs), level: obligation.kind.rawValue,
+                // Done by the end of its day (Beijing time), as maintenance: an inspection made on its date is on time.
+                deadlines: SLAPolicy.Deadlines(due: obligation.due.adding(days: 1).startEpochMs - 1), level: obligation.kind.rawValue,
                 reason: "\(words), year \(obligation.year) after commissioning on \(commissioned), due \(obligation.due)")
             await giveWayToFaults()
             opened(try await engine.open(ticket), &report)
@@ -200,6 +201,8 @@ public struct SchedulerPass: Sendable {
 
     func trends(_ elevator: ElevatorRecord, now: Int64, report: inout Report) async throws {
         let findings = try HealthEvaluator(database: database, configuration: configuration).trends(of: elevator.elevatorID, now: now)
+        // What every view of the elevator's health shows until the next evaluation.
+        try database.setTrendFindings(findings, elevatorID: elevator.elevatorID, at: now)
         guard !findings.isEmpty else { return }
         let since = now - Int64(configuration.trends.baselineDays) * Self.day
         let recent = try database.tickets(TicketFilter(elevatorID: elevator.elevatorID, types: [.predictive], openedFrom: since, limit: 1000))

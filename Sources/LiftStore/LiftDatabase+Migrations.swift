@@ -397,6 +397,19 @@ extension LiftDatabase {
                     filter TEXT NOT NULL,
                     PRIMARY KEY (client_id, filter)
                 ) WITHOUT ROWID;
+                -- Inspections are due at the end of their day (Beijing time), as maintenance is.
+                UPDATE tickets SET due_at = due_at + 86399999 WHERE type = 'inspection';
+                -- The health trends found by the last evaluation of each elevator (the scheduler's hourly pass): what
+                -- every view of an elevator's health reads, so that a list and a single elevator agree.
+                CREATE TABLE health_trends (
+                    elevator_id TEXT NOT NULL,
+                    signal TEXT NOT NULL,
+                    recent REAL NOT NULL,
+                    baseline REAL NOT NULL,
+                    description TEXT NOT NULL,
+                    evaluated_at INTEGER NOT NULL,
+                    PRIMARY KEY (elevator_id, signal)
+                ) WITHOUT ROWID;
                 -- Web sessions: the cookie holds a random session id (its hash kept here), never the API token.
                 CREATE TABLE web_sessions (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -182,3 +182,61 @@ extension ElevatorRecord {
             terminalID: row["terminal_id"], seqOffset: row["seq_offset"] ?? 0)
     }
 }
+
+extension LiftDatabase {
+    /// What an elevator's registration must satisfy, however it comes (CSV import, `PUT /elevators/{id}`): well-formed
+    /// fields, a known fault-code platform (when `platforms` is given), and a unit that is in the registry and in the
+    /// elevator's region.
+    static func checkRegistration(_ db: Database, _ registration: ElevatorRegistration, platforms: Set<String>?) throws {
+        try validate(registration)
+        if let platforms, !platforms.contains(registration.platform) {
+            throw RegistryError(.invalid, "platform \"\(registration.platform)\" is not a known fault-code map (\(platforms.sorted().joined(separator: ", ")))")
+        }
+        if let unit = registration.unitID {
+            guard let region = try String.fetchOne(db, sql: "SELECT region FROM units WHERE unit_id = ?", arguments: [unit]) else {
+                throw RegistryError(.invalid, "unit_id \"\(unit)\" is not in the registry: register the unit first")
+            }
+            guard region == registration.region else {
+                throw RegistryError(.invalid, "region \(registration.region) is not the region \(region) of unit \(unit)")
+            }
+        }
+    }
+
+    /// Adds or updates an elevator and moves its stage, in one transaction: checked as the import checks
+    /// (`checkRegistration`), and nothing is kept when any part is refused (a stage move that is not allowed rolls
+    /// the whole change back). An update's `stage` may be any stage an administrator may force with `forcedReason`;
+    /// a new elevator starts at its `stage`.
+    /// - Throws: `RegistryError` (`.invalid` for a field, `.refused` for the stage move).
+    public func putElevator(
+        _ registration: ElevatorRegistration, platforms: Set<String>?, forcedReason: String?, at now: Int64, by actor: String
+    ) throws -> (record: ElevatorRecord, change: RegistryChange) {
+        try registryWrite("put \(registration.elevatorID)") { db in
+            try Self.checkRegistration(db, registration, platforms: platforms)
+            let existing = try Row.fetchOne(db, sql: "SELECT stage FROM elevators WHERE elevator_id = ?", arguments: [registration.elevatorID])
+            guard let existing else {
+                let result = try Self.registerElevator(db, registration, at: now, by: actor)
+                try Self.bumpRegistryVersion(db)
+                return (try Self.elevatorRecord(db, registration.elevatorID)!, result.change)
+            }
+            let current = LifecycleStage(rawValue: existing["stage"]) ?? .inService
+            let target = LifecycleStage(rawValue: registration.stage)!
+            var unchangedStage = registration
+            unchangedStage.stage = current.rawValue
+            var result = try Self.registerElevator(db, unchangedStage, at: now, by: actor)
+            if current != target {
+                let moves: [StageMove]
+                do { moves = try StageMachine().move(from: current, to: target, forcedReason: forcedReason) } catch {
+                    throw RegistryError(.refused, "\(registration.elevatorID): \(error)")
+                }
+                try Self.applyStageMoves(db, moves, unitID: registration.unitID, elevatorID: registration.elevatorID, at: now, by: actor)
+                if result.change == .unchanged { result.change = .updated(["stage"]) }
+            }
+            if result.change != .unchanged { try Self.bumpRegistryVersion(db) }
+            return (try Self.elevatorRecord(db, registration.elevatorID)!, result.change)
+        }
+    }
+
+    static func elevatorRecord(_ db: Database, _ elevatorID: String) throws -> ElevatorRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM elevators WHERE elevator_id = ?", arguments: [elevatorID]).map(ElevatorRecord.init(row:))
+    }
+}

@@ -4,7 +4,7 @@ import LiftCore
 
 extension LiftDatabase {
     /// Whether the elevator showed a maintenance visit in `[from, to]`: a `maintenance` event, or its controller
-    /// in `maintenance` or `inspection` mode (a mode event or a telemetry sample).
+    /// in `maintenance` or `inspection` mode (a mode event or a telemetry sample, hot or already compacted).
     public func hasMaintenanceEvidence(elevatorID: String, from: Int64, to: Int64) throws -> Bool {
         try read { db in
             guard let key = try Self.key(of: elevatorID, in: db) else { return false }
@@ -16,7 +16,14 @@ extension LiftDatabase {
             let samples = try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM telemetry WHERE elevator = ? AND ts >= ? AND ts <= ? AND mode IN ('maintenance', 'inspection')
                 """, arguments: [key, from, to]) ?? 0
-            return samples > 0
+            if samples > 0 { return true }
+            // Days already compacted keep their samples in chunks: read those of the window.
+            let compacted = try Bool.fetchOne(db, sql: "SELECT 1 FROM telemetry_chunks WHERE elevator = ? AND to_ts >= ? AND from_ts <= ? LIMIT 1",
+                                              arguments: [key, from, to]) ?? false
+            guard compacted else { return false }
+            return try Self.samples(elevator: key, from: from, to: to + 1, in: db).contains {
+                $0.sample.mode == .maintenance || $0.sample.mode == .inspection
+            }
         }
     }
 
@@ -229,5 +236,32 @@ extension WebhookDelivery {
 extension LiftDatabase.Incident {
     init(row: Row) {
         self.init(id: row["id"], region: row["region"], openedAt: row["opened_at"], closedAt: row["closed_at"], elevators: row["elevators"], reason: row["reason"])
+    }
+}
+
+extension LiftDatabase {
+    /// Replaces an elevator's stored trend findings with the latest evaluation's.
+    public func setTrendFindings(_ findings: [TrendFinding], elevatorID: String, at now: Int64) throws {
+        try write { db in
+            try db.cachedStatement(sql: "DELETE FROM health_trends WHERE elevator_id = ?").execute(arguments: [elevatorID])
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO health_trends(elevator_id, signal, recent, baseline, description, evaluated_at) VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            for finding in findings {
+                try insert.execute(arguments: [elevatorID, finding.signal.rawValue, finding.recent, finding.baseline, finding.description, now])
+            }
+        }
+    }
+
+    /// The trend findings of an elevator's last evaluation.
+    public func trendFindings(elevatorID: String) throws -> [TrendFinding] {
+        try read { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM health_trends WHERE elevator_id = ? ORDER BY signal"), arguments: [elevatorID])
+                .compactMap { row in
+                    TrendSignal(rawValue: row["signal"]).map {
+                        TrendFinding(signal: $0, recent: row["recent"], baseline: row["baseline"], description: row["description"])
+                    }
+                }
+        }
     }
 }

@@ -38,18 +38,7 @@ public struct RegistryCSV: Sendable {
         let platforms = self.platforms
         return try importRows(text, columns: Self.elevatorColumns, at: now, progress: progress) { db, field in
             let registration = try Self.elevator(from: field)
-            try LiftDatabase.validate(registration)
-            if let platforms, !platforms.contains(registration.platform) {
-                throw RegistryError(.invalid, "platform \"\(registration.platform)\" is not a known fault-code map (\(platforms.sorted().joined(separator: ", ")))")
-            }
-            if let unit = registration.unitID {
-                guard let region = try String.fetchOne(db, sql: "SELECT region FROM units WHERE unit_id = ?", arguments: [unit]) else {
-                    throw RegistryError(.invalid, "unit_id \"\(unit)\" is not in the registry: import the units first")
-                }
-                guard region == registration.region else {
-                    throw RegistryError(.invalid, "region \(registration.region) is not the region \(region) of unit \(unit)")
-                }
-            }
+            try LiftDatabase.checkRegistration(db, registration, platforms: platforms)
             return try LiftDatabase.registerElevator(db, registration, at: now, by: actor).change
         }
     }

@@ -109,6 +109,22 @@ struct ConfigurationLoader {
         c.sla.minorResolveHours = try r.int("sla.minor_resolve_hours", c.sla.minorResolveHours, 1...2_160)
         c.sla.communicationOnSiteHours = try r.int("sla.communication_on_site_hours", c.sla.communicationOnSiteHours, 1...720)
         c.sla.predictiveResolveDays = try r.int("sla.predictive_resolve_days", c.sla.predictiveResolveDays, 1...365)
+        c.sla.regionOverrides = try r.strings("sla.region_overrides", c.sla.regionOverrides)
+        for entry in c.sla.regionOverrides {
+            let expected = "PREFIX:key=value entries such as 4306:rescue_on_site_minutes=45, key one of "
+                + LiftWatchConfiguration.SLA.overridable.keys.sorted().joined(separator: ", ")
+            let parts = entry.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, Identifier.isValidRegionPrefix(parts[0]) else {
+                throw ConfigurationError(key: "sla.region_overrides", expected: expected, found: entry)
+            }
+            let assignment = parts[1].split(separator: "=", maxSplits: 1)
+            guard assignment.count == 2, let rule = LiftWatchConfiguration.SLA.overridable[String(assignment[0])] else {
+                throw ConfigurationError(key: "sla.region_overrides", expected: expected, found: entry)
+            }
+            guard let value = Int(assignment[1]), rule.range.contains(value) else {
+                throw ConfigurationError(key: "sla.region_overrides", expected: "\(assignment[0]) an integer from \(rule.range.lowerBound) to \(rule.range.upperBound)", found: entry)
+            }
+        }
         c.sla.offlineThresholdMinutes = try r.int("sla.offline_threshold_minutes", c.sla.offlineThresholdMinutes, 1...1_440)
         c.scheduler.passIntervalSeconds = try r.int("scheduler.pass_interval_seconds", c.scheduler.passIntervalSeconds, 1...3_600)
         c.scheduler.maintenanceOpenDaysBefore = try r.int("scheduler.maintenance_open_days_before", c.scheduler.maintenanceOpenDaysBefore, 0...14)

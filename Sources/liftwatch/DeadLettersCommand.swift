@@ -44,6 +44,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
                     let object: [String: Any] = [
                         "id": letter.id, "topic": letter.topic, "reason": letter.reason, "message": letter.message,
                         "received_at": letter.receivedAt, "payload": String(decoding: letter.payload, as: UTF8.self),
+                        "payload_base64": Data(letter.payload).base64EncodedString(),
                         "replayed_at": letter.replayedAt as Any, "replay_outcome": letter.replayOutcome as Any,
                     ]
                     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])

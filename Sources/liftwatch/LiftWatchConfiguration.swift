@@ -1,3 +1,4 @@
+import LiftCore
 /// Every setting of `liftwatch`, with the embedded defaults.
 ///
 /// Filled in one place, `ConfigurationLoader`, from (highest first) command-line flags, `LIFTWATCH_*`
@@ -91,6 +92,34 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var communicationOnSiteHours = 24
         var predictiveResolveDays = 7
         var offlineThresholdMinutes = 5
+        /// `PREFIX:key=value` entries: a region prefix's own value for one of the deadlines above, e.g.
+        /// `4306:rescue_on_site_minutes=45`. The longest matching prefix wins, field by field.
+        var regionOverrides: [String] = []
+
+        /// The deadline keys a region may override, with the ticket type and deadline they set, their unit in
+        /// milliseconds and their range.
+        static let overridable: [String: (type: TicketType, deadline: Deadline, unit: Int64, range: ClosedRange<Int>)] = [
+            "rescue_ack_minutes": (.rescue, .acknowledge, 60_000, 1...1_440),
+            "rescue_on_site_minutes": (.rescue, .onSite, 60_000, 1...1_440),
+            "safety_ack_minutes": (.safetyRepair, .acknowledge, 60_000, 1...1_440),
+            "safety_on_site_minutes": (.safetyRepair, .onSite, 60_000, 1...10_080),
+            "repair_on_site_hours": (.repair, .onSite, 3_600_000, 1...720),
+            "minor_resolve_hours": (.minorRepair, .resolve, 3_600_000, 1...2_160),
+            "communication_on_site_hours": (.communication, .onSite, 3_600_000, 1...720),
+            "predictive_resolve_days": (.predictive, .resolve, 86_400_000, 1...365),
+        ]
+
+        /// Which deadline of a ticket type an override sets.
+        enum Deadline: Sendable {
+            case acknowledge, onSite, resolve
+            func set(_ value: Int64, in limits: inout SLAPolicy.Limits) {
+                switch self {
+                case .acknowledge: limits.acknowledgeMs = value
+                case .onSite: limits.onSiteMs = value
+                case .resolve: limits.resolveMs = value
+                }
+            }
+        }
     }
 
     /// The maintenance scheduler (spec sections 5 and 6).

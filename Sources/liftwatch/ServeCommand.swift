@@ -205,6 +205,7 @@ struct Server {
                 checklists: checklists, openAPIPath: configuration.http.openAPIFile, districtsPath: configuration.http.districtsFile,
                 mapTileURL: configuration.http.mapTileURL)
         apiContext.secureCookies = configuration.http.secureCookies
+        apiContext.platforms = Set(faultCodeMaps.keys)
         apiContext.mqttProblems = { (client.refusedSubscriptions + (eventsClient?.refusedSubscriptions ?? [])).map { "the broker refused the subscription \($0)" } }
         let http = LiftHTTPServer.application(
             host: configuration.http.host, port: configuration.http.port, context: apiContext, logger: Logger(label: "liftwatch.http"))

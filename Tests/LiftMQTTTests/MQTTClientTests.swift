@@ -375,3 +375,41 @@ struct MQTTClientConfigurationErrorTests {
         }
     }
 }
+
+@Suite("Subscriptions of a persistent session follow the configuration", .serialized)
+struct SubscriptionChangeTests {
+    @Test("a filter dropped from the configuration stops arriving and a new one starts, though the broker kept the session")
+    func changedSubscriptionsTakeEffect() async throws {
+        let broker = try await MosquittoBroker.start()
+        let id = uniqueID("persistent")
+        let first = try await connectedClient(.init(port: broker.port, clientID: id, cleanSession: false, subscriptions: [.init("old/#")]))
+        try await Task.sleep(for: .milliseconds(200))
+        await first.shutdown()
+        // The next start: old/# dropped, new/# added.
+        var configuration = MQTTConfiguration(port: broker.port, clientID: id, cleanSession: false, subscriptions: [.init("new/#")])
+        configuration.unsubscribeOnConnect = ["old/#"]
+        let second = try await connectedClient(configuration)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(second.connectionState == .connected(sessionPresent: true))
+        let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
+        try await publisher.publish(MQTTMessage(topic: "old/1", string: "dropped"))
+        try await publisher.publish(MQTTMessage(topic: "new/1", string: "wanted"))
+        let received = try await receive(1, from: second)
+        #expect(received.map(\.topic) == ["new/1"])
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(second.statistics.received == 1, "the dropped filter still delivered")
+        #expect(second.refusedSubscriptions.isEmpty)
+        for client in [publisher, second] { await client.shutdown() }
+        await broker.stop()
+    }
+
+    @Test("a filter that cannot be subscribed is listed, not lost in a log line")
+    func refusedFilterIsListed() async throws {
+        let broker = try await MosquittoBroker.start()
+        let client = try await connectedClient(.init(port: broker.port, clientID: uniqueID("bad"), subscriptions: [.init("ok/#"), .init("lift/4301+/+/x")]))
+        try await eventually("the refusal recorded") { !client.refusedSubscriptions.isEmpty }
+        #expect(client.refusedSubscriptions == ["lift/4301+/+/x"])
+        await client.shutdown()
+        await broker.stop()
+    }
+}

@@ -140,13 +140,14 @@ struct ScheduleScenarioTests {
             }
         }
         let gaps = zip(dues, dues.dropFirst()).map { $0.0.days(to: $1.0) }
-        // The first visit comes 30 days after the start (all conditions hold), then every 30 days until the
-        // safety fault on day 70 (2025-03-12); 15 days while it is under 30 days old; then 30 again.
-        #expect(dues.first?.0 == CivilDate("2025-01-31"))
+        // The first visit comes 15 days after the start (as for every elevator), then 30 days (all conditions hold)
+        // until the safety fault on day 70 (2025-03-12): the visit then due (2025-03-17 at 30 days, 2025-03-02 at
+        // 15) is due that day; then every 15 days while the fault is under 30 days old.
+        #expect(dues.first?.0 == CivilDate("2025-01-16"))
         #expect(gaps.prefix(1) == [30])
         #expect(dues.contains { $0.1.contains("back to 15 days") && $0.1.contains("safety fault on 2025-03-12") })
-        #expect(dues.map { "\($0.0)" } == ["2025-01-31", "2025-03-02", "2025-03-17", "2025-04-01", "2025-05-01"], "\(dues.map(\.0))")
-        #expect(gaps == [30, 15, 15, 30], "15 days while the safety fault is under 30 days old, then 30 again")
+        #expect(dues.map { "\($0.0)" } == ["2025-01-16", "2025-02-15", "2025-03-12", "2025-03-27", "2025-04-11"], "\(dues.map(\.0))")
+        #expect(gaps == [30, 25, 15, 15], "15 days while the safety fault is under 30 days old")
     }
 
     @Test("a maintenance ticket closed with a visit or maintenance mode in its window is verified; without, unverified")

@@ -70,6 +70,27 @@ struct ConfigurationLoaderTests {
         #expect(error?.description.contains(expected) == true, "\(String(describing: error))")
     }
 
+    @Test("a region's own SLA deadlines, field by field, the longest prefix winning")
+    func slaRegionOverrides() async throws {
+        let configuration = try await ConfigurationLoader(
+            overrides: ["sla.region_overrides": "43:rescue_ack_minutes=5,4306:rescue_on_site_minutes=45,430181:repair_on_site_hours=48"],
+            environment: [:]
+        ).load()
+        let sla = try configuration.schedulerConfiguration().sla
+        let minute: Int64 = 60_000
+        #expect(sla.deadlines(for: .rescue, region: "430602", openedAt: 0) == .init(acknowledge: 5 * minute, onSite: 45 * minute, due: 45 * minute))
+        #expect(sla.deadlines(for: .rescue, region: "430102", openedAt: 0) == .init(acknowledge: 5 * minute, onSite: 30 * minute, due: 30 * minute))
+        #expect(sla.deadlines(for: .rescue, region: "440102", openedAt: 0) == .init(acknowledge: 3 * minute, onSite: 30 * minute, due: 30 * minute))
+        #expect(sla.deadlines(for: .repair, region: "430181", openedAt: 0).onSite == 48 * 60 * minute)
+        #expect(sla.deadlines(for: .repair, region: "430102", openedAt: 0).onSite == 24 * 60 * minute)
+        for bad in ["4306:rescue_on_site_minutes=0", "43x:rescue_ack_minutes=5", "4306:rescue_speed=5", "4306", "4306:rescue_ack_minutes=lots"] {
+            let error = await #expect(throws: ConfigurationError.self, "\(bad)") {
+                try await ConfigurationLoader(overrides: ["sla.region_overrides": bad], environment: [:]).load()
+            }
+            #expect(error?.key == "sla.region_overrides")
+        }
+    }
+
     @Test("a bad value in the environment names the key too")
     func badEnvironmentValue() async throws {
         let error = await #expect(throws: ConfigurationError.self) {

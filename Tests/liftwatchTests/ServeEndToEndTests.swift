@@ -125,6 +125,27 @@ struct ServeEndToEndTests {
         }
     }
 
+    @Test("liftwatch kpis prints the API's figures for a region as JSON and CSV")
+    func kpisCommand() async throws {
+        let directory = try Self.workDirectory()
+        try """
+            elevator_id,unit_id,region,contractor_id,commissioned_on,stage,on_demand,platform
+            E1,,430102,C-01,2024-03-01,in_service,false,default
+            E2,,430102,C-02,2024-03-01,in_service,false,default
+            E3,,440102,C-02,2024-03-01,in_service,false,default
+            """.write(toFile: directory + "/elevators.csv", atomically: true, encoding: .utf8)
+        #expect(try await Self.liftwatch(["import", "elevators", "elevators.csv"], in: directory).status == 0)
+        let json = try await Self.liftwatch(["kpis", "--region", "4301", "--from", "2026-11-01", "--to", "2026-12-01"], in: directory)
+        #expect(json.status == 0, "\(json.output)")
+        let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+        #expect(object?["elevators_in_service"] as? Int == 2)
+        #expect((object?["scope"] as? [String: Any])?["region"] as? String == "4301")
+        let csv = try await Self.liftwatch(["kpis", "--contractor", "C-02", "--format", "csv"], in: directory)
+        #expect(csv.status == 0 && csv.output.hasPrefix("figure,value,count") && csv.output.contains("\nelevators_in_service,2,"), "\(csv.output)")
+        let bad = try await Self.liftwatch(["kpis", "--region", "43x"], in: directory)
+        #expect(bad.status != 0 && bad.output.contains("--region must be 2, 4 or 6 digits"))
+    }
+
     @Test("--help reads well for every subcommand")
     func help() async throws {
         let directory = try Self.workDirectory()

@@ -14,7 +14,7 @@ struct ElevatorPage {
     func render() throws -> String {
         let database = context.database
         let now = context.clock.now()
-        let health = try context.health.health(of: elevator, now: now, withTrends: true)
+        let health = try context.health.health(of: elevator, now: now)
         // As the API lists them: a contractor sees its own tickets, not those of the elevator's former contractors.
         let tickets = try database.tickets(TicketFilter(elevatorID: elevator.elevatorID, limit: 100_000)).filter(caller.mayRead)
         let faults = try database.events(elevator.elevatorID).filter { $0.fault != nil }.suffix(100)

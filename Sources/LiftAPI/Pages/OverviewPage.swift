@@ -39,7 +39,7 @@ struct OverviewPage {
             guard let lat = unit.lat, let lon = unit.lon else { continue }
             let elevator = byUnit[unit.unitID]
             let health = try elevator.flatMap { e -> String? in
-                e.stage == LifecycleStage.inService.rawValue ? try context.health.health(of: e, now: now, withTrends: false).state.rawValue : nil
+                e.stage == LifecycleStage.inService.rawValue ? try context.health.health(of: e, now: now).state.rawValue : nil
             }
             mapUnits.append(MapUnit(
                 id: unit.unitID, lat: lat, lon: lon, rating: unit.rating?.rawValue ?? "unrated", stage: unit.stage.rawValue, health: health,
