@@ -34,7 +34,7 @@ struct AuthMiddleware: RouterMiddleware {
     }
 
     /// Why a cookie-authenticated write is refused, or nil when it comes from LiftWatch's own pages.
-    static func crossSiteRefusal(_ request: Request) -> String? {
+    static func crossSiteRefusal(_ request: Request, requireJSON: Bool = true) -> String? {
         guard request.method != .get, request.method != .head else { return nil }
         // Host names compared (a port differs behind proxies and in some clients' Host header); another site's page
         // has another host name.
@@ -44,7 +44,7 @@ struct AuthMiddleware: RouterMiddleware {
         guard let originHost, let host, originHost == host else {
             return "a write with the session cookie must come from LiftWatch's own pages (Origin \(originHost ?? "missing"), host \(host ?? "unknown"))"
         }
-        guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("application/json") else {
+        guard !requireJSON || (request.headers[.contentType] ?? "").lowercased().hasPrefix("application/json") else {
             return "a write with the session cookie must send JSON (Content-Type: application/json)"
         }
         return nil

@@ -1,37 +1,45 @@
-/// What LiftWatch last heard of a car: from its latest telemetry sample.
+/// What LiftWatch last heard of a car, field by field: occupancy and motion each as of the latest sample (in order
+/// of arrival, never of the controller's clock) that said anything of it.
 public struct CarState: Sendable, Hashable, Codable {
     public var occupied: Bool?
+    /// When LiftWatch received the sample that said `occupied` (epoch ms, LiftWatch's clock).
+    public var occupiedAt: Int64?
     public var speed: Double?
     public var direction: Direction?
-    /// The sample's controller time.
-    public var ts: Int64
-    /// When LiftWatch received it (epoch ms, LiftWatch's clock).
-    public var receivedAt: Int64
+    /// When LiftWatch received the sample that said `speed` or `direction`.
+    public var motionAt: Int64?
 
-    public init(occupied: Bool?, speed: Double?, direction: Direction?, ts: Int64, receivedAt: Int64) {
+    public init(occupied: Bool? = nil, occupiedAt: Int64? = nil, speed: Double? = nil, direction: Direction? = nil, motionAt: Int64? = nil) {
         self.occupied = occupied
+        self.occupiedAt = occupiedAt
         self.speed = speed
         self.direction = direction
-        self.ts = ts
-        self.receivedAt = receivedAt
+        self.motionAt = motionAt
     }
 
-    /// The state a sample gives, or nil when it says nothing of occupancy or motion.
-    public init?(_ sample: TelemetrySample, receivedAt: Int64) {
-        guard sample.occupied != nil || sample.speed != nil || sample.direction != nil else { return nil }
-        self.init(occupied: sample.occupied, speed: sample.speed, direction: sample.direction, ts: sample.ts, receivedAt: receivedAt)
+    /// The state one sample gives.
+    public init(_ sample: TelemetrySample, receivedAt: Int64) {
+        self.init()
+        merge(sample, receivedAt: receivedAt)
+    }
+
+    /// Takes what a sample says: each field it carries replaces the known one unless that one arrived later.
+    public mutating func merge(_ sample: TelemetrySample, receivedAt: Int64) {
+        if let occupied = sample.occupied, receivedAt >= (occupiedAt ?? .min) {
+            self.occupied = occupied
+            occupiedAt = receivedAt
+        }
+        if sample.speed != nil || sample.direction != nil, receivedAt >= (motionAt ?? .min) {
+            speed = sample.speed
+            direction = sample.direction
+            motionAt = receivedAt
+        }
     }
 
     /// Whether the car stands still: speed at most `FaultAssessment.stoppedSpeed`, else an `idle` direction.
     public var stopped: Bool? {
         if let speed { return speed <= FaultAssessment.stoppedSpeed }
         return direction.map { $0 == .idle }
-    }
-
-    /// Keeps the later of two states (by controller time, then arrival).
-    public func later(_ other: CarState?) -> CarState {
-        guard let other else { return self }
-        return (other.ts, other.receivedAt) > (ts, receivedAt) ? other : self
     }
 }
 
@@ -48,6 +56,11 @@ public struct FaultAssessment: Sendable, Hashable, Codable {
     public var stopped: Bool?
     /// Where `occupied` and `stopped` came from, in words; nil when the class does not depend on them.
     public var basis: String?
+    /// Decided again after the event, from telemetry received in the minute after it (a rescue the event alone did
+    /// not show): the ticket open for it is escalated.
+    public var revised = false
+    /// Whether the car's state was unknown in part, so that telemetry arriving just after may change the class.
+    public var provisional: Bool { basis?.contains("unknown") == true }
 
     /// How old the latest telemetry may be to speak for the car (v1.1 §11.2).
     public static let telemetryWindowMs: Int64 = 300_000
@@ -70,21 +83,26 @@ public struct FaultAssessment: Sendable, Hashable, Codable {
         }
     }
 
-    /// Assesses a raised fault that arrived at `arrivedAt`, given the latest car state LiftWatch has (if any).
-    public static func assess(_ fault: FaultKey, event: ElevatorEvent, arrivedAt: Int64, latest: CarState?) -> FaultAssessment {
+    /// How long after a fault telemetry may still decide its class (a sample published just before the event but
+    /// received just after it, on the other session or after a backlog).
+    public static let revisionWindowMs: Int64 = 60_000
+
+    /// Assesses a raised fault that arrived at `arrivedAt`, given the latest car state LiftWatch has (if any), using
+    /// telemetry received up to `laterBy` after the fault.
+    public static func assess(_ fault: FaultKey, event: ElevatorEvent, arrivedAt: Int64, latest: CarState?, laterBy: Int64 = 1_000) -> FaultAssessment {
         guard fault == .powerFailure || fault == .alarmButton else { return FaultAssessment(faultClass: fault.baseClass) }
-        let recent = latest.flatMap { state in
-            arrivedAt - state.receivedAt <= telemetryWindowMs && state.receivedAt <= arrivedAt + 1_000 ? state : nil
+        func fresh(_ at: Int64?) -> Int64? {
+            at.flatMap { arrivedAt - $0 <= telemetryWindowMs && $0 <= arrivedAt + laterBy ? $0 : nil }
         }
-        func age(_ state: CarState) -> String { "latest telemetry \(max(0, arrivedAt - state.receivedAt) / 1000) s before" }
+        func age(_ at: Int64) -> String { "latest telemetry \(max(0, arrivedAt - at) / 1000) s before" }
         var notes: [String] = []
         let occupied: Bool?
         if let own = event.occupied {
             occupied = own
             notes.append("occupied \(own) (event)")
-        } else if let state = recent, let known = state.occupied {
+        } else if let at = fresh(latest?.occupiedAt), let known = latest?.occupied {
             occupied = known
-            notes.append("occupied \(known) (\(age(state)))")
+            notes.append("occupied \(known) (\(age(at)))")
         } else {
             occupied = nil
             notes.append("occupancy unknown")
@@ -94,9 +112,9 @@ public struct FaultAssessment: Sendable, Hashable, Codable {
             if let speed = event.speed {
                 stopped = speed <= stoppedSpeed
                 notes.append("\(stopped! ? "stopped" : "moving") (event speed \(speed) m/s)")
-            } else if let state = recent, let known = state.stopped {
+            } else if let at = fresh(latest?.motionAt), let known = latest?.stopped {
                 stopped = known
-                notes.append("\(known ? "stopped" : "moving") (\(age(state)))")
+                notes.append("\(known ? "stopped" : "moving") (\(age(at)))")
             } else {
                 notes.append("motion unknown")
             }

@@ -44,7 +44,8 @@ public struct SLAPolicy: Sendable, Hashable, Codable {
     public var ruralRescueOnSiteMs: Int64 = 60 * minute
     /// Region prefixes whose rescue limit is the rural one.
     public var ruralRegions: Set<String> = []
-    /// Region prefix → type → limits replacing the defaults.
+    /// Region prefix → type → the limits it sets: each deadline given replaces the one of a shorter prefix (or the
+    /// default, or the rural on-site limit); a nil one leaves it as it is.
     public var regionOverrides: [String: [TicketType: Limits]] = [:]
 
     public init() {}
@@ -60,7 +61,10 @@ public struct SLAPolicy: Sendable, Hashable, Codable {
         if type == .rescue && isRural(region) { result.onSiteMs = ruralRescueOnSiteMs }
         let prefixes = regionOverrides.keys.filter { region.hasPrefix($0) }.sorted { $0.count < $1.count }
         for prefix in prefixes {
-            if let override = regionOverrides[prefix]?[type] { result = override }
+            guard let override = regionOverrides[prefix]?[type] else { continue }
+            if let value = override.acknowledgeMs { result.acknowledgeMs = value }
+            if let value = override.onSiteMs { result.onSiteMs = value }
+            if let value = override.resolveMs { result.resolveMs = value }
         }
         return result
     }

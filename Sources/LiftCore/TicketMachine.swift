@@ -52,11 +52,12 @@ public struct TicketMachine: Sendable {
         throws(TicketActionError) -> Outcome
     {
         let (from, to) = Self.transition(action)
-        guard from.contains(ticket.status) else {
-            throw TicketActionError(action: action, status: ticket.status, expected: Self.nextAction(after: ticket.status))
-        }
+        // A request without its reason is refused as such, whatever the ticket's state.
         if action == .cancel, note.map({ $0.allSatisfy(\.isWhitespace) }) ?? true {
             throw TicketActionError(action: action, status: ticket.status, expected: nil, message: "cancelling needs a reason in `note`", kind: .missingNote)
+        }
+        guard from.contains(ticket.status) else {
+            throw TicketActionError(action: action, status: ticket.status, expected: Self.nextAction(after: ticket.status))
         }
         var ticket = ticket
         ticket.status = to
@@ -109,6 +110,30 @@ public struct TicketMachine: Sendable {
             effects.append(.alertRegulator(reason: "repeat fault \(ticket.fault?.rawValue ?? "")"))
         }
         return Outcome(ticket: ticket, effects: effects, changed: true)
+    }
+
+    /// The fault was raised again and, this time, is more urgent than the active ticket's type (an alarm pressed
+    /// in a moving car opened a minor repair; now the car is stopped with someone inside): the ticket becomes that
+    /// type, with its priority and deadlines from this arrival, and the contractor and (for rescue and safety) the
+    /// regulator are told as for a new ticket. The occurrence is counted.
+    public func escalate(_ ticket: Ticket, to type: TicketType, deadlines: SLAPolicy.Deadlines, at now: Int64, faultAt: Int64?, reason: String) -> Outcome {
+        var raised = ticket
+        raised.type = type
+        raised.priority = type.priority
+        raised.openedAt = now
+        raised.faultAt = faultAt ?? raised.faultAt
+        raised.ackDueAt = deadlines.acknowledge
+        raised.onSiteDueAt = deadlines.onSite
+        raised.resolveDueAt = deadlines.resolve
+        raised.dueAt = deadlines.due
+        raised.occurrences += 1
+        raised.reason = reason
+        // Deadlines missed as the earlier type are no longer this ticket's: it starts afresh as the new type.
+        raised.breaches = []
+        raised.overdue = false
+        var effects: [Effect] = [.notifyContractor]
+        if type.alertsRegulatorOnOpen { effects.append(.alertRegulator(reason: "\(type.rawValue) ticket opened (was \(ticket.type.rawValue) ticket \(ticket.id))")) }
+        return Outcome(ticket: raised, effects: effects, changed: true)
     }
 
     /// The elevator's contract moved to `contractorID` (v1.1 §11.5): an active ticket goes with it, and both the

@@ -41,7 +41,7 @@ public struct DeadLetterReplayer: Sendable {
         let now = clock.now()
         var processor = MessageProcessor(
             database: database, faultCodeMaps: faultCodeMaps, directory: ElevatorDirectory(regionPlatforms: regionPlatforms),
-            tracker: SequenceTracker(), trackSequence: false)
+            tracker: SequenceTracker(), trackSequence: false, limits: IngestLimits(policy: .unlimited))
         try processor.directory.reload(from: database, now: now)
         var summary = Summary()
         var total = IngestCommitResult()
@@ -65,7 +65,7 @@ public struct DeadLetterReplayer: Sendable {
                 batch.telemetry += attempt.telemetry
                 batch.events += attempt.events
                 batch.stats += attempt.stats
-                batch.statuses += attempt.statuses
+                // A status from the past says nothing of the elevator now: not applied (as `last_seen`).
                 batch.counters.merge(attempt.counters) { old, new in
                     var sum = old
                     sum.received += new.received

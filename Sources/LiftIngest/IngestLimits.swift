@@ -20,6 +20,16 @@ struct IngestLimits: Sendable {
         /// Distinct event signatures remembered per elevator.
         var recentSignatures = 64
         init() {}
+
+        /// No limit: for replays, which an operator starts and bounds.
+        static var unlimited: Policy {
+            var policy = Policy()
+            policy.eventsPerMinute = .max / 2
+            policy.eventBurst = .max / 2
+            policy.deadLettersPerMinute = .max / 2
+            policy.unregisteredDeadLettersPerMinute = .max / 2
+            return policy
+        }
     }
 
     private struct Bucket {

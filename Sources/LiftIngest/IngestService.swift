@@ -383,8 +383,19 @@ public final class IngestService: Service, Sendable {
         _ = await inFlight?.value
     }
 
+    /// A wait inside LiftWatch longer than this (a busy ticket engine holding the hand-off, a backlog in the receive
+    /// buffer) is taken off a message's arrival time; shorter ones are noise and the processing time stands for it.
+    static let arrivalCorrection: Duration = .milliseconds(100)
+
     private func process(_ message: MQTTMessage, with processor: inout MessageProcessor, now: Int64, into batch: inout IngestBatch) {
-        if let rejection = processor.process(topic: message.topic, payload: message.payload, receivedAt: now, into: &batch) {
+        // Arrival (v1.1 §11.1) is when the network thread received the message, not when a loop got to it.
+        var receivedAt = now
+        let waited = ContinuousClock.now - message.arrivedAt
+        if waited > Self.arrivalCorrection {
+            let (seconds, attoseconds) = waited.components
+            receivedAt -= seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        }
+        if let rejection = processor.process(topic: message.topic, payload: message.payload, receivedAt: receivedAt, into: &batch) {
             metrics.deadLetter(rejection.reason)
             logger.debug("dead letter", metadata: ["topic": "\(message.topic)", "reason": "\(rejection)"])
         }
@@ -447,8 +458,8 @@ public final class IngestService: Service, Sendable {
             for arrival in committed.eventArrivals { metrics.eventLatency.recordNanoseconds((now - arrival).nanoseconds) }
         }
         for request in committed.replayRequests { requestReplay(request.gap, entry: request.entry) }
-        if !committed.result.newEvents.isEmpty, let onCommittedEvents {
-            await onCommittedEvents(committed.result.newEvents)
+        if !committed.result.newEvents.isEmpty || !committed.result.reassessed.isEmpty, let onCommittedEvents {
+            await onCommittedEvents(committed.result.newEvents + committed.result.reassessed)
             let now = ContinuousClock.now
             for arrival in committed.eventArrivals { metrics.eventHandledLatency.recordNanoseconds((now - arrival).nanoseconds) }
         }

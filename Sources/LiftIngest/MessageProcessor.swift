@@ -16,6 +16,11 @@ struct MessageProcessor {
     var limits: IngestLimits
     /// The latest occupancy and motion heard from each elevator (one entry per registered elevator at most).
     private(set) var carStates: [Int64: CarState] = [:]
+    /// Raised faults whose class telemetry still on its way may change: one per elevator, for
+    /// `FaultAssessment.revisionWindowMs` after its arrival.
+    private var provisional: [Int64: IngestBatch.Item<ElevatorEvent>] = [:]
+    /// When the store was last asked for an elevator's car state (one entry per registered elevator at most).
+    private var carStateLookups: [Int64: Int64] = [:]
     /// Dead letters counted but not kept (past `limits`), since the last `takeDroppedDeadLetters()`.
     private(set) var droppedDeadLetters = 0
 
@@ -79,7 +84,10 @@ struct MessageProcessor {
             // One at a time: `append(contentsOf: samples.map(item))` made an array per message.
             for sample in samples {
                 batch.telemetry.append(item(sample))
-                if let state = CarState(sample, receivedAt: receivedAt) { carStates[elevator.key] = state.later(carStates[elevator.key]) }
+                if sample.occupied != nil || sample.speed != nil || sample.direction != nil {
+                    carStates[elevator.key, default: CarState()].merge(sample, receivedAt: receivedAt)
+                    if provisional[elevator.key] != nil { revise(elevator.key, at: receivedAt, into: &batch) }
+                }
             }
             if !rejected.isEmpty {
                 let reasons = rejected.map { "sample \($0.index)\($0.seq.map { " (seq \($0))" } ?? ""): \($0.rejection.message)" }
@@ -92,7 +100,9 @@ struct MessageProcessor {
             }
         case .event(var event):
             assess(&event, elevator: elevator.key, receivedAt: receivedAt)
-            batch.events.append(item(event))
+            let stored = item(event)
+            batch.events.append(stored)
+            if event.assessment?.provisional == true, event.assessment?.faultClass != .rescue { provisional[elevator.key] = stored }
         case .stats(let stats): batch.stats.append(item(stats))
         case .status(let status): batch.statuses.append(item(status))
         }
@@ -104,11 +114,35 @@ struct MessageProcessor {
     mutating func assess(_ event: inout ElevatorEvent, elevator: Int64, receivedAt: Int64) {
         guard let fault = event.raisedFault else { return }
         var latest = carStates[elevator]
-        if latest == nil, FaultAssessment.needsCarState(fault, event: event) {
+        // After a restart nothing is in memory: the last stored sample, read at most once a minute per elevator (an
+        // elevator whose telemetry never says it would otherwise cost a scan of its hot rows per event).
+        if latest == nil, FaultAssessment.needsCarState(fault, event: event), carStateLookups[elevator].map({ receivedAt - $0 > 60_000 }) ?? true {
+            carStateLookups[elevator] = receivedAt
             latest = try? database.latestCarState(elevator: elevator)
             if let latest { carStates[elevator] = latest }
         }
         event.assessment = FaultAssessment.assess(fault, event: event, arrivedAt: receivedAt, latest: latest)
+    }
+
+    /// Decides a provisional fault's class again from the car's state now known; when it became more urgent (a
+    /// rescue), the fault goes on in `batch.reassessed` for its ticket to be escalated.
+    private mutating func revise(_ elevator: Int64, at now: Int64, into batch: inout IngestBatch) {
+        guard let original = provisional[elevator], let fault = original.value.raisedFault, let before = original.value.assessment else { return }
+        guard now - original.receivedAt <= FaultAssessment.revisionWindowMs else {
+            provisional[elevator] = nil
+            return
+        }
+        var revised = FaultAssessment.assess(
+            fault, event: original.value, arrivedAt: original.receivedAt, latest: carStates[elevator], laterBy: FaultAssessment.revisionWindowMs)
+        guard TicketType(faultClass: revised.faultClass).priority < TicketType(faultClass: before.faultClass).priority else {
+            if !revised.provisional { provisional[elevator] = nil }
+            return
+        }
+        revised.revised = true
+        var item = original
+        item.value.assessment = revised
+        batch.reassessed.append(item)
+        provisional[elevator] = nil
     }
 
     /// Whether an event's class waits on the car's state (telemetry still on its way may tell it).

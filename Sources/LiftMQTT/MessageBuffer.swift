@@ -57,13 +57,28 @@ final class MessageBuffer: @unchecked Sendable {
         defer { condition.unlock() }
         if finished { return false }
         if isUrgent {
-            // Urgent messages are few (fault events): they never wait for room, and go to the front.
+            // Urgent messages (fault events) go to the front and wait for room only past `capacity` of their own:
+            // a flood from a controller then waits at the broker, as telemetry does, instead of in memory.
             if let waiter {
                 self.waiter = nil
                 waiter.continuation.resume(returning: [message])
-            } else {
-                urgent.append(message)
+                return true
             }
+            if urgent.count >= capacity {
+                if message.qos == .atMostOnce {
+                    dropped += 1
+                    return false
+                }
+                blockedPushes += 1
+                while urgent.count >= capacity && !finished { condition.wait() }
+                if finished { return false }
+                if let waiter {
+                    self.waiter = nil
+                    waiter.continuation.resume(returning: [message])
+                    return true
+                }
+            }
+            urgent.append(message)
             return true
         }
         if items.count >= capacity {

@@ -26,6 +26,8 @@ public struct SchedulerPass: Sendable {
         public var opened: [TicketType: Int] = [:]
         /// Raised faults found without their ticket and ticketed now.
         public var recovered = 0
+        /// Active tickets moved to the contractor now in charge.
+        public var reassigned = 0
         public var escalated = 0
         public var settled = 0
         public var incidentsOpened = 0
@@ -33,7 +35,7 @@ public struct SchedulerPass: Sendable {
 
         public var description: String {
             let kinds = opened.keys.sorted { $0.rawValue < $1.rawValue }.map { "\($0.rawValue) \(opened[$0]!)" }
-            return "opened \(opened.values.reduce(0, +))\(kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))"), faults ticketed by the sweep \(recovered), escalated \(escalated), settled \(settled), incidents opened \(incidentsOpened), closed \(incidentsClosed)"
+            return "opened \(opened.values.reduce(0, +))\(kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))"), faults ticketed by the sweep \(recovered), moved with a contract \(reassigned), escalated \(escalated), settled \(settled), incidents opened \(incidentsOpened), closed \(incidentsClosed)"
         }
     }
 
@@ -44,6 +46,8 @@ public struct SchedulerPass: Sendable {
         await giveWayToFaults()
         // Faults committed without their ticket (database busy or full, a crash between the two): ticketed first.
         report.recovered = try await engine.sweepUnticketedFaults(now: now)
+        // Tickets follow the contract in force (a change dated ahead takes effect when its day comes).
+        report.reassigned = try await engine.followContracts(now: now)
         report.escalated = try await engine.checkDeadlines(now: now)
         let elevators = try database.elevators().filter { $0.stage == LifecycleStage.inService.rawValue }
         try await connectivity(elevators, now: now, report: &report)
@@ -94,10 +98,10 @@ public struct SchedulerPass: Sendable {
             let inRegion = watched.filter { $0.region == incident.region }
             let stillSilent = inRegion.filter { silentIDs.contains($0.elevatorID) }.count
             if Double(stillSilent) < configuration.outageShare * Double(max(1, inRegion.count)) {
-                try database.closeIncident(incident.id, at: now)
-                report.incidentsClosed += 1
                 await giveWayToFaults()
-                try await engine.send("regulator/\(incident.region)/alerts", Self.incidentJSON(incident, alert: "area incident over", closedAt: now), at: now)
+                let message = try database.closeIncident(incident, at: now) { Self.incidentJSON($0, alert: "area incident over", closedAt: now) }
+                report.incidentsClosed += 1
+                engine.dispatch([message])
             }
         }
         incidents = try database.openIncidents()
@@ -110,14 +114,14 @@ public struct SchedulerPass: Sendable {
             let times = group.compactMap(\.lastSeen)
             let together = (times.max() ?? 0) - (times.min() ?? 0) <= configuration.outageWindowMs
             if group.count >= configuration.outageMinimumElevators && Double(group.count) >= configuration.outageShare * Double(seenInRegion) && together {
-                let incident = try database.openIncident(
+                await giveWayToFaults()
+                let (_, message) = try database.openIncident(
                     region: region, elevators: group.count,
                     reason: "\(group.count) of \(seenInRegion) elevators of region \(region) fell silent within \((((times.max() ?? 0) - (times.min() ?? 0)) / 1000)) s",
-                    at: now)
+                    at: now) { Self.incidentJSON($0, alert: "area incident", closedAt: nil) }
                 report.incidentsOpened += 1
                 logger.warning("area incident opened", metadata: ["region": "\(region)", "elevators": "\(group.count)"])
-                await giveWayToFaults()
-                try await engine.send("regulator/\(region)/alerts", Self.incidentJSON(incident, alert: "area incident", closedAt: nil), at: now)
+                engine.dispatch([message])
                 continue
             }
             for elevator in group {

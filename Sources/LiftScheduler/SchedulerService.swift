@@ -29,7 +29,7 @@ public struct SchedulerService: Service {
                 let report = try await pass.run(now: now, withTrends: withTrends, withSchedule: withSchedule)
                 if withTrends { lastTrends = now }
                 if withSchedule { lastSchedule = now }
-                if report.opened.values.reduce(0, +) + report.recovered + report.escalated + report.settled + report.incidentsOpened + report.incidentsClosed > 0 {
+                if report.opened.values.reduce(0, +) + report.recovered + report.reassigned + report.escalated + report.settled + report.incidentsOpened + report.incidentsClosed > 0 {
                     logger.info("scheduler pass", metadata: ["report": "\(report)"])
                 }
             } catch {

@@ -53,6 +53,10 @@ public actor TicketEngine {
     public func handle(_ events: [IngestBatch.Item<ElevatorEvent>]) async {
         for item in events where item.value.raisedFault != nil {
             do {
+                if item.value.assessment?.revised == true {
+                    try await retryingWhileBusy { try self.escalateRevised(item) }
+                    continue
+                }
                 try await retryingWhileBusy { try self.handleFault(item, now: item.receivedAt, recovered: false) }
             } catch {
                 logger.error("fault not turned into a ticket yet; the sweep will", metadata: [
@@ -94,6 +98,21 @@ public actor TicketEngine {
             guard try tx.isHandled(key) != true else { return nil }
             // Counted by the controller's own clock, consistent with itself whatever its offset from ours.
             let isRepeat = try tx.faultRaisedCount(elevatorID: item.elevatorID, fault: fault, from: event.ts - 30 * Self.day, to: event.ts) >= 3
+            let type = TicketType(faultClass: assessment.faultClass)
+            var reason = "\(fault.rawValue): \(fault.meaning)\(event.floor.map { " at floor \($0)" } ?? "")"
+            if let basis = assessment.basis { reason += "; \(basis)" }
+            if let active = try tx.activeTicket(elevatorID: item.elevatorID, fault: fault), type.priority < active.priority {
+                // More urgent than the ticket open for the same fault (a rescue where a minor repair stood): it becomes one.
+                var outcome = machine.escalate(
+                    active, to: type, deadlines: sla.deadlines(for: type, region: item.region, openedAt: arrival), at: arrival, faultAt: event.ts,
+                    reason: reason + late)
+                outcome.ticket.repeat = outcome.ticket.repeat || isRepeat
+                try tx.update(outcome.ticket, from: active, step: "escalate", by: "liftwatch",
+                              note: "\(active.type.rawValue) → \(type.rawValue): raised again (seq \(event.seq)) as \(assessment.faultClass.rawValue)", at: arrival)
+                try tx.deliver(outcome.effects, of: outcome.ticket, at: max(now, arrival))
+                try tx.link(key, to: active.id)
+                return outcome
+            }
             if let active = try tx.activeTicket(elevatorID: item.elevatorID, fault: fault) {
                 let outcome = machine.recordOccurrence(active, repeat: isRepeat)
                 let told = !outcome.effects.isEmpty
@@ -103,10 +122,7 @@ public actor TicketEngine {
                 try tx.link(key, to: active.id)
                 return outcome
             }
-            let type = TicketType(faultClass: assessment.faultClass)
             let elevator = try tx.elevator(item.elevatorID)
-            var reason = "\(fault.rawValue): \(fault.meaning)\(event.floor.map { " at floor \($0)" } ?? "")"
-            if let basis = assessment.basis { reason += "; \(basis)" }
             var ticket = Ticket(
                 elevatorID: item.elevatorID, region: item.region, unitID: elevator?.unitID,
                 contractorID: try tx.contractor(of: item.elevatorID, at: arrival), type: type, openedAt: arrival,
@@ -127,6 +143,30 @@ public actor TicketEngine {
         if recovered { logger.warning("fault ticketed by the sweep", metadata: ["elevator": "\(item.elevatorID)", "fault": "\(fault.rawValue)", "ticket": "\(outcome.ticket.id)"]) }
         after(outcome, messages)
         return true
+    }
+
+    /// A fault whose class telemetry received after it made more urgent (`FaultAssessment.revised`): the ticket open
+    /// for it becomes that type, its deadlines from the fault's arrival. Nothing when no such ticket is open (it was
+    /// resolved meanwhile) or it is already as urgent.
+    func escalateRevised(_ item: IngestBatch.Item<ElevatorEvent>) throws {
+        guard let fault = item.value.raisedFault, let assessment = item.value.assessment else { return }
+        let type = TicketType(faultClass: assessment.faultClass)
+        let (outcome, messages) = try database.ticketTransaction("escalate the \(fault.rawValue) ticket of \(item.elevatorID)") { tx -> TicketMachine.Outcome? in
+            guard let active = try tx.activeTicket(elevatorID: item.elevatorID, fault: fault), type.priority < active.priority else { return nil }
+            var reason = "\(fault.rawValue): \(fault.meaning)\(item.value.floor.map { " at floor \($0)" } ?? "")"
+            if let basis = assessment.basis { reason += "; \(basis)" }
+            var outcome = machine.escalate(
+                active, to: type, deadlines: sla.deadlines(for: type, region: item.region, openedAt: item.receivedAt), at: item.receivedAt,
+                faultAt: item.value.ts, reason: reason)
+            outcome.ticket.occurrences = active.occurrences
+            try tx.update(outcome.ticket, from: active, step: "escalate", by: "liftwatch",
+                          note: "\(active.type.rawValue) → \(type.rawValue): telemetry received after the fault shows \(assessment.basis ?? "")", at: item.receivedAt)
+            try tx.deliver(outcome.effects, of: outcome.ticket, at: clock.now())
+            return outcome
+        }
+        guard let outcome else { return }
+        logger.warning("ticket escalated from later telemetry", metadata: ["ticket": "\(outcome.ticket.id)", "type": "\(type.rawValue)"])
+        after(outcome, messages)
     }
 
     /// The `open` outcome of a stored ticket, with any deadline already missed by `now` marked at once.
@@ -193,6 +233,34 @@ public actor TicketEngine {
         try await perform(action, on: id, as: Principal.named(actor), note: note, at: now)
     }
 
+    /// Moves every active ticket whose elevator's contract has passed to another contractor by `now` (a contract
+    /// change dated ahead, or a fault ticketed by the sweep after a change): a `reassign` step, and both contractors
+    /// told (v1.1 §11.5). Returns how many moved.
+    @discardableResult
+    public nonisolated func followContracts(now: Int64) async throws -> Int {
+        var moved = 0
+        for ticket in try database.activeTickets() where try database.contractor(of: ticket.elevatorID, at: now) != ticket.contractorID {
+            if try await reassign(ticketID: ticket.id, now: now) { moved += 1 }
+        }
+        return moved
+    }
+
+    func reassign(ticketID: Int64, now: Int64) async throws -> Bool {
+        let (outcome, messages) = try database.ticketTransaction("reassign ticket \(ticketID)") { tx -> TicketMachine.Outcome? in
+            guard let ticket = try tx.ticket(ticketID), ticket.status.isActive else { return nil }
+            let current = try tx.contractor(of: ticket.elevatorID, at: now)
+            let outcome = machine.reassign(ticket, to: current)
+            guard outcome.changed else { return nil }
+            try tx.update(outcome.ticket, from: ticket, step: "reassign", by: "liftwatch",
+                          note: "maintenance contract of \(ticket.elevatorID) in force: \(ticket.contractorID ?? "no contractor") → \(current ?? "no contractor")", at: now)
+            try tx.deliver(outcome.effects, of: outcome.ticket, at: now)
+            return outcome
+        }
+        guard let outcome else { return false }
+        after(outcome, messages)
+        return true
+    }
+
     /// Marks missed deadlines on every active ticket.
     ///
     /// The scan of the active tickets runs outside the engine's isolation: a fault event's ticket waits for
@@ -235,10 +303,9 @@ public actor TicketEngine {
         after(outcome, messages)
     }
 
-    /// Sends a message that announces no ticket (an area incident's alert) through the outbox.
-    public func send(_ topic: String, _ payload: [UInt8], priority: Int = 2, at now: Int64) throws {
-        let message = try database.outbox.enqueue(topic: topic, payload: payload, priority: priority, at: now)
-        outbox?.send([message])
+    /// Hands messages another transaction queued in the outbox (an area incident's alert) to the broker now.
+    public nonisolated func dispatch(_ messages: [OutboxMessage]) {
+        outbox?.send(messages)
     }
 
     /// After a commit: the messages to the broker at once, and the observers.

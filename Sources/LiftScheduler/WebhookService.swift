@@ -178,7 +178,12 @@ public enum WebhookTarget {
             let host = components.host, !host.isEmpty
         else { return "not an http(s) URL with a host" }
         if allowPrivate { return nil }
-        let addresses = resolve(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
+        // getaddrinfo blocks: on a Dispatch thread, never one of the cooperative pool's (two here), which the ticket
+        // engine and HTTP share.
+        let name = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let addresses = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: resolve(name)) }
+        }
         guard !addresses.isEmpty else { return "host \(host) does not resolve" }
         if let blocked = addresses.first(where: isPrivate) { return "host \(host) resolves to a private or loopback address (\(blocked)); refused" }
         return nil
@@ -202,21 +207,24 @@ public enum WebhookTarget {
         return addresses
     }
 
-    /// Loopback, private, link-local, CGNAT, unspecified and IPv4-mapped forms of those.
+    /// Loopback, private, link-local, CGNAT, multicast, reserved and unspecified addresses, and IPv4-mapped,
+    /// IPv4-compatible and NAT64 forms of those.
     static func isPrivate(_ address: String) -> Bool {
         var text = address.lowercased()
         if let zone = text.firstIndex(of: "%") { text = String(text[..<zone]) }
-        if text.hasPrefix("::ffff:") { text = String(text.dropFirst(7)) }
+        for prefix in ["::ffff:", "64:ff9b::", "::"] where text.hasPrefix(prefix) && text.contains(".") { text = String(text.dropFirst(prefix.count)) }
         let octets = text.split(separator: ".").compactMap { UInt8($0) }
         if octets.count == 4 {
             switch (octets[0], octets[1]) {
-            case (0, _), (10, _), (127, _): return true
+            case (0, _), (10, _), (127, _), (224...255, _): return true
+            case (198, 18), (198, 19): return true
             case (169, 254), (192, 168): return true
             case (172, let b) where (16...31).contains(b): return true
             case (100, let b) where (64...127).contains(b): return true
             default: return false
             }
         }
-        return text == "::" || text == "::1" || text.hasPrefix("fc") || text.hasPrefix("fd") || text.hasPrefix("fe80")
+        return text == "::" || text == "::1" || text.hasPrefix("fc") || text.hasPrefix("fd") || text.hasPrefix("fe8") || text.hasPrefix("fe9")
+            || text.hasPrefix("fea") || text.hasPrefix("feb") || text.hasPrefix("ff")
     }
 }

@@ -37,6 +37,7 @@ extension IngestBatch {
         for range in lostRanges { parts[partOf[range.elevator]!].lostRanges.append(range) }
         for (key, seen) in lastSeen { parts[partOf[key]!].lastSeen[key] = seen }
         parts[partCount - 1].replayedDeadLetters = replayedDeadLetters
+        parts[partCount - 1].reassessed = reassessed
         return parts
     }
 }

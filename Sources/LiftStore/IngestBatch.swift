@@ -18,6 +18,8 @@ public struct IngestBatch: Sendable {
     public var lostRanges: [LostRange] = []
     /// Latest arrival per elevator key.
     public var lastSeen: [Int64: Int64] = [:]
+    /// Raised faults already stored whose class telemetry received after them changed (see `FaultAssessment.revised`).
+    public var reassessed: [Item<ElevatorEvent>] = []
     /// Dead letters replayed in this batch, with what became of them. `at` is nil when the replay was
     /// rejected again: the letter stays pending.
     public var replayedDeadLetters: [(id: Int64, outcome: String, at: Int64?)] = []
@@ -27,7 +29,7 @@ public struct IngestBatch: Sendable {
     public var isEmpty: Bool {
         telemetry.isEmpty && events.isEmpty && stats.isEmpty && statuses.isEmpty && deadLetters.isEmpty
             && counters.isEmpty && sequenceStates.isEmpty && lostRanges.isEmpty && lastSeen.isEmpty
-            && replayedDeadLetters.isEmpty
+            && replayedDeadLetters.isEmpty && reassessed.isEmpty
     }
 
     /// A decoded value bound for the store, with its elevator and arrival time.
@@ -129,6 +131,8 @@ public struct NewDeadLetter: Sendable, Hashable {
 public struct IngestCommitResult: Sendable {
     /// Events stored for the first time (duplicates left out): these act, for example open tickets.
     public var newEvents: [IngestBatch.Item<ElevatorEvent>] = []
+    /// Stored faults whose class was revised in this batch, to hand on as `newEvents` are.
+    public var reassessed: [IngestBatch.Item<ElevatorEvent>] = []
     /// Messages that were stored already, per elevator key.
     public var duplicates: [Int64: Int] = [:]
     public var storedTelemetry = 0
@@ -137,6 +141,7 @@ public struct IngestCommitResult: Sendable {
     /// Adds what another part of the same batch stored.
     public mutating func add(_ other: IngestCommitResult) {
         newEvents += other.newEvents
+        reassessed += other.reassessed
         duplicates.merge(other.duplicates, uniquingKeysWith: +)
         storedTelemetry += other.storedTelemetry
     }

@@ -94,6 +94,14 @@ extension LiftDatabase {
             if db.changesCount == 1 { result.newEvents.append(item) } else { duplicate(item.elevator) }
         }
 
+        if !batch.reassessed.isEmpty {
+            let revise = try db.cachedStatement(sql: "UPDATE events SET fault_class = ?, class_basis = ? WHERE elevator = ? AND seq = ?")
+            for item in batch.reassessed {
+                try revise.execute(arguments: [item.value.assessment?.faultClass.rawValue, item.value.assessment?.basis, item.elevator, Int64(item.value.seq)])
+            }
+            result.reassessed = batch.reassessed
+        }
+
         let insertSample = try RawStatement(db, sql: """
             INSERT OR IGNORE INTO telemetry(elevator, seq, ts, received_at, floor, direction, speed, load_kg, door, mode,
                 occupied, motor_temp_c, cabin_temp_c, vibration_mg, level_error_mm, door_close_ms, power)

@@ -59,14 +59,19 @@ extension LiftDatabase {
     /// The occupancy and motion of an elevator's latest stored sample that says anything of them, or nil.
     public func latestCarState(elevator key: Int64) throws -> CarState? {
         try read { db in
-            try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT occupied, speed, direction, ts, received_at FROM telemetry
+            // The last 50 samples that say anything of the car, merged in order of arrival.
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT occupied, speed, direction, received_at FROM telemetry
                 WHERE elevator = ? AND (occupied IS NOT NULL OR speed IS NOT NULL OR direction IS NOT NULL)
-                ORDER BY ts DESC LIMIT 1
-                """), arguments: [key]).map {
-                CarState(occupied: $0["occupied"], speed: $0["speed"], direction: ($0["direction"] as String?).flatMap(Direction.init),
-                         ts: $0["ts"], receivedAt: $0["received_at"])
+                ORDER BY ts DESC LIMIT 50
+                """), arguments: [key])
+            guard !rows.isEmpty else { return nil }
+            var state = CarState()
+            for row in rows.sorted(by: { ($0["received_at"] as Int64) < ($1["received_at"] as Int64) }) {
+                state.merge(TelemetrySample(seq: 1, ts: 0, direction: (row["direction"] as String?).flatMap(Direction.init), speed: row["speed"],
+                                            occupied: row["occupied"]), receivedAt: row["received_at"])
             }
+            return state
         }
     }
 

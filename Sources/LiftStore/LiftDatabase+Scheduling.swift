@@ -115,19 +115,27 @@ extension LiftDatabase {
         }
     }
 
-    public func openIncident(region: String, elevators: Int, reason: String, at now: Int64) throws -> Incident {
+    /// Opens an area incident with its alert on the region's topic in the outbox, in one transaction: the
+    /// incident (which holds back the region's communication tickets) never exists without its alert.
+    public func openIncident(
+        region: String, elevators: Int, reason: String, at now: Int64, alert: (Incident) -> [UInt8]
+    ) throws -> (incident: Incident, message: OutboxMessage) {
         try write { db in
             try db.execute(sql: "INSERT INTO incidents(region, opened_at, elevators, reason) VALUES (?, ?, ?, ?)", arguments: [region, now, elevators, reason])
             let id = db.lastInsertedRowID
             try Self.appendAudit(db, at: now, actor: "liftwatch", action: "incident.open", subject: "incident:\(id)", detail: ["region": region, "reason": reason])
-            return Incident(id: id, region: region, openedAt: now, closedAt: nil, elevators: elevators, reason: reason)
+            let incident = Incident(id: id, region: region, openedAt: now, closedAt: nil, elevators: elevators, reason: reason)
+            let message = try Outbox.insert(db, topic: "regulator/\(region)/alerts", payload: alert(incident), priority: 2, ticketID: nil, at: now)
+            return (incident, message)
         }
     }
 
-    public func closeIncident(_ id: Int64, at now: Int64) throws {
+    /// Closes an area incident with its alert, in one transaction.
+    public func closeIncident(_ incident: Incident, at now: Int64, alert: (Incident) -> [UInt8]) throws -> OutboxMessage {
         try write { db in
-            try db.execute(sql: "UPDATE incidents SET closed_at = ? WHERE id = ?", arguments: [now, id])
-            try Self.appendAudit(db, at: now, actor: "liftwatch", action: "incident.close", subject: "incident:\(id)", detail: [:])
+            try db.execute(sql: "UPDATE incidents SET closed_at = ? WHERE id = ?", arguments: [now, incident.id])
+            try Self.appendAudit(db, at: now, actor: "liftwatch", action: "incident.close", subject: "incident:\(incident.id)", detail: [:])
+            return try Outbox.insert(db, topic: "regulator/\(incident.region)/alerts", payload: alert(incident), priority: 2, ticketID: nil, at: now)
         }
     }
 

@@ -50,6 +50,8 @@ struct ConfigurationLoader {
         }
         c.broker.username = try r.string("broker.username", c.broker.username)
         c.broker.password = try r.string("broker.password", c.broker.password)
+        c.broker.eventsUsername = try r.string("broker.events_username", c.broker.eventsUsername)
+        c.broker.cliUsername = try r.string("broker.cli_username", c.broker.cliUsername)
         c.broker.protocolVersion = try r.choice("broker.protocol", c.broker.protocolVersion, ["3.1.1", "5"])
         c.broker.keepAliveSeconds = try r.int("broker.keepalive_seconds", c.broker.keepAliveSeconds, 5...3_600)
         c.broker.tlsCAFile = try r.string("broker.tls.ca_file", c.broker.tlsCAFile)

@@ -16,20 +16,18 @@ extension LiftWatchConfiguration {
         c.sla.limits[.predictive] = .init(resolveMs: Int64(sla.predictiveResolveDays) * 24 * hour)
         c.sla.ruralRescueOnSiteMs = Int64(sla.ruralRescueOnSiteMinutes) * minute
         c.sla.ruralRegions = Set(sla.ruralRegions)
-        // Region overrides, field by field: each prefix starts from what its shorter prefixes already give.
+        // Region overrides, field by field (SLAPolicy applies each prefix's fields over the shorter ones').
         var byPrefix: [String: [(String, Int)]] = [:]
         for entry in sla.regionOverrides {
             let parts = entry.split(separator: ":", maxSplits: 1)
             let assignment = parts[1].split(separator: "=", maxSplits: 1)
             byPrefix[String(parts[0]), default: []].append((String(assignment[0]), Int(assignment[1]) ?? 0))
         }
-        for prefix in byPrefix.keys.sorted(by: { $0.count < $1.count }) {
+        for (prefix, entries) in byPrefix {
             var limits: [TicketType: SLAPolicy.Limits] = [:]
-            for (key, value) in byPrefix[prefix]! {
+            for (key, value) in entries {
                 guard let rule = SLA.overridable[key] else { continue }
-                var current = limits[rule.type] ?? c.sla.limits(for: rule.type, region: prefix)
-                rule.deadline.set(Int64(value) * rule.unit, in: &current)
-                limits[rule.type] = current
+                rule.deadline.set(Int64(value) * rule.unit, in: &limits[rule.type, default: SLAPolicy.Limits()])
             }
             c.sla.regionOverrides[prefix] = limits
         }

@@ -17,6 +17,11 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var clientID = "liftwatch"
         var username = ""
         var password = ""
+        /// The events session's account; empty: `username`. Where the broker binds client ids to usernames (the
+        /// production configuration), each session needs an account of its own: `liftwatch-events`.
+        var eventsUsername = ""
+        /// The command line's account; empty: `username` (production: `liftwatch-cli`).
+        var cliUsername = ""
         /// `3.1.1` or `5`.
         var protocolVersion = "3.1.1"
         var keepAliveSeconds = 30

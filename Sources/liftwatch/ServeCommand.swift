@@ -112,13 +112,13 @@ struct Server {
         // Fault events on a session of their own: the broker queues them apart from the telemetry backlog.
         let eventFilters = broker.separateEventSession ? broker.subscriptions.filter { $0.hasSuffix("/event") } : []
         let mainFilters = broker.subscriptions.filter { !eventFilters.contains($0) }
-        // Each session is an account of its own where the broker binds client ids to usernames (the production
-        // configuration): `{username}` and `{username}-events`, with the same password.
-        func sessionConfiguration(clientID: String, filters: [String], userSuffix: String) -> MQTTConfiguration {
+        // Where the broker binds client ids to usernames (the production configuration), each session is an account
+        // of its own: `broker.username` and `broker.events_username`, with the same password.
+        func sessionConfiguration(clientID: String, filters: [String], username: String) -> MQTTConfiguration {
             var session = MQTTConfiguration(
                 host: host, port: port, clientID: clientID, cleanSession: false,
                 keepAlive: .seconds(broker.keepAliveSeconds),
-                username: broker.username.isEmpty ? nil : broker.username + userSuffix,
+                username: username.isEmpty ? nil : username,
                 password: broker.password.isEmpty ? nil : broker.password,
                 tls: broker.tlsCAFile.isEmpty ? nil : .init(
                     caFile: broker.tlsCAFile, certificateFile: broker.tlsCertFile.isEmpty ? nil : broker.tlsCertFile,
@@ -133,7 +133,7 @@ struct Server {
         }
         // Tickets go out on the session that receives fault events, just after its PUBACK: no Nagle delay there.
         // The telemetry session acknowledges thousands of messages a second: its PUBACKs may share segments.
-        var mainConfiguration = sessionConfiguration(clientID: broker.clientID, filters: mainFilters, userSuffix: "")
+        var mainConfiguration = sessionConfiguration(clientID: broker.clientID, filters: mainFilters, username: broker.username)
         // What each persistent session was subscribed to before and this configuration dropped: unsubscribed.
         for index in [0, 1] {
             let clientID = index == 0 ? broker.clientID : broker.clientID + "-events"
@@ -144,7 +144,8 @@ struct Server {
             try database.setBrokerSubscriptions(filters, clientID: clientID)
         }
         mainConfiguration.tcpNoDelay = eventFilters.isEmpty
-        var eventsConfiguration = sessionConfiguration(clientID: broker.clientID + "-events", filters: eventFilters, userSuffix: "-events")
+        var eventsConfiguration = sessionConfiguration(
+            clientID: broker.clientID + "-events", filters: eventFilters, username: broker.eventsUsername.isEmpty ? broker.username : broker.eventsUsername)
         eventsConfiguration.unsubscribeOnConnect = droppedEventFilters
         eventsConfiguration.tcpNoDelay = true
         let client = try MQTTClient(configuration: mainConfiguration, logger: Logger(label: "liftwatch.mqtt"))

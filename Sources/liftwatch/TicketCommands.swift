@@ -36,7 +36,7 @@ func commandEngine(_ configuration: LiftWatchConfiguration, database: LiftDataba
         configuration: MQTTConfiguration(
             host: host, port: port, clientID: "liftwatch-cli-\(ProcessInfo.processInfo.processIdentifier)",
             // Its own account where the broker binds client ids to usernames: never the server's session.
-            username: configuration.broker.username.isEmpty ? nil : configuration.broker.username + "-cli",
+            username: [configuration.broker.cliUsername, configuration.broker.username].first { !$0.isEmpty },
             password: configuration.broker.password.isEmpty ? nil : configuration.broker.password),
         logger: Logger(label: "liftwatch.cli.mqtt", factory: { _ in SwiftLogNoOpLogHandler() }))
     client?.start()

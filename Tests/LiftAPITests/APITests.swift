@@ -155,7 +155,8 @@ struct APITests {
             #expect(status == .ok, "\(text)")
             let kpis = try #require(k)
             func number(_ key: String) -> Double? { (kpis[key] as? NSNumber)?.doubleValue }
-            #expect(kpis["elevators_in_service"] as? Int == 3)
+            #expect(kpis["elevators_in_service"] as? Int == 3 && kpis["elevators_out_of_service_for_safety"] as? Int == 0)
+            #expect(kpis["rescue_tickets"] as? Int == 2 && kpis["rescue_tickets_cancelled"] as? Int == 0 && kpis["self_tests_overdue"] as? Int == 0)
             #expect(abs((number("share_online") ?? 0) - 1.0 / 3) < 1e-9)
             #expect(kpis["faults"] as? Int == 5)
             #expect(kpis["faults_by_class"] as? [String: Int] == ["rescue": 2, "repair": 1, "safety": 1, "minor": 1])

@@ -131,6 +131,11 @@ struct ScopeAndHardeningTests {
                 ) { $0.headers[.location] }
                 #expect(location == expected, "next=\(next) went to \(location ?? "nowhere")")
             }
+            // A login form posted from another site is refused.
+            let crossSite = try await client.execute(
+                uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .origin: "https://evil.example"],
+                body: ByteBuffer(string: "token=\(token)&next=%2F")) { ($0.headers[.location], $0.headers[.setCookie]) }
+            #expect(crossSite.0 == "/login?failed=1" && crossSite.1 == nil)
             let form = try await client.execute(uri: "/login?next=//evil.example", method: .get, headers: [:]) { String(buffer: $0.body) }
             #expect(!form.contains("evil.example"))
         }

@@ -13,7 +13,9 @@ struct FaultAssessmentTests {
     }
 
     func car(occupied: Bool?, speed: Double?, direction: Direction? = nil, secondsBefore: Int64) -> CarState {
-        CarState(occupied: occupied, speed: speed, direction: direction, ts: Self.t - secondsBefore * 1000, receivedAt: Self.t - secondsBefore * 1000)
+        let at = Self.t - secondsBefore * 1000
+        return CarState(occupied: occupied, occupiedAt: occupied.map { _ in at }, speed: speed, direction: direction,
+                        motionAt: speed != nil || direction != nil ? at : nil)
     }
 
     func assess(_ event: ElevatorEvent, _ latest: CarState?) -> FaultClass {
@@ -59,6 +61,26 @@ struct FaultAssessmentTests {
         #expect(assessment.faultClass == .rescue)
         #expect(assessment.stopped == nil)
         #expect(assessment.basis == "occupied true (event), motion unknown")
+    }
+
+    @Test("the car's state is merged field by field in order of arrival, never by the controller's clock")
+    func stateMergesByArrival() {
+        var state = CarState()
+        // Occupancy every 30 s, motion every second: motion samples do not erase occupancy.
+        state.merge(TelemetrySample(seq: 1, ts: Self.t, occupied: true), receivedAt: Self.t - 20_000)
+        for second in 0..<10 {
+            state.merge(TelemetrySample(seq: UInt64(2 + second), ts: Self.t, direction: .idle, speed: 0), receivedAt: Self.t - Int64(10 - second) * 1000)
+        }
+        #expect(state.occupied == true && state.stopped == true)
+        #expect(assess(event(.alarmButton), state) == .rescue)
+        // A sample stamped a day ahead by a wrong clock, received earlier, does not hide the later ones.
+        var skewed = CarState()
+        skewed.merge(TelemetrySample(seq: 1, ts: Self.t + 23 * 3_600_000, speed: 1.5, occupied: false), receivedAt: Self.t - 60_000)
+        skewed.merge(TelemetrySample(seq: 2, ts: Self.t, speed: 0, occupied: true), receivedAt: Self.t - 1_000)
+        #expect(skewed.occupied == true && skewed.stopped == true)
+        // An older arrival cannot replace a newer one.
+        skewed.merge(TelemetrySample(seq: 3, ts: Self.t, speed: 2, occupied: false), receivedAt: Self.t - 30_000)
+        #expect(skewed.occupied == true && skewed.stopped == true)
     }
 
     @Test("other faults keep their class whatever the car")

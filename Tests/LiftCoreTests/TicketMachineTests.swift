@@ -172,4 +172,21 @@ struct SchedulerDataTests {
     func healthThresholds() throws {
         #expect(try TrendDetector.Thresholds.load(Self.root.appendingPathComponent("config/health.json").path) == TrendDetector.Thresholds())
     }
+
+    @Test("cancelling without a reason is refused as a missing note, whatever the ticket's state")
+    func cancelNeedsANoteFirst() {
+        var ticket = Ticket(elevatorID: "E1", region: "430102", type: .repair, openedAt: 0, reason: "x")
+        ticket.status = .closed
+        #expect(throws: TicketActionError.self) { try TicketMachine().apply(.cancel, to: ticket, at: 1, note: "  ") }
+        do {
+            _ = try TicketMachine().apply(.cancel, to: ticket, at: 1, note: nil)
+        } catch {
+            #expect(error.kind == .missingNote)
+        }
+        do {
+            _ = try TicketMachine().apply(.cancel, to: ticket, at: 1, note: "duplicate")
+        } catch {
+            #expect(error.kind == .outOfOrder, "with a reason, a closed ticket's cancel is out of order")
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LiftMQTT
 
@@ -28,16 +29,32 @@ struct ReconnectBackoffTests {
 
 @Suite("Receive buffer")
 struct MessageBufferTests {
-    @Test("urgent messages overtake queued ones and never wait for room")
+    @Test("urgent messages overtake queued ones and have room of their own")
     func urgentFirst() async {
         let buffer = MessageBuffer(capacity: 3, isUrgent: { $0.topic.hasSuffix("/event") })
         for index in 0..<3 { buffer.push(MQTTMessage(topic: "lift/430102/E1/telemetry", string: "\(index)")) }
-        #expect(buffer.push(MQTTMessage(topic: "lift/430102/E1/event", string: "fault")), "a full buffer still takes an urgent message")
+        #expect(buffer.push(MQTTMessage(topic: "lift/430102/E1/event", string: "fault")), "a buffer full of telemetry still takes an urgent message")
         // The urgent message travels alone, so that its batch is small; the others follow.
         #expect(await buffer.nextBatch(maximum: 10, timeout: nil)?.map(\.payloadString) == ["fault"])
         #expect(await buffer.nextBatch(maximum: 10, timeout: nil)?.map(\.payloadString) == ["0", "1", "2"])
         buffer.finish()
         #expect(await buffer.nextBatch(maximum: 10, timeout: nil) == nil)
+    }
+
+    @Test("the urgent lane is bounded: past its capacity a QoS 1 event waits for room and a QoS 0 one is dropped")
+    func urgentLaneBounded() async throws {
+        let buffer = MessageBuffer(capacity: 3, isUrgent: { $0.topic.hasSuffix("/event") })
+        for index in 0..<3 { #expect(buffer.push(MQTTMessage(topic: "lift/430102/E1/event", string: "e\(index)"))) }
+        #expect(!buffer.push(MQTTMessage(topic: "lift/430102/E1/event", string: "qos0", qos: .atMostOnce)))
+        #expect(buffer.statistics.dropped == 1)
+        // A fourth QoS 1 event holds the pushing (network) thread until the consumer takes some.
+        let pushed = DispatchSemaphore(value: 0)
+        Thread { buffer.push(MQTTMessage(topic: "lift/430102/E1/event", string: "e3")); pushed.signal() }.start()
+        #expect(pushed.wait(timeout: .now() + .milliseconds(300)) == .timedOut, "it waited for room")
+        #expect(buffer.statistics.buffered == 3)
+        #expect(await buffer.nextBatch(maximum: 2, timeout: nil)?.map(\.payloadString) == ["e0", "e1"])
+        #expect(pushed.wait(timeout: .now() + .seconds(2)) == .success)
+        #expect(await buffer.nextBatch(maximum: 10, timeout: nil)?.map(\.payloadString) == ["e2", "e3"])
     }
 
     @Test("a batch wait with a timeout returns empty when nothing comes, and nil once finished")

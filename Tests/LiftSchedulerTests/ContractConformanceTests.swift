@@ -71,6 +71,23 @@ struct ContractConformanceTests {
         #expect(try database.tickets(TicketFilter(elevatorID: "LATE")).count == 1)
     }
 
+    @Test("a replay is not rate-limited: a hundred of one elevator's events, dead-lettered while it was unknown, all pass")
+    func replayIsNotRateLimited() async throws {
+        let database = try database()
+        let now: Int64 = 1_795_000_000_000
+        var batch = IngestBatch()
+        for seq in 1...100 {
+            batch.deadLetters.append(NewDeadLetter(
+                topic: "lift/430102/E1/event", payload: Array(#"{"seq":\#(seq),"ts":\#(now),"kind":"mode","code":"normal"}"#.utf8),
+                receivedAt: now, rejection: Rejection(.unregistered, "not yet"), elevatorID: "E1"))
+        }
+        _ = try database.commit(batch)
+        try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102"), at: now, by: "test")
+        let (summary, _) = try DeadLetterReplayer(database: database, clock: EpochClock { now + 1_000 }).replay()
+        #expect(summary.accepted == 100 && summary.rejectedAgain == 0)
+        #expect(try database.events("E1").count == 100)
+    }
+
     @Test("a fault replayed by a process that hands nothing on is ticketed by the next pass all the same")
     func replayedFaultSwept() async throws {
         let database = try database()

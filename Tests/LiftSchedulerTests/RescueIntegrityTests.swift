@@ -287,4 +287,64 @@ struct RescueIntegrityTests {
         #expect(try h.database.auditEntries(subject: "ticket:\(first.id)").count == 10, "the opening and nine steps, not a thousand")
         await h.shutdown()
     }
+
+    @Test("an alarm that opened a minor repair becomes a rescue when it is pressed again in a stopped, occupied car")
+    func escalationOfAnOpenTicket() async throws {
+        let h = try await SchedulerHarness()
+        try h.register("E1")
+        try await h.event("E1", #""kind":"alarm","code":"alarm_button","occupied":true,"speed":1.2"#)
+        try await h.eventually("minor repair") { try h.database.activeTickets(elevatorID: "E1").first?.type == .minorRepair }
+        let minor = try #require(try h.database.activeTickets(elevatorID: "E1").first)
+        h.clock.advance(byMilliseconds: 10 * Self.minute)
+        try await h.event("E1", #""kind":"alarm","code":"alarm_button","occupied":true,"speed":0"#)
+        try await h.eventually("the same ticket, now a rescue") { try h.database.ticket(minor.id)?.type == .rescue }
+        let rescue = try #require(try h.database.ticket(minor.id))
+        #expect(rescue.priority == 1 && rescue.openedAt == h.clock.now && rescue.ackDueAt == h.clock.now + 3 * Self.minute && rescue.occurrences == 2)
+        #expect(try h.database.ticketSteps(minor.id).last?.action == "escalate")
+        try await h.eventually("the regulator told") {
+            h.inbox.on("regulator/430102/alerts").contains { ($0["alert"] as? String) == "rescue ticket opened (was minor_repair ticket \(minor.id))" }
+        }
+        #expect(try h.database.activeTickets(elevatorID: "E1").count == 1)
+        await h.shutdown()
+    }
+
+    @Test("an alarm classed minor for want of telemetry becomes a rescue when telemetry received just after shows someone trapped")
+    func revisionFromLaterTelemetry() async throws {
+        let h = try await SchedulerHarness()
+        try h.register("E1")
+        // Nothing known of the car when the alarm arrives: minor, provisionally.
+        try await h.event("E1", #""kind":"alarm","code":"alarm_button""#)
+        try await h.eventually("minor repair") { try h.database.activeTickets(elevatorID: "E1").first?.type == .minorRepair }
+        let ticket = try #require(try h.database.activeTickets(elevatorID: "E1").first)
+        let arrival = ticket.openedAt
+        // The controller's telemetry, published before the alarm, arrives 2 s after it.
+        h.clock.advance(byMilliseconds: 2_000)
+        try await h.telemetry("E1", #""occupied":true,"speed":0"#)
+        try await h.eventually("escalated to a rescue") { try h.database.ticket(ticket.id)?.type == .rescue }
+        let rescue = try #require(try h.database.ticket(ticket.id))
+        #expect(rescue.openedAt == arrival && rescue.ackDueAt == arrival + 3 * Self.minute, "deadlines from the alarm's arrival")
+        #expect(try h.database.ticketSteps(ticket.id).last?.note?.contains("telemetry received after the fault") == true)
+        let kpis = try h.database.kpis(KPIReport.Scope(region: "4301", from: arrival - Self.hour, to: arrival + Self.hour), now: h.clock.now)
+        #expect(kpis.entrapments == 1, "the figures use the revised class")
+        await h.shutdown()
+    }
+
+    @Test("a contract change dated ahead moves the active tickets when its day comes")
+    func futureContractMovesTickets() async throws {
+        let h = try await SchedulerHarness()
+        try h.register("E1", contractor: "C-OLD")
+        try await h.fault("E1", "door_close_failure")
+        try await h.eventually("repair ticket") { try h.database.activeTickets(elevatorID: "E1").count == 1 }
+        let ticket = try #require(try h.database.activeTickets(elevatorID: "E1").first)
+        let start = h.clock.now
+        try h.database.assignContractor("C-NEW", to: "E1", from: start + 86_400_000, at: start, by: "admin:token-1")
+        #expect(try h.database.ticket(ticket.id)?.contractorID == "C-OLD", "not before the contract starts")
+        #expect(try await h.pass.run(now: start + 3_600_000, withTrends: false, withSchedule: false).reassigned == 0)
+        // The repair ticket, and the communication ticket the first pass opened (the elevator has been silent since).
+        #expect(try await h.pass.run(now: start + 86_400_000 + 1, withTrends: false, withSchedule: false).reassigned == 2)
+        #expect(try h.database.activeTickets(elevatorID: "E1").allSatisfy { $0.contractorID == "C-NEW" })
+        #expect(try h.database.ticket(ticket.id)?.contractorID == "C-NEW")
+        try await h.eventually("the new contractor told") { !h.inbox.on("contractor/C-NEW/tickets").isEmpty }
+        await h.shutdown()
+    }
 }

@@ -106,3 +106,15 @@ struct ConfigurationLoaderTests {
         }
     }
 }
+
+@Suite("SLA overrides and rural regions")
+struct SLAOverrideRuralTests {
+    @Test("an override of one deadline for a province leaves a rural district's longer rescue on-site limit alone")
+    func overrideKeepsRural() async throws {
+        let configuration = try await ConfigurationLoader(
+            overrides: ["sla.region_overrides": "43:rescue_ack_minutes=5", "sla.rural_regions": "430181"], environment: [:]).load()
+        let sla = try configuration.schedulerConfiguration().sla
+        let rescue = sla.deadlines(for: .rescue, region: "430181", openedAt: 0)
+        #expect(rescue.acknowledge == 5 * 60_000 && rescue.onSite == 60 * 60_000)
+    }
+}

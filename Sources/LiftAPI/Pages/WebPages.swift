@@ -16,6 +16,10 @@ struct WebPages: Sendable {
             return html(LoginPage.render(failed: failed, next: request.uri.queryParameters["next"].flatMap { Self.safeNext(String($0)) } ?? "/"))
         }
         router.post("/login") { request, ctx -> Response in
+            // A login form on another site (logging the browser in as someone else) is refused.
+            if request.headers[.origin] != nil, AuthMiddleware.crossSiteRefusal(request, requireJSON: false) != nil {
+                return .redirect(to: "/login?failed=1")
+            }
             let body = try await request.body.collect(upTo: 8 * 1024)
             let form = FormFields(String(buffer: body))
             let token = form["token"] ?? ""
