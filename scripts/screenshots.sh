@@ -65,13 +65,20 @@ rescue=$(lw tickets list --type rescue --contractor "$contractor_id" | awk 'NR==
 sleep 30
 elevator=$(echo "${mine[0]}" | cut -d' ' -f2)
 
+# The login form is posted from a page on this host (LiftWatch refuses a login posted from another site, and
+# from a file:// page, whose Origin is "null").
+pages=$(port)
+python3 -m http.server "$pages" --bind 127.0.0.1 --directory "$work" >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; cleanup' EXIT
+sleep 0.5
 shoot() { # token path output [height]
   cat >"$work/login.html" <<HTML
 <form method="post" action="http://127.0.0.1:$http/login"><input name="token" value="$1"><input name="next" value="$2"></form>
 <script>document.forms[0].submit()</script>
 HTML
   timeout 60 chromium --headless --enable-logging=stderr --v=0 --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,"${4:-1100}" --timeout=12000 \
-    --screenshot="docs/screenshots/$3" "file://$work/login.html" 2>&1 | grep -i 'console\|uncaught' | head -5 || true
+    --screenshot="docs/screenshots/$3" "http://127.0.0.1:$pages/login.html" 2>&1 | grep -i 'console\|uncaught\|refused\|violat' | head -5 || true
   echo "docs/screenshots/$3"
 }
 mkdir -p docs/screenshots
