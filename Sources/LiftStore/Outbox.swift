@@ -42,16 +42,6 @@ public struct Outbox: Sendable {
         return OutboxMessage(id: db.lastInsertedRowID, topic: topic, payload: payload, priority: priority, ticketID: ticketID)
     }
 
-    /// Queues one message on its own (an area incident's alert).
-    @discardableResult
-    public func enqueue(topic: String, payload: [UInt8], priority: Int, at now: Int64) throws -> OutboxMessage {
-        do {
-            return try database.write { db in try Self.insert(db, topic: topic, payload: payload, priority: priority, ticketID: nil, at: now) }
-        } catch {
-            throw StoreError(operation: "queue a message on \(topic)", underlying: error)
-        }
-    }
-
     /// Pending messages due for an attempt at `now`, highest priority first, then oldest.
     public func due(now: Int64, limit: Int = 200) throws -> [OutboxMessage] {
         try database.read { db in

@@ -1,8 +1,9 @@
 import Foundation
 import LiftCore
 import LiftMQTT
-import LiftStore
+@testable import LiftStore
 import ArgumentParser
+import GRDB
 import Testing
 @testable import liftwatch
 #if canImport(FoundationNetworking)
@@ -123,6 +124,63 @@ struct ServeEndToEndTests {
         return [path] + configuration.subcommands.flatMap { sub in
             commandPaths(sub, prefix: path + [sub.configuration.commandName ?? sub._commandName])
         }
+    }
+
+    @Test("an entrapment committed by a process that died before its ticket is ticketed and published by the next `serve` at start-up")
+    func startUpSweep() async throws {
+        let directory = try Self.workDirectory()
+        let brokerPort = try MosquittoBroker.freeLoopbackPort()
+        let httpPort = try MosquittoBroker.freeLoopbackPort()
+        #expect(try await Self.liftwatch(["elevators", "register", "--region", "430102", "--contractor", "C1", "E-1"], in: directory).status == 0)
+        // What a process killed between the event's commit and its ticket leaves: the fault stored, no ticket.
+        let arrival = EpochClock.system.now() - 20_000
+        do {
+            let database = try LiftDatabase(path: directory + "/var/liftwatch.sqlite")
+            let key = try #require(try database.elevator("E-1")).key
+            var batch = IngestBatch()
+            batch.events = [IngestBatch.Item(elevator: key, elevatorID: "E-1", region: "430102", value: ElevatorEvent(
+                seq: 7, ts: arrival - 1_000, kind: .fault, code: "entrapment_between_floors", fault: .entrapmentBetweenFloors, state: .raised,
+                occupied: true), receivedAt: arrival)]
+            _ = try database.commit(batch)
+            try database.close()
+        }
+        let created = try await Self.liftwatch(["tokens", "create", "--role", "admin"], in: directory).output
+        let token = try #require(created.split(whereSeparator: \.isWhitespace).map(String.init).first { $0.hasPrefix("lw_") && $0.count == 67 })
+        let serve = Process()
+        serve.executableURL = Self.binDirectory.appendingPathComponent("liftwatch")
+        serve.arguments = ["serve", "--set", "broker.embedded_port=\(brokerPort)", "--set", "http.port=\(httpPort)"]
+        serve.currentDirectoryURL = URL(fileURLWithPath: directory)
+        FileManager.default.createFile(atPath: directory + "/serve.log", contents: nil)
+        let log = FileHandle(forWritingAtPath: directory + "/serve.log")
+        serve.standardOutput = log
+        serve.standardError = log
+        try serve.run()
+        defer { if serve.isRunning { serve.terminate() } }
+        // The first scheduler pass runs at start-up and finds the fault without its ticket.
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)/api/v1/tickets?elevator=E-1")!)
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        var tickets: [[String: Any]] = []
+        for _ in 0..<150 where tickets.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            if let (data, _) = try? await URLSession.shared.data(for: request) {
+                tickets = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["items"] as? [[String: Any]] ?? []
+            }
+        }
+        let ticket = try #require(tickets.first, "\((try? String(contentsOfFile: directory + "/serve.log", encoding: .utf8)) ?? "")")
+        #expect(tickets.count == 1)
+        #expect(ticket["type"] as? String == "rescue" && ticket["elevator_id"] as? String == "E-1")
+        #expect(ticket["opened_at"] as? Int64 == arrival && ticket["fault_at"] as? Int64 == arrival - 1_000)
+        #expect((ticket["reason"] as? String)?.contains("ticketed by the sweep") == true)
+        serve.terminate()
+        while serve.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        // Its messages went through the outbox and the broker acknowledged them.
+        let database = try LiftDatabase(path: directory + "/var/liftwatch.sqlite")
+        let ticketID = try #require(ticket["id"] as? Int64)
+        let delivered = try database.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM mqtt_outbox WHERE ticket_id = ? AND delivered_at IS NOT NULL", arguments: [ticketID])
+        }
+        #expect(delivered ?? 0 >= 1)
+        #expect(try database.outbox.pendingCount() == 0)
     }
 
     @Test("liftwatch kpis prints the API's figures for a region as JSON and CSV")
