@@ -20,6 +20,20 @@ struct ServeEndToEndTests {
         var output: String
     }
 
+    /// Starts `liftwatch serve` in `directory` with `settings`, its output in `serve.log` there.
+    static func startServe(_ settings: [String], in directory: String) throws -> Process {
+        let serve = Process()
+        serve.executableURL = binDirectory.appendingPathComponent("liftwatch")
+        serve.arguments = ["serve"] + settings
+        serve.currentDirectoryURL = URL(fileURLWithPath: directory)
+        FileManager.default.createFile(atPath: directory + "/serve.log", contents: nil)
+        let log = FileHandle(forWritingAtPath: directory + "/serve.log")
+        serve.standardOutput = log
+        serve.standardError = log
+        try serve.run()
+        return serve
+    }
+
     /// Runs the executable to completion on a dispatch thread: waiting for it must not hold one of the few
     /// threads Swift concurrency has for every test running at the same time.
     @discardableResult
@@ -60,15 +74,7 @@ struct ServeEndToEndTests {
         let registered = try await Self.liftwatch(["elevators", "register", "--region", "430102", "--contractor", "C1", "E-1", "E-2"], in: directory)
         #expect(registered.status == 0, "\(registered.output)")
 
-        let serve = Process()
-        serve.executableURL = Self.binDirectory.appendingPathComponent("liftwatch")
-        serve.arguments = ["serve"] + settings
-        serve.currentDirectoryURL = URL(fileURLWithPath: directory)
-        FileManager.default.createFile(atPath: directory + "/serve.log", contents: nil)
-        let log = FileHandle(forWritingAtPath: directory + "/serve.log")
-        serve.standardOutput = log
-        serve.standardError = log
-        try serve.run()
+        let serve = try Self.startServe(settings, in: directory)
         defer { if serve.isRunning { serve.terminate() } }
 
         var health: [String: String]?
@@ -146,15 +152,7 @@ struct ServeEndToEndTests {
         }
         let created = try await Self.liftwatch(["tokens", "create", "--role", "admin"], in: directory).output
         let token = try #require(created.split(whereSeparator: \.isWhitespace).map(String.init).first { $0.hasPrefix("lw_") && $0.count == 67 })
-        let serve = Process()
-        serve.executableURL = Self.binDirectory.appendingPathComponent("liftwatch")
-        serve.arguments = ["serve", "--set", "broker.embedded_port=\(brokerPort)", "--set", "http.port=\(httpPort)"]
-        serve.currentDirectoryURL = URL(fileURLWithPath: directory)
-        FileManager.default.createFile(atPath: directory + "/serve.log", contents: nil)
-        let log = FileHandle(forWritingAtPath: directory + "/serve.log")
-        serve.standardOutput = log
-        serve.standardError = log
-        try serve.run()
+        let serve = try Self.startServe(["--set", "broker.embedded_port=\(brokerPort)", "--set", "http.port=\(httpPort)"], in: directory)
         defer { if serve.isRunning { serve.terminate() } }
         // The first scheduler pass runs at start-up and finds the fault without its ticket.
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)/api/v1/tickets?elevator=E-1")!)
