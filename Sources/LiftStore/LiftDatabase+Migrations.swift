@@ -421,6 +421,13 @@ extension LiftDatabase {
                 );
                 """)
         }
+        migrator.registerMigration("v7 outbox snapshots") { db in
+            // A later snapshot of a ticket supersedes an earlier one still pending (Outbox, webhook deliveries).
+            try db.execute(sql: """
+                CREATE INDEX mqtt_outbox_ticket ON mqtt_outbox(ticket_id, topic, id) WHERE ticket_id IS NOT NULL;
+                CREATE INDEX webhook_deliveries_ticket ON webhook_deliveries(ticket_id, contractor_id, id);
+                """)
+        }
         return migrator
     }
 }

@@ -58,9 +58,17 @@ extension LiftDatabase {
     }
 
     /// One contractor's deliveries due at `now`: highest priority first, then oldest.
+    ///
+    /// A delivery is the whole ticket as it stood, so a pending one with a later delivery of the same ticket is
+    /// recorded `superseded` here and never sent: a retry cannot bring an older state after a newer one.
     public func dueWebhookDeliveries(contractorID: String, now: Int64, limit: Int = 50) throws -> [WebhookDelivery] {
-        try read { db in
-            try Row.fetchAll(db, sql: """
+        try write { db in
+            try db.execute(sql: """
+                UPDATE webhook_deliveries AS d SET status = 'superseded', last_error = 'superseded by a later delivery of its ticket'
+                WHERE contractor_id = ? AND status = 'pending' AND EXISTS (
+                    SELECT 1 FROM webhook_deliveries later WHERE later.ticket_id = d.ticket_id AND later.contractor_id = d.contractor_id AND later.id > d.id)
+                """, arguments: [contractorID])
+            return try Row.fetchAll(db, sql: """
                 SELECT * FROM webhook_deliveries WHERE contractor_id = ? AND status = 'pending' AND next_attempt_at <= ?
                 ORDER BY priority, id LIMIT ?
                 """, arguments: [contractorID, now, limit]).map(WebhookDelivery.init(row:))

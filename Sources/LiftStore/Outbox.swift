@@ -27,6 +27,11 @@ public struct OutboxMessage: Sendable, Hashable {
 /// crash or while the broker was away is published after the restart. Delivery is at least once: a contractor may
 /// see a ticket twice, never not at all.
 ///
+/// A message on a contractor's ticket topic is the whole ticket as it stands, so a later one of the same ticket on the
+/// same topic supersedes it: a superseded message is not published (again), and a contractor never receives an older
+/// state of a ticket after a newer one because a retry came late. Alerts on regulators' topics are each their own
+/// news and are all published.
+///
 /// Bounds: delivered rows are kept `deliveredRetentionDays` for the record, then pruned; pending rows are bounded by
 /// the ticket changes that make them (an occurrence storm adds a row per doubling, not per event).
 public struct Outbox: Sendable {
@@ -42,12 +47,18 @@ public struct Outbox: Sendable {
         return OutboxMessage(id: db.lastInsertedRowID, topic: topic, payload: payload, priority: priority, ticketID: ticketID)
     }
 
-    /// Pending messages due for an attempt at `now`, highest priority first, then oldest.
+    /// Whether the row `o` is superseded by a later snapshot of its ticket on the same topic (SQL).
+    static let superseded = """
+        (o.ticket_id IS NOT NULL AND o.topic GLOB 'contractor/*/tickets' AND EXISTS (
+            SELECT 1 FROM mqtt_outbox later WHERE later.ticket_id = o.ticket_id AND later.topic = o.topic AND later.id > o.id))
+        """
+
+    /// Pending messages due for an attempt at `now`, highest priority first, then oldest; superseded ones left out.
     public func due(now: Int64, limit: Int = 200) throws -> [OutboxMessage] {
         try database.read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT id, topic, payload, priority, ticket_id, attempts FROM mqtt_outbox
-                WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
+                SELECT id, topic, payload, priority, ticket_id, attempts FROM mqtt_outbox o
+                WHERE delivered_at IS NULL AND next_attempt_at <= ? AND NOT \(Self.superseded) ORDER BY priority, id LIMIT ?
                 """), arguments: [now, limit]).map {
                 OutboxMessage(id: $0["id"], topic: $0["topic"], payload: [UInt8]($0["payload"] as Data), priority: $0["priority"],
                               ticketID: $0["ticket_id"], attempts: $0["attempts"])
@@ -55,9 +66,11 @@ public struct Outbox: Sendable {
         }
     }
 
-    /// How many messages wait for the broker.
+    /// How many messages wait for the broker (superseded ones not counted).
     public func pendingCount() throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM mqtt_outbox WHERE delivered_at IS NULL") ?? 0 }
+        try database.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM mqtt_outbox o WHERE delivered_at IS NULL AND NOT \(Self.superseded)") ?? 0
+        }
     }
 
     /// Records the broker's acknowledgements.
@@ -88,10 +101,15 @@ public struct Outbox: Sendable {
         }
     }
 
-    /// Deletes delivered messages older than the retention; returns how many.
+    /// Records superseded messages as done (`last_error` says so) and deletes delivered messages older than the
+    /// retention; returns how many were deleted.
     @discardableResult
     public func prune(now: Int64) throws -> Int {
         try database.write { db in
+            try db.execute(sql: """
+                UPDATE mqtt_outbox AS o SET delivered_at = ?, last_error = 'superseded by a later message of its ticket'
+                WHERE delivered_at IS NULL AND \(Self.superseded)
+                """, arguments: [now])
             try db.execute(sql: "DELETE FROM mqtt_outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?",
                            arguments: [now - Self.deliveredRetentionDays * 86_400_000])
             return db.changesCount

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import LiftCore
 import LiftMQTT
-import LiftStore
+@testable import LiftStore
 import Synchronization
 import Testing
 @testable import LiftScheduler
@@ -137,6 +137,39 @@ struct RescueIntegrityTests {
         try await h.eventually("the alert") { h.inbox.on("regulator/430102/alerts").count == 1 }
         try await h.eventually("both recorded delivered") { try h.database.outbox.pendingCount() == 0 }
         running.cancel()
+        await h.shutdown()
+    }
+
+    @Test("a ticket message retried after the broker came back never overtakes a later state of its ticket")
+    func retriesKeepTicketOrder() async throws {
+        let h = try await SchedulerHarness(handOff: false)
+        try h.register("E1")
+        try await h.fault("E1", "safety_circuit_open")
+        try await h.eventually("the fault stored") { try h.database.events("E1").count == 1 }
+        // The broker is away while the ticket opens and the contractor acknowledges it over the API.
+        struct Away: Error {}
+        let refusing = OutboxDispatcher(database: h.database, transport: { _, _ in throw Away() })
+        let first = TicketEngine(database: h.database, outbox: refusing, clock: h.clock.clock)
+        await first.handle(try h.database.unticketedFaults(receivedBefore: .max))
+        let ticket = try #require(try h.database.activeTickets(elevatorID: "E1").first)
+        _ = try await first.perform(.acknowledge, on: ticket.id, by: "C1", at: h.clock.now + 60_000)
+        try refusing.flush()
+        #expect(try h.database.outbox.pendingCount() == 2, "the acknowledged ticket and the regulator's alert; the opened snapshot is superseded")
+
+        let second = OutboxDispatcher(database: h.database, transport: OutboxDispatcher.transport(over: h.liftwatch), interval: .milliseconds(100))
+        let running = Task { try await second.run() }
+        try await h.eventually("the alert") { h.inbox.on("regulator/430102/alerts").count == 1 }
+        try await h.eventually("the ticket") { !h.inbox.on("contractor/C1/tickets").isEmpty }
+        try await h.eventually("recorded delivered") { try h.database.outbox.pendingCount() == 0 }
+        running.cancel()
+        try await Task.sleep(for: .milliseconds(200))
+        // Only the ticket as it stands went out: never "open" after "acknowledged".
+        #expect(h.inbox.on("contractor/C1/tickets").map { $0["status"] as? String } == ["acknowledged"])
+        try h.database.outbox.prune(now: h.clock.now + 120_000)
+        let retired = try h.database.read { db in
+            try String.fetchAll(db, sql: "SELECT last_error FROM mqtt_outbox WHERE topic = 'contractor/C1/tickets' ORDER BY id")
+        }
+        #expect(retired.first == "superseded by a later message of its ticket" && retired.count == 2)
         await h.shutdown()
     }
 

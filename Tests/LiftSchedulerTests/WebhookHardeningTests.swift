@@ -75,6 +75,29 @@ struct WebhookHardeningTests {
         #expect(delivery.status == "pending" && delivery.lastStatus == 302)
     }
 
+    @Test("a delivery waiting for its retry is superseded by a later state of its ticket, never sent after it")
+    func retriesNeverOvertakeLaterState() async throws {
+        let database = try database()
+        let hits = Hits()
+        let (port, server) = try await receiver(hits)
+        defer { server.cancel() }
+        try database.setWebhook(Webhook(contractorID: "C-OK", url: "http://127.0.0.1:\(port)/redirect", secret: "0123456789abcdef"), at: 0, by: "test")
+        let engine = TicketEngine(database: database, outbox: nil)
+        let opened = try #require(try await engine.open(ticket("E2", "C-OK", .repair)))
+        var configuration = WebhookService.Configuration()
+        configuration.allowPrivateTargets = true
+        let client = WebhookService.makeClient()
+        // The first attempt fails; while it waits for its retry the contractor acknowledges the ticket.
+        #expect(try await WebhookService(database: database, clock: EpochClock { 2_000 }, configuration: configuration).deliverDue(client: client) == 0)
+        _ = try await engine.perform(.acknowledge, on: opened.id, by: "C-OK", at: 3_000)
+        try database.setWebhook(Webhook(contractorID: "C-OK", url: "http://127.0.0.1:\(port)/fast", secret: "0123456789abcdef"), at: 3_000, by: "test")
+        #expect(try await WebhookService(database: database, clock: EpochClock { 600_000 }, configuration: configuration).deliverDue(client: client) == 1)
+        try await client.shutdown()
+        #expect(hits.count("/fast") == 1, "only the acknowledged ticket went out")
+        let log = try database.webhookDeliveries(contractorID: "C-OK").sorted { $0.id < $1.id }
+        #expect(log.map(\.status) == ["superseded", "delivered"])
+    }
+
     @Test("a webhook on a loopback or private address is refused unless allowed")
     func privateTargetsRefused() async throws {
         let database = try database()
