@@ -61,8 +61,8 @@ public final class WriterPriority: Sendable {
         }
     }
 
-    /// Suspends until the last urgent work leaves, or `timeout` (waiting work that has not begun yet, when none is
-    /// running: it begins in a moment, or its source is stale).
+    /// Suspends until the last urgent work leaves, or `timeout`. Waiting work that has not begun yet (a pending
+    /// source) begins with an `enter()`, so its `leave()` wakes this too; `timeout` covers a source gone stale.
     private func nextRelease(within timeout: Duration) async {
         let id = state.withLock { state -> Int in
             state.nextWaiter += 1
@@ -70,23 +70,10 @@ public final class WriterPriority: Sendable {
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let running = isUrgentWorkRunning
-                let registered = state.withLock { state -> Bool in
-                    guard running else { return false }
-                    state.waiters[id] = continuation
-                    return true
-                }
-                guard registered else {
-                    // Urgent work is waiting but not running: look again shortly.
-                    Task {
-                        try? await Task.sleep(for: min(timeout, .milliseconds(5)))
-                        continuation.resume()
-                    }
-                    return
-                }
-                // Registered: resumed by `leave()`, or by this timer, whichever comes first. A `leave()` between the
-                // check above and the registration is caught by looking again.
-                if !isUrgentWorkRunning { self.resume(id) }
+                state.withLock { $0.waiters[id] = continuation }
+                // A `leave()` (or the pending work's whole run) between the caller's check and the registration is
+                // caught by looking again.
+                if !shouldYield { self.resume(id) }
                 Task {
                     try? await Task.sleep(for: timeout)
                     self.resume(id)

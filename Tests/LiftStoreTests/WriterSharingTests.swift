@@ -125,6 +125,27 @@ struct WriterSharingTests {
         #expect(!database.priority.shouldYield)
     }
 
+    @Test("bulk work waiting on urgent work that has not begun is woken by that work's end, not by a timer")
+    func pendingWorkWakesByItsEnd() async throws {
+        let priority = WriterPriority()
+        let waiting = Mutex(true)
+        priority.addPendingSource { waiting.withLock { $0 } }
+        let waiter = Task {
+            await priority.waitForTurn(atMost: .seconds(30))
+            return ContinuousClock.now
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        // The pending work begins (as the events lane does: takes its messages, enters) and ends.
+        priority.enter()
+        waiting.withLock { $0 = false }
+        try await Task.sleep(for: .milliseconds(100))
+        let left = ContinuousClock.now
+        priority.leave()
+        let woken = await waiter.value
+        #expect(woken >= left, "the waiter did not go ahead while the work it waited for was running")
+        #expect(woken - left < .milliseconds(500), "woken \(woken - left) after the leave")
+    }
+
     @Test("waiting for urgent work to end is bounded, and the last urgent work to leave wakes the waiter at once")
     func boundedWaitForUrgentWork() async {
         let priority = WriterPriority()
