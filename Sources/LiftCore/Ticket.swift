@@ -43,6 +43,9 @@ public struct Ticket: Sendable, Hashable, Codable {
     public var cancelReason: String?
     /// The deadlines already missed (`acknowledge`, `on_site`, `resolve`, `due`), each alerted once.
     public var breaches: [String]
+    /// 1 when opened, one more with every stored change. Delivery is at least once and a retry can come late: a
+    /// receiver keeps, per `id`, the ticket with the highest revision it has seen. Set by the store.
+    public var revision: Int64 = 1
 
     public init(
         id: Int64 = 0, elevatorID: String, region: String, unitID: String? = nil, contractorID: String? = nil, type: TicketType,
@@ -79,7 +82,7 @@ public struct Ticket: Sendable, Hashable, Codable {
         case openedAt = "opened_at", faultAt = "fault_at", ackDueAt = "ack_due_at", onSiteDueAt = "on_site_due_at", resolveDueAt = "resolve_due_at", dueAt = "due_at"
         case acknowledgedAt = "acknowledged_at", onSiteAt = "on_site_at", resolvedAt = "resolved_at", closedAt = "closed_at"
         case cancelledAt = "cancelled_at", fault, level, signal, occurrences, overdue, escalated, `repeat`, callback, unverified, reason
-        case cancelReason = "cancel_reason", breaches
+        case cancelReason = "cancel_reason", breaches, revision
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -115,5 +118,6 @@ public struct Ticket: Sendable, Hashable, Codable {
         try c.encode(reason, forKey: .reason)
         try c.encode(cancelReason, forKey: .cancelReason)
         try c.encode(breaches, forKey: .breaches)
+        try c.encode(revision, forKey: .revision)
     }
 }

@@ -31,6 +31,10 @@ public final class OutboxDispatcher: Service, Sendable {
 
     private struct State {
         var inFlight: [Int64: ContinuousClock.Instant] = [:]
+        /// While `sendDue()` works from its read of the table: the newest ticket message handed over meanwhile per
+        /// (ticket, topic), so that an older one from that read is not published after it. Cleared with each read.
+        var scanning = false
+        var handedDuringScan: [TicketTopic: Int64] = [:]
         var delivered: [Int64] = []
         var failed: [(id: Int64, error: String)] = []
         var wake: CheckedContinuation<Void, Never>?
@@ -51,12 +55,27 @@ public final class OutboxDispatcher: Service, Sendable {
         self.logger = logger
     }
 
+    private struct TicketTopic: Hashable {
+        var ticket: Int64
+        var topic: String
+    }
+
     /// Hands freshly committed messages to the broker now. Returns at once.
     public func send(_ messages: [OutboxMessage]) {
+        hand(messages, fromScan: false)
+    }
+
+    private func hand(_ messages: [OutboxMessage], fromScan: Bool) {
         guard let transport, !messages.isEmpty else { return }
         for message in messages {
+            let key = message.ticketID.map { TicketTopic(ticket: $0, topic: message.topic) }
             let taken = state.withLock { state -> Bool in
                 guard state.inFlight[message.id] == nil, state.inFlight.count < maximumInFlight else { return false }
+                if let key, state.scanning {
+                    // A snapshot older than one already handed over since the read is superseded: not published.
+                    if fromScan, let newer = state.handedDuringScan[key], newer > message.id { return false }
+                    if !fromScan { state.handedDuringScan[key] = max(state.handedDuringScan[key] ?? 0, message.id) }
+                }
                 state.inFlight[message.id] = .now
                 return true
             }
@@ -160,9 +179,19 @@ public final class OutboxDispatcher: Service, Sendable {
             return old
         }
         if !expired.isEmpty { logger.warning("no acknowledgement in time; publishing again", metadata: ["count": "\(expired.count)"]) }
+        state.withLock { state in
+            state.scanning = true
+            state.handedDuringScan = [:]
+        }
+        defer {
+            state.withLock { state in
+                state.scanning = false
+                state.handedDuringScan = [:]
+            }
+        }
         let due = try database.outbox.due(now: clock.now(), limit: 500)
         let inFlight = state.withLock { Set($0.inFlight.keys) }
-        send(due.filter { !inFlight.contains($0.id) })
+        hand(due.filter { !inFlight.contains($0.id) }, fromScan: true)
     }
 
     private func sleep() async {

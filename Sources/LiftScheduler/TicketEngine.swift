@@ -222,7 +222,10 @@ public actor TicketEngine {
             }
             try tx.update(outcome.ticket, from: ticket, step: action.rawValue, by: caller.actor, note: note, at: now)
             try tx.deliver(outcome.effects, of: outcome.ticket, at: now)
-            return outcome
+            // As stored: with its new revision.
+            var stored = outcome
+            stored.ticket = try tx.ticket(id) ?? outcome.ticket
+            return stored
         }
         after(outcome, messages)
         return outcome.ticket

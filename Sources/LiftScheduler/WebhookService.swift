@@ -124,6 +124,8 @@ public struct WebhookService: Service {
 
     private func attempt(_ delivery: WebhookDelivery, client: HTTPClient) async throws -> Bool {
         guard let webhook = try database.webhook(contractorID: delivery.contractorID) else { return false }
+        // A later state of the ticket queued since the batch was read: this one is not sent.
+        if try database.retireWebhookDeliveryIfSuperseded(delivery.id) { return false }
         var status: Int?
         var failure: String?
         if let refusal = await WebhookTarget.refusal(webhook.url, allowPrivate: configuration.allowPrivateTargets) {

@@ -422,10 +422,13 @@ extension LiftDatabase {
                 """)
         }
         migrator.registerMigration("v7 outbox snapshots") { db in
-            // A later snapshot of a ticket supersedes an earlier one still pending (Outbox, webhook deliveries).
             try db.execute(sql: """
+                -- A later snapshot of a ticket supersedes an earlier one still pending (Outbox, webhook deliveries).
                 CREATE INDEX mqtt_outbox_ticket ON mqtt_outbox(ticket_id, topic, id) WHERE ticket_id IS NOT NULL;
+                ALTER TABLE mqtt_outbox ADD COLUMN superseded_at INTEGER;
                 CREATE INDEX webhook_deliveries_ticket ON webhook_deliveries(ticket_id, contractor_id, id);
+                -- Every stored change counts: receivers keep the highest revision of a ticket they have seen.
+                ALTER TABLE tickets ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
                 """)
         }
         return migrator

@@ -51,34 +51,52 @@ extension LiftDatabase {
     public func contractorsWithDueWebhooks(now: Int64) throws -> [String] {
         try read { db in
             try String.fetchAll(db, sql: """
-                SELECT contractor_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+                SELECT contractor_id FROM webhook_deliveries d WHERE status = 'pending' AND next_attempt_at <= ? AND NOT \(Self.deliverySuperseded)
                 GROUP BY contractor_id ORDER BY min(priority), min(id)
                 """, arguments: [now])
         }
     }
 
-    /// One contractor's deliveries due at `now`: highest priority first, then oldest.
-    ///
-    /// A delivery is the whole ticket as it stood, so a pending one with a later delivery of the same ticket is
-    /// recorded `superseded` here and never sent: a retry cannot bring an older state after a newer one.
+    /// Whether the delivery `d` has a later one of the same ticket for the same contractor (SQL): a delivery is the
+    /// whole ticket as it stood, so the later one supersedes it.
+    static let deliverySuperseded = """
+        EXISTS (SELECT 1 FROM webhook_deliveries later WHERE later.ticket_id = d.ticket_id AND later.contractor_id = d.contractor_id AND later.id > d.id)
+        """
+
+    /// One contractor's deliveries due at `now`, highest priority first, then oldest; superseded ones left out.
     public func dueWebhookDeliveries(contractorID: String, now: Int64, limit: Int = 50) throws -> [WebhookDelivery] {
-        try write { db in
-            try db.execute(sql: """
-                UPDATE webhook_deliveries AS d SET status = 'superseded', last_error = 'superseded by a later delivery of its ticket'
-                WHERE contractor_id = ? AND status = 'pending' AND EXISTS (
-                    SELECT 1 FROM webhook_deliveries later WHERE later.ticket_id = d.ticket_id AND later.contractor_id = d.contractor_id AND later.id > d.id)
-                """, arguments: [contractorID])
-            return try Row.fetchAll(db, sql: """
-                SELECT * FROM webhook_deliveries WHERE contractor_id = ? AND status = 'pending' AND next_attempt_at <= ?
-                ORDER BY priority, id LIMIT ?
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM webhook_deliveries d WHERE contractor_id = ? AND status = 'pending' AND next_attempt_at <= ?
+                AND NOT \(Self.deliverySuperseded) ORDER BY priority, id LIMIT ?
                 """, arguments: [contractorID, now, limit]).map(WebhookDelivery.init(row:))
         }
+    }
+
+    /// Records a pending delivery `superseded` when a later one of its ticket is queued; true when it was. Asked
+    /// right before each attempt, so a retry never brings an older state after a newer one.
+    public func retireWebhookDeliveryIfSuperseded(_ id: Int64) throws -> Bool {
+        let superseded = try read { db in
+            try Bool.fetchOne(db, sql: "SELECT \(Self.deliverySuperseded) FROM webhook_deliveries d WHERE id = ?", arguments: [id]) ?? false
+        }
+        guard superseded else { return false }
+        try write { db in
+            try db.execute(sql: """
+                UPDATE webhook_deliveries SET status = 'superseded', last_error = 'superseded by a later delivery of its ticket'
+                WHERE id = ? AND status = 'pending'
+                """, arguments: [id])
+        }
+        return true
     }
 
     /// Deletes delivery log rows queued before `queuedBefore` that are no longer pending; returns how many.
     @discardableResult
     public func pruneWebhookDeliveries(queuedBefore: Int64) throws -> Int {
         try write { db in
+            try db.execute(sql: """
+                UPDATE webhook_deliveries AS d SET status = 'superseded', last_error = 'superseded by a later delivery of its ticket'
+                WHERE status = 'pending' AND \(Self.deliverySuperseded)
+                """)
             try db.execute(sql: "DELETE FROM webhook_deliveries WHERE status != 'pending' AND created_at < ?", arguments: [queuedBefore])
             return db.changesCount
         }
@@ -98,7 +116,7 @@ extension LiftDatabase {
             try db.execute(sql: """
                 UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = ?, last_error = ?,
                     status = ?, next_attempt_at = coalesce(?, next_attempt_at), delivered_at = ?
-                WHERE id = ?
+                WHERE id = ? AND status = 'pending'
                 """, arguments: [httpStatus, error, delivered ? "delivered" : retryAt == nil ? "failed" : "pending", retryAt, delivered ? now : nil, id])
         }
     }

@@ -58,7 +58,7 @@ extension LiftDatabase {
     static func updateTicket(_ db: Database, _ ticket: Ticket, from previous: Ticket, step: String?, by actor: String, note: String?, at now: Int64) throws {
         var arguments = Self.ticketArguments(ticket, at: now)
         arguments += [ticket.id]
-        try db.cachedStatement(sql: "UPDATE tickets SET \(ticketAssignments) WHERE id = ?").execute(arguments: arguments)
+        try db.cachedStatement(sql: "UPDATE tickets SET \(ticketAssignments), revision = revision + 1 WHERE id = ?").execute(arguments: arguments)
         guard let step else { return }
         try db.execute(
             sql: "INSERT INTO ticket_steps(ticket_id, at, actor, action, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -196,5 +196,6 @@ extension Ticket {
         cancelReason = row["cancel_reason"]
         faultAt = row["fault_at"]
         breaches = (row["breaches"] as String).split(separator: ",").map(String.init)
+        revision = row["revision"]
     }
 }

@@ -28,9 +28,10 @@ public struct OutboxMessage: Sendable, Hashable {
 /// see a ticket twice, never not at all.
 ///
 /// A message on a contractor's ticket topic is the whole ticket as it stands, so a later one of the same ticket on the
-/// same topic supersedes it: a superseded message is not published (again), and a contractor never receives an older
-/// state of a ticket after a newer one because a retry came late. Alerts on regulators' topics are each their own
-/// news and are all published.
+/// same topic supersedes it: a superseded message is not published (again), so a retry does not bring an older state
+/// after a newer one. Every ticket message carries the ticket's `revision` too, for what at-least-once delivery can
+/// still reorder (another process's dispatcher): receivers keep the highest. Alerts on regulators' topics are each
+/// their own news and are all published.
 ///
 /// Bounds: delivered rows are kept `deliveredRetentionDays` for the record, then pruned; pending rows are bounded by
 /// the ticket changes that make them (an occurrence storm adds a row per doubling, not per event).
@@ -58,7 +59,8 @@ public struct Outbox: Sendable {
         try database.read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT id, topic, payload, priority, ticket_id, attempts FROM mqtt_outbox o
-                WHERE delivered_at IS NULL AND next_attempt_at <= ? AND NOT \(Self.superseded) ORDER BY priority, id LIMIT ?
+                WHERE delivered_at IS NULL AND superseded_at IS NULL AND next_attempt_at <= ? AND NOT \(Self.superseded)
+                ORDER BY priority, id LIMIT ?
                 """), arguments: [now, limit]).map {
                 OutboxMessage(id: $0["id"], topic: $0["topic"], payload: [UInt8]($0["payload"] as Data), priority: $0["priority"],
                               ticketID: $0["ticket_id"], attempts: $0["attempts"])
@@ -69,7 +71,7 @@ public struct Outbox: Sendable {
     /// How many messages wait for the broker (superseded ones not counted).
     public func pendingCount() throws -> Int {
         try database.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM mqtt_outbox o WHERE delivered_at IS NULL AND NOT \(Self.superseded)") ?? 0
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM mqtt_outbox o WHERE delivered_at IS NULL AND superseded_at IS NULL AND NOT \(Self.superseded)") ?? 0
         }
     }
 
@@ -101,17 +103,20 @@ public struct Outbox: Sendable {
         }
     }
 
-    /// Records superseded messages as done (`last_error` says so) and deletes delivered messages older than the
+    /// Records superseded messages (`superseded_at`) and deletes delivered and superseded messages older than the
     /// retention; returns how many were deleted.
     @discardableResult
     public func prune(now: Int64) throws -> Int {
-        try database.write { db in
+        let cutoff = now - Self.deliveredRetentionDays * 86_400_000
+        return try database.write { db in
+            // Only pending rows are looked at (their index), not the retained history.
             try db.execute(sql: """
-                UPDATE mqtt_outbox AS o SET delivered_at = ?, last_error = 'superseded by a later message of its ticket'
-                WHERE delivered_at IS NULL AND \(Self.superseded)
+                UPDATE mqtt_outbox AS o INDEXED BY mqtt_outbox_pending SET superseded_at = ?
+                WHERE delivered_at IS NULL AND superseded_at IS NULL AND \(Self.superseded)
                 """, arguments: [now])
-            try db.execute(sql: "DELETE FROM mqtt_outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?",
-                           arguments: [now - Self.deliveredRetentionDays * 86_400_000])
+            try db.execute(sql: """
+                DELETE FROM mqtt_outbox WHERE (delivered_at IS NOT NULL AND delivered_at < ?1) OR (superseded_at IS NOT NULL AND superseded_at < ?1)
+                """, arguments: [cutoff])
             return db.changesCount
         }
     }

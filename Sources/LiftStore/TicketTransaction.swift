@@ -79,6 +79,9 @@ public struct TicketTransaction {
     /// Queues what a change's effects ask for: the ticket on its contractor's topic (and webhook), on a former
     /// contractor's, and alerts on the region's alerts topic.
     public mutating func deliver(_ effects: [TicketMachine.Effect], of ticket: Ticket, at now: Int64) throws {
+        guard !effects.isEmpty else { return }
+        // What is announced is the ticket as stored, with its revision.
+        let ticket = try LiftDatabase.ticket(db, ticket.id) ?? ticket
         for effect in effects {
             switch effect {
             case .notifyContractor:

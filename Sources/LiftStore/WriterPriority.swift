@@ -33,6 +33,7 @@ public final class WriterPriority: Sendable {
     }
 
     /// States a lane's urgent work that is waiting and not yet begun (checked on every `shouldYield`: keep it cheap).
+    /// The work it announces must begin with `enter()`: its `leave()` is what wakes bulk work waiting on it.
     public func addPendingSource(_ source: @escaping @Sendable () -> Bool) {
         state.withLock { $0.sources.append(source) }
     }
@@ -73,7 +74,7 @@ public final class WriterPriority: Sendable {
                 state.withLock { $0.waiters[id] = continuation }
                 // A `leave()` (or the pending work's whole run) between the caller's check and the registration is
                 // caught by looking again.
-                if !shouldYield { self.resume(id) }
+                if !shouldYield || Task.isCancelled { self.resume(id) }
                 Task {
                     try? await Task.sleep(for: timeout)
                     self.resume(id)

@@ -165,11 +165,14 @@ struct RescueIntegrityTests {
         try await Task.sleep(for: .milliseconds(200))
         // Only the ticket as it stands went out: never "open" after "acknowledged".
         #expect(h.inbox.on("contractor/C1/tickets").map { $0["status"] as? String } == ["acknowledged"])
+        #expect(h.inbox.on("contractor/C1/tickets").first?["revision"] as? Int64 == 2)
         try h.database.outbox.prune(now: h.clock.now + 120_000)
-        let retired = try h.database.read { db in
-            try String.fetchAll(db, sql: "SELECT last_error FROM mqtt_outbox WHERE topic = 'contractor/C1/tickets' ORDER BY id")
+        let rows = try h.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT delivered_at, superseded_at FROM mqtt_outbox WHERE topic = 'contractor/C1/tickets' ORDER BY id")
         }
-        #expect(retired.first == "superseded by a later message of its ticket" && retired.count == 2)
+        try #require(rows.count == 2)
+        #expect((rows[0]["superseded_at"] as Int64?) != nil && (rows[0]["delivered_at"] as Int64?) == nil, "the opened snapshot: superseded, never sent")
+        #expect((rows[1]["delivered_at"] as Int64?) != nil)
         await h.shutdown()
     }
 

@@ -94,8 +94,23 @@ struct WebhookHardeningTests {
         #expect(try await WebhookService(database: database, clock: EpochClock { 600_000 }, configuration: configuration).deliverDue(client: client) == 1)
         try await client.shutdown()
         #expect(hits.count("/fast") == 1, "only the acknowledged ticket went out")
+        try database.pruneWebhookDeliveries(queuedBefore: 0)
         let log = try database.webhookDeliveries(contractorID: "C-OK").sorted { $0.id < $1.id }
         #expect(log.map(\.status) == ["superseded", "delivered"])
+    }
+
+    @Test("the delivery log drops finished deliveries after its retention and keeps pending ones whatever their age")
+    func deliveryLogRetention() async throws {
+        let database = try database()
+        try database.setWebhook(Webhook(contractorID: "C-OK", url: "http://127.0.0.1:9/x", secret: "0123456789abcdef"), at: 0, by: "test")
+        let engine = TicketEngine(database: database, outbox: nil)
+        let opened = try #require(try await engine.open(ticket("E2", "C-OK", .repair)))
+        _ = try await engine.perform(.acknowledge, on: opened.id, by: "C-OK", at: 3_000)
+        let queued = try database.webhookDeliveries(contractorID: "C-OK").sorted { $0.id < $1.id }
+        try #require(queued.count == 2)
+        try database.recordWebhookAttempt(queued[0].id, httpStatus: 200, error: nil, delivered: true, retryAt: nil, at: 4_000)
+        #expect(try database.pruneWebhookDeliveries(queuedBefore: 10_000_000) == 1)
+        #expect(try database.webhookDeliveries(contractorID: "C-OK").map(\.id) == [queued[1].id])
     }
 
     @Test("a webhook on a loopback or private address is refused unless allowed")

@@ -136,4 +136,26 @@ struct LiftDatabaseTests {
         _ = try database.commit(replay)
         #expect(try database.deadLetters(pendingOnly: true).map(\.id) == [all[0].id])
     }
+
+    @Test("dead letters are kept for their days and at most the cap per elevator, the newest kept")
+    func deadLetterBounds() throws {
+        let database = try LiftDatabase(path: try temporaryPath("lw.sqlite"))
+        let day: Int64 = 86_400_000
+        let now: Int64 = 200 * day
+        func letter(_ elevator: String, _ index: Int, at time: Int64) -> NewDeadLetter {
+            NewDeadLetter(topic: "lift/430102/\(elevator)/event", payload: [UInt8(index)], receivedAt: time,
+                          rejection: Rejection(.unregistered, "not registered"), elevatorID: elevator)
+        }
+        var batch = IngestBatch()
+        batch.deadLetters = (0..<30).map { letter("E9", $0, at: now - 1_000 + Int64($0)) }
+            + (0..<5).map { letter("E8", $0, at: now - 1_000 + Int64($0)) }
+            + [NewDeadLetter(topic: "x/y", payload: [1], receivedAt: now - 91 * day, rejection: Rejection(.topic, "bad topic"))]
+        _ = try database.commit(batch)
+        let report = try database.applyRetention(RetentionPolicy(deadLetterDays: 90, deadLettersPerElevator: 10), now: now)
+        #expect(report.deadLettersDropped == 21)
+        let kept = try database.deadLetters(limit: 1_000)
+        #expect(kept.filter { $0.elevatorID == "E9" }.map(\.payload) == (20..<30).map { [UInt8($0)] })
+        #expect(kept.filter { $0.elevatorID == "E8" }.count == 5)
+        #expect(kept.count == 15, "the 91-day-old letter is gone")
+    }
 }
