@@ -58,7 +58,7 @@ struct APIRoutes: Sendable {
             let batch = try database.units(regionPrefix: region, rating: rating, stage: stage, after: after, limit: limit)
             for unit in batch {
                 let elevators = try database.elevators(ofUnit: unit.unitID)
-                if caller.role == .contractor, !elevators.contains(where: { caller.mayRead(region: $0.region, contractorID: $0.contractorID) }) { continue }
+                if caller.role == .contractor, !elevators.contains(where: { caller.mayRead(place: $0.place, contractorID: $0.contractorID) }) { continue }
                 items.append(view(unit, elevators: elevators))
                 if items.count == limit { break }
             }
@@ -75,7 +75,7 @@ struct APIRoutes: Sendable {
         guard let unit = try database.unit(id) else { throw APIError(.notFound, code: "not_found", message: "no unit \"\(id)\"") }
         let elevators = try database.elevators(ofUnit: id)
         let allowed = caller.role == .contractor
-            ? elevators.contains { caller.mayRead(region: $0.region, contractorID: $0.contractorID) } : caller.mayRead(region: unit.region, contractorID: nil)
+            ? elevators.contains { caller.mayRead(place: $0.place, contractorID: $0.contractorID) } : caller.mayRead(place: unit.place, contractorID: nil)
         guard allowed else { throw forbidden("unit \(id) is outside your scope") }
         return try json(view(unit, elevators: elevators))
     }
@@ -92,12 +92,42 @@ struct APIRoutes: Sendable {
             var floors: Int?
             var rating: SurveyRating?
             var stage: LifecycleStage?
+            var areaCode: Field<String>
+            var estateID: Field<String>
+            var estateName: Field<String>
+            var building: Field<String>
+            var unitNo: Field<String>
+            var households: Field<Int>
+            enum CodingKeys: String, CodingKey {
+                case region, address, lat, lon, floors, rating, stage
+                case areaCode = "area_code", estateID = "estate_id", estateName = "estate_name", building, unitNo = "unit_no", households
+            }
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                region = try c.decode(String.self, forKey: .region)
+                address = try c.decodeIfPresent(String.self, forKey: .address)
+                lat = try c.decodeIfPresent(Double.self, forKey: .lat)
+                lon = try c.decodeIfPresent(Double.self, forKey: .lon)
+                floors = try c.decodeIfPresent(Int.self, forKey: .floors)
+                rating = try c.decodeIfPresent(SurveyRating.self, forKey: .rating)
+                stage = try c.decodeIfPresent(LifecycleStage.self, forKey: .stage)
+                areaCode = try Field(c, .areaCode)
+                estateID = try Field(c, .estateID)
+                estateName = try Field(c, .estateName)
+                building = try Field(c, .building)
+                unitNo = try Field(c, .unitNo)
+                households = try Field(c, .households)
+            }
         }
         let body = try await decode(Body.self, request, ctx)
         let existing = try database.unit(id)
+        // The programme's fields: left out keeps what is stored, null clears.
         let unit = UnitRecord(
             unitID: id, region: body.region, address: body.address ?? existing?.address ?? "", lat: body.lat, lon: body.lon, floors: body.floors,
-            rating: body.rating, stage: body.stage ?? existing?.stage ?? .surveyed)
+            rating: body.rating, stage: body.stage ?? existing?.stage ?? .surveyed, areaCode: body.areaCode.value(or: existing?.areaCode),
+            estateID: body.estateID.value(or: existing?.estateID), estateName: body.estateName.value(or: existing?.estateName),
+            building: body.building.value(or: existing?.building), unitNumber: body.unitNo.value(or: existing?.unitNumber),
+            households: body.households.value(or: existing?.households))
         let change = try registry { try database.upsertUnit(unit, at: context.clock.now(), by: caller.actor, stageThroughPath: false) }
         let stored = try database.unit(id)!
         return try json(view(stored, elevators: try database.elevators(ofUnit: id)), status: change == .created ? .created : .ok)
@@ -106,7 +136,8 @@ struct APIRoutes: Sendable {
     func view(_ unit: UnitRecord, elevators: [ElevatorRecord]) -> UnitView {
         UnitView(
             unitID: unit.unitID, region: unit.region, address: unit.address, lat: unit.lat, lon: unit.lon, floors: unit.floors, rating: unit.rating,
-            stage: unit.stage, elevatorIDs: elevators.map(\.elevatorID))
+            stage: unit.stage, elevatorIDs: elevators.map(\.elevatorID), areaCode: unit.areaCode, estateID: unit.estateID,
+            estateName: unit.estateName, building: unit.building, unitNumber: unit.unitNumber, households: unit.households)
     }
 
     // MARK: elevators
@@ -123,10 +154,10 @@ struct APIRoutes: Sendable {
         let now = context.clock.now()
         var items: [ElevatorView] = []
         for elevator in try database.elevators() where elevator.elevatorID > after {
-            if let region, !elevator.region.hasPrefix(region) { continue }
+            if let region, !elevator.place.hasPrefix(region) { continue }
             if let contractor, elevator.contractorID != contractor { continue }
             if let stage, elevator.stage != stage.rawValue { continue }
-            guard caller.mayRead(region: elevator.region, contractorID: elevator.contractorID) else { continue }
+            guard caller.mayRead(place: elevator.place, contractorID: elevator.contractorID) else { continue }
             let view = try self.view(elevator, now: now)
             if let health, view.health.state != health { continue }
             items.append(view)
@@ -256,7 +287,7 @@ struct APIRoutes: Sendable {
         let id = try ctx.parameters.require("elevator_id")
         guard Identifier.isValidID(id) else { throw invalid("elevator_id", "\"\(id.prefix(64))\" is not [A-Za-z0-9_-]{1,64}") }
         guard let elevator = try database.elevator(id) else { throw APIError(.notFound, code: "not_found", message: "no elevator \"\(id)\"") }
-        guard caller.mayRead(region: elevator.region, contractorID: elevator.contractorID) else { throw forbidden("elevator \(id) is outside your scope") }
+        guard caller.mayRead(place: elevator.place, contractorID: elevator.contractorID) else { throw forbidden("elevator \(id) is outside your scope") }
         return elevator
     }
 
@@ -312,7 +343,7 @@ struct APIRoutes: Sendable {
         let caller = try ctx.caller()
         let ticket = try readableTicket(ctx)
         // Refused before the body is read; the engine applies the same rule again to the ticket as it stands.
-        guard caller.role != .regulator else { throw forbidden("regulators read tickets; they do not move them") }
+        guard caller.role != .regulator, caller.role != .officer else { throw forbidden("\(caller.role.rawValue)s read tickets; they do not move them") }
         struct Body: Decodable { var action: String; var note: String? }
         let body = try await decode(Body.self, request, ctx)
         guard let action = TicketAction(rawValue: body.action) else {
@@ -387,7 +418,8 @@ struct APIRoutes: Sendable {
         }
         let letters = try database.deadLetters(afterID: after, limit: limit, pendingOnly: pending, reason: reason)
         let visible = letters.filter { letter in
-            caller.role == .admin || LiftTopic.regionOf(letter.topic).map { $0.hasPrefix(caller.regionPrefix ?? "") } == true
+            // A letter's place is its topic's region: readable by scopes of that district or above.
+            caller.role == .admin || LiftTopic.regionOf(letter.topic).map { caller.mayRead(place: $0, contractorID: nil) } == true
         }
         struct Item: Encodable {
             /// `payload` is the bytes as text (invalid UTF-8 shown as U+FFFD), `payload_base64` the bytes exactly.
@@ -427,14 +459,16 @@ struct APIRoutes: Sendable {
         let q = try Query(request, allowed: ["region", "open"])
         let region = q["region"]
         if let region, !Identifier.isValidRegionPrefix(region) { throw invalid("region", "expected 2 to 6 digits, got \"\(region)\"") }
-        if let region, let scope = caller.regionPrefix, !region.hasPrefix(scope) { throw forbidden("region \(region) is outside your scope") }
+        // Incidents are per district: a street or community office sees its district's.
+        let scope = caller.scopePrefix.map { String($0.prefix(6)) }
+        if let region, let scope, !region.hasPrefix(scope) { throw forbidden("region \(region) is outside your scope") }
         let openOnly: Bool
         switch q["open"] {
         case nil, "false": openOnly = false
         case "true": openOnly = true
         case let other?: throw invalid("open", "expected true or false, got \"\(other)\"")
         }
-        let items = try database.incidents(regionPrefix: region ?? caller.regionPrefix).filter { !openOnly || $0.closedAt == nil }
+        let items = try database.incidents(regionPrefix: region ?? scope).filter { !openOnly || $0.closedAt == nil }
         return try json(Page(items: items, next: nil))
     }
 
@@ -462,7 +496,7 @@ struct APIRoutes: Sendable {
                     // Bounded like the hub's stream: a client that cannot take what is written is cut off.
                     let (merged, input) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(hub.bufferPerStream))
                     group.addTask {
-                        for await event in events where caller.mayRead(region: event.region, contractorID: event.contractorID) {
+                        for await event in events where caller.mayRead(place: event.place, contractorID: event.contractorID) {
                             if case .dropped = input.yield("event: \(event.name)\ndata: \(event.data)\n\n") { break }
                         }
                         input.finish()
@@ -483,9 +517,9 @@ struct APIRoutes: Sendable {
     // MARK: helpers
 
     func scopedRegion(_ requested: String?, _ caller: Principal) throws -> String? {
-        guard caller.role == .regulator, let own = caller.regionPrefix else { return requested }
+        guard let own = caller.scopePrefix else { return requested }
         guard let requested else { return own }
-        guard requested.hasPrefix(own) else { throw forbidden("region \(requested) is outside your region \(own)") }
+        guard requested.hasPrefix(own) else { throw forbidden("region \(requested) is outside your scope \(own)") }
         return requested
     }
 

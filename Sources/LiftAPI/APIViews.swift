@@ -59,9 +59,16 @@ struct UnitView: Codable, Sendable {
     var rating: SurveyRating?
     var stage: LifecycleStage
     var elevatorIDs: [String]
+    var areaCode: String?
+    var estateID: String?
+    var estateName: String?
+    var building: String?
+    var unitNumber: String?
+    var households: Int?
 
     enum CodingKeys: String, CodingKey {
         case unitID = "unit_id", region, address, lat, lon, floors, rating, stage, elevatorIDs = "elevator_ids"
+        case areaCode = "area_code", estateID = "estate_id", estateName = "estate_name", building, unitNumber = "unit_no", households
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -75,6 +82,12 @@ struct UnitView: Codable, Sendable {
         try c.encode(rating, forKey: .rating)
         try c.encode(stage, forKey: .stage)
         try c.encode(elevatorIDs, forKey: .elevatorIDs)
+        try c.encode(areaCode, forKey: .areaCode)
+        try c.encode(estateID, forKey: .estateID)
+        try c.encode(estateName, forKey: .estateName)
+        try c.encode(building, forKey: .building)
+        try c.encode(unitNumber, forKey: .unitNumber)
+        try c.encode(households, forKey: .households)
     }
 }
 

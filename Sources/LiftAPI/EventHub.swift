@@ -12,7 +12,8 @@ public final class EventHub: Sendable {
     public struct Event: Sendable {
         /// `ticket` or `alert`.
         public var name: String
-        public var region: String
+        /// Where it happened (the ticket's place): scopes of every level match on it.
+        public var place: String
         public var contractorID: String?
         /// The JSON data line.
         public var data: String
@@ -32,10 +33,10 @@ public final class EventHub: Sendable {
     /// Publishes a ticket change (and an `alert` event per regulator alert it raised).
     public func publish(ticket: Ticket, alerts: [String]) {
         let body = String(decoding: (try? JSONEncoder().encode(ticket)) ?? Data("{}".utf8), as: UTF8.self)
-        send(Event(name: "ticket", region: ticket.region, contractorID: ticket.contractorID, data: body))
+        send(Event(name: "ticket", place: ticket.place ?? ticket.region, contractorID: ticket.contractorID, data: body))
         for alert in alerts {
             let quoted = String(decoding: (try? JSONEncoder().encode(alert)) ?? Data("\"\"".utf8), as: UTF8.self)
-            send(Event(name: "alert", region: ticket.region, contractorID: ticket.contractorID, data: "{\"alert\":\(quoted),\"ticket\":\(body)}"))
+            send(Event(name: "alert", place: ticket.place ?? ticket.region, contractorID: ticket.contractorID, data: "{\"alert\":\(quoted),\"ticket\":\(body)}"))
         }
     }
 

@@ -26,9 +26,12 @@ struct Query {
         APIError(.badRequest, code: "invalid_parameter", message: "\(name): \(message)")
     }
 
+    /// A place prefix of any of the five levels: province, city, district, street or community (`PlaceCode`).
     func regionPrefix(_ name: String) throws -> String? {
         guard let value = self[name] else { return nil }
-        guard Identifier.isValidRegionPrefix(value) else { throw fail(name, "expected a region prefix of 2, 4 or 6 digits, got \"\(value)\"") }
+        guard Identifier.isValidPlacePrefix(value) else {
+            throw fail(name, "expected a place code of 2, 4, 6, 9 or 12 digits (province, city, district, street, community), got \"\(value)\"")
+        }
         return value
     }
 

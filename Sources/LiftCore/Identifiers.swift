@@ -17,8 +17,17 @@ public enum Identifier {
         text.utf8.count == 6 && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 
-    /// A region prefix for scoping: 2, 4 or 6 digits (province, city, district).
+    /// A region prefix: 2, 4 or 6 digits (province, city, district), as the SLA configuration takes.
     public static func isValidRegionPrefix<S: StringProtocol>(_ text: S) -> Bool {
         [2, 4, 6].contains(text.utf8.count) && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    /// A place prefix for scopes and filters: a code of any of the programme's five levels (`PlaceCode`).
+    public static func isValidPlacePrefix<S: StringProtocol>(_ text: S) -> Bool { PlaceCode(text) != nil }
+
+    /// A unit's area code: a street (9 digits) or community (12) code inside `region`.
+    public static func isValidAreaCode(_ text: String, in region: String) -> Bool {
+        guard let place = PlaceCode(text) else { return false }
+        return place.level >= .street && place.code.hasPrefix(region)
     }
 }

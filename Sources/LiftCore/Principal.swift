@@ -6,13 +6,16 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
     case regulator
     /// Its own elevators and tickets; takes steps on its tickets.
     case contractor
+    /// A street or community office (or any level's programme office): reads what a regulator of its prefix reads,
+    /// and records the retrofit programme's steps of the units inside it.
+    case officer
 }
 
 /// Who is calling: the token's role and scope. Decides what they may see and do.
 public struct Principal: Sendable, Hashable, Codable {
     public var tokenID: Int64
     public var role: Role
-    /// For regulators: the region prefix they may read (2, 4 or 6 digits).
+    /// For regulators and officers: the place prefix they may read (2, 4, 6, 9 or 12 digits, `PlaceCode`).
     public var regionPrefix: String?
     /// For contractors: their id.
     public var contractorID: String?
@@ -40,19 +43,38 @@ public struct Principal: Sendable, Hashable, Codable {
         return principal
     }
 
-    /// Whether the caller may read an elevator, a unit or a ticket of this region and contractor.
-    public func mayRead(region: String, contractorID: String?) -> Bool {
+    /// The place prefix the caller reads within, for roles scoped by place (regulators, officers); nil otherwise.
+    public var scopePrefix: String? {
+        switch role {
+        case .regulator, .officer: regionPrefix ?? ""
+        case .admin, .contractor: nil
+        }
+    }
+
+    /// Whether the caller may read an elevator, a unit or a ticket at `place` (its area code, else its region)
+    /// and of this contractor.
+    public func mayRead(place: String, contractorID: String?) -> Bool {
         switch role {
         case .admin: true
-        case .regulator: region.hasPrefix(regionPrefix ?? "")
+        case .regulator, .officer: place.hasPrefix(regionPrefix ?? "")
         case .contractor: contractorID != nil && contractorID == self.contractorID
         }
     }
 
-    /// Whether the caller may read a ticket: a regulator within its region, a contractor only while the ticket is
-    /// its own (a ticket that moved with a contract change is no longer the former contractor's).
+    /// Whether the caller may read a ticket: a regulator or officer within its place, a contractor only while the
+    /// ticket is its own (a ticket that moved with a contract change is no longer the former contractor's).
     public func mayRead(_ ticket: Ticket) -> Bool {
-        mayRead(region: ticket.region, contractorID: ticket.contractorID)
+        mayRead(place: ticket.place ?? ticket.region, contractorID: ticket.contractorID)
+    }
+
+    /// Whether the caller may record the programme's steps (votes, approvals, acceptance, subsidies, documents) of
+    /// a unit at `place`: an administrator anywhere, an officer inside its prefix.
+    public func mayRecordProgramme(place: String) -> Bool {
+        switch role {
+        case .admin: true
+        case .officer: place.hasPrefix(regionPrefix ?? "")
+        case .regulator, .contractor: false
+        }
     }
 
     /// Why the caller may not take `action` on `ticket`, or nil when it may: the one rule for every way in (API,
@@ -65,8 +87,8 @@ public struct Principal: Sendable, Hashable, Codable {
         switch role {
         case .admin:
             return nil
-        case .regulator:
-            return "regulators read tickets; they do not move them"
+        case .regulator, .officer:
+            return "\(role.rawValue)s read tickets; they do not move them"
         case .contractor:
             guard ticket.contractorID != nil, ticket.contractorID == contractorID else { return "ticket \(ticket.id) is not yours" }
             if action == .cancel && !Self.contractorCancellable.contains(ticket.type) {
@@ -88,6 +110,7 @@ public struct Principal: Sendable, Hashable, Codable {
         return switch role {
         case .admin: "admin:token-\(tokenID)"
         case .regulator: "regulator:\(regionPrefix ?? "")"
+        case .officer: "officer:\(regionPrefix ?? "")"
         case .contractor: "contractor:\(contractorID ?? "")"
         }
     }

@@ -46,6 +46,9 @@ public struct Ticket: Sendable, Hashable, Codable {
     /// 1 when opened, one more with every stored change. Delivery is at least once and a retry can come late: a
     /// receiver keeps, per `id`, the ticket with the highest revision it has seen. Set by the store.
     public var revision: Int64 = 1
+    /// Where its elevator is, as precisely as known: its unit's area code (street or community), else its region.
+    /// Scopes of every level match on it. Set by the store; not part of the published ticket.
+    public var place: String?
 
     public init(
         id: Int64 = 0, elevatorID: String, region: String, unitID: String? = nil, contractorID: String? = nil, type: TicketType,

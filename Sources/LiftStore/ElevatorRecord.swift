@@ -7,6 +7,8 @@ public struct ElevatorRecord: Sendable, Hashable, Codable {
     public var elevatorID: String
     public var unitID: String?
     public var region: String
+    /// Its unit's area code (street or community) when known, else its region: scopes of every level match on it.
+    public var place: String
     public var contractorID: String?
     /// `YYYY-MM-DD`.
     public var commissionedOn: String?

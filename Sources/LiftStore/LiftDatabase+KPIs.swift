@@ -11,8 +11,8 @@ extension LiftDatabase {
     public func kpis(_ scope: KPIReport.Scope, now: Int64, offlineThresholdMs: Int64 = 300_000, top: Int = 10) throws -> KPIReport {
         try read { db in
             // Elevators in scope, as a temporary list every query joins.
-            var scopeSQL = "SELECT id, elevator_id, unit_id, contractor_id, stage, online, last_seen, status_at FROM elevators WHERE region LIKE ? || '%'"
-            var scopeArgs: StatementArguments = [scope.region ?? ""]
+            var scopeSQL = "SELECT id, elevator_id, unit_id, contractor_id, stage, online, last_seen, status_at FROM elevators WHERE \(PlaceFilter.clause("place"))"
+            var scopeArgs = PlaceFilter.arguments(scope.region ?? "")
             if let contractor = scope.contractor {
                 scopeSQL += " AND contractor_id = ?"
                 scopeArgs += [contractor]
@@ -22,8 +22,8 @@ extension LiftDatabase {
             // An open safety repair puts an elevator out of service until it is resolved (spec section 5).
             let safetyStopped = Set(try String.fetchAll(db, sql: """
                 SELECT DISTINCT elevator_id FROM tickets WHERE type = 'safety_repair' AND status IN ('open', 'acknowledged', 'on_site')
-                  AND region LIKE ? || '%'
-                """, arguments: [scope.region ?? ""]))
+                  AND \(PlaceFilter.clause("place"))
+                """, arguments: PlaceFilter.arguments(scope.region ?? "")))
             let outOfServiceForSafety = inService.filter { safetyStopped.contains($0["elevator_id"] as String) }.count
             let online = inService.filter {
                 Connectivity.isOnline(lastSeen: $0["last_seen"], statusOnline: $0["online"], statusAt: $0["status_at"], now: now, thresholdMs: offlineThresholdMs)
@@ -61,7 +61,9 @@ extension LiftDatabase {
 
             // Tickets of the region, and of the contractor they belong to when one is asked for: a regulator asking for a
             // contractor gets that contractor's tickets inside its own region only.
-            var ticketScope = "region LIKE '\(Self.likePrefix(scope.region ?? ""))%' ESCAPE '\\'"
+            // Place prefixes are digits only (checked by every caller): safe inside the statement.
+            let prefix = String((scope.region ?? "").filter(\.isASCII).filter(\.isNumber))
+            var ticketScope = "place >= '\(prefix)' AND place < '\(prefix)~'"
             if let contractor = scope.contractor { ticketScope += " AND contractor_id = '\(contractor.replacingOccurrences(of: "'", with: "''"))'" }
             let allRescue = try Row.fetchAll(db, sql: """
                 SELECT opened_at, acknowledged_at, on_site_at, resolved_at, status FROM tickets
@@ -130,11 +132,5 @@ extension LiftDatabase {
                 topContractorsByEntrapments: ranked(group(entrapmentsByElevator) { contractorOf[$0] ?? nil }),
                 topContractorsByFaults: ranked(group(faultsByElevator) { contractorOf[$0] ?? nil }))
         }
-    }
-
-    /// A region prefix for `LIKE … ESCAPE '\'`: digits only in practice, escaped all the same.
-    static func likePrefix(_ prefix: String) -> String {
-        prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_").replacingOccurrences(of: "'", with: "''")
     }
 }

@@ -431,6 +431,42 @@ extension LiftDatabase {
                 ALTER TABLE tickets ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
                 """)
         }
+        migrator.registerMigration("v8 places") { db in
+            try db.execute(sql: """
+                -- Five levels of government: a unit may carry its street or community code, and everything a scope
+                -- matches on carries `place`, the most precise code known (the area code, else the region).
+                ALTER TABLE units ADD COLUMN area_code TEXT;
+                ALTER TABLE units ADD COLUMN estate_id TEXT;
+                ALTER TABLE units ADD COLUMN estate_name TEXT;
+                ALTER TABLE units ADD COLUMN building TEXT;
+                ALTER TABLE units ADD COLUMN unit_no TEXT;
+                ALTER TABLE units ADD COLUMN households INTEGER;
+                ALTER TABLE units ADD COLUMN place TEXT NOT NULL DEFAULT '';
+                UPDATE units SET place = region;
+                CREATE INDEX units_place ON units(place);
+                CREATE INDEX units_estate ON units(estate_id) WHERE estate_id IS NOT NULL;
+                ALTER TABLE elevators ADD COLUMN place TEXT NOT NULL DEFAULT '';
+                UPDATE elevators SET place = coalesce((SELECT units.place FROM units WHERE units.unit_id = elevators.unit_id), region);
+                CREATE INDEX elevators_place ON elevators(place);
+                ALTER TABLE tickets ADD COLUMN place TEXT NOT NULL DEFAULT '';
+                UPDATE tickets SET place = coalesce((SELECT elevators.place FROM elevators WHERE elevators.elevator_id = tickets.elevator_id), region);
+                CREATE INDEX tickets_place ON tickets(place, opened_at);
+                -- The officer role (street and community offices): the role check is rebuilt to admit it.
+                CREATE TABLE api_tokens_v8 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    hash TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'regulator', 'contractor', 'officer')),
+                    region_prefix TEXT,
+                    contractor_id TEXT,
+                    label TEXT NOT NULL DEFAULT '',
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                );
+                INSERT INTO api_tokens_v8 SELECT id, hash, role, region_prefix, contractor_id, label, created_at, revoked_at FROM api_tokens;
+                DROP TABLE api_tokens;
+                ALTER TABLE api_tokens_v8 RENAME TO api_tokens;
+                """)
+        }
         return migrator
     }
 }

@@ -67,8 +67,8 @@ extension LiftDatabase {
         let stage = LifecycleStage(rawValue: registration.stage)!
         if let unit = registration.unitID {
             try db.execute(
-                sql: "INSERT OR IGNORE INTO units(unit_id, region, stage, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [unit, registration.region, stage.rawValue, now, now])
+                sql: "INSERT OR IGNORE INTO units(unit_id, region, place, stage, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [unit, registration.region, registration.region, stage.rawValue, now, now])
         }
         if let contractor = registration.contractorID {
             try db.execute(
@@ -80,12 +80,13 @@ extension LiftDatabase {
             try db.execute(
                 sql: """
                     INSERT INTO elevators(elevator_id, unit_id, region, contractor_id, commissioned_on, stage, on_demand, platform,
-                        registered_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        registered_at, updated_at, place)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce((SELECT place FROM units WHERE unit_id = ?), ?))
                     """,
                 arguments: [
                     registration.elevatorID, registration.unitID, registration.region, registration.contractorID,
                     registration.commissionedOn, stage.rawValue, registration.onDemand, registration.platform, now, now,
+                    registration.unitID, registration.region,
                 ])
             let key = db.lastInsertedRowID
             if let unit = registration.unitID {
@@ -115,13 +116,19 @@ extension LiftDatabase {
         changes.note("platform", existing.platform, registration.platform)
         try db.execute(
             sql: """
-                UPDATE elevators SET unit_id = ?, region = ?, commissioned_on = ?, on_demand = ?, platform = ?, updated_at = ?
+                UPDATE elevators SET unit_id = ?, region = ?, commissioned_on = ?, on_demand = ?, platform = ?, updated_at = ?,
+                    place = coalesce((SELECT place FROM units WHERE unit_id = ?), ?)
                 WHERE elevator_id = ?
                 """,
             arguments: [
                 registration.unitID, registration.region, registration.commissionedOn, registration.onDemand,
-                registration.platform, now, registration.elevatorID,
+                registration.platform, now, registration.unitID, registration.region, registration.elevatorID,
             ])
+        if existing.unitID != registration.unitID || existing.region != registration.region {
+            try db.execute(
+                sql: "UPDATE tickets SET place = (SELECT place FROM elevators WHERE elevator_id = ?1) WHERE elevator_id = ?1",
+                arguments: [registration.elevatorID])
+        }
         if existing.contractorID != registration.contractorID {
             try assignContractor(db, registration.contractorID, elevatorID: registration.elevatorID, from: now, at: now, by: actor)
             changes.note("contractor_id", existing.contractorID, registration.contractorID)
@@ -175,7 +182,7 @@ extension LiftDatabase {
 extension ElevatorRecord {
     init(row: Row) {
         self.init(
-            key: row["id"], elevatorID: row["elevator_id"], unitID: row["unit_id"], region: row["region"],
+            key: row["id"], elevatorID: row["elevator_id"], unitID: row["unit_id"], region: row["region"], place: row["place"],
             contractorID: row["contractor_id"], commissionedOn: row["commissioned_on"], stage: row["stage"],
             onDemand: row["on_demand"], platform: row["platform"], registeredAt: row["registered_at"],
             online: row["online"], lastSeen: row["last_seen"], statusAt: row["status_at"], firmware: row["firmware"],

@@ -32,10 +32,17 @@ extension LiftDatabase {
 
     static func insertTicket(_ db: Database, _ ticket: Ticket, by actor: String, at now: Int64) throws -> Ticket? {
         let placeholders = Array(repeating: "?", count: 31).joined(separator: ", ")
-        try db.execute(sql: "INSERT OR IGNORE INTO tickets(\(ticketColumns)) VALUES (\(placeholders))", arguments: ticketArguments(ticket, at: now))
+        // Its place is its elevator's (the unit's area code when known), for scopes of every level.
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO tickets(\(ticketColumns), place)
+                VALUES (\(placeholders), coalesce((SELECT place FROM elevators WHERE elevator_id = ?), ?))
+                """,
+            arguments: ticketArguments(ticket, at: now) + [ticket.elevatorID, ticket.region])
         guard db.changesCount == 1 else { return nil }
         var stored = ticket
         stored.id = db.lastInsertedRowID
+        stored.place = try String.fetchOne(db, sql: "SELECT place FROM tickets WHERE id = ?", arguments: [stored.id])
         try db.execute(
             sql: "INSERT INTO ticket_steps(ticket_id, at, actor, action, to_status, note) VALUES (?, ?, ?, 'open', 'open', ?)",
             arguments: [stored.id, now, actor, ticket.reason])
@@ -91,7 +98,7 @@ extension LiftDatabase {
         var arguments: StatementArguments = [filter.afterID]
         if let v = filter.elevatorID { sql += " AND elevator_id = ?"; arguments += [v] }
         if let v = filter.contractorID { sql += " AND contractor_id = ?"; arguments += [v] }
-        if let v = filter.regionPrefix { sql += " AND region LIKE ? || '%'"; arguments += [v] }
+        if let v = filter.regionPrefix { sql += " AND \(PlaceFilter.clause("place"))"; arguments += PlaceFilter.arguments(v) }
         if let v = filter.statuses, !v.isEmpty {
             sql += " AND status IN (\(v.map { _ in "?" }.joined(separator: ",")))"
             arguments += StatementArguments(v.map(\.rawValue))
@@ -197,5 +204,6 @@ extension Ticket {
         faultAt = row["fault_at"]
         breaches = (row["breaches"] as String).split(separator: ",").map(String.init)
         revision = row["revision"]
+        place = row["place"]
     }
 }

@@ -272,9 +272,9 @@ extension LiftDatabase {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT r.bucket AS start, min(r.min) AS min, max(r.max) AS max, sum(r.sum) AS sum, sum(r.count) AS count
                 FROM rollups r JOIN elevators e ON e.id = r.elevator
-                WHERE r.level = ? AND r.metric = ? AND r.bucket >= ? AND r.bucket < ? AND e.region LIKE ? || '%'
+                WHERE r.level = ? AND r.metric = ? AND r.bucket >= ? AND r.bucket < ? AND \(PlaceFilter.clause("e.place"))
                 GROUP BY r.bucket ORDER BY r.bucket
-                """, arguments: [Rollups.day, metric.rawValue, from, to, regionPrefix ?? ""])
+                """, arguments: [Rollups.day, metric.rawValue, from, to] + PlaceFilter.arguments(regionPrefix ?? ""))
             return rows.map { row in
                 let count: Int = row["count"]
                 return SeriesPoint(start: row["start"], min: row["min"], max: row["max"], mean: (row["sum"] as Double) / Double(count), count: count)

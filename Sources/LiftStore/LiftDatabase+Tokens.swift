@@ -14,11 +14,11 @@ extension LiftDatabase {
         switch role {
         case .admin:
             guard regionPrefix == nil, contractorID == nil else { throw RegistryError(.invalid, "an admin token takes neither --region nor --contractor") }
-        case .regulator:
-            guard let regionPrefix, Identifier.isValidRegionPrefix(regionPrefix) else {
-                throw RegistryError(.invalid, "a regulator token needs --region with a 2, 4 or 6 digit prefix")
+        case .regulator, .officer:
+            guard let regionPrefix, Identifier.isValidPlacePrefix(regionPrefix) else {
+                throw RegistryError(.invalid, "a \(role.rawValue) token needs --region with a place code of 2, 4, 6, 9 or 12 digits")
             }
-            guard contractorID == nil else { throw RegistryError(.invalid, "a regulator token takes no --contractor") }
+            guard contractorID == nil else { throw RegistryError(.invalid, "a \(role.rawValue) token takes no --contractor") }
         case .contractor:
             guard let contractorID, Identifier.isValidID(contractorID) else { throw RegistryError(.invalid, "a contractor token needs --contractor ID") }
             guard regionPrefix == nil else { throw RegistryError(.invalid, "a contractor token takes no --region") }

@@ -28,38 +28,71 @@ extension LiftDatabase {
         if let lon = unit.lon, !(-180...180).contains(lon) { throw RegistryError(.invalid, "lon \(lon) is outside -180…180") }
         if (unit.lat == nil) != (unit.lon == nil) { throw RegistryError(.invalid, "lat and lon go together: give both or neither") }
         if let floors = unit.floors, !(1...60).contains(floors) { throw RegistryError(.invalid, "floors \(floors) is outside 1…60") }
+        if let area = unit.areaCode, !Identifier.isValidAreaCode(area, in: unit.region) {
+            throw RegistryError(.invalid, "area_code \"\(area)\" is not a street (9 digits) or community (12) code starting with the region \(unit.region)")
+        }
+        if let estate = unit.estateID, !Identifier.isValidID(estate) { throw RegistryError(.invalid, "estate_id \"\(estate)\" is not [A-Za-z0-9_-]{1,64}") }
+        for (name, value, limit) in [("estate_name", unit.estateName, 100), ("building", unit.building, 32), ("unit_no", unit.unitNumber, 32), ("address", unit.address, 300)] {
+            if let value, value.count > limit { throw RegistryError(.invalid, "\(name) is longer than \(limit) characters") }
+            if let value, value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                throw RegistryError(.invalid, "\(name) contains control characters")
+            }
+        }
+        if let households = unit.households, !(0...10_000).contains(households) {
+            throw RegistryError(.invalid, "households \(households) is outside 0…10000")
+        }
+    }
+
+    /// The unit's fields other than its stage, as the audit log and change detection name them.
+    static func fields(of unit: UnitRecord) -> [(String, String?)] {
+        [
+            ("region", unit.region), ("address", unit.address), ("lat", unit.lat.map { "\($0)" }), ("lon", unit.lon.map { "\($0)" }),
+            ("floors", unit.floors.map(String.init)), ("rating", unit.rating?.rawValue), ("area_code", unit.areaCode),
+            ("estate_id", unit.estateID), ("estate_name", unit.estateName), ("building", unit.building), ("unit_no", unit.unitNumber),
+            ("households", unit.households.map(String.init)),
+        ]
+    }
+
+    static func unitArguments(_ unit: UnitRecord) -> StatementArguments {
+        [
+            unit.region, unit.address, unit.lat, unit.lon, unit.floors, unit.rating?.rawValue, unit.areaCode, unit.estateID, unit.estateName,
+            unit.building, unit.unitNumber, unit.households, unit.place,
+        ]
+    }
+
+    /// Moves a unit's `place` to its elevators and their tickets (scopes match on it).
+    static func propagatePlace(_ db: Database, unitID: String, place: String) throws {
+        try db.execute(sql: "UPDATE elevators SET place = ? WHERE unit_id = ? AND place != ?", arguments: [place, unitID, place])
+        try db.execute(sql: """
+            UPDATE tickets SET place = ? WHERE place != ? AND elevator_id IN (SELECT elevator_id FROM elevators WHERE unit_id = ?)
+            """, arguments: [place, place, unitID])
     }
 
     static func upsertUnit(_ db: Database, _ unit: UnitRecord, at now: Int64, by actor: String, stageThroughPath: Bool) throws -> RegistryChange {
-        guard let existing = try Row.fetchOne(db, sql: "SELECT * FROM units WHERE unit_id = ?", arguments: [unit.unitID]).map(UnitRecord.init(row:))
-        else {
+        guard let existing = try Self.unit(db, unit.unitID) else {
             try db.execute(
                 sql: """
-                    INSERT INTO units(unit_id, region, address, lat, lon, floors, rating, stage, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO units(region, address, lat, lon, floors, rating, area_code, estate_id, estate_name, building, unit_no,
+                        households, place, unit_id, stage, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [
-                    unit.unitID, unit.region, unit.address, unit.lat, unit.lon, unit.floors, unit.rating?.rawValue,
-                    unit.stage.rawValue, now, now,
-                ])
+                arguments: unitArguments(unit) + [unit.unitID, unit.stage.rawValue, now, now])
             try recordStage(db, unitID: unit.unitID, elevatorID: nil, move: nil, to: unit.stage, at: now, by: actor)
-            try appendAudit(db, at: now, actor: actor, action: "unit.create", subject: unit.unitID, detail: [
-                "region": unit.region, "address": unit.address, "lat": unit.lat.map { "\($0)" }, "lon": unit.lon.map { "\($0)" },
-                "floors": unit.floors.map(String.init), "rating": unit.rating?.rawValue, "stage": unit.stage.rawValue,
-            ])
+            var detail = Dictionary(fields(of: unit).filter { $0.1 != nil }, uniquingKeysWith: { a, _ in a })
+            detail["stage"] = unit.stage.rawValue
+            try appendAudit(db, at: now, actor: actor, action: "unit.create", subject: unit.unitID, detail: detail)
             return .created
         }
         var changes = FieldChanges()
-        changes.note("region", existing.region, unit.region)
-        changes.note("address", existing.address, unit.address)
-        changes.note("lat", existing.lat.map { "\($0)" }, unit.lat.map { "\($0)" })
-        changes.note("lon", existing.lon.map { "\($0)" }, unit.lon.map { "\($0)" })
-        changes.note("floors", existing.floors.map(String.init), unit.floors.map(String.init))
-        changes.note("rating", existing.rating?.rawValue, unit.rating?.rawValue)
+        for ((name, old), (_, new)) in zip(fields(of: existing), fields(of: unit)) { changes.note(name, old, new) }
         if !changes.isEmpty {
             try db.execute(
-                sql: "UPDATE units SET region = ?, address = ?, lat = ?, lon = ?, floors = ?, rating = ?, updated_at = ? WHERE unit_id = ?",
-                arguments: [unit.region, unit.address, unit.lat, unit.lon, unit.floors, unit.rating?.rawValue, now, unit.unitID])
+                sql: """
+                    UPDATE units SET region = ?, address = ?, lat = ?, lon = ?, floors = ?, rating = ?, area_code = ?, estate_id = ?,
+                        estate_name = ?, building = ?, unit_no = ?, households = ?, place = ?, updated_at = ? WHERE unit_id = ?
+                    """,
+                arguments: unitArguments(unit) + [now, unit.unitID])
+            if existing.place != unit.place { try propagatePlace(db, unitID: unit.unitID, place: unit.place) }
         }
         if existing.stage != unit.stage {
             let moves: [StageMove]
@@ -77,9 +110,11 @@ extension LiftDatabase {
 
     /// One unit, or nil when unknown.
     public func unit(_ unitID: String) throws -> UnitRecord? {
-        try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM units WHERE unit_id = ?", arguments: [unitID]).map(UnitRecord.init(row:))
-        }
+        try read { db in try Self.unit(db, unitID) }
+    }
+
+    static func unit(_ db: Database, _ unitID: String) throws -> UnitRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM units WHERE unit_id = ?"), arguments: [unitID]).map(UnitRecord.init(row:))
     }
 
     /// Units filtered by region prefix, rating and stage, in `unit_id` order after `after`, at most `limit`.
@@ -90,8 +125,8 @@ extension LiftDatabase {
             var sql = "SELECT * FROM units WHERE 1"
             var arguments = StatementArguments()
             if let regionPrefix {
-                sql += " AND region LIKE ? || '%'"
-                arguments += [regionPrefix]
+                sql += " AND \(PlaceFilter.clause("place"))"
+                arguments += PlaceFilter.arguments(regionPrefix)
             }
             if let rating {
                 sql += " AND rating = ?"
@@ -117,6 +152,8 @@ extension UnitRecord {
         self.init(
             unitID: row["unit_id"], region: row["region"], address: row["address"], lat: row["lat"], lon: row["lon"],
             floors: row["floors"], rating: (row["rating"] as String?).flatMap(SurveyRating.init(rawValue:)),
-            stage: LifecycleStage(rawValue: row["stage"]) ?? .surveyed, createdAt: row["created_at"], updatedAt: row["updated_at"])
+            stage: LifecycleStage(rawValue: row["stage"]) ?? .surveyed, areaCode: row["area_code"], estateID: row["estate_id"],
+            estateName: row["estate_name"], building: row["building"], unitNumber: row["unit_no"], households: row["households"],
+            createdAt: row["created_at"], updatedAt: row["updated_at"])
     }
 }

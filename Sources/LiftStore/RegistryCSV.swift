@@ -8,7 +8,10 @@ import LiftCore
 /// An import reports every bad row with its line number and reason and imports the good ones; importing the
 /// same file again changes nothing, and a changed row is applied as an update (stage changes as dated moves).
 public struct RegistryCSV: Sendable {
+    /// The contract's unit columns (spec section 10); a file must have them.
     public static let unitColumns = ["unit_id", "region", "address", "lat", "lon", "floors", "rating", "stage"]
+    /// The programme's unit columns, after the contract's: optional, and a file without one keeps what is stored.
+    public static let unitProgrammeColumns = ["area_code", "estate_id", "estate_name", "building", "unit_no", "households"]
     public static let elevatorColumns = ["elevator_id", "unit_id", "region", "contractor_id", "commissioned_on", "stage", "on_demand", "platform"]
 
     let database: LiftDatabase
@@ -25,10 +28,17 @@ public struct RegistryCSV: Sendable {
     /// Imports units. `progress` is called after each transaction with (rows done, rows in the file).
     public func importUnits(_ text: String, at now: Int64, by actor: String, progress: ((Int, Int) -> Void)? = nil) throws -> ImportReport {
         try importRows(text, columns: Self.unitColumns, at: now, progress: progress) { db, field in
-            let unit = try Self.unit(from: field)
-            do {
-                try LiftDatabase.validate(unit)
-            } catch { throw error }
+            var unit = try Self.unit(from: field)
+            // An older file without the programme's columns leaves them as stored.
+            if let stored = try LiftDatabase.unit(db, unit.unitID) {
+                if !field.has("area_code") { unit.areaCode = stored.areaCode }
+                if !field.has("estate_id") { unit.estateID = stored.estateID }
+                if !field.has("estate_name") { unit.estateName = stored.estateName }
+                if !field.has("building") { unit.building = stored.building }
+                if !field.has("unit_no") { unit.unitNumber = stored.unitNumber }
+                if !field.has("households") { unit.households = stored.households }
+            }
+            try LiftDatabase.validate(unit)
             return try LiftDatabase.upsertUnit(db, unit, at: now, by: actor, stageThroughPath: true)
         }
     }
@@ -45,7 +55,7 @@ public struct RegistryCSV: Sendable {
 
     private func importRows(
         _ text: String, columns: [String], at now: Int64, progress: ((Int, Int) -> Void)?,
-        apply: @escaping (Database, (String) -> String) throws -> RegistryChange
+        apply: @escaping (Database, Fields) throws -> RegistryChange
     ) throws -> ImportReport {
         var report = ImportReport()
         let reader: CSVReader
@@ -77,7 +87,7 @@ public struct RegistryCSV: Sendable {
                             report.errors.append(.init(line: line, reason: "\(fields.count) fields where the header has \(header.count)"))
                             continue
                         }
-                        let field = { (name: String) in fields[index[name]!].trimmingCharacters(in: .whitespaces) }
+                        let field = Fields(values: fields, index: index)
                         do {
                             var change = RegistryChange.unchanged
                             try db.inSavepoint {
@@ -106,7 +116,20 @@ public struct RegistryCSV: Sendable {
         return report
     }
 
-    static func unit(from field: (String) -> String) throws(RegistryError) -> UnitRecord {
+    /// One row's fields by column name; a column the file lacks reads empty.
+    struct Fields {
+        let values: [String]
+        let index: [String: Int]
+
+        func callAsFunction(_ name: String) -> String {
+            guard let column = index[name] else { return "" }
+            return values[column].trimmingCharacters(in: .whitespaces)
+        }
+
+        func has(_ name: String) -> Bool { index[name] != nil }
+    }
+
+    static func unit(from field: Fields) throws(RegistryError) -> UnitRecord {
         func number(_ name: String) throws(RegistryError) -> Double? {
             let text = field(name)
             if text.isEmpty { return nil }
@@ -135,12 +158,20 @@ public struct RegistryCSV: Sendable {
             }
             stage = value
         }
+        let householdsText = field("households")
+        var households: Int?
+        if !householdsText.isEmpty {
+            guard let value = Int(householdsText) else { throw RegistryError(.invalid, "households \"\(householdsText)\" is not a whole number") }
+            households = value
+        }
+        func optional(_ name: String) -> String? { field(name).isEmpty ? nil : field(name) }
         return UnitRecord(
             unitID: field("unit_id"), region: field("region"), address: field("address"), lat: try number("lat"), lon: try number("lon"),
-            floors: floors, rating: rating, stage: stage)
+            floors: floors, rating: rating, stage: stage, areaCode: optional("area_code"), estateID: optional("estate_id"),
+            estateName: optional("estate_name"), building: optional("building"), unitNumber: optional("unit_no"), households: households)
     }
 
-    static func elevator(from field: (String) -> String) throws(RegistryError) -> ElevatorRegistration {
+    static func elevator(from field: Fields) throws(RegistryError) -> ElevatorRegistration {
         let onDemandText = field("on_demand").lowercased()
         let onDemand: Bool
         switch onDemandText {
@@ -157,17 +188,18 @@ public struct RegistryCSV: Sendable {
 
     /// All units as CSV (header and one line per unit, in `unit_id` order).
     public func exportUnits(regionPrefix: String? = nil) throws -> String {
-        try csv(Self.unitColumns, try database.units(regionPrefix: regionPrefix).map { unit in
+        try csv(Self.unitColumns + Self.unitProgrammeColumns, try database.units(regionPrefix: regionPrefix).map { unit in
             [
                 unit.unitID, unit.region, unit.address, unit.lat.map { "\($0)" } ?? "", unit.lon.map { "\($0)" } ?? "",
-                unit.floors.map(String.init) ?? "", unit.rating?.rawValue ?? "", unit.stage.rawValue,
+                unit.floors.map(String.init) ?? "", unit.rating?.rawValue ?? "", unit.stage.rawValue, unit.areaCode ?? "",
+                unit.estateID ?? "", unit.estateName ?? "", unit.building ?? "", unit.unitNumber ?? "", unit.households.map(String.init) ?? "",
             ]
         })
     }
 
     /// All elevators as CSV.
     public func exportElevators(regionPrefix: String? = nil) throws -> String {
-        try csv(Self.elevatorColumns, try database.elevators().filter { regionPrefix == nil || $0.region.hasPrefix(regionPrefix!) }.map { elevator in
+        try csv(Self.elevatorColumns, try database.elevators().filter { regionPrefix == nil || $0.place.hasPrefix(regionPrefix!) }.map { elevator in
             [
                 elevator.elevatorID, elevator.unitID ?? "", elevator.region, elevator.contractorID ?? "", elevator.commissionedOn ?? "",
                 elevator.stage, String(elevator.onDemand), elevator.platform,

@@ -11,11 +11,11 @@ struct ExportCommand: AsyncParsableCommand {
     /// What both exports take: a region prefix and where to write.
     struct Options: ParsableArguments {
         @OptionGroup var configuration: ConfigurationOptions
-        @Option(help: ArgumentHelp("Only this region prefix (2, 4 or 6 digits).", valueName: "prefix")) var region: String?
+        @Option(help: ArgumentHelp("Only this place prefix (2, 4, 6, 9 or 12 digits).", valueName: "prefix")) var region: String?
         @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var output: String?
 
         func validate() throws {
-            if let region, !Identifier.isValidRegionPrefix(region) { throw ValidationError("--region must be 2, 4 or 6 digits, got \"\(region)\"") }
+            if let region, !Identifier.isValidPlacePrefix(region) { throw ValidationError("--region must be a place code of 2, 4, 6, 9 or 12 digits, got \"\(region)\"") }
         }
 
         func export(_ body: (RegistryCSV, String?) throws -> String) async throws {

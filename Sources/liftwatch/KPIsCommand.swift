@@ -16,7 +16,7 @@ struct KPIsCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: ConfigurationOptions
-    @Option(help: ArgumentHelp("Region prefix: 2, 4 or 6 digits (province, city, district).", valueName: "prefix")) var region: String?
+    @Option(help: ArgumentHelp("Place prefix: 2, 4, 6, 9 or 12 digits (province, city, district, street, community).", valueName: "prefix")) var region: String?
     @Option(help: ArgumentHelp("A contractor's figures (with --region: inside that region).", valueName: "id")) var contractor: String?
     @Option(help: ArgumentHelp("Window start: epoch ms, YYYY-MM-DD (UTC+8) or ISO 8601.", valueName: "time")) var from: String?
     @Option(help: ArgumentHelp("Window end (exclusive); default now.", valueName: "time")) var to: String?
@@ -25,7 +25,7 @@ struct KPIsCommand: AsyncParsableCommand {
     var output: String?
 
     func validate() throws {
-        if let region, !Identifier.isValidRegionPrefix(region) { throw ValidationError("--region must be 2, 4 or 6 digits, got \"\(region)\"") }
+        if let region, !Identifier.isValidPlacePrefix(region) { throw ValidationError("--region must be a place code of 2, 4, 6, 9 or 12 digits, got \"\(region)\"") }
         if let contractor, !Identifier.isValidID(contractor) { throw ValidationError("--contractor \"\(contractor)\" is not [A-Za-z0-9_-]{1,64}") }
         guard ["json", "csv"].contains(format) else { throw ValidationError("--format must be json or csv, got \"\(format)\"") }
     }

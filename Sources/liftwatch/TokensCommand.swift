@@ -11,18 +11,21 @@ struct TokensCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a token and print it once.",
             discussion: """
-                admin: everything. regulator: read-only within --region PREFIX (2, 4 or 6 digits). contractor: its own \
-                elevators and tickets (--contractor ID), and the ticket steps.
+                admin: everything. regulator: read-only within --region PREFIX. officer (a street or community office): \
+                reads what a regulator of its --region PREFIX reads and records the retrofit programme's steps of the units \
+                inside it. contractor: its own elevators and tickets (--contractor ID), and the ticket steps.
+                PREFIX is a place code: 2, 4, 6, 9 or 12 digits (province, city, district, street, community).
                 Example: liftwatch tokens create --role regulator --region 4301 --label "Changsha bureau"
+                         liftwatch tokens create --role officer --region 430102001 --label "文艺路街道"
                 """)
         @OptionGroup var options: ConfigurationOptions
-        @Option(help: "admin, regulator or contractor.") var role: String
-        @Option(help: ArgumentHelp("Region prefix of a regulator.", valueName: "prefix")) var region: String?
+        @Option(help: "admin, regulator, officer or contractor.") var role: String
+        @Option(help: ArgumentHelp("Place prefix of a regulator or officer.", valueName: "prefix")) var region: String?
         @Option(help: ArgumentHelp("Contractor id of a contractor.", valueName: "id")) var contractor: String?
         @Option(help: "A note saying whose token it is.") var label = ""
 
         func validate() throws {
-            guard Role(rawValue: role) != nil else { throw ValidationError("--role must be admin, regulator or contractor, got \"\(role)\"") }
+            guard Role(rawValue: role) != nil else { throw ValidationError("--role must be admin, regulator, officer or contractor, got \"\(role)\"") }
         }
 
         func run() async throws {

@@ -72,7 +72,7 @@ struct APITests {
             #expect(try await ids("contractor-other", "/api/v1/tickets", "elevator_id").sorted() == ["E3", "E3", "E9"])
             #expect(try await ids("contractor", "/api/v1/units", "unit_id") == ["U1", "U2", "U4"])
             let (status, json, _) = try await client.call(.get, "/api/v1/elevators?region=4302", fixture.headers("regulator"))
-            #expect(status == .forbidden && ((json?["error"] as? [String: Any])?["message"] as? String)?.contains("outside your region 4301") == true)
+            #expect(status == .forbidden && ((json?["error"] as? [String: Any])?["message"] as? String)?.contains("outside your scope 4301") == true)
         }
     }
 
@@ -121,7 +121,7 @@ struct APITests {
         let fixture = try APIFixture()
         try await fixture.application.test(.router) { client in
             for (uri, message) in [
-                ("/api/v1/elevators?region=43010", "region: expected a region prefix of 2, 4 or 6 digits, got \"43010\""),
+                ("/api/v1/elevators?region=43010", "region: expected a place code of 2, 4, 6, 9 or 12 digits (province, city, district, street, community), got \"43010\""),
                 ("/api/v1/tickets?status=done", "status: expected one or more of open, acknowledged, on_site, resolved, closed, cancelled, got \"done\""),
                 ("/api/v1/units?colour=red", "colour: unknown parameter (known: cursor, limit, rating, region, stage)"),
                 ("/api/v1/tickets?limit=0", "limit: expected an integer from 1 to 1000, got \"0\""),

@@ -159,6 +159,39 @@ struct RegistryCSVTests {
         #expect(try otherCSV.exportElevators() == exported && otherCSV.exportUnits() == csv.exportUnits())
     }
 
+    @Test("the programme's unit columns are optional: an older file imports and leaves them as stored; export writes them")
+    func programmeColumns() throws {
+        let database = try LiftDatabase(path: try temporaryPath("lw.sqlite"))
+        let csv = RegistryCSV(database: database)
+        let full = """
+            unit_id,region,address,lat,lon,floors,rating,stage,area_code,estate_id,estate_name,building,unit_no,households
+            U1,430102,"芙蓉区五一路1号, 1栋1单元",28.19,113.03,6,suitable,surveyed,430102001001,EST-1,五一小区,1,1,12
+            U2,430102,芙蓉区五一路2号,28.19,113.03,6,difficult,surveyed,430103001,EST-1,五一小区,2,1,10
+            U3,430102,芙蓉区五一路3号,28.19,113.03,6,difficult,surveyed,,,,,,-4
+            """
+        let report = try csv.importUnits(full, at: 1_000, by: "t")
+        #expect(report.created == 1 && report.errors.map(\.line) == [3, 4])
+        #expect(report.errors.first?.reason.contains("area_code \"430103001\" is not a street (9 digits) or community (12) code starting with the region 430102") == true)
+        #expect(report.errors.last?.reason.contains("households -4 is outside") == true)
+        let u1 = try #require(try database.unit("U1"))
+        #expect(u1.areaCode == "430102001001" && u1.estateID == "EST-1" && u1.estateName == "五一小区" && u1.building == "1" && u1.unitNumber == "1")
+        #expect(u1.households == 12 && u1.place == "430102001001")
+
+        // The contract's eight columns only, the floors changed: the programme's fields stay.
+        let old = "unit_id,region,address,lat,lon,floors,rating,stage\nU1,430102,\"芙蓉区五一路1号, 1栋1单元\",28.19,113.03,7,suitable,surveyed\n"
+        let again = try csv.importUnits(old, at: 2_000, by: "t")
+        #expect(again.updated == 1 && again.errors.isEmpty)
+        #expect(try database.unit("U1")?.floors == 7 && database.unit("U1")?.areaCode == "430102001001" && database.unit("U1")?.households == 12)
+
+        let exported = try csv.exportUnits()
+        #expect(exported.hasPrefix("unit_id,region,address,lat,lon,floors,rating,stage,area_code,estate_id,estate_name,building,unit_no,households\n"))
+        let other = try LiftDatabase(path: try temporaryPath("copy.sqlite"))
+        _ = try RegistryCSV(database: other).importUnits(exported, at: 5, by: "t")
+        #expect(try RegistryCSV(database: other).exportUnits() == exported)
+        #expect(try RegistryCSV(database: other).exportUnits(regionPrefix: "430102001") == exported, "a street prefix filters by area code")
+        #expect(try RegistryCSV(database: other).exportUnits(regionPrefix: "430102002").split(separator: "\n").count == 1, "the header alone")
+    }
+
     @Test("a header without the contract's columns is refused as a whole")
     func missingColumns() throws {
         let database = try LiftDatabase(path: try temporaryPath("lw.sqlite"))

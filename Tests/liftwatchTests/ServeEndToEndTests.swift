@@ -199,7 +199,7 @@ struct ServeEndToEndTests {
         let csv = try await Self.liftwatch(["kpis", "--contractor", "C-02", "--format", "csv"], in: directory)
         #expect(csv.status == 0 && csv.output.hasPrefix("figure,value,count") && csv.output.contains("\nelevators_in_service,2,"), "\(csv.output)")
         let bad = try await Self.liftwatch(["kpis", "--region", "43x"], in: directory)
-        #expect(bad.status != 0 && bad.output.contains("--region must be 2, 4 or 6 digits"))
+        #expect(bad.status != 0 && bad.output.contains("--region must be a place code of 2, 4, 6, 9 or 12 digits"))
     }
 
     @Test("--help reads well for every subcommand")

@@ -17,7 +17,7 @@ struct OverviewPage {
     func render() throws -> String {
         let database = context.database
         let now = context.clock.now()
-        let region = caller.role == .regulator ? caller.regionPrefix : nil
+        let region = caller.scopePrefix
         let kpis = try database.kpis(KPIReport.Scope(region: region, from: now - 30 * 86_400_000, to: now), now: now, offlineThresholdMs: context.offlineThresholdMs)
         // Monthly trend: the last 12 calendar months (UTC+8), this one so far included.
         var months: [Month] = []

@@ -56,7 +56,7 @@ struct WebPages: Sendable {
             let caller = try ctx.caller()
             let id = try ctx.parameters.require("elevator_id")
             guard let elevator = try context.database.elevator(id) else { throw APIError(.notFound, code: "not_found", message: "no elevator \"\(id)\"") }
-            guard caller.mayRead(region: elevator.region, contractorID: elevator.contractorID) else {
+            guard caller.mayRead(place: elevator.place, contractorID: elevator.contractorID) else {
                 throw APIError(.forbidden, code: "forbidden", message: "elevator \(id) is outside your scope")
             }
             return html(try ElevatorPage(context: context, caller: caller, elevator: elevator).render())
@@ -72,7 +72,7 @@ struct WebPages: Sendable {
                     throw APIError(.badRequest, code: "invalid_parameter", message: "id: an admin names the contractor: /contractor?id=C-…")
                 }
                 contractor = requested
-            case .regulator: throw APIError(.forbidden, code: "forbidden", message: "the contractor page is for contractors")
+            case .regulator, .officer: throw APIError(.forbidden, code: "forbidden", message: "the contractor page is for contractors")
             }
             return html(try ContractorPage(context: context, caller: caller, contractorID: contractor).render())
         }
