@@ -18,7 +18,7 @@ struct APIRoutes: Sendable {
         ("GET", "/api/v1/tickets"), ("GET", "/api/v1/tickets/{id}"), ("POST", "/api/v1/tickets/{id}/actions"),
         ("GET", "/api/v1/kpis"), ("GET", "/api/v1/dead-letters"), ("POST", "/api/v1/dead-letters/replay"),
         ("GET", "/api/v1/incidents"), ("GET", "/api/v1/stream"), ("GET", "/api/v1/openapi.yaml"),
-    ]
+    ] + ProgrammeRoutes.all
 
     var database: LiftDatabase { context.database }
 
@@ -39,6 +39,7 @@ struct APIRoutes: Sendable {
         group.post("dead-letters/replay", use: replayDeadLetters)
         group.get("incidents", use: incidents)
         group.get("stream", use: stream)
+        ProgrammeRoutes(api: self).register(on: group)
     }
 
     // MARK: units
@@ -128,7 +129,7 @@ struct APIRoutes: Sendable {
             estateID: body.estateID.value(or: existing?.estateID), estateName: body.estateName.value(or: existing?.estateName),
             building: body.building.value(or: existing?.building), unitNumber: body.unitNo.value(or: existing?.unitNumber),
             households: body.households.value(or: existing?.households))
-        let change = try registry { try database.upsertUnit(unit, at: context.clock.now(), by: caller.actor, stageThroughPath: false) }
+        let change = try registry { try database.upsertUnit(unit, at: context.clock.now(), by: caller.actor, stageThroughPath: false, checkProgramme: true) }
         let stored = try database.unit(id)!
         return try json(view(stored, elevators: try database.elevators(ofUnit: id)), status: change == .created ? .created : .ok)
     }

@@ -66,6 +66,13 @@ public struct StageMove: Sendable, Hashable, Codable {
     public var to: LifecycleStage
     public var forced: Bool
     public var reason: String?
+
+    public init(from: LifecycleStage, to: LifecycleStage, forced: Bool, reason: String?) {
+        self.from = from
+        self.to = to
+        self.forced = forced
+        self.reason = reason
+    }
 }
 
 /// A stage move the lifecycle does not allow.

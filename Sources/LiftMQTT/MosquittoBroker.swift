@@ -149,6 +149,12 @@ public final class MosquittoBroker: Sendable {
     }
 
     private func launch() async throws {
+        // Listening is not enough: another broker may hold the port while ours is failing to bind it. Ours is up when
+        // it also logs that it is running (one more time than before this launch: a restart keeps its log).
+        func runningLines() -> Int {
+            ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").components(separatedBy: " running").count - 1
+        }
+        let runningBefore = runningLines()
         let child = try ChildProcess.spawn(try Self.executable(named: "mosquitto"), ["-c", configurationFile], outputPath: stderrFile)
         process.withLock { $0 = child }
         // Generous: on a 2-core machine running a whole test suite, the first poll may wait seconds for a thread.
@@ -162,12 +168,12 @@ public final class MosquittoBroker: Sendable {
                     message: "mosquitto exited (wait status \(child.terminationStatus ?? -1)) at start; log:\n\(log.suffix(2000))",
                     portInUse: log.contains("Address already in use"))
             }
-            if Self.acceptsConnections(host: host, port: port) { return }
+            if runningLines() > runningBefore && Self.acceptsConnections(host: host, port: port) && child.isRunning { return }
             try await Task.sleep(for: .milliseconds(20))
         }
         // Once more after the deadline: a task starved of its thread for the whole wait (a busy 2-core
         // machine) must not fail a broker that has been listening all along.
-        if child.isRunning && Self.acceptsConnections(host: host, port: port) { return }
+        if child.isRunning && runningLines() > runningBefore && Self.acceptsConnections(host: host, port: port) { return }
         child.send(SIGKILL)
         throw BrokerError(message: "mosquitto did not listen on \(host):\(port) within 30 s")
     }

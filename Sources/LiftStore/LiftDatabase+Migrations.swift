@@ -467,6 +467,57 @@ extension LiftDatabase {
                 ALTER TABLE api_tokens_v8 RENAME TO api_tokens;
                 """)
         }
+        migrator.registerMigration("v9 programme") { db in
+            try db.execute(sql: """
+                -- A unit's elevator project (加装项目), step by step (ProjectRecords). Steps are appended, never
+                -- edited: a correction is a later step. `day` is the start of the step's date (Beijing time).
+                CREATE TABLE project_steps (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    unit_id TEXT NOT NULL REFERENCES units(unit_id),
+                    kind TEXT NOT NULL,
+                    on_date TEXT NOT NULL,
+                    day INTEGER NOT NULL,
+                    number TEXT,
+                    amount_fen INTEGER,
+                    vote TEXT,
+                    funding TEXT,
+                    document_numbers TEXT NOT NULL DEFAULT '[]',
+                    note TEXT,
+                    recorded_at INTEGER NOT NULL,
+                    actor TEXT NOT NULL
+                );
+                CREATE INDEX project_steps_unit ON project_steps(unit_id, day);
+                CREATE INDEX project_steps_kind ON project_steps(kind, day);
+                -- Files stored once by their SHA-256 (PDF, JPEG, PNG), and which unit (and step) each belongs to.
+                CREATE TABLE documents (
+                    sha256 TEXT PRIMARY KEY NOT NULL,
+                    media_type TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    content BLOB NOT NULL,
+                    stored_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE project_documents (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    unit_id TEXT NOT NULL REFERENCES units(unit_id),
+                    step_id INTEGER REFERENCES project_steps(id),
+                    sha256 TEXT NOT NULL REFERENCES documents(sha256),
+                    name TEXT NOT NULL,
+                    attached_at INTEGER NOT NULL,
+                    actor TEXT NOT NULL
+                );
+                CREATE INDEX project_documents_unit ON project_documents(unit_id, id);
+                CREATE INDEX project_documents_sha ON project_documents(sha256);
+                -- Annual targets per city or district (目标任务), for the monthly dispatch.
+                CREATE TABLE programme_targets (
+                    year INTEGER NOT NULL,
+                    place TEXT NOT NULL,
+                    approvals INTEGER,
+                    construction_starts INTEGER,
+                    completions INTEGER,
+                    PRIMARY KEY (year, place)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -235,6 +235,9 @@ extension LiftDatabase {
                 do { moves = try StageMachine().move(from: current, to: target, forcedReason: forcedReason) } catch {
                     throw RegistryError(.refused, "\(registration.elevatorID): \(error)")
                 }
+                if let refusal = try ProjectRecords.refusal(db, unitID: registration.unitID, moves: moves) {
+                    throw RegistryError(.refused, "\(registration.elevatorID): \(refusal) (an administrator may force the move with force_reason)")
+                }
                 try Self.applyStageMoves(db, moves, unitID: registration.unitID, elevatorID: registration.elevatorID, at: now, by: actor)
                 if result.change == .unchanged { result.change = .updated(["stage"]) }
             }

@@ -8,7 +8,8 @@ extension LiftDatabase {
     ///   - id: an `elevator_id` or a `unit_id`; elevators are looked up first.
     ///   - forcedReason: an administrator's reason to force a move the lifecycle does not allow.
     /// - Returns: the moves recorded (empty when already at `stage`).
-    /// - Throws: `RegistryError.notFound` for an unknown id, `.refused` for an impossible move.
+    /// - Throws: `RegistryError.notFound` for an unknown id, `.refused` for an impossible move or one the unit's
+    ///   project steps do not allow yet (`ProgrammeGate`).
     @discardableResult
     public func moveStage(_ id: String, to stage: LifecycleStage, at now: Int64, by actor: String, forcedReason: String? = nil) throws -> [StageMove] {
         do {
@@ -33,6 +34,9 @@ extension LiftDatabase {
                 let moves: [StageMove]
                 do { moves = try StageMachine().move(from: current, to: stage, forcedReason: forcedReason) } catch {
                     throw RegistryError(.refused, "\(id): \(error)")
+                }
+                if let refusal = try ProjectRecords.refusal(db, unitID: unitID, moves: moves) {
+                    throw RegistryError(.refused, "\(id): \(refusal) (an administrator may force the move with a reason)")
                 }
                 try Self.applyStageMoves(db, moves, unitID: unitID, elevatorID: elevatorID, at: now, by: actor)
                 if !moves.isEmpty { try Self.bumpRegistryVersion(db) }

@@ -5,13 +5,16 @@ extension LiftDatabase {
     /// Adds or updates a building unit, recording what changed in the audit log.
     ///
     /// A different `stage` is applied as a stage move (forward along the path when `stageThroughPath`); a unit
-    /// with an elevator moves its elevator too.
+    /// with an elevator moves its elevator too. With `checkProgramme` the move must be allowed by the unit's project
+    /// steps (`ProgrammeGate`); imports, which carry stages recorded elsewhere, do not check.
     /// - Throws: `RegistryError` for a malformed field or an impossible stage move.
     @discardableResult
-    public func upsertUnit(_ unit: UnitRecord, at now: Int64, by actor: String, stageThroughPath: Bool = true) throws -> RegistryChange {
+    public func upsertUnit(
+        _ unit: UnitRecord, at now: Int64, by actor: String, stageThroughPath: Bool = true, checkProgramme: Bool = false
+    ) throws -> RegistryChange {
         try Self.validate(unit)
         return try registryWrite("save unit \(unit.unitID)") { db in
-            let change = try Self.upsertUnit(db, unit, at: now, by: actor, stageThroughPath: stageThroughPath)
+            let change = try Self.upsertUnit(db, unit, at: now, by: actor, stageThroughPath: stageThroughPath, checkProgramme: checkProgramme)
             if change != .unchanged { try Self.bumpRegistryVersion(db) }
             return change
         }
@@ -68,7 +71,9 @@ extension LiftDatabase {
             """, arguments: [place, place, unitID])
     }
 
-    static func upsertUnit(_ db: Database, _ unit: UnitRecord, at now: Int64, by actor: String, stageThroughPath: Bool) throws -> RegistryChange {
+    static func upsertUnit(
+        _ db: Database, _ unit: UnitRecord, at now: Int64, by actor: String, stageThroughPath: Bool, checkProgramme: Bool = false
+    ) throws -> RegistryChange {
         guard let existing = try Self.unit(db, unit.unitID) else {
             try db.execute(
                 sql: """
@@ -100,6 +105,9 @@ extension LiftDatabase {
                 throw RegistryError(.refused, "\(unit.unitID): \(error)")
             }
             let elevator = try String.fetchOne(db, sql: "SELECT elevator_id FROM elevators WHERE unit_id = ? ORDER BY id LIMIT 1", arguments: [unit.unitID])
+            if checkProgramme, let refusal = try ProjectRecords.refusal(db, unitID: unit.unitID, moves: moves) {
+                throw RegistryError(.refused, "\(unit.unitID): \(refusal)")
+            }
             try applyStageMoves(db, moves, unitID: unit.unitID, elevatorID: elevator, at: now, by: actor)
             changes.note("stage", existing.stage.rawValue, unit.stage.rawValue)
         }

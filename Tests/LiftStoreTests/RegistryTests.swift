@@ -10,7 +10,9 @@ struct RegistryTests {
     func stageMovesAreRecorded() throws {
         let database = try LiftDatabase(path: try temporaryPath("lw.sqlite"))
         try database.upsertUnit(UnitRecord(unitID: "U1", region: "430102", rating: .suitable), at: 100, by: "cli:alice")
-        try database.moveStage("U1", to: .approved, at: 200, by: "cli:alice")
+        // Approval needs the owners' vote and the joint approval on record (ProgrammeTests); forced here.
+        #expect(throws: RegistryError.self) { try database.moveStage("U1", to: .approved, at: 150, by: "cli:alice") }
+        try database.moveStage("U1", to: .approved, at: 200, by: "cli:alice", forcedReason: "approved before LiftWatch kept the record")
         #expect(throws: RegistryError.self) { try database.moveStage("U1", to: .inService, at: 250, by: "cli:alice") }
         try database.register(ElevatorRegistration(elevatorID: "E1", unitID: "U1", region: "430102", stage: "accepted"), at: 300, by: "cli:bob")
         #expect(try database.unit("U1")?.stage == .accepted, "the unit follows its elevator")
