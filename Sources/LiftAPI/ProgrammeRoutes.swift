@@ -12,7 +12,7 @@ struct ProgrammeRoutes: Sendable {
 
     static let all: [(method: String, path: String)] = [
         ("GET", "/api/v1/units/{unit_id}/project"), ("POST", "/api/v1/units/{unit_id}/project/steps"),
-        ("POST", "/api/v1/units/{unit_id}/project/documents"), ("GET", "/api/v1/documents/{sha256}"),
+        ("POST", "/api/v1/units/{unit_id}/project/documents"), ("GET", "/api/v1/documents/{sha256}"), ("GET", "/api/v1/progress"),
     ]
 
     var database: LiftDatabase { api.database }
@@ -22,6 +22,35 @@ struct ProgrammeRoutes: Sendable {
         group.post("units/:unit_id/project/steps", use: recordStep)
         group.post("units/:unit_id/project/documents", use: attach)
         group.get("documents/:sha256", use: document)
+        group.get("progress", use: progress)
+    }
+
+    // MARK: monthly dispatch
+
+    /// `year` and `month` (default: this month, Beijing time) of a progress report, or a 400.
+    static func period(_ q: Query, now: Int64) throws -> (year: Int, month: Int) {
+        let today = CivilDate(epochMs: now)
+        let year = Int(try q.integer("year", range: 2000...2100) ?? Int64(today.year))
+        let month = Int(try q.integer("month", range: 1...12) ?? Int64(year == today.year ? today.month : 12))
+        return (year, month)
+    }
+
+    func progress(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let caller = try ctx.caller()
+        guard caller.role != .contractor else { throw api.forbidden("the programme's progress is for administrators, regulators and officers") }
+        let q = try Query(request, allowed: ["region", "year", "month", "format"])
+        let region = try api.scopedRegion(q.regionPrefix("region"), caller) ?? ""
+        let (year, month) = try Self.period(q, now: api.context.clock.now())
+        let report = try database.programme.report(prefix: region, year: year, month: month)
+        switch q["format"] {
+        case nil, "json": return try api.json(report)
+        case "csv":
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"progress-\(region.isEmpty ? "all" : region)-\(year)-\(month).csv\""],
+                body: .init(byteBuffer: ByteBuffer(string: ProgressCSV.render(report))))
+        case let other?: throw api.invalid("format", "expected json or csv, got \"\(other)\"")
+        }
     }
 
     // MARK: project record
@@ -318,5 +347,24 @@ struct ProjectView: Encodable {
         case .underConstruction: ProgrammeGate.refusal(reaching: .accepted, steps: steps)
         default: nil
         }
+    }
+}
+
+/// The programme's inputs and views for the command line, in the API's shapes.
+public enum ProgrammeInput {
+    /// A step from the API's JSON body.
+    /// - Throws: `APIError` naming the field.
+    public static func step(json: Data, unitID: String) throws -> ProjectStep {
+        let body: StepBody
+        do { body = try JSONDecoder().decode(StepBody.self, from: json) } catch {
+            throw APIError(.badRequest, code: "invalid_body", message: "not a step: \(error)")
+        }
+        return try body.step(unitID: unitID)
+    }
+
+    /// A unit's project record as `GET /api/v1/units/{id}/project` gives it.
+    public static func projectJSON(unitID: String, database: LiftDatabase) throws -> Data {
+        guard let unit = try database.unit(unitID) else { throw APIError(.notFound, code: "not_found", message: "no unit \"\(unitID)\"") }
+        return try JSONEncoder.snakeCase.encode(try ProjectView(unit: unit, records: database.projects))
     }
 }

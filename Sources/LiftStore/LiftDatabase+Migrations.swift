@@ -518,6 +518,12 @@ extension LiftDatabase {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v10 place names") { db in
+            try db.execute(sql: """
+                -- Names of provinces, cities, districts, streets and communities, for reports and pages.
+                CREATE TABLE place_names (code TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

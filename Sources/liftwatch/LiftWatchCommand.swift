@@ -17,7 +17,8 @@ struct LiftWatchCommand: AsyncParsableCommand {
             ServeCommand.self, MigrateCommand.self, BackupCommand.self, ElevatorsCommand.self, DeadLettersCommand.self,
             ImportCommand.self, ExportCommand.self, StageCommand.self, ContractsCommand.self, TerminalsCommand.self,
             DossierCommand.self, AuditCommand.self, SchedulerCommand.self, TicketsCommand.self, WebhooksCommand.self, TokensCommand.self,
-            KPIsCommand.self, StoreCommand.self, BrokerCommand.self, ConfigCommand.self,
+            KPIsCommand.self, ProgressCommand.self, TargetsCommand.self, PlacesCommand.self, ProjectCommand.self, StoreCommand.self,
+            BrokerCommand.self, ConfigCommand.self,
         ]
     )
 }

@@ -40,6 +40,7 @@ struct APITests {
             // JSON is not a document: the administrator is told the type, everyone else that it is not theirs to do.
             (.post, "/api/v1/units/U1/project/documents?name=a.pdf", "{}", [.unsupportedMediaType, .forbidden, .forbidden, .forbidden, .forbidden]),
             (.get, "/api/v1/documents/\(String(repeating: "0", count: 64))", nil, [.notFound, .notFound, .notFound, .notFound, .notFound]),
+            (.get, "/api/v1/progress?region=4301", nil, [.ok, .ok, .forbidden, .forbidden, .forbidden]),
         ]
         let zeros = String(repeating: "0", count: 64)
         let tried: Set<String> = Set(routes.map { (route: (HTTPRequest.Method, String, String?, [HTTPResponse.Status])) -> String in

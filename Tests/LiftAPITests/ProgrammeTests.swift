@@ -147,4 +147,33 @@ struct ProgrammeTests {
         #expect(audit.count == 1 && audit.first?.detail.contains("\"sha256\":\"\(sha)\"") == true)
         #expect(try fixture.database.verifyAudit().isIntact)
     }
+
+    @Test("the monthly dispatch over the API and as a page: scoped like the figures, JSON and CSV")
+    func progressRoute() async throws {
+        let fixture = try fixture()
+        let now = APIFixture.now
+        let vote = OwnersVote(ownersTotal: 3, ownersParticipating: 3, ownersConsenting: 3, areaTotalCentiM2: 30_000, areaParticipatingCentiM2: 30_000, areaConsentingCentiM2: 30_000)
+        try fixture.database.projects.record(ProjectStep(unitID: "P1", kind: .ownersVote, date: CivilDate("2026-09-01")!, vote: vote), by: "t", at: now)
+        try fixture.database.projects.record(ProjectStep(unitID: "P1", kind: .jointApproval, date: CivilDate("2026-10-12")!, number: "A-1"), by: "t", at: now)
+        try fixture.database.programme.setTargets([.init(year: 2026, place: "430102", approvals: 4)], by: "t", at: now)
+        try await fixture.application.test(.router) { client in
+            let (status, json, text) = try await client.call(.get, "/api/v1/progress?region=4301&year=2026&month=10", fixture.headers("regulator"))
+            #expect(status == .ok, "\(text)")
+            #expect((json?["this_month"] as? [String: Any])?["approvals"] as? Int == 1)
+            #expect((json?["shares"] as? [String: Any])?["approvals"] as? Double == 0.25)
+            #expect((json?["ranking"] as? [[String: Any]])?.compactMap { ($0["place"] as? [String: Any])?["code"] as? String } == ["430102"])
+            let csv = try await client.call(.get, "/api/v1/progress?region=4301&year=2026&month=10&format=csv", fixture.headers("officer-other"))
+            #expect(csv.0 == .forbidden, "an officer of 430202 asking for 4301")
+            let own = try await client.call(.get, "/api/v1/progress?year=2026&month=10&format=csv", fixture.headers("officer"))
+            let lines = own.2.split(separator: "\n")
+            #expect(own.0 == .ok && lines.first?.hasPrefix("rank,place,name,units,suitable") == true)
+            #expect(lines.count >= 2 && lines[1].hasPrefix(",430102001,"), "an officer's report is its own place's: \(own.2)")
+            #expect(try await client.call(.get, "/api/v1/progress", fixture.headers("contractor")).0 == .forbidden)
+            #expect(try await client.call(.get, "/api/v1/progress?month=13", fixture.headers("admin")).0 == .badRequest)
+            let page = try await client.execute(uri: "/progress?region=4301&year=2026&month=10", method: .get, headers: fixture.headers("regulator")) {
+                ($0.status, String(buffer: $0.body))
+            }
+            #expect(page.0 == .ok && page.1.contains("2026年10月 调度通报") && page.1.contains("id=\"lw-progress\""))
+        }
+    }
 }

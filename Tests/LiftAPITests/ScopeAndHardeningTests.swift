@@ -93,7 +93,7 @@ struct ScopeAndHardeningTests {
         try fixture.database.upsertUnit(
             UnitRecord(unitID: "U1", region: "430102", address: hostile, lat: 28.2, lon: 113.0, floors: 6, rating: .suitable, stage: .inService), at: 1, by: "test")
         try await fixture.application.test(.router) { client in
-            for uri in ["/", "/elevators/E1", "/contractor?id=C1", "/api/v1/elevators/E1/dossier?format=html", "/login"] {
+            for uri in ["/", "/elevators/E1", "/contractor?id=C1", "/api/v1/elevators/E1/dossier?format=html", "/login", "/progress?region=4301"] {
                 let (policy, body) = try await client.execute(uri: uri, method: .get, headers: fixture.headers("admin")) { response in
                     (response.headers[.init("Content-Security-Policy")!] ?? "", String(buffer: response.body))
                 }

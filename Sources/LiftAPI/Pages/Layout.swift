@@ -5,7 +5,8 @@ enum Layout {
     static func page(title: String, caller: Principal?, head: String = "", body: String) -> String {
         let nav: String
         if let caller {
-            var links = caller.role == .contractor ? ["<a href=\"/contractor\">My tickets</a>"] : ["<a href=\"/\">Overview</a>"]
+            var links = caller.role == .contractor
+                ? ["<a href=\"/contractor\">My tickets</a>"] : ["<a href=\"/\">Overview</a>", "<a href=\"/progress\">加装进度 Progress</a>"]
             links.append("<span class=\"who\">\(HTML.escape(caller.actor))</span>")
             links.append("<a href=\"/logout\">Log out</a>")
             nav = links.joined(separator: " ")

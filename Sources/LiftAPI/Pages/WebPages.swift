@@ -61,6 +61,15 @@ struct WebPages: Sendable {
             }
             return html(try ElevatorPage(context: context, caller: caller, elevator: elevator).render())
         }
+        pages.get("/progress") { request, ctx -> Response in
+            let caller = try ctx.caller()
+            guard caller.role != .contractor else { throw APIError(.forbidden, code: "forbidden", message: "the programme's progress is for administrators, regulators and officers") }
+            let q = try Query(request, allowed: ["region", "year", "month"])
+            let region = try APIRoutes(context: context).scopedRegion(q.regionPrefix("region"), caller) ?? ""
+            let (year, month) = try ProgrammeRoutes.period(q, now: context.clock.now())
+            let report = try context.database.programme.report(prefix: region, year: year, month: month)
+            return html(ProgressPage(context: context, caller: caller, report: report).render())
+        }
         pages.get("/contractor") { request, ctx -> Response in
             let caller = try ctx.caller()
             let requested = request.uri.queryParameters["id"].map(String.init)
@@ -106,6 +115,7 @@ struct WebPages: Sendable {
         "contractor.js": ("text/javascript; charset=utf-8", PackageResources.contractor_js),
         "dossier.css": ("text/css; charset=utf-8", PackageResources.dossier_css),
         "dossier.js": ("text/javascript; charset=utf-8", PackageResources.dossier_js),
+        "progress.js": ("text/javascript; charset=utf-8", PackageResources.progress_js),
     ]
 
     /// Serves `/assets/app/…` (the pages' own files) and `/assets/chart.js/…` and `/assets/leaflet/…` from the Debian
