@@ -26,17 +26,50 @@ public struct Dossier: Sendable, Codable {
         public var audit: [AuditEntry]
     }
 
+    /// The unit's elevator project (加装项目): its steps, latest vote, documents and money.
+    public struct Project: Sendable, Codable {
+        public var steps: [ProjectStep]
+        public var documents: [ProjectDocument]
+        /// The latest owners' vote and whether it met Civil Code art. 278's thresholds.
+        public var vote: OwnersVote?
+        public var votePassed: Bool?
+        public var subsidyAppliedFen: Int64
+        public var subsidyGrantedFen: Int64
+        /// The latest funding step.
+        public var funding: Funding?
+        /// What the unit's next gated stage still needs (`ProgrammeGate`), when it waits on one.
+        public var nextStageNeeds: String?
+
+        public init(unit: UnitRecord, steps: [ProjectStep], documents: [ProjectDocument]) {
+            self.steps = steps
+            self.documents = documents
+            vote = steps.last { $0.kind == .ownersVote }?.vote
+            votePassed = vote?.passed
+            subsidyAppliedFen = steps.filter { $0.kind == .subsidyApplied }.compactMap(\.amountFen).reduce(0, +)
+            subsidyGrantedFen = steps.filter { $0.kind == .subsidyGranted }.compactMap(\.amountFen).reduce(0, +)
+            funding = steps.last { $0.kind == .funding }?.funding
+            nextStageNeeds = switch unit.stage {
+            case .surveyed: ProgrammeGate.refusal(reaching: .approved, steps: steps)
+            case .underConstruction: ProgrammeGate.refusal(reaching: .accepted, steps: steps)
+            default: nil
+            }
+        }
+    }
+
     public var generatedAt: Int64
     /// Nil when the dossier was asked for by an elevator that names no unit.
     public var unit: UnitRecord?
+    /// The unit's project record; nil without a unit.
+    public var project: Project?
     /// The unit's stages recorded before (or without) an elevator; later ones are in its elevator's history.
     public var unitStageHistory: [StageChangeRecord]
     public var elevators: [ElevatorFile]
 
     /// The dossier as `caller` may see it: the tickets it may read (a contractor's own, a regulator's region's),
-    /// as the API's ticket lists show them.
+    /// as the API's ticket lists show them; the project record (owners' vote, funding) not for contractors.
     public func visible(to caller: Principal) -> Dossier {
         var copy = self
+        if caller.role == .contractor { copy.project = nil }
         for index in copy.elevators.indices { copy.elevators[index].tickets.removeAll { !caller.mayRead($0) } }
         return copy
     }

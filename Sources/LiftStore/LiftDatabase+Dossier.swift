@@ -50,8 +50,11 @@ extension LiftDatabase {
                 // The elevator's entries: a unit that happens to share its id writes `unit.*` entries under the same subject.
                 audit: try auditEntries(subject: elevator.elevatorID).filter { !$0.action.hasPrefix("unit.") })
         }
+        let project = try unit.map { unit in
+            Dossier.Project(unit: unit, steps: try projects.steps(unitID: unit.unitID), documents: try projects.documents(unitID: unit.unitID))
+        }
         return Dossier(
-            generatedAt: now, unit: unit,
+            generatedAt: now, unit: unit, project: project,
             unitStageHistory: try unit.map { try stageHistory(unitID: $0.unitID).filter { $0.elevatorID == nil } } ?? [],
             elevators: files)
     }

@@ -176,4 +176,30 @@ struct ProgrammeTests {
             #expect(page.0 == .ok && page.1.contains("2026年10月 调度通报") && page.1.contains("id=\"lw-progress\""))
         }
     }
+
+    @Test("the dossier carries the project record: steps, the vote against its thresholds, funding and documents; not for contractors")
+    func dossierShowsTheProject() async throws {
+        let fixture = try fixture()
+        let now = APIFixture.now
+        let vote = OwnersVote(ownersTotal: 14, ownersParticipating: 12, ownersConsenting: 10, areaTotalCentiM2: 126_050, areaParticipatingCentiM2: 108_025, areaConsentingCentiM2: 90_000)
+        try fixture.database.projects.record(ProjectStep(unitID: "U1", kind: .ownersVote, date: CivilDate("2023-03-01")!, vote: vote), by: "officer:4301", at: now)
+        try fixture.database.projects.record(ProjectStep(unitID: "U1", kind: .jointApproval, date: CivilDate("2023-05-10")!, number: "长芙联审〔2023〕8号"), by: "officer:4301", at: now)
+        try fixture.database.projects.record(
+            ProjectStep(unitID: "U1", kind: .funding, date: CivilDate("2023-06-01")!, funding: Funding(ownersFen: 18_000_000, subsidyFen: 12_000_050)), by: "t", at: now)
+        let pdf = Array("%PDF-1.4\n%%EOF\n".utf8)
+        let document = try fixture.database.projects.attach(unitID: "U1", stepID: nil, name: "竣工验收报告.pdf", mediaType: "application/pdf", content: pdf, by: "t", at: now)
+        try await fixture.application.test(.router) { client in
+            let html = try await client.execute(uri: "/api/v1/elevators/E1/dossier?format=html", method: .get, headers: fixture.headers("regulator")) { String(buffer: $0.body) }
+            for expected in ["加装项目", "长芙联审〔2023〕8号", "业主表决", "1080.25", "The vote passed.", "¥300,000.50", "竣工验收报告.pdf", document.sha256] {
+                #expect(html.contains(expected), "the dossier lacks \(expected)")
+            }
+            let json = try await client.call(.get, "/api/v1/elevators/E1/dossier", fixture.headers("regulator"))
+            let project = json.1?["project"] as? [String: Any]
+            #expect((project?["steps"] as? [[String: Any]])?.map { $0["date"] as? String } == ["2023-03-01", "2023-05-10", "2023-06-01"])
+            #expect(project?["vote_passed"] as? Bool == true && (project?["documents"] as? [[String: Any]])?.count == 1)
+            let contractor = try await client.call(.get, "/api/v1/elevators/E1/dossier", fixture.headers("contractor"))
+            #expect(contractor.0 == .ok && contractor.1?["elevators"] != nil)
+            #expect(contractor.1?["project"] == nil, "a contractor's dossier has no project record")
+        }
+    }
 }

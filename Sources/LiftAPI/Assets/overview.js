@@ -26,7 +26,10 @@
     var title = document.createElement('b');
     title.textContent = unit.id;
     box.appendChild(title);
-    [unit.address, 'rating: ' + unit.rating, 'stage: ' + unit.stage].forEach(function (line) {
+    var lines = [unit.address, 'rating: ' + unit.rating, 'stage: ' + unit.stage];
+    if (unit.estate) { lines.push('estate: ' + unit.estate); }
+    if (unit.households != null) { lines.push('households: ' + unit.households); }
+    lines.forEach(function (line) {
       box.appendChild(document.createElement('br'));
       box.appendChild(text(line));
     });
@@ -81,6 +84,24 @@
     radio.addEventListener('change', function () { colour(radio.value); });
   });
   colour('rating');
+
+  // The estate filter: only that estate's units on the map, and the map on them.
+  var estates = Array.from(new Set(units.map(function (u) { return u.estate; }).filter(function (e) { return e; }))).sort();
+  var select = document.getElementById('estate');
+  estates.forEach(function (estate) {
+    var option = document.createElement('option');
+    option.value = estate;
+    option.textContent = estate;
+    select.appendChild(option);
+  });
+  select.addEventListener('change', function () {
+    var chosen = select.value, shown = [];
+    markers.forEach(function (marker, i) {
+      var visible = !chosen || units[i].estate === chosen;
+      if (visible) { shown.push([units[i].lat, units[i].lon]); marker.addTo(map); } else { marker.remove(); }
+    });
+    if (shown.length) { map.fitBounds(L.latLngBounds(shown).pad(0.2), {maxZoom: 17}); }
+  });
 
   var labels = months.map(function (m) { return m.label; });
   new Chart(document.getElementById('rates'), {type: 'line', data: {labels: labels, datasets: [

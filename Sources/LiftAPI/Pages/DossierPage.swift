@@ -40,10 +40,13 @@ public struct DossierPage: Sendable {
                 <tr><th>Coordinates</th><td>\(unit.lat.map { String(format: "%.5f", $0) } ?? "—"), \(unit.lon.map { String(format: "%.5f", $0) } ?? "—")</td>
                 <th>Floors</th><td>\(unit.floors.map(String.init) ?? "—")</td></tr>
                 <tr><th>Survey rating</th><td>\(unit.rating?.rawValue ?? "—")</td><th>Stage</th><td>\(unit.stage.rawValue)</td></tr>
+                <tr><th>Area (街道/社区)</th><td>\(HTML.escape(unit.areaCode ?? "—"))</td><th>Estate (小区)</th><td>\(HTML.escape([unit.estateName, unit.estateID.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")))</td></tr>
+                <tr><th>Building / unit</th><td>\(HTML.escape(unit.building ?? "—")) / \(HTML.escape(unit.unitNumber ?? "—"))</td><th>Households</th><td>\(unit.households.map(String.init) ?? "—")</td></tr>
                 </table>
                 \(stageTable(dossier.unitStageHistory))
                 """
         }
+        if let project = dossier.project { html += projectSection(project) }
         for (index, file) in dossier.elevators.enumerated() { html += elevatorSection(file, index: index) }
         if dossier.elevators.isEmpty { html += "<p class=\"muted\">No elevator has been registered for this unit.</p>\n" }
         html += trailingScript
@@ -74,6 +77,73 @@ public struct DossierPage: Sendable {
     }
 
     private static func inline(_ script: String) -> String { script.replacingOccurrences(of: "</script", with: "<\\/script") }
+
+    static func yuan(_ fen: Int64) -> String {
+        let whole = fen / 100, cents = fen % 100
+        let digits = Array(String(whole))
+        var grouped = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { grouped += "," }
+            grouped.append(digit)
+        }
+        return grouped + (cents == 0 ? "" : String(format: ".%02d", cents))
+    }
+
+    static func m2(_ centi: Int64) -> String { centi % 100 == 0 ? "\(centi / 100)" : String(format: "%.2f", Double(centi) / 100) }
+
+    /// The unit's project record (加装项目): steps with their numbers, the vote against its thresholds, money, documents.
+    private func projectSection(_ project: Dossier.Project) -> String {
+        var html = "<h2>加装项目 · Project record</h2>\n"
+        if project.steps.isEmpty && project.documents.isEmpty {
+            return html + "<p class=\"muted\">No project step is on record.</p>\n"
+        }
+        if let needs = project.nextStageNeeds { html += "<p class=\"late\">Next stage needs: \(HTML.escape(needs))</p>\n" }
+        html += "<table><tr><th>Date</th><th>Step</th><th>Number</th><th>Details</th><th>Document numbers</th><th>Recorded by</th></tr>\n"
+        for step in project.steps {
+            var details: [String] = []
+            if let vote = step.vote { details.append((vote.passed ? "passed: " : "did not pass: ") + ProgrammeGate.describe(vote)) }
+            if let fen = step.amountFen { details.append("¥\(Self.yuan(fen))") }
+            if let funding = step.funding { details.append("¥\(Self.yuan(funding.totalFen)) in all") }
+            if let note = step.note { details.append(note) }
+            html += "<tr><td>\(step.date)</td><td>\(step.kind.chineseName) · \(step.kind.rawValue.replacingOccurrences(of: "_", with: " "))</td>"
+            html += "<td>\(HTML.escape(step.number ?? ""))</td><td>\(HTML.escape(details.joined(separator: "; ")))</td>"
+            html += "<td>\(HTML.escape(step.documentNumbers.joined(separator: "; ")))</td><td>\(HTML.escape(step.actor)), \(HTML.time(step.recordedAt))</td></tr>\n"
+        }
+        html += "</table>\n"
+        if let vote = project.vote {
+            html += """
+                <h3>业主表决 · Owners' vote (Civil Code art. 278)</h3>
+                <table><tr><th></th><th>Owners</th><th>Floor area (m²)</th><th>Needs</th><th>Result</th></tr>
+                <tr><th>In all</th><td>\(vote.ownersTotal)</td><td>\(Self.m2(vote.areaTotalCentiM2))</td><td></td><td></td></tr>
+                <tr><th>Participating</th><td>\(vote.ownersParticipating)</td><td>\(Self.m2(vote.areaParticipatingCentiM2))</td><td>≥ 2/3 of both</td><td>\(vote.participationMet ? "met" : "not met")</td></tr>
+                <tr><th>Consenting</th><td>\(vote.ownersConsenting)</td><td>\(Self.m2(vote.areaConsentingCentiM2))</td><td>≥ 3/4 of those participating, both</td><td>\(vote.consentMet ? "met" : "not met")</td></tr>
+                </table>
+                <p>\(vote.passed ? "The vote passed." : "The vote did not pass.")</p>
+
+                """
+        }
+        if let funding = project.funding {
+            html += """
+                <h3>资金筹措 · Funding</h3>
+                <table><tr><th>Owners</th><th>Housing provident fund</th><th>Maintenance fund</th><th>Subsidies</th><th>Total</th></tr>
+                <tr><td>¥\(Self.yuan(funding.ownersFen))</td><td>¥\(Self.yuan(funding.providentFundFen))</td><td>¥\(Self.yuan(funding.maintenanceFundFen))</td><td>¥\(Self.yuan(funding.subsidyFen))</td><td>¥\(Self.yuan(funding.totalFen))</td></tr>
+                </table>
+
+                """
+        }
+        if project.subsidyAppliedFen > 0 || project.subsidyGrantedFen > 0 {
+            html += "<p>Subsidy applied for ¥\(Self.yuan(project.subsidyAppliedFen)), granted ¥\(Self.yuan(project.subsidyGrantedFen)).</p>\n"
+        }
+        html += "<h3>Documents (\(project.documents.count))</h3>"
+        if project.documents.isEmpty { return html + "<p class=\"muted\">None attached.</p>\n" }
+        html += "<table><tr><th>Name</th><th>Type</th><th>Size</th><th>Attached</th><th>SHA-256</th></tr>\n"
+        for document in project.documents {
+            html += "<tr><td>\(document.name.isEmpty ? "" : "<a href=\"/api/v1/documents/\(document.sha256)\">\(HTML.escape(document.name))</a>")</td>"
+            html += "<td>\(HTML.escape(document.mediaType))</td><td>\(document.size / 1024 + 1) KiB</td>"
+            html += "<td>\(HTML.escape(document.actor)), \(HTML.time(document.attachedAt))</td><td class=\"hash\">\(document.sha256)</td></tr>\n"
+        }
+        return html + "</table>\n"
+    }
 
     private func stageTable(_ history: [StageChangeRecord]) -> String {
         guard !history.isEmpty else { return "" }

@@ -10,6 +10,9 @@ struct OverviewPage {
 
     struct MapUnit: Encodable {
         var id: String, lat: Double, lon: Double, rating: String, stage: String, health: String?, elevator: String?, address: String
+        /// The estate (小区): its name when known, else its id.
+        var estate: String?
+        var households: Int?
     }
 
     struct Month: Encodable { var label: String; var faults: Double?; var entrapments: Double?; var onTime: Double? }
@@ -43,7 +46,7 @@ struct OverviewPage {
             }
             mapUnits.append(MapUnit(
                 id: unit.unitID, lat: lat, lon: lon, rating: unit.rating?.rawValue ?? "unrated", stage: unit.stage.rawValue, health: health,
-                elevator: elevator?.elevatorID, address: unit.address))
+                elevator: elevator?.elevatorID, address: unit.address, estate: unit.estateName ?? unit.estateID, households: unit.households))
         }
         let overdue = try database.tickets(TicketFilter(regionPrefix: region, statuses: [.open, .acknowledged, .onSite], limit: 100_000)).filter(\.overdue)
         let districts = (try? String(contentsOfFile: context.districtsPath, encoding: .utf8)) ?? "null"
@@ -78,8 +81,9 @@ struct OverviewPage {
             <div class="card"><h2>一张图 · building units</h2>
             <p>Colour by:
             <label><input type="radio" name="colour" value="rating" checked> survey rating</label>
-            <label><input type="radio" name="colour" value="stage"> elevator stage</label>
+            <label><input type="radio" name="colour" value="stage"> programme stage</label>
             <label><input type="radio" name="colour" value="health"> health</label>
+            <label>Estate (小区) <select id="estate"><option value="">all</option></select></label>
             <span id="legend" class="legend"></span></p>
             <div id="map"></div></div>
             <div class="card"><h2>Hot spots (30 days)</h2>

@@ -121,6 +121,8 @@ public struct Funding: Sendable, Hashable, Codable {
 }
 
 /// One dated step of a unit's project, as recorded: who, when, its document numbers, and what its kind carries.
+///
+/// Encoded with its `date` as `YYYY-MM-DD` and its kind's Chinese name beside the kind.
 public struct ProjectStep: Sendable, Hashable, Codable {
     public var id: Int64
     public var unitID: String
@@ -156,6 +158,43 @@ public struct ProjectStep: Sendable, Hashable, Codable {
         self.note = note
         self.recordedAt = recordedAt
         self.actor = actor
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, unitID = "unit_id", kind, kindName = "kind_name", date, number, amountFen = "amount_fen", vote, funding
+        case documentNumbers = "document_numbers", note, recordedAt = "recorded_at", actor
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(unitID, forKey: .unitID)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(kind.chineseName, forKey: .kindName)
+        try c.encode(date.description, forKey: .date)
+        try c.encode(number, forKey: .number)
+        try c.encode(amountFen, forKey: .amountFen)
+        try c.encode(vote, forKey: .vote)
+        try c.encode(funding, forKey: .funding)
+        try c.encode(documentNumbers, forKey: .documentNumbers)
+        try c.encode(note, forKey: .note)
+        try c.encode(recordedAt, forKey: .recordedAt)
+        try c.encode(actor, forKey: .actor)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let dateText = try c.decode(String.self, forKey: .date)
+        guard let date = CivilDate(dateText) else {
+            throw DecodingError.dataCorruptedError(forKey: .date, in: c, debugDescription: "\"\(dateText)\" is not YYYY-MM-DD")
+        }
+        self.init(
+            id: try c.decodeIfPresent(Int64.self, forKey: .id) ?? 0, unitID: try c.decode(String.self, forKey: .unitID),
+            kind: try c.decode(ProjectStepKind.self, forKey: .kind), date: date, number: try c.decodeIfPresent(String.self, forKey: .number),
+            amountFen: try c.decodeIfPresent(Int64.self, forKey: .amountFen), vote: try c.decodeIfPresent(OwnersVote.self, forKey: .vote),
+            funding: try c.decodeIfPresent(Funding.self, forKey: .funding),
+            documentNumbers: try c.decodeIfPresent([String].self, forKey: .documentNumbers) ?? [], note: try c.decodeIfPresent(String.self, forKey: .note),
+            recordedAt: try c.decodeIfPresent(Int64.self, forKey: .recordedAt) ?? 0, actor: try c.decodeIfPresent(String.self, forKey: .actor) ?? "")
     }
 
     /// Why this step cannot be recorded as it is, or nil: what its kind needs, nothing it does not take, text of
