@@ -6,6 +6,10 @@ public struct ImportReport: Sendable, Hashable, Codable {
         public var line: Int
         public var reason: String
         public var description: String { "line \(line): \(reason)" }
+        public init(line: Int, reason: String) {
+            self.line = line
+            self.reason = reason
+        }
     }
 
     public var rows = 0

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LiftCore
 
 extension LiftDatabase {
     /// Appends one entry to the audit chain inside the caller's write transaction.
@@ -9,14 +10,11 @@ extension LiftDatabase {
     static func appendAudit(
         _ db: Database, at: Int64, actor: String, action: String, subject: String, detail: [String: String?]
     ) throws -> AuditEntry {
-        let object = detail.compactMapValues { $0 }
-        let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
-            .flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
-        let prev = try String.fetchOne(db, sql: "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1") ?? AuditEntry.genesisHash
+        let json = JSONObjectWriter.sorted(detail.compactMapValues { $0 })
+        let prev = try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")) ?? AuditEntry.genesisHash
         let hash = AuditEntry.computeHash(at: at, actor: actor, action: action, subject: subject, detail: json, prevHash: prev)
-        try db.execute(
-            sql: "INSERT INTO audit_log(at, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [at, actor, action, subject, json, prev, hash])
+        try db.cachedStatement(sql: "INSERT INTO audit_log(at, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [at, actor, action, subject, json, prev, hash])
         return AuditEntry(seq: db.lastInsertedRowID, at: at, actor: actor, action: action, subject: subject, detail: json, prevHash: prev, hash: hash)
     }
 

@@ -524,6 +524,20 @@ extension LiftDatabase {
                 CREATE TABLE place_names (code TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v11 programme at province size") { db in
+            try db.execute(sql: """
+                -- A unit's elevator is looked up on every project step and stage move: without it, a scan of the fleet.
+                CREATE INDEX elevators_unit ON elevators(unit_id);
+                -- The progress report reads steps by place: each step carries its unit's place (kept when the unit moves).
+                ALTER TABLE project_steps ADD COLUMN place TEXT NOT NULL DEFAULT '';
+                UPDATE project_steps SET place = coalesce((SELECT units.place FROM units WHERE units.unit_id = project_steps.unit_id), '');
+                DROP INDEX project_steps_kind;
+                CREATE INDEX project_steps_place ON project_steps(place, kind, day, unit_id);
+                -- Units by rating inside a place, from the index alone.
+                DROP INDEX units_place;
+                CREATE INDEX units_place ON units(place, rating);
+                """)
+        }
         return migrator
     }
 }

@@ -67,9 +67,8 @@ extension LiftDatabase {
     }
 
     static func recordStage(_ db: Database, unitID: String?, elevatorID: String?, move: StageMove?, to: LifecycleStage, at now: Int64, by actor: String) throws {
-        try db.execute(
-            sql: "INSERT INTO stage_changes(unit_id, elevator_id, from_stage, to_stage, at, actor, forced, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            arguments: [unitID ?? "", elevatorID, move?.from.rawValue, to.rawValue, now, actor, move?.forced ?? false, move?.reason])
+        try db.cachedStatement(sql: "INSERT INTO stage_changes(unit_id, elevator_id, from_stage, to_stage, at, actor, forced, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [unitID ?? "", elevatorID, move?.from.rawValue, to.rawValue, now, actor, move?.forced ?? false, move?.reason])
     }
 
     /// The dated stage changes of a unit or an elevator, oldest first.

@@ -63,9 +63,10 @@ extension LiftDatabase {
         ]
     }
 
-    /// Moves a unit's `place` to its elevators and their tickets (scopes match on it).
+    /// Moves a unit's `place` to its elevators, their tickets and its project steps (scopes and reports match on it).
     static func propagatePlace(_ db: Database, unitID: String, place: String) throws {
         try db.execute(sql: "UPDATE elevators SET place = ? WHERE unit_id = ? AND place != ?", arguments: [place, unitID, place])
+        try db.execute(sql: "UPDATE project_steps SET place = ? WHERE unit_id = ? AND place != ?", arguments: [place, unitID, place])
         try db.execute(sql: """
             UPDATE tickets SET place = ? WHERE place != ? AND elevator_id IN (SELECT elevator_id FROM elevators WHERE unit_id = ?)
             """, arguments: [place, place, unitID])
@@ -75,13 +76,11 @@ extension LiftDatabase {
         _ db: Database, _ unit: UnitRecord, at now: Int64, by actor: String, stageThroughPath: Bool, checkProgramme: Bool = false
     ) throws -> RegistryChange {
         guard let existing = try Self.unit(db, unit.unitID) else {
-            try db.execute(
-                sql: """
-                    INSERT INTO units(region, address, lat, lon, floors, rating, area_code, estate_id, estate_name, building, unit_no,
-                        households, place, unit_id, stage, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: unitArguments(unit) + [unit.unitID, unit.stage.rawValue, now, now])
+            try db.cachedStatement(sql: """
+                INSERT INTO units(region, address, lat, lon, floors, rating, area_code, estate_id, estate_name, building, unit_no,
+                    households, place, unit_id, stage, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: unitArguments(unit) + [unit.unitID, unit.stage.rawValue, now, now])
             try recordStage(db, unitID: unit.unitID, elevatorID: nil, move: nil, to: unit.stage, at: now, by: actor)
             var detail = Dictionary(fields(of: unit).filter { $0.1 != nil }, uniquingKeysWith: { a, _ in a })
             detail["stage"] = unit.stage.rawValue
@@ -91,12 +90,10 @@ extension LiftDatabase {
         var changes = FieldChanges()
         for ((name, old), (_, new)) in zip(fields(of: existing), fields(of: unit)) { changes.note(name, old, new) }
         if !changes.isEmpty {
-            try db.execute(
-                sql: """
-                    UPDATE units SET region = ?, address = ?, lat = ?, lon = ?, floors = ?, rating = ?, area_code = ?, estate_id = ?,
-                        estate_name = ?, building = ?, unit_no = ?, households = ?, place = ?, updated_at = ? WHERE unit_id = ?
-                    """,
-                arguments: unitArguments(unit) + [now, unit.unitID])
+            try db.cachedStatement(sql: """
+                UPDATE units SET region = ?, address = ?, lat = ?, lon = ?, floors = ?, rating = ?, area_code = ?, estate_id = ?,
+                    estate_name = ?, building = ?, unit_no = ?, households = ?, place = ?, updated_at = ? WHERE unit_id = ?
+                """).execute(arguments: unitArguments(unit) + [now, unit.unitID])
             if existing.place != unit.place { try propagatePlace(db, unitID: unit.unitID, place: unit.place) }
         }
         if existing.stage != unit.stage {

@@ -123,7 +123,12 @@ public struct RegistryCSV: Sendable {
 
         func callAsFunction(_ name: String) -> String {
             guard let column = index[name] else { return "" }
-            return values[column].trimmingCharacters(in: .whitespaces)
+            let value = values[column]
+            // Most fields have no spaces around them: skip Foundation's trimming (a tenth of an import's time).
+            guard let first = value.unicodeScalars.first, let last = value.unicodeScalars.last,
+                first.properties.isWhitespace || last.properties.isWhitespace
+            else { return value }
+            return value.trimmingCharacters(in: .whitespaces)
         }
 
         func has(_ name: String) -> Bool { index[name] != nil }

@@ -90,6 +90,19 @@ struct ProgressReportTests {
         #expect(province.ranking.map(\.place.code) == ["4301"])
     }
 
+    @Test("a unit moved to another street takes its steps with it: the old street's figures lose them, the new one's gain them")
+    func movedUnitTakesItsSteps() throws {
+        let database = try Self.example()
+        func street(_ code: String) throws -> ProgressReport.Counts { try database.programme.report(prefix: code, year: 2026, month: 3).yearToDate }
+        #expect(try street("430102001").approvals == 1 && street("430102002").approvals == 1)
+        var a2 = try #require(try database.unit("A2"))
+        a2.areaCode = "430102002003"
+        try database.upsertUnit(a2, at: CivilDate(year: 2026, month: 4, day: 2).startEpochMs, by: "t")
+        #expect(try street("430102001").approvals == 0 && street("430102001").constructionStarts == 1, "A1's start stays")
+        #expect(try street("430102002").approvals == 2 && street("430102002").constructionStarts == 1)
+        #expect(try database.programme.report(prefix: "430102", year: 2026, month: 3).yearToDate.approvals == 2, "the district's total is unchanged")
+    }
+
     @Test("targets and names are checked: places of province, city or district level, sane years and numbers")
     func targetValidation() throws {
         let database = try LiftDatabase(path: try temporaryPath("targets.sqlite"))

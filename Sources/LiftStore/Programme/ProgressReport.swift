@@ -113,31 +113,36 @@ public struct Programme: Sendable {
         let end = monthStart(month + 1)
         let childLength = PlaceCode(prefix)?.level.below?.rawValue ?? (prefix.isEmpty ? 2 : nil)
         return try database.read { db in
-            // Per unit: its place, households and the first day of each counted kind.
-            struct Flow { var place: String; var day: Int64; var households: Int; var kind: String; var amountFen: Int64 }
+            // Per unit: its place and the first day of each counted kind, from the steps' own place index; households
+            // only for completions, the one figure that needs them.
+            enum Kind { case approval, start, completion, subsidy, inService }
+            struct Flow { var place: String; var day: Int64; var households: Int; var kind: Kind; var amountFen: Int64 }
             var flows: [Flow] = []
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT u.place, coalesce(u.households, 0) AS households, s.kind, min(s.day) AS day, 0 AS amount
-                FROM project_steps s JOIN units u ON u.unit_id = s.unit_id
-                WHERE \(PlaceFilter.clause("u.place")) AND s.kind IN ('joint_approval', 'construction_start', 'completion_acceptance') AND s.day < ?
+            let kinds: [String: Kind] = ["joint_approval": .approval, "construction_start": .start, "completion_acceptance": .completion]
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT s.place, s.kind, min(s.day) AS day, CASE WHEN s.kind = 'completion_acceptance'
+                    THEN (SELECT coalesce(households, 0) FROM units u WHERE u.unit_id = s.unit_id) ELSE 0 END AS households
+                FROM project_steps s INDEXED BY project_steps_place
+                WHERE \(PlaceFilter.clause("s.place")) AND s.kind IN ('joint_approval', 'construction_start', 'completion_acceptance') AND s.day < ?
                 GROUP BY s.unit_id, s.kind
-                UNION ALL
-                SELECT u.place, 0, s.kind, s.day, s.amount_fen
-                FROM project_steps s JOIN units u ON u.unit_id = s.unit_id
-                WHERE \(PlaceFilter.clause("u.place")) AND s.kind = 'subsidy_granted' AND s.day < ?
-                """, arguments: PlaceFilter.arguments(prefix) + [end] + PlaceFilter.arguments(prefix) + [end])
-            flows.reserveCapacity(rows.count)
-            for row in rows {
-                flows.append(Flow(place: row["place"], day: row["day"], households: row["households"], kind: row["kind"], amountFen: row["amount"] ?? 0))
+                """), arguments: PlaceFilter.arguments(prefix) + [end]) {
+                guard let kind = kinds[row["kind"]] else { continue }
+                flows.append(Flow(place: row["place"], day: row["day"], households: row["households"], kind: kind, amountFen: 0))
+            }
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT place, day, amount_fen FROM project_steps INDEXED BY project_steps_place
+                WHERE \(PlaceFilter.clause("place")) AND kind = 'subsidy_granted' AND day < ?
+                """), arguments: PlaceFilter.arguments(prefix) + [end]) {
+                flows.append(Flow(place: row["place"], day: row["day"], households: 0, kind: .subsidy, amountFen: row["amount_fen"] ?? 0))
             }
             // Elevators put in service, by their commissioning date.
             let lastDay = CivilDate(epochMs: end - 1).description
-            for row in try Row.fetchAll(db, sql: """
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT place, commissioned_on FROM elevators
                 WHERE \(PlaceFilter.clause("place")) AND commissioned_on IS NOT NULL AND commissioned_on <= ? AND stage != 'decommissioned'
-                """, arguments: PlaceFilter.arguments(prefix) + [lastDay]) {
+                """), arguments: PlaceFilter.arguments(prefix) + [lastDay]) {
                 guard let date = CivilDate(row["commissioned_on"] as String) else { continue }
-                flows.append(Flow(place: row["place"], day: date.startEpochMs, households: 0, kind: "in_service", amountFen: 0))
+                flows.append(Flow(place: row["place"], day: date.startEpochMs, households: 0, kind: .inService, amountFen: 0))
             }
 
             func counts(_ flows: some Sequence<Flow>, from: Int64, to: Int64) -> ProgressReport.Counts {
@@ -145,14 +150,13 @@ public struct Programme: Sendable {
                 var fen: Int64 = 0
                 for f in flows where f.day >= from && f.day < to {
                     switch f.kind {
-                    case "joint_approval": c.approvals += 1
-                    case "construction_start": c.constructionStarts += 1
-                    case "completion_acceptance":
+                    case .approval: c.approvals += 1
+                    case .start: c.constructionStarts += 1
+                    case .completion:
                         c.completions += 1
                         c.householdsBenefited += f.households
-                    case "subsidy_granted": fen += f.amountFen
-                    case "in_service": c.elevatorsInService += 1
-                    default: break
+                    case .subsidy: fen += f.amountFen
+                    case .inService: c.elevatorsInService += 1
                     }
                 }
                 c.subsidiesGrantedYuan = Decimal(fen) / 100
@@ -184,8 +188,11 @@ public struct Programme: Sendable {
                     completions: share(done.completions, target.completions))
             }
 
-            let names = Dictionary(try Row.fetchAll(db, sql: "SELECT code, name FROM place_names").map { ($0["code"] as String, $0["name"] as String) },
-                                   uniquingKeysWith: { a, _ in a })
+            // Names of the place and of the places one level down.
+            let names = Dictionary(try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT code, name FROM place_names WHERE code = ? OR (\(PlaceFilter.clause("code")) AND length(code) = ?)
+                """), arguments: [prefix] + PlaceFilter.arguments(prefix) + [childLength ?? 0]).map { ($0["code"] as String, $0["name"] as String) },
+                uniquingKeysWith: { a, _ in a })
             func place(_ code: String) -> ProgressReport.Place {
                 .init(code: code, name: code.isEmpty ? "全部" : names[code], level: PlaceCode(code)?.level)
             }
@@ -194,14 +201,15 @@ public struct Programme: Sendable {
             let noRatings: [String: Int] = ["suitable": 0, "difficult": 0, "unsuitable": 0, "unrated": 0]
             var ratings = noRatings
             var childRatings: [String: [String: Int]] = [:]
-            let childPrefix = childLength.map { "substr(place, 1, \($0))" } ?? "''"
-            for row in try Row.fetchAll(db, sql: """
-                SELECT \(childPrefix) AS child, length(place) AS length, coalesce(rating, 'unrated') AS rating, count(*) AS n FROM units
-                WHERE \(PlaceFilter.clause("place")) GROUP BY 1, 2, 3
-                """, arguments: PlaceFilter.arguments(prefix)) {
-                let n: Int = row["n"], rating: String = row["rating"]
+            // Counted per place and rating in the index's order (no sort), then summed here.
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
+                SELECT place, coalesce(rating, 'unrated') AS rating, count(*) AS n FROM units INDEXED BY units_place
+                WHERE \(PlaceFilter.clause("place")) GROUP BY place, rating
+                """), arguments: PlaceFilter.arguments(prefix))
+            while let row = try cursor.next() {
+                let n: Int = row["n"], rating: String = row["rating"], code: String = row["place"]
                 ratings[rating, default: 0] += n
-                if let childLength, (row["length"] as Int) >= childLength { childRatings[row["child"], default: noRatings][rating, default: 0] += n }
+                if let childLength, code.utf8.count >= childLength { childRatings[String(code.prefix(childLength)), default: noRatings][rating, default: 0] += n }
             }
 
             let yearToDate = counts(flows, from: yearStart, to: end)

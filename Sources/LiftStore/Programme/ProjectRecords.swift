@@ -39,46 +39,95 @@ public struct ProjectRecords: Sendable {
     public func record(_ step: ProjectStep, by actor: String, at now: Int64) throws -> (step: ProjectStep, moves: [StageMove]) {
         if let problem = step.problem(today: CivilDate(epochMs: now)) { throw RegistryError(.invalid, problem) }
         return try database.registryWrite("record a \(step.kind.rawValue) step of \(step.unitID)") { db in
-            guard try LiftDatabase.unit(db, step.unitID) != nil else { throw RegistryError(.notFound, "no unit \"\(step.unitID)\"") }
-            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM project_steps WHERE unit_id = ?", arguments: [step.unitID]) ?? 0
-            guard count < Self.maximumStepsPerUnit else {
-                throw RegistryError(.refused, "unit \(step.unitID) has \(count) steps on record, the most one unit keeps")
-            }
-            var stored = step
-            stored.recordedAt = now
-            stored.actor = actor
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = .sortedKeys
-            func json<T: Encodable>(_ value: T?) throws -> String? { try value.map { String(decoding: try encoder.encode($0), as: UTF8.self) } }
-            try db.execute(
-                sql: """
-                    INSERT INTO project_steps(unit_id, kind, on_date, day, number, amount_fen, vote, funding, document_numbers, note, recorded_at, actor)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    step.unitID, step.kind.rawValue, step.date.description, step.date.startEpochMs, step.number, step.amountFen,
-                    try json(step.vote), try json(step.funding), try json(step.documentNumbers) ?? "[]", step.note, now, actor,
-                ])
-            stored.id = db.lastInsertedRowID
-            var detail: [String: String?] = [
-                "kind": step.kind.rawValue, "date": step.date.description, "number": step.number, "amount_fen": step.amountFen.map(String.init),
-                "document_numbers": step.documentNumbers.isEmpty ? nil : step.documentNumbers.joined(separator: "; "), "step_id": String(stored.id),
-            ]
-            if let vote = step.vote { detail["vote"] = "\(vote.passed ? "passed" : "not passed"): \(ProgrammeGate.describe(vote))" }
-            if let funding = step.funding { detail["funding_fen"] = String(funding.totalFen) }
-            try LiftDatabase.appendAudit(db, at: now, actor: actor, action: "project.step", subject: step.unitID, detail: detail)
-            let moves = try Self.advance(db, unitID: step.unitID, at: now, by: actor)
-            if !moves.isEmpty { try LiftDatabase.bumpRegistryVersion(db) }
-            return (stored, moves)
+            let result = try Self.insert(db, step, by: actor, at: now)
+            if !result.moves.isEmpty { try LiftDatabase.bumpRegistryVersion(db) }
+            return result
         }
+    }
+
+    /// Records many steps (a history kept elsewhere, `liftwatch import steps`), 500 per transaction, in the order
+    /// given. A step already on record (same unit, kind, date, number and amount) is left as it is, so a file can be
+    /// imported again; a bad step is reported with its line while the others go in.
+    public func importSteps(_ steps: [(line: Int, step: ProjectStep)], by actor: String, at now: Int64, progress: ((Int, Int) -> Void)? = nil) throws -> ImportReport {
+        var report = ImportReport()
+        let today = CivilDate(epochMs: now)
+        var done = 0
+        for start in stride(from: 0, to: steps.count, by: 500) {
+            let chunk = steps[start..<min(start + 500, steps.count)]
+            try database.registryWrite("import \(chunk.count) project steps") { db in
+                var moved = false
+                for (line, step) in chunk {
+                    report.rows += 1
+                    if let problem = step.problem(today: today) {
+                        report.errors.append(.init(line: line, reason: problem))
+                        continue
+                    }
+                    let known = try Bool.fetchOne(db.cachedStatement(sql: """
+                        SELECT EXISTS (SELECT 1 FROM project_steps INDEXED BY project_steps_unit WHERE unit_id = ? AND day = ? AND kind = ?
+                            AND coalesce(number, '') = coalesce(?, '') AND coalesce(amount_fen, -1) = coalesce(?, -1))
+                        """), arguments: [step.unitID, step.date.startEpochMs, step.kind.rawValue, step.number, step.amountFen]) ?? false
+                    if known {
+                        report.unchanged += 1
+                        continue
+                    }
+                    do {
+                        try db.inSavepoint {
+                            moved = try !Self.insert(db, step, by: actor, at: now).moves.isEmpty || moved
+                            return .commit
+                        }
+                        report.created += 1
+                    } catch let error as RegistryError {
+                        report.errors.append(.init(line: line, reason: error.message))
+                    }
+                }
+                if moved { try LiftDatabase.bumpRegistryVersion(db) }
+            }
+            done += chunk.count
+            progress?(done, steps.count)
+        }
+        return report
+    }
+
+    /// Inserts a checked step with its audit entry, and moves the stage on.
+    static func insert(_ db: Database, _ step: ProjectStep, by actor: String, at now: Int64) throws -> (step: ProjectStep, moves: [StageMove]) {
+        guard let unit = try LiftDatabase.unit(db, step.unitID) else { throw RegistryError(.notFound, "no unit \"\(step.unitID)\"") }
+        let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM project_steps WHERE unit_id = ?"), arguments: [step.unitID]) ?? 0
+        guard count < maximumStepsPerUnit else {
+            throw RegistryError(.refused, "unit \(step.unitID) has \(count) steps on record, the most one unit keeps")
+        }
+        var stored = step
+        stored.recordedAt = now
+        stored.actor = actor
+        try db.cachedStatement(sql: """
+            INSERT INTO project_steps(unit_id, place, kind, on_date, day, number, amount_fen, vote, funding, document_numbers, note, recorded_at, actor)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                step.unitID, unit.place, step.kind.rawValue, step.date.description, step.date.startEpochMs, step.number, step.amountFen,
+                try json(step.vote), try json(step.funding), try json(step.documentNumbers) ?? "[]", step.note, now, actor,
+            ])
+        stored.id = db.lastInsertedRowID
+        var detail: [String: String?] = [
+            "kind": step.kind.rawValue, "date": step.date.description, "number": step.number, "amount_fen": step.amountFen.map(String.init),
+            "document_numbers": step.documentNumbers.isEmpty ? nil : step.documentNumbers.joined(separator: "; "), "step_id": String(stored.id),
+        ]
+        if let vote = step.vote { detail["vote"] = "\(vote.passed ? "passed" : "not passed"): \(ProgrammeGate.describe(vote))" }
+        if let funding = step.funding { detail["funding_fen"] = String(funding.totalFen) }
+        try LiftDatabase.appendAudit(db, at: now, actor: actor, action: "project.step", subject: step.unitID, detail: detail)
+        return (stored, try advance(db, unitID: step.unitID, at: now, by: actor))
+    }
+
+    static func json<T: Encodable>(_ value: T?) throws -> String? {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = .sortedKeys
+        return try value.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
     }
 
     /// Moves the unit (and its elevator) on as far as its steps allow.
     static func advance(_ db: Database, unitID: String, at now: Int64, by actor: String) throws -> [StageMove] {
         let steps = try self.steps(db, unitID: unitID)
-        let elevator = try Row.fetchOne(db, sql: "SELECT elevator_id, stage FROM elevators WHERE unit_id = ? ORDER BY id LIMIT 1", arguments: [unitID])
-        let unitStage = try String.fetchOne(db, sql: "SELECT stage FROM units WHERE unit_id = ?", arguments: [unitID])
+        let elevator = try Row.fetchOne(db.cachedStatement(sql: "SELECT elevator_id, stage FROM elevators WHERE unit_id = ? ORDER BY id LIMIT 1"), arguments: [unitID])
+        let unitStage = try String.fetchOne(db.cachedStatement(sql: "SELECT stage FROM units WHERE unit_id = ?"), arguments: [unitID])
         guard var current = LifecycleStage(rawValue: elevator?["stage"] ?? unitStage ?? "") else { return [] }
         var moves: [StageMove] = []
         while let next = ProgrammeGate.advance(from: current, steps: steps) {

@@ -10,7 +10,7 @@ struct LiftSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "liftsim",
         abstract: "Simulated elevator controllers publishing to LiftWatch's MQTT contract.",
-        subcommands: [Run.self, ScenarioCommand.self, VerifyCommand.self, CityCommand.self, IDs.self, Record.self, Replay.self, ParseBenchmark.self, ReceiveBenchmark.self])
+        subcommands: [Run.self, ScenarioCommand.self, VerifyCommand.self, CityCommand.self, ProvinceCommand.self, IDs.self, Record.self, Replay.self, ParseBenchmark.self, ReceiveBenchmark.self])
 
     /// Logs warnings and worse to standard error: a fleet's connection chatter would drown the output.
     static func bootstrapQuietLogging() {
