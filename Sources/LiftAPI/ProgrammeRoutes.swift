@@ -126,11 +126,12 @@ struct ProgrammeRoutes: Sendable {
         guard sha.utf8.count == 64, sha.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
             throw api.invalid("sha256", "expected 64 lower-case hexadecimal digits")
         }
-        guard let file = try database.projects.file(sha256: sha) else { throw APIError(.notFound, code: "not_found", message: "no document \(sha)") }
-        let readable = try caller.role != .contractor && file.unitIDs.contains { id in
+        // Unknown and out of scope answer alike: a caller cannot learn whether some file is stored by its hash.
+        let file = try database.projects.file(sha256: sha)
+        let readable = try caller.role != .contractor && (file?.unitIDs ?? []).contains { id in
             try database.unit(id).map { caller.mayRead(place: $0.place, contractorID: nil) } ?? false
         }
-        guard readable else { throw api.forbidden("document \(sha) belongs to no unit in your scope") }
+        guard let file, readable else { throw APIError(.notFound, code: "not_found", message: "no document \(sha) in your scope") }
         return Response(
             status: .ok,
             headers: [

@@ -47,8 +47,8 @@ extension LiftDatabase {
                 tickets: try tickets(TicketFilter(elevatorID: elevator.elevatorID, limit: 100_000)), maintenanceVisits: events.filter { $0.kind == .maintenance },
                 otherEvents: events.filter { ($0.kind == .mode || $0.kind == .alarm) && $0.fault == nil }, healthHistory: health, healthFrom: from,
                 ingest: try ingestCounters(elevator.elevatorID),
-                // The elevator's entries: a unit that happens to share its id writes `unit.*` entries under the same subject.
-                audit: try auditEntries(subject: elevator.elevatorID).filter { !$0.action.hasPrefix("unit.") })
+                // The elevator's entries: a unit that shares its id writes `unit.*` and `project.*` entries under the same subject.
+                audit: try auditEntries(subject: elevator.elevatorID).filter { !$0.action.hasPrefix("unit.") && !$0.action.hasPrefix("project.") })
         }
         let project = try unit.map { unit in
             Dossier.Project(unit: unit, steps: try projects.steps(unitID: unit.unitID), documents: try projects.documents(unitID: unit.unitID))

@@ -221,6 +221,14 @@ extension LiftDatabase {
             try Self.checkRegistration(db, registration, platforms: platforms)
             let existing = try Row.fetchOne(db, sql: "SELECT stage FROM elevators WHERE elevator_id = ?", arguments: [registration.elevatorID])
             guard let existing else {
+                // A new elevator puts its unit at its stage: the unit's steps must allow it, unless an administrator forces it.
+                if forcedReason == nil, let unitID = registration.unitID,
+                    let unitStage = try String.fetchOne(db, sql: "SELECT stage FROM units WHERE unit_id = ?", arguments: [unitID]).flatMap(LifecycleStage.init),
+                    let refusal = ProgrammeGate.refusal(
+                        from: unitStage, to: LifecycleStage(rawValue: registration.stage) ?? unitStage, steps: try ProjectRecords.steps(db, unitID: unitID))
+                {
+                    throw RegistryError(.refused, "\(registration.elevatorID): \(refusal) (an administrator may force the move with force_reason)")
+                }
                 let result = try Self.registerElevator(db, registration, at: now, by: actor)
                 try Self.bumpRegistryVersion(db)
                 return (try Self.elevatorRecord(db, registration.elevatorID)!, result.change)

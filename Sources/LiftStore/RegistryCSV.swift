@@ -31,7 +31,8 @@ public struct RegistryCSV: Sendable {
             var unit = try Self.unit(from: field)
             // An older file without the programme's columns leaves them as stored.
             if let stored = try LiftDatabase.unit(db, unit.unitID) {
-                if !field.has("area_code") { unit.areaCode = stored.areaCode }
+                // …unless the unit moved to another district: its old street or community is no longer its own.
+                if !field.has("area_code"), stored.areaCode?.hasPrefix(unit.region) == true { unit.areaCode = stored.areaCode }
                 if !field.has("estate_id") { unit.estateID = stored.estateID }
                 if !field.has("estate_name") { unit.estateName = stored.estateName }
                 if !field.has("building") { unit.building = stored.building }

@@ -55,7 +55,7 @@ struct ImportCommand: AsyncParsableCommand {
     static func importSteps(_ text: String, database: LiftDatabase, at now: Int64, by actor: String, progress: @escaping (Int, Int) -> Void) throws -> ImportReport {
         var steps: [(line: Int, step: ProjectStep)] = []
         var unreadable: [ImportReport.RowError] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             struct Subject: Decodable { var unitID: String; enum CodingKeys: String, CodingKey { case unitID = "unit_id" } }
             let data = Data(line.utf8)
             do {

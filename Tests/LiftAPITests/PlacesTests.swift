@@ -64,6 +64,9 @@ struct PlacesTests {
             #expect((community.1?["items"] as? [[String: Any]])?.map { $0["unit_id"] as? String } == ["U2"])
             let unit = try await client.call(.get, "/api/v1/units/U1", fixture.headers("admin"))
             #expect(unit.1?["area_code"] as? String == "430102001001" && unit.1?["estate_id"] as? String == "EST-U1" && unit.1?["households"] as? Int == 12)
+            // The map's units carry their estate's id, which the estate filter matches on (names repeat in a city).
+            let overview = try await client.call(.get, "/", fixture.headers("admin"))
+            #expect(overview.0 == .ok && overview.2.contains(#""estate_id":"EST-U1""#) && overview.2.contains(#""estate_id":"EST-U2""#))
         }
     }
 

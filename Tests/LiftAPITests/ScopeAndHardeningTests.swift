@@ -122,7 +122,8 @@ struct ScopeAndHardeningTests {
         let token = fixture.tokens["regulator"]!
         try await fixture.application.test(.router) { client in
             for (next, expected) in [
-                ("/elevators/E1", "/elevators/E1"), ("//evil.example/", "/"), ("https://evil.example/", "/"), ("/\\evil.example", "/"),
+                ("/elevators/E1", "/elevators/E1"), ("/progress?region=4301&year=2026&month=10", "/progress?region=4301&year=2026&month=10"),
+                ("//evil.example/", "/"), ("https://evil.example/", "/"), ("/\\evil.example", "/"),
                 ("/%0d%0aSet-Cookie:x", "/"), ("javascript:alert(1)", "/"), ("/login?next=//evil", "/"),
             ] {
                 let encoded = next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""

@@ -86,8 +86,18 @@ struct ProgressReportTests {
         let street = try database.programme.report(prefix: "430102002", year: 2026, month: 3)
         #expect(street.unitsTotal == 2 && street.yearToDate.approvals == 1 && street.targets == .init())
         let province = try database.programme.report(prefix: "43", year: 2026, month: 3)
-        #expect(province.targets.completions == 4, "no row for the province or the city: the districts' rows are the nearest level")
+        #expect(province.targets.completions == 4, "no row for the province or the city: the city's target is its districts' sum")
         #expect(province.ranking.map(\.place.code) == ["4301"])
+    }
+
+    @Test("a place's target is the sum of the targets ranked under it, whether a city has its own row or its districts do")
+    func targetsSumWhatIsRanked() throws {
+        let database = try Self.example()
+        try database.programme.setTargets([.init(year: 2026, place: "4302", approvals: 10, constructionStarts: 10, completions: 10)], by: "t", at: 0)
+        let province = try database.programme.report(prefix: "43", year: 2026, month: 3)
+        #expect(province.ranking.map(\.place.code).sorted() == ["4301", "4302"])
+        #expect(province.ranking.map(\.targets.completions).reduce(0) { $0 + ($1 ?? 0) } == 14)
+        #expect(province.targets == .init(approvals: 16, constructionStarts: 15, completions: 14), "4302's own row and 4301's districts")
     }
 
     @Test("a unit moved to another street takes its steps with it: the old street's figures lose them, the new one's gain them")

@@ -185,6 +185,12 @@ struct RegistryCSVTests {
         #expect(again.updated == 1 && again.errors.isEmpty)
         #expect(try database.unit("U1")?.floors == 7 && database.unit("U1")?.areaCode == "430102001001" && database.unit("U1")?.households == 12)
 
+        // An older file moving the unit to another district: the old district's community is cleared, not refused.
+        let moved = "unit_id,region,address,lat,lon,floors,rating,stage\nU1,430103,天心区,28.19,113.03,7,suitable,surveyed\n"
+        #expect(try csv.importUnits(moved, at: 3_000, by: "t").errors.isEmpty)
+        #expect(try database.unit("U1")?.areaCode == nil && database.unit("U1")?.place == "430103" && database.unit("U1")?.estateID == "EST-1")
+        _ = try csv.importUnits(full, at: 4_000, by: "t")
+
         let exported = try csv.exportUnits()
         #expect(exported.hasPrefix("unit_id,region,address,lat,lon,floors,rating,stage,area_code,estate_id,estate_name,building,unit_no,households\n"))
         let other = try LiftDatabase(path: try temporaryPath("copy.sqlite"))

@@ -85,19 +85,20 @@
   });
   colour('rating');
 
-  // The estate filter: only that estate's units on the map, and the map on them.
-  var estates = Array.from(new Set(units.map(function (u) { return u.estate; }).filter(function (e) { return e; }))).sort();
+  // The estate filter, by estate id (names repeat across a city): only that estate's units on the map, and the map on them.
+  var estates = new Map();
+  units.forEach(function (u) { if (u.estate_id && !estates.has(u.estate_id)) { estates.set(u.estate_id, u.estate || u.estate_id); } });
   var select = document.getElementById('estate');
-  estates.forEach(function (estate) {
+  Array.from(estates.entries()).sort(function (a, b) { return a[1].localeCompare(b[1], 'zh') || a[0].localeCompare(b[0]); }).forEach(function (entry) {
     var option = document.createElement('option');
-    option.value = estate;
-    option.textContent = estate;
+    option.value = entry[0];
+    option.textContent = entry[1] === entry[0] ? entry[0] : entry[1] + ' · ' + entry[0];
     select.appendChild(option);
   });
   select.addEventListener('change', function () {
     var chosen = select.value, shown = [];
     markers.forEach(function (marker, i) {
-      var visible = !chosen || units[i].estate === chosen;
+      var visible = !chosen || units[i].estate_id === chosen;
       if (visible) { shown.push([units[i].lat, units[i].lon]); marker.addTo(map); } else { marker.remove(); }
     });
     if (shown.length) { map.fitBounds(L.latLngBounds(shown).pad(0.2), {maxZoom: 17}); }

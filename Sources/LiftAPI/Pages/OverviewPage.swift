@@ -12,7 +12,10 @@ struct OverviewPage {
         var id: String, lat: Double, lon: Double, rating: String, stage: String, health: String?, elevator: String?, address: String
         /// The estate (小区): its name when known, else its id.
         var estate: String?
+        /// The estate's id, which the estate filter matches on (names repeat across a city).
+        var estateID: String?
         var households: Int?
+        enum CodingKeys: String, CodingKey { case id, lat, lon, rating, stage, health, elevator, address, estate, estateID = "estate_id", households }
     }
 
     struct Month: Encodable { var label: String; var faults: Double?; var entrapments: Double?; var onTime: Double? }
@@ -46,7 +49,8 @@ struct OverviewPage {
             }
             mapUnits.append(MapUnit(
                 id: unit.unitID, lat: lat, lon: lon, rating: unit.rating?.rawValue ?? "unrated", stage: unit.stage.rawValue, health: health,
-                elevator: elevator?.elevatorID, address: unit.address, estate: unit.estateName ?? unit.estateID, households: unit.households))
+                elevator: elevator?.elevatorID, address: unit.address, estate: unit.estateName ?? unit.estateID,
+                estateID: unit.estateID ?? unit.estateName, households: unit.households))
         }
         let overdue = try database.tickets(TicketFilter(regionPrefix: region, statuses: [.open, .acknowledged, .onSite], limit: 100_000)).filter(\.overdue)
         let districts = (try? String(contentsOfFile: context.districtsPath, encoding: .utf8)) ?? "null"

@@ -55,11 +55,12 @@ struct ProgressPage {
         let ratingRows = ["suitable", "difficult", "unsuitable", "unrated"].map { "<tr><th>\(ratings[$0]!)</th><td>\(r.unitsByRating[$0] ?? 0)</td></tr>" }.joined()
         let rankingRows = r.ranking.map { child in
             let label = child.place.name.map { "\($0) (\(child.place.code))" } ?? child.place.code
-            return "<tr><td>\(child.rank)</td><td>\(link(child.place.code, label))</td><td>\(child.unitsByRating["suitable"] ?? 0)</td>"
-                + "<td>\(child.yearToDate.approvals) / \(child.targets.approvals.map(String.init) ?? "—")</td>"
-                + "<td>\(child.yearToDate.constructionStarts) / \(child.targets.constructionStarts.map(String.init) ?? "—")</td>"
-                + "<td>\(child.yearToDate.completions) / \(child.targets.completions.map(String.init) ?? "—")</td>"
-                + "<td>\(Self.percent(child.shares.completions))</td><td>\(child.yearToDate.elevatorsInService)</td><td>\(child.yearToDate.householdsBenefited)</td></tr>"
+            return "<tr><td>\(child.rank)</td><td>\(link(child.place.code, label))</td><td class=\"num opt\">\(child.unitsByRating["suitable"] ?? 0)</td>"
+                + "<td class=\"num\">\(child.yearToDate.approvals) / \(child.targets.approvals.map(String.init) ?? "—")</td>"
+                + "<td class=\"num\">\(child.yearToDate.constructionStarts) / \(child.targets.constructionStarts.map(String.init) ?? "—")</td>"
+                + "<td class=\"num\">\(child.yearToDate.completions) / \(child.targets.completions.map(String.init) ?? "—")</td>"
+                + "<td class=\"num\">\(Self.percent(child.shares.completions))</td><td class=\"num opt\">\(child.yearToDate.elevatorsInService)</td>"
+                + "<td class=\"num opt\">\(child.yearToDate.householdsBenefited)</td></tr>"
         }.joined()
         let below = r.place.level?.below?.chineseName ?? (r.place.code.isEmpty ? "省" : "下级")
         let up = r.place.code.count > 2 ? PlaceCode(r.place.code).flatMap { code in
@@ -80,13 +81,13 @@ struct ProgressPage {
             <p class="muted">截至 \(r.year)年\(r.month)月末（北京时间）· figures dated before \(HTML.time(r.asOf)) · docs/programme.md</p>
             <div class="grid">
             <div class="card"><h3>进度 · progress</h3>
-            <table class="figures-table"><tr><th></th><th>本月</th><th>本年累计</th><th>总累计</th><th>年度目标</th><th>完成率</th></tr>\(figureRows)</table></div>
+            <div class="scroll"><table class="figures-table"><tr><th></th><th>本月</th><th>本年累计</th><th>总累计</th><th>年度目标</th><th>完成率</th></tr>\(figureRows)</table></div></div>
             <div class="card"><h3>摸排单元 · units surveyed: \(r.unitsTotal)</h3><table>\(ratingRows)</table></div>
             </div>
             <div class="card spaced"><h3>本年累计完成与年度目标 · this year against the target</h3>
             <div class="chart"><canvas id="progress-chart"></canvas></div></div>
             <div class="card spaced"><h3>\(below)排名 · ranking (竣工完成率 completions against target)</h3>
-            <div class="scroll"><table><tr><th>名次</th><th>\(below)</th><th>适宜单元</th><th>审批/目标</th><th>开工/目标</th><th>竣工/目标</th><th>竣工完成率</th><th>投入使用</th><th>受益户数</th></tr>
+            <div class="scroll"><table><tr><th>名次</th><th>\(below)</th><th class="opt">适宜单元</th><th>审批/目标</th><th>开工/目标</th><th>竣工/目标</th><th>竣工完成率</th><th class="opt">投入使用</th><th class="opt">受益户数</th></tr>
             \(rankingRows.isEmpty ? "<tr><td colspan=\"9\" class=\"muted\">无下级地区数据 · no places below</td></tr>" : rankingRows)</table></div></div>
             \(HTML.dataScript("lw-progress", chart))
             """

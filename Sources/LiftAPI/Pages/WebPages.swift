@@ -96,7 +96,7 @@ struct WebPages: Sendable {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-.?=&%".utf8)
         guard next.utf8.allSatisfy(allowed.contains) else { return nil }
         let path = next.split(separator: "?", maxSplits: 1).first.map(String.init) ?? next
-        guard path == "/" || path == "/contractor" || path.hasPrefix("/elevators/") || path.hasPrefix("/api/v1/elevators/") else { return nil }
+        guard path == "/" || path == "/contractor" || path == "/progress" || path.hasPrefix("/elevators/") || path.hasPrefix("/api/v1/elevators/") else { return nil }
         return next
     }
 

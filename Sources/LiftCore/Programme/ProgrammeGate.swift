@@ -33,6 +33,15 @@ public enum ProgrammeGate {
         return nil
     }
 
+    /// Why `steps` do not allow a unit at `from` to be put straight at `to` (a new elevator registered at its stage):
+    /// every gate the lifecycle passes between them must be met. Nil when they are, or when `to` is not further on.
+    public static func refusal(from: LifecycleStage, to: LifecycleStage, steps: [ProjectStep]) -> String? {
+        for gate in [LifecycleStage.approved, .accepted] where from < gate && to >= gate {
+            if let reason = refusal(reaching: gate, steps: steps) { return "stage \(from.rawValue) → \(to.rawValue): \(reason)" }
+        }
+        return nil
+    }
+
     /// The stage a unit at `stage` moves to now that `steps` (the new one included) are recorded, or nil.
     public static func advance(from stage: LifecycleStage, steps: [ProjectStep]) -> LifecycleStage? {
         let kinds = Set(steps.map(\.kind))

@@ -229,10 +229,16 @@ public struct ProjectStep: Sendable, Hashable, Codable {
             return "a \(kind.rawValue) step takes no funding"
         }
         if documentNumbers.count > 20 { return "at most 20 document numbers" }
-        for text in documentNumbers + [number, note].compactMap({ $0 }) {
-            if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) {
-                return "text fields may not contain control characters"
+        // Numbers are one line of visible text; a note may break lines. Neither may reorder what is shown (bidi
+        // overrides) or hide characters (format characters in numbers).
+        func bidi(_ s: Unicode.Scalar) -> Bool { (0x202A...0x202E).contains(s.value) || (0x2066...0x2069).contains(s.value) }
+        for text in documentNumbers + [number].compactMap({ $0 }) {
+            if text.unicodeScalars.contains(where: { [.control, .format, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) }) {
+                return "numbers may not contain control, format or line-break characters"
             }
+        }
+        if let note, note.unicodeScalars.contains(where: { ($0.properties.generalCategory == .control && $0 != "\n") || bidi($0) }) {
+            return "the note may not contain control characters other than line breaks, or bidirectional overrides"
         }
         if documentNumbers.contains(where: { $0.isEmpty || $0.count > 100 }) || (number?.count ?? 0) > 100 {
             return "numbers are 1…100 characters"

@@ -46,8 +46,8 @@ public struct ProjectRecords: Sendable {
     }
 
     /// Records many steps (a history kept elsewhere, `liftwatch import steps`), 500 per transaction, in the order
-    /// given. A step already on record (same unit, kind, date, number and amount) is left as it is, so a file can be
-    /// imported again; a bad step is reported with its line while the others go in.
+    /// given. A step already on record (the same in every field) is left as it is, so a file can be imported again;
+    /// a bad step is reported with its line while the others go in.
     public func importSteps(_ steps: [(line: Int, step: ProjectStep)], by actor: String, at now: Int64, progress: ((Int, Int) -> Void)? = nil) throws -> ImportReport {
         var report = ImportReport()
         let today = CivilDate(epochMs: now)
@@ -64,8 +64,13 @@ public struct ProjectRecords: Sendable {
                     }
                     let known = try Bool.fetchOne(db.cachedStatement(sql: """
                         SELECT EXISTS (SELECT 1 FROM project_steps INDEXED BY project_steps_unit WHERE unit_id = ? AND day = ? AND kind = ?
-                            AND coalesce(number, '') = coalesce(?, '') AND coalesce(amount_fen, -1) = coalesce(?, -1))
-                        """), arguments: [step.unitID, step.date.startEpochMs, step.kind.rawValue, step.number, step.amountFen]) ?? false
+                            AND coalesce(number, '') = coalesce(?, '') AND coalesce(amount_fen, -1) = coalesce(?, -1)
+                            AND coalesce(vote, '') = coalesce(?, '') AND coalesce(funding, '') = coalesce(?, '')
+                            AND document_numbers = ? AND coalesce(note, '') = coalesce(?, ''))
+                        """), arguments: [
+                            step.unitID, step.date.startEpochMs, step.kind.rawValue, step.number, step.amountFen, try Self.json(step.vote),
+                            try Self.json(step.funding), try Self.json(step.documentNumbers) ?? "[]", step.note,
+                        ]) ?? false
                     if known {
                         report.unchanged += 1
                         continue

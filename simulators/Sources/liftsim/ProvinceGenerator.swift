@@ -135,7 +135,7 @@ struct ProvinceGenerator {
         }
 
         // The programme, month by month: approvals from the candidates (suitable first), starts from the approved,
-        // completions from those built for at least three months, each month's share of its year's quota.
+        // completions from those started more than 60 days before the month, each month's share of its year's quota.
         var candidates = units.indices.filter { units[$0].rating == .suitable }.shuffled(using: &random)
         candidates += units.indices.filter { units[$0].rating == .difficult }.shuffled(using: &random)
         var next = 0
@@ -211,6 +211,11 @@ struct ProvinceGenerator {
                 units[unit].stage = .accepted
                 actual[region(unit), default: [:]][year, default: (0, 0, 0)].completions += 1
                 let registration = date.adding(days: integer(10...30))
+                let subsidy = [80_000, 100_000, 120_000, 150_000][integer(0...3)]
+                let applied = date.adding(days: 15)
+                if applied <= today { record(unit, .subsidyApplied, applied, ["amount_yuan": subsidy]) }
+                let granted = date.adding(days: integer(45...120))
+                if granted <= today { record(unit, .subsidyGranted, granted, ["amount_yuan": subsidy]) }
                 guard registration <= today else { continue }
                 record(unit, .equipmentRegistration, registration, ["number": "湘梯登\(registration.year)\(String(format: "%06d", serial))"])
                 units[unit].stage = .inService
@@ -218,11 +223,6 @@ struct ProvinceGenerator {
                 elevators.append(Elevator(
                     elevatorID: "E\(units[unit].unitID.dropFirst())", unitID: units[unit].unitID, region: region(unit),
                     contractorID: contractors[cityCode]!.randomElement(using: &random)!, commissionedOn: registration))
-                let subsidy = [80_000, 100_000, 120_000, 150_000][integer(0...3)]
-                let applied = date.adding(days: 15)
-                if applied <= today { record(unit, .subsidyApplied, applied, ["amount_yuan": subsidy]) }
-                let granted = date.adding(days: integer(45...120))
-                if granted <= today { record(unit, .subsidyGranted, granted, ["amount_yuan": subsidy]) }
             }
             owed.completions -= built.count
             started.removeFirst(built.count)

@@ -111,5 +111,14 @@ struct ProvinceGeneratorTests {
         #expect(report.errors[2].reason.contains("no unit \"NOPE\""))
         #expect(report.errors[4].reason.contains("future"), "\(report.errors[4].reason)")
         #expect(try database.unit("U1")?.stage == .approved, "the vote and the approval moved the unit on")
+        // Windows line endings; a number hiding a bidirectional override; a second, different vote on the same day.
+        let crlf = [
+            #"{"unit_id":"U1","kind":"application","date":"2026-10-02","number":"申2026-1"}"#,
+            "{\"unit_id\":\"U1\",\"kind\":\"application\",\"date\":\"2026-10-03\",\"number\":\"申\u{202E}1-6202\"}",
+            #"{"unit_id":"U1","kind":"owners_vote","date":"2026-09-01","vote":{"owners_total":12,"owners_participating":12,"owners_consenting":12,"area_total_m2":1000,"area_participating_m2":1000,"area_consenting_m2":1000}}"#,
+        ].joined(separator: "\r\n") + "\r\n"
+        let second = try ImportCommand.importSteps(crlf, database: database, at: now, by: "test", progress: { _, _ in })
+        #expect(second.rows == 3 && second.created == 2 && second.errors.map(\.line) == [2], "\(second.errors)")
+        #expect(second.errors.first?.reason.contains("format") == true)
     }
 }
