@@ -22,7 +22,7 @@ public struct DossierPage: Sendable {
         let title = dossier.unit.map { "Unit \($0.unitID)" } ?? dossier.elevators.first.map { "Elevator \($0.elevator.elevatorID)" } ?? "Dossier"
         var html = """
             <!doctype html>
-            <html lang="en"><head><meta charset="utf-8">
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(HTML.escape(title)) — LiftWatch dossier</title>
             \(styleTag)
             \(scriptTag)
