@@ -152,6 +152,7 @@ struct StepBody: Decodable {
     var funding: FundingBody?
     var documentNumbers: [String]?
     var note: String?
+    var corrects: Int64?
 
     struct VoteBody: Decodable {
         var ownersTotal: Int
@@ -178,7 +179,7 @@ struct StepBody: Decodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, date, number, amountYuan = "amount_yuan", vote, funding, documentNumbers = "document_numbers", note
+        case kind, date, number, amountYuan = "amount_yuan", vote, funding, documentNumbers = "document_numbers", note, corrects
     }
 
     /// Hundredths of `value` exactly, or a 400 naming `field`.
@@ -213,7 +214,7 @@ struct StepBody: Decodable {
         }
         return ProjectStep(
             unitID: unitID, kind: kind, date: date, number: number, amountFen: try amountYuan.map { try Self.hundredths($0, "amount_yuan") },
-            vote: vote, funding: funding, documentNumbers: documentNumbers ?? [], note: note)
+            vote: vote, funding: funding, documentNumbers: documentNumbers ?? [], note: note, corrects: corrects)
     }
 }
 
@@ -231,6 +232,10 @@ struct StepView: Encodable {
     var funding: FundingView?
     var documentNumbers: [String]
     var note: String?
+    /// A correction's target; absent on other steps.
+    var corrects: Int64?
+    /// The correction that voided this step: it then counts nowhere.
+    var correctedBy: Int64?
     var recordedAt: Int64
     var recordedBy: String
 
@@ -245,6 +250,8 @@ struct StepView: Encodable {
         funding = step.funding.map(FundingView.init)
         documentNumbers = step.documentNumbers
         note = step.note
+        corrects = step.corrects
+        correctedBy = step.correctedBy
         recordedAt = step.recordedAt
         recordedBy = step.actor
     }
@@ -335,19 +342,16 @@ struct ProjectView: Encodable {
         unitID = unit.unitID
         stage = unit.stage
         self.steps = steps.map(StepView.init)
-        vote = steps.last { $0.kind == .ownersVote }?.vote.map(VoteView.init)
-        approvalNumber = steps.last { $0.kind == .jointApproval }?.number
-        acceptanceNumber = steps.last { $0.kind == .completionAcceptance }?.number
-        registrationCertificate = steps.last { $0.kind == .equipmentRegistration }?.number
-        subsidyAppliedYuan = yuan(steps.filter { $0.kind == .subsidyApplied }.compactMap(\.amountFen).reduce(0, +))
-        subsidyGrantedYuan = yuan(steps.filter { $0.kind == .subsidyGranted }.compactMap(\.amountFen).reduce(0, +))
-        funding = steps.last { $0.kind == .funding }?.funding.map(FundingView.init)
+        let summary = ProjectSummary(steps: steps)
+        vote = summary.vote.map(VoteView.init)
+        approvalNumber = summary.approvalNumber
+        acceptanceNumber = summary.acceptanceNumber
+        registrationCertificate = summary.registrationCertificate
+        subsidyAppliedYuan = yuan(summary.subsidyAppliedFen)
+        subsidyGrantedYuan = yuan(summary.subsidyGrantedFen)
+        funding = summary.funding.map(FundingView.init)
         documents = try records.documents(unitID: unit.unitID).map(DocumentView.init)
-        nextStageNeeds = switch unit.stage {
-        case .surveyed: ProgrammeGate.refusal(reaching: .approved, steps: steps)
-        case .underConstruction: ProgrammeGate.refusal(reaching: .accepted, steps: steps)
-        default: nil
-        }
+        nextStageNeeds = ProjectSummary.nextStageNeeds(stage: unit.stage, steps: steps)
     }
 }
 

@@ -30,7 +30,7 @@ public struct Dossier: Sendable, Codable {
     public struct Project: Sendable, Codable {
         public var steps: [ProjectStep]
         public var documents: [ProjectDocument]
-        /// The latest owners' vote and whether it met Civil Code art. 278's thresholds.
+        /// The latest owners' vote that counts (`ProjectSummary`) and whether it met Civil Code art. 278's thresholds.
         public var vote: OwnersVote?
         public var votePassed: Bool?
         public var subsidyAppliedFen: Int64
@@ -43,16 +43,13 @@ public struct Dossier: Sendable, Codable {
         public init(unit: UnitRecord, steps: [ProjectStep], documents: [ProjectDocument]) {
             self.steps = steps
             self.documents = documents
-            vote = steps.last { $0.kind == .ownersVote }?.vote
+            let summary = ProjectSummary(steps: steps)
+            vote = summary.vote
             votePassed = vote?.passed
-            subsidyAppliedFen = steps.filter { $0.kind == .subsidyApplied }.compactMap(\.amountFen).reduce(0, +)
-            subsidyGrantedFen = steps.filter { $0.kind == .subsidyGranted }.compactMap(\.amountFen).reduce(0, +)
-            funding = steps.last { $0.kind == .funding }?.funding
-            nextStageNeeds = switch unit.stage {
-            case .surveyed: ProgrammeGate.refusal(reaching: .approved, steps: steps)
-            case .underConstruction: ProgrammeGate.refusal(reaching: .accepted, steps: steps)
-            default: nil
-            }
+            subsidyAppliedFen = summary.subsidyAppliedFen
+            subsidyGrantedFen = summary.subsidyGrantedFen
+            funding = summary.funding
+            nextStageNeeds = ProjectSummary.nextStageNeeds(stage: unit.stage, steps: steps)
         }
     }
 

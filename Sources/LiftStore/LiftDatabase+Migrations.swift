@@ -531,8 +531,11 @@ extension LiftDatabase {
                 -- The progress report reads steps by place: each step carries its unit's place (kept when the unit moves).
                 ALTER TABLE project_steps ADD COLUMN place TEXT NOT NULL DEFAULT '';
                 UPDATE project_steps SET place = coalesce((SELECT units.place FROM units WHERE units.unit_id = project_steps.unit_id), '');
+                -- A correction (kind 'correction') names the step it voids; the voided step points back to it.
+                ALTER TABLE project_steps ADD COLUMN corrects INTEGER REFERENCES project_steps(id);
+                ALTER TABLE project_steps ADD COLUMN corrected_by INTEGER REFERENCES project_steps(id);
                 DROP INDEX project_steps_kind;
-                CREATE INDEX project_steps_place ON project_steps(place, kind, day, unit_id);
+                CREATE INDEX project_steps_place ON project_steps(place, kind, day, unit_id) WHERE corrected_by IS NULL;
                 -- Units by rating inside a place, from the index alone.
                 DROP INDEX units_place;
                 CREATE INDEX units_place ON units(place, rating);

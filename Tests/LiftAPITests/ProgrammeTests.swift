@@ -86,6 +86,27 @@ struct ProgrammeTests {
         }
     }
 
+    @Test("a correction over the API: needs its reason, names a step of the unit, and the record shows what it voided")
+    func correctionOverTheAPI() async throws {
+        let fixture = try fixture()
+        try await fixture.application.test(.router) { client in
+            let officer = fixture.headers("officer")
+            let grant = try await client.call(.post, "/api/v1/units/P1/project/steps", officer, body: #"{"kind":"subsidy_granted","date":"2026-10-30","amount_yuan":1000000}"#)
+            let id = try #require((grant.1?["step"] as? [String: Any])?["id"] as? Int)
+            let noReason = try await client.call(.post, "/api/v1/units/P1/project/steps", officer, body: #"{"kind":"correction","date":"2026-10-30","corrects":\#(id)}"#)
+            #expect(noReason.0 == .badRequest && noReason.2.contains("reason"), "\(noReason.2)")
+            let elsewhere = try await client.call(.post, "/api/v1/units/P1/project/steps", officer, body: #"{"kind":"correction","date":"2026-10-30","corrects":999999,"note":"typo"}"#)
+            #expect(elsewhere.0 == .notFound, "\(elsewhere.2)")
+            let corrected = try await client.call(.post, "/api/v1/units/P1/project/steps", officer,
+                                                  body: #"{"kind":"correction","date":"2026-10-30","corrects":\#(id),"note":"一百万是笔误，应为十万"}"#)
+            #expect(corrected.0 == .created, "\(corrected.2)")
+            let project = try await client.call(.get, "/api/v1/units/P1/project", fixture.headers("regulator"))
+            let steps = (project.1?["steps"] as? [[String: Any]]) ?? []
+            #expect(steps.first { $0["id"] as? Int == id }?["corrected_by"] as? Int == (corrected.1?["step"] as? [String: Any])?["id"] as? Int)
+            #expect((project.1?["subsidy_granted_yuan"] as? NSNumber)?.intValue == 0)
+        }
+    }
+
     @Test("a new elevator cannot put a unit past its steps: registering one in service on a surveyed unit is refused unless forced")
     func newElevatorFollowsTheSteps() async throws {
         let fixture = try fixture()

@@ -100,6 +100,44 @@ struct ProgressReportTests {
         #expect(province.targets == .init(approvals: 16, constructionStarts: 15, completions: 14), "4302's own row and 4301's districts")
     }
 
+    @Test("a correction voids a wrong step everywhere: the figures, the first approval, the gate; it needs a reason and names a step of the unit")
+    func corrections() throws {
+        let database = try Self.example()
+        let now = CivilDate(year: 2026, month: 4, day: 1).startEpochMs
+        let a1 = try database.projects.steps(unitID: "A1")
+        let grant = try #require(a1.first { $0.kind == .subsidyGranted })
+        let firstApproval = try #require(a1.first { $0.kind == .jointApproval && $0.date == CivilDate("2025-12-05")! })
+        func correct(_ unit: String, _ id: Int64, _ note: String? = "entered twice by mistake") throws {
+            _ = try database.projects.record(
+                ProjectStep(unitID: unit, kind: .correction, date: CivilDate("2026-03-31")!, note: note, corrects: id), by: "t", at: now)
+        }
+        #expect(throws: RegistryError.self) { try correct("A1", grant.id, nil) }
+        #expect(throws: RegistryError.self) { try correct("A2", grant.id) }
+        try correct("A1", grant.id)
+        try correct("A1", firstApproval.id)
+        #expect(throws: RegistryError.self) { try correct("A1", grant.id) }
+        let correction = try #require(try database.projects.steps(unitID: "A1").last { $0.kind == .correction })
+        #expect(throws: RegistryError.self) { try correct("A1", correction.id) }
+
+        let report = try database.programme.report(prefix: "4301", year: 2026, month: 3)
+        // Before: this month 2 approvals and 100,000 yuan; the year 3 approvals and 180,000 (docs/programme.md).
+        #expect(report.thisMonth.subsidiesGrantedYuan == 0 && report.yearToDate.subsidiesGrantedYuan == 80_000)
+        #expect(report.yearToDate.approvals == 4, "A1's first approval is now February's")
+        #expect(report.cumulative.approvals == 5)
+        let steps = try database.projects.steps(unitID: "A1")
+        #expect(steps.first { $0.id == grant.id }?.correctedBy == correction.id - 1 && ProjectSummary(steps: steps).subsidyGrantedFen == 0)
+
+        // A vote corrected before the approval: the approval does not move the unit on.
+        let b3Vote = ProjectStep(
+            unitID: "B3", kind: .ownersVote, date: CivilDate("2026-03-01")!,
+            vote: OwnersVote(ownersTotal: 4, ownersParticipating: 4, ownersConsenting: 4, areaTotalCentiM2: 100, areaParticipatingCentiM2: 100, areaConsentingCentiM2: 100))
+        let vote = try database.projects.record(b3Vote, by: "t", at: now).step
+        try correct("B3", vote.id, "the signatures were not checked")
+        _ = try database.projects.record(ProjectStep(unitID: "B3", kind: .jointApproval, date: CivilDate("2026-03-20")!, number: "X"), by: "t", at: now)
+        #expect(try database.unit("B3")?.stage == .surveyed)
+        #expect(ProjectSummary.nextStageNeeds(stage: .surveyed, steps: try database.projects.steps(unitID: "B3"))?.contains("no owners' vote") == true)
+    }
+
     @Test("a unit moved to another street takes its steps with it: the old street's figures lose them, the new one's gain them")
     func movedUnitTakesItsSteps() throws {
         let database = try Self.example()

@@ -104,8 +104,10 @@ public struct DossierPage: Sendable {
             if let vote = step.vote { details.append((vote.passed ? "passed: " : "did not pass: ") + ProgrammeGate.describe(vote)) }
             if let fen = step.amountFen { details.append("¥\(Self.yuan(fen))") }
             if let funding = step.funding { details.append("¥\(Self.yuan(funding.totalFen)) in all") }
+            if let target = step.corrects { details.append("更正 corrects step \(target)") }
             if let note = step.note { details.append(note) }
-            html += "<tr><td>\(step.date)</td><td>\(step.kind.chineseName) · \(step.kind.rawValue.replacingOccurrences(of: "_", with: " "))</td>"
+            if let by = step.correctedBy { details.append("已更正 corrected by step \(by): counts nowhere") }
+            html += "<tr\(step.correctedBy == nil ? "" : " class=\"corrected\"")><td>\(step.date)</td><td>\(step.kind.chineseName) · \(step.kind.rawValue.replacingOccurrences(of: "_", with: " ")) <span class=\"muted\">#\(step.id)</span></td>"
             html += "<td>\(HTML.escape(step.number ?? ""))</td><td>\(HTML.escape(details.joined(separator: "; ")))</td>"
             html += "<td>\(HTML.escape(step.documentNumbers.joined(separator: "; ")))</td><td>\(HTML.escape(step.actor)), \(HTML.time(step.recordedAt))</td></tr>\n"
         }

@@ -4,10 +4,12 @@
 /// approval, nor `accepted` without a completion acceptance. Recording a step moves the stage on by the step it
 /// completes (a joint approval after a vote that passed: `approved`; construction start: `under_construction`;
 /// completion acceptance: `accepted`; equipment registration: `registered`). An administrator's forced move is
-/// not checked; an import carries stages recorded elsewhere and is not checked either (docs/programme.md).
+/// not checked; an import carries stages recorded elsewhere and is not checked either (docs/programme.md). Corrected
+/// steps and corrections count for nothing.
 public enum ProgrammeGate {
     /// Why `steps` do not allow reaching `stage`, or nil when they do.
     public static func refusal(reaching stage: LifecycleStage, steps: [ProjectStep]) -> String? {
+        let steps = steps.filter(\.counts)
         switch stage {
         case .approved:
             let latestVote = steps.filter { $0.kind == .ownersVote }.max { ($0.date, $0.id) < ($1.date, $1.id) }
@@ -44,7 +46,7 @@ public enum ProgrammeGate {
 
     /// The stage a unit at `stage` moves to now that `steps` (the new one included) are recorded, or nil.
     public static func advance(from stage: LifecycleStage, steps: [ProjectStep]) -> LifecycleStage? {
-        let kinds = Set(steps.map(\.kind))
+        let kinds = Set(steps.filter(\.counts).map(\.kind))
         let next: LifecycleStage? = switch stage {
         case .surveyed: refusal(reaching: .approved, steps: steps) == nil ? .approved : nil
         case .approved: kinds.contains(.constructionStart) ? .underConstruction : nil

@@ -18,6 +18,9 @@ public enum ProjectStepKind: String, Sendable, Hashable, Codable, CaseIterable {
     case subsidyGranted = "subsidy_granted"
     /// The project's funding by source (`Funding`).
     case funding
+    /// A correction (更正): the step `corrects` names was wrong and no longer counts anywhere (figures, gates,
+    /// summaries); `note` says why. Record the right step anew.
+    case correction
 
     /// The Chinese name, as the programme's documents use it.
     public var chineseName: String {
@@ -31,6 +34,7 @@ public enum ProjectStepKind: String, Sendable, Hashable, Codable, CaseIterable {
         case .subsidyApplied: "申请补贴"
         case .subsidyGranted: "补贴发放"
         case .funding: "资金筹措"
+        case .correction: "更正"
         }
     }
 
@@ -42,7 +46,7 @@ public enum ProjectStepKind: String, Sendable, Hashable, Codable, CaseIterable {
         case .constructionStart: ("permit number", false)
         case .completionAcceptance: ("acceptance record number", true)
         case .equipmentRegistration: ("registration certificate number", true)
-        case .ownersVote, .subsidyApplied, .subsidyGranted, .funding: nil
+        case .ownersVote, .subsidyApplied, .subsidyGranted, .funding, .correction: nil
         }
     }
 
@@ -138,13 +142,20 @@ public struct ProjectStep: Sendable, Hashable, Codable {
     /// Numbers of the documents it rests on (文号).
     public var documentNumbers: [String]
     public var note: String?
+    /// For a correction: the step it voids.
+    public var corrects: Int64?
+    /// The correction that voided this step, if one did: the step then counts nowhere.
+    public var correctedBy: Int64?
     public var recordedAt: Int64
     public var actor: String
 
+    /// Whether the step counts (in figures, gates and summaries): neither a correction nor corrected.
+    public var counts: Bool { kind != .correction && correctedBy == nil }
+
     public init(
         id: Int64 = 0, unitID: String, kind: ProjectStepKind, date: CivilDate, number: String? = nil, amountFen: Int64? = nil,
-        vote: OwnersVote? = nil, funding: Funding? = nil, documentNumbers: [String] = [], note: String? = nil, recordedAt: Int64 = 0,
-        actor: String = ""
+        vote: OwnersVote? = nil, funding: Funding? = nil, documentNumbers: [String] = [], note: String? = nil, corrects: Int64? = nil,
+        correctedBy: Int64? = nil, recordedAt: Int64 = 0, actor: String = ""
     ) {
         self.id = id
         self.unitID = unitID
@@ -156,13 +167,15 @@ public struct ProjectStep: Sendable, Hashable, Codable {
         self.funding = funding
         self.documentNumbers = documentNumbers
         self.note = note
+        self.corrects = corrects
+        self.correctedBy = correctedBy
         self.recordedAt = recordedAt
         self.actor = actor
     }
 
     enum CodingKeys: String, CodingKey {
         case id, unitID = "unit_id", kind, kindName = "kind_name", date, number, amountFen = "amount_fen", vote, funding
-        case documentNumbers = "document_numbers", note, recordedAt = "recorded_at", actor
+        case documentNumbers = "document_numbers", note, corrects, correctedBy = "corrected_by", recordedAt = "recorded_at", actor
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -178,6 +191,8 @@ public struct ProjectStep: Sendable, Hashable, Codable {
         try c.encode(funding, forKey: .funding)
         try c.encode(documentNumbers, forKey: .documentNumbers)
         try c.encode(note, forKey: .note)
+        try c.encodeIfPresent(corrects, forKey: .corrects)
+        try c.encode(correctedBy, forKey: .correctedBy)
         try c.encode(recordedAt, forKey: .recordedAt)
         try c.encode(actor, forKey: .actor)
     }
@@ -194,6 +209,7 @@ public struct ProjectStep: Sendable, Hashable, Codable {
             amountFen: try c.decodeIfPresent(Int64.self, forKey: .amountFen), vote: try c.decodeIfPresent(OwnersVote.self, forKey: .vote),
             funding: try c.decodeIfPresent(Funding.self, forKey: .funding),
             documentNumbers: try c.decodeIfPresent([String].self, forKey: .documentNumbers) ?? [], note: try c.decodeIfPresent(String.self, forKey: .note),
+            corrects: try c.decodeIfPresent(Int64.self, forKey: .corrects), correctedBy: try c.decodeIfPresent(Int64.self, forKey: .correctedBy),
             recordedAt: try c.decodeIfPresent(Int64.self, forKey: .recordedAt) ?? 0, actor: try c.decodeIfPresent(String.self, forKey: .actor) ?? "")
     }
 
@@ -227,6 +243,12 @@ public struct ProjectStep: Sendable, Hashable, Codable {
             if funding.totalFen == 0 { return "a funding step needs at least one source above 0" }
         } else if funding != nil {
             return "a \(kind.rawValue) step takes no funding"
+        }
+        if kind == .correction {
+            guard let corrects, corrects > 0 else { return "a correction names the step it corrects (corrects: its id)" }
+            if (note ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return "a correction needs its reason (note)" }
+        } else if corrects != nil {
+            return "a \(kind.rawValue) step corrects nothing (only a correction takes corrects)"
         }
         if documentNumbers.count > 20 { return "at most 20 document numbers" }
         // Numbers are one line of visible text; a note may break lines. Neither may reorder what is shown (bidi

@@ -124,6 +124,7 @@ public struct Programme: Sendable {
                     THEN (SELECT coalesce(households, 0) FROM units u WHERE u.unit_id = s.unit_id) ELSE 0 END AS households
                 FROM project_steps s INDEXED BY project_steps_place
                 WHERE \(PlaceFilter.clause("s.place")) AND s.kind IN ('joint_approval', 'construction_start', 'completion_acceptance') AND s.day < ?
+                    AND s.corrected_by IS NULL
                 GROUP BY s.unit_id, s.kind
                 """), arguments: PlaceFilter.arguments(prefix) + [end]) {
                 guard let kind = kinds[row["kind"]] else { continue }
@@ -131,7 +132,7 @@ public struct Programme: Sendable {
             }
             for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT place, day, amount_fen FROM project_steps INDEXED BY project_steps_place
-                WHERE \(PlaceFilter.clause("place")) AND kind = 'subsidy_granted' AND day < ?
+                WHERE \(PlaceFilter.clause("place")) AND kind = 'subsidy_granted' AND day < ? AND corrected_by IS NULL
                 """), arguments: PlaceFilter.arguments(prefix) + [end]) {
                 flows.append(Flow(place: row["place"], day: row["day"], households: 0, kind: .subsidy, amountFen: row["amount_fen"] ?? 0))
             }

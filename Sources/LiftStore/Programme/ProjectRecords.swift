@@ -66,10 +66,10 @@ public struct ProjectRecords: Sendable {
                         SELECT EXISTS (SELECT 1 FROM project_steps INDEXED BY project_steps_unit WHERE unit_id = ? AND day = ? AND kind = ?
                             AND coalesce(number, '') = coalesce(?, '') AND coalesce(amount_fen, -1) = coalesce(?, -1)
                             AND coalesce(vote, '') = coalesce(?, '') AND coalesce(funding, '') = coalesce(?, '')
-                            AND document_numbers = ? AND coalesce(note, '') = coalesce(?, ''))
+                            AND document_numbers = ? AND coalesce(note, '') = coalesce(?, '') AND coalesce(corrects, 0) = coalesce(?, 0))
                         """), arguments: [
                             step.unitID, step.date.startEpochMs, step.kind.rawValue, step.number, step.amountFen, try Self.json(step.vote),
-                            try Self.json(step.funding), try Self.json(step.documentNumbers) ?? "[]", step.note,
+                            try Self.json(step.funding), try Self.json(step.documentNumbers) ?? "[]", step.note, step.corrects,
                         ]) ?? false
                     if known {
                         report.unchanged += 1
@@ -100,20 +100,30 @@ public struct ProjectRecords: Sendable {
         guard count < maximumStepsPerUnit else {
             throw RegistryError(.refused, "unit \(step.unitID) has \(count) steps on record, the most one unit keeps")
         }
+        if let target = step.corrects {
+            let row = try Row.fetchOne(db, sql: "SELECT unit_id, kind, corrected_by FROM project_steps WHERE id = ?", arguments: [target])
+            guard let row, row["unit_id"] == step.unitID else { throw RegistryError(.notFound, "unit \(step.unitID) has no step \(target)") }
+            guard row["kind"] != ProjectStepKind.correction.rawValue else { throw RegistryError(.refused, "step \(target) is a correction; it cannot be corrected") }
+            if let by = row["corrected_by"] as Int64? { throw RegistryError(.refused, "step \(target) was corrected already, by step \(by)") }
+        }
         var stored = step
         stored.recordedAt = now
         stored.actor = actor
         try db.cachedStatement(sql: """
-            INSERT INTO project_steps(unit_id, place, kind, on_date, day, number, amount_fen, vote, funding, document_numbers, note, recorded_at, actor)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO project_steps(unit_id, place, kind, on_date, day, number, amount_fen, vote, funding, document_numbers, note, corrects, recorded_at, actor)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 step.unitID, unit.place, step.kind.rawValue, step.date.description, step.date.startEpochMs, step.number, step.amountFen,
-                try json(step.vote), try json(step.funding), try json(step.documentNumbers) ?? "[]", step.note, now, actor,
+                try json(step.vote), try json(step.funding), try json(step.documentNumbers) ?? "[]", step.note, step.corrects, now, actor,
             ])
         stored.id = db.lastInsertedRowID
+        if let target = step.corrects {
+            try db.execute(sql: "UPDATE project_steps SET corrected_by = ? WHERE id = ?", arguments: [stored.id, target])
+        }
         var detail: [String: String?] = [
             "kind": step.kind.rawValue, "date": step.date.description, "number": step.number, "amount_fen": step.amountFen.map(String.init),
             "document_numbers": step.documentNumbers.isEmpty ? nil : step.documentNumbers.joined(separator: "; "), "step_id": String(stored.id),
+            "corrects": step.corrects.map(String.init), "note": step.kind == .correction ? step.note : nil,
         ]
         if let vote = step.vote { detail["vote"] = "\(vote.passed ? "passed" : "not passed"): \(ProgrammeGate.describe(vote))" }
         if let funding = step.funding { detail["funding_fen"] = String(funding.totalFen) }
@@ -250,6 +260,7 @@ extension ProjectStep {
             id: row["id"], unitID: row["unit_id"], kind: ProjectStepKind(rawValue: row["kind"]) ?? .application,
             date: CivilDate(row["on_date"] as String) ?? CivilDate(year: 2000, month: 1, day: 1), number: row["number"], amountFen: row["amount_fen"],
             vote: decode(OwnersVote.self, row["vote"]), funding: decode(Funding.self, row["funding"]),
-            documentNumbers: decode([String].self, row["document_numbers"]) ?? [], note: row["note"], recordedAt: row["recorded_at"], actor: row["actor"])
+            documentNumbers: decode([String].self, row["document_numbers"]) ?? [], note: row["note"], corrects: row["corrects"],
+            correctedBy: row["corrected_by"], recordedAt: row["recorded_at"], actor: row["actor"])
     }
 }
