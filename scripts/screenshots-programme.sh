@@ -44,7 +44,7 @@ read -r -a ids <<<"$steps"
 lw project attach "$unit" "$work/vote.pdf" --step "${ids[0]}" --name "业主表决书（签字页）.pdf" >/dev/null
 lw project attach "$unit" "$work/acceptance.png" --step "${ids[4]:-${ids[0]}}" --name "竣工验收现场照片.png" >/dev/null
 
-lw serve --set "broker.embedded_port=$mqtt" --set "http.port=$http" --log-level warning >"$work/serve.log" 2>&1 &
+"$bin/liftwatch" serve --database "$work/liftwatch.sqlite" --set "broker.embedded_port=$mqtt" --set "http.port=$http" --log-level warning >"$work/serve.log" 2>&1 &
 serve=$!
 python3 -m http.server "$pages" --bind 127.0.0.1 --directory "$work" >/dev/null 2>&1 &
 server=$!

@@ -32,7 +32,7 @@ contractor=$(lw tokens create --role contractor --contractor "$contractor_id" 2>
 # Demo data as if the city had been registered two weeks ago: the first maintenance visits fall due now.
 sqlite3 "$work/liftwatch.sqlite" "UPDATE elevators SET registered_at = registered_at - 14 * 86400000"
 
-lw serve "${set_common[@]}" --log-level warning >"$work/serve.log" 2>&1 &
+"$bin/liftwatch" serve --database "$work/liftwatch.sqlite" "${set_common[@]}" --log-level warning >"$work/serve.log" 2>&1 &
 serve=$!
 cleanup() { kill -TERM $serve $sim 2>/dev/null; wait $serve 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT

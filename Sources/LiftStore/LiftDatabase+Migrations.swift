@@ -469,8 +469,8 @@ extension LiftDatabase {
         }
         migrator.registerMigration("v9 programme") { db in
             try db.execute(sql: """
-                -- A unit's elevator project (加装项目), step by step (ProjectRecords). Steps are appended, never
-                -- edited: a correction is a later step. `day` is the start of the step's date (Beijing time).
+                -- A unit's elevator project (加装项目), step by step (ProjectRecords). Steps are appended (v11: a
+                -- correction voids one by setting its corrected_by). `day` is the start of the step's date (Beijing time).
                 CREATE TABLE project_steps (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     unit_id TEXT NOT NULL REFERENCES units(unit_id),
@@ -535,7 +535,7 @@ extension LiftDatabase {
                 ALTER TABLE project_steps ADD COLUMN corrects INTEGER REFERENCES project_steps(id);
                 ALTER TABLE project_steps ADD COLUMN corrected_by INTEGER REFERENCES project_steps(id);
                 DROP INDEX project_steps_kind;
-                CREATE INDEX project_steps_place ON project_steps(place, kind, day, unit_id) WHERE corrected_by IS NULL;
+                CREATE INDEX project_steps_place ON project_steps(place, kind, day, unit_id, corrected_by);
                 -- Units by rating inside a place, from the index alone.
                 DROP INDEX units_place;
                 CREATE INDEX units_place ON units(place, rating);

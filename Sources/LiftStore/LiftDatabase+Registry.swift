@@ -61,10 +61,15 @@ extension LiftDatabase {
         }
     }
 
-    static func registerElevator(_ db: Database, _ registration: ElevatorRegistration, at now: Int64, by actor: String) throws
+    /// - Parameter forcedReason: an administrator's reason for putting the unit at the elevator's stage against its
+    ///   steps; recorded with the stage.
+    static func registerElevator(_ db: Database, _ registration: ElevatorRegistration, forcedReason: String? = nil, at now: Int64, by actor: String) throws
         -> (key: Int64, change: RegistryChange)
     {
         let stage = LifecycleStage(rawValue: registration.stage)!
+        let unitStageBefore = try registration.unitID.flatMap { unit in
+            try String.fetchOne(db, sql: "SELECT stage FROM units WHERE unit_id = ?", arguments: [unit]).flatMap(LifecycleStage.init)
+        }
         if let unit = registration.unitID {
             try db.execute(
                 sql: "INSERT OR IGNORE INTO units(unit_id, region, place, stage, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -93,7 +98,8 @@ extension LiftDatabase {
                 // The unit's project stage is its elevator's from now on.
                 try db.execute(sql: "UPDATE units SET stage = ?, updated_at = ? WHERE unit_id = ?", arguments: [stage.rawValue, now, unit])
             }
-            try recordStage(db, unitID: registration.unitID, elevatorID: registration.elevatorID, move: nil, to: stage, at: now, by: actor)
+            let forcedMove = forcedReason.map { StageMove(from: unitStageBefore ?? stage, to: stage, forced: true, reason: $0) }
+            try recordStage(db, unitID: registration.unitID, elevatorID: registration.elevatorID, move: forcedMove, to: stage, at: now, by: actor)
             if let contractor = registration.contractorID {
                 // The first contract runs from commissioning, so that faults dated before registration find it.
                 let start = registration.commissionedOn.flatMap(CivilDate.init).map { min($0.startEpochMs, now) } ?? now
@@ -104,7 +110,7 @@ extension LiftDatabase {
             try appendAudit(db, at: now, actor: actor, action: "elevator.register", subject: registration.elevatorID, detail: [
                 "unit_id": registration.unitID, "region": registration.region, "contractor_id": registration.contractorID,
                 "commissioned_on": registration.commissionedOn, "stage": stage.rawValue,
-                "on_demand": String(registration.onDemand), "platform": registration.platform,
+                "on_demand": String(registration.onDemand), "platform": registration.platform, "forced_reason": forcedReason,
             ])
             return (key, .created)
         }
@@ -219,22 +225,33 @@ extension LiftDatabase {
     ) throws -> (record: ElevatorRecord, change: RegistryChange) {
         try registryWrite("put \(registration.elevatorID)") { db in
             try Self.checkRegistration(db, registration, platforms: platforms)
-            let existing = try Row.fetchOne(db, sql: "SELECT stage FROM elevators WHERE elevator_id = ?", arguments: [registration.elevatorID])
-            guard let existing else {
-                // A new elevator puts its unit at its stage: the unit's steps must allow it, unless an administrator forces it.
-                if forcedReason == nil, let unitID = registration.unitID,
-                    let unitStage = try String.fetchOne(db, sql: "SELECT stage FROM units WHERE unit_id = ?", arguments: [unitID]).flatMap(LifecycleStage.init),
-                    let refusal = ProgrammeGate.refusal(
-                        from: unitStage, to: LifecycleStage(rawValue: registration.stage) ?? unitStage, steps: try ProjectRecords.steps(db, unitID: unitID))
-                {
-                    throw RegistryError(.refused, "\(registration.elevatorID): \(refusal) (an administrator may force the move with force_reason)")
+            let existing = try Row.fetchOne(db, sql: "SELECT stage, unit_id FROM elevators WHERE elevator_id = ?", arguments: [registration.elevatorID])
+            // An elevator joining a unit (new, or moved to it) puts the unit at its stage. When the programme keeps the
+            // unit's record (it has steps), the steps must allow that stage and it must not move the unit back, unless
+            // an administrator forces it; a unit without steps takes the stage as recorded elsewhere, as an import does.
+            func checkJoin(at stage: LifecycleStage) throws {
+                guard forcedReason == nil, let unitID = registration.unitID,
+                    let unitStage = try String.fetchOne(db, sql: "SELECT stage FROM units WHERE unit_id = ?", arguments: [unitID]).flatMap(LifecycleStage.init)
+                else { return }
+                let steps = try ProjectRecords.steps(db, unitID: unitID)
+                guard !steps.isEmpty else { return }
+                let force = "(an administrator may force it with force_reason)"
+                if stage < unitStage {
+                    throw RegistryError(.refused, "\(registration.elevatorID): unit \(unitID) is \(unitStage.rawValue); an elevator at \(stage.rawValue) would move it back \(force)")
                 }
-                let result = try Self.registerElevator(db, registration, at: now, by: actor)
+                if let refusal = ProgrammeGate.refusal(from: unitStage, to: stage, steps: steps) {
+                    throw RegistryError(.refused, "\(registration.elevatorID): \(refusal) \(force)")
+                }
+            }
+            guard let existing else {
+                try checkJoin(at: LifecycleStage(rawValue: registration.stage)!)
+                let result = try Self.registerElevator(db, registration, forcedReason: forcedReason, at: now, by: actor)
                 try Self.bumpRegistryVersion(db)
                 return (try Self.elevatorRecord(db, registration.elevatorID)!, result.change)
             }
             let current = LifecycleStage(rawValue: existing["stage"]) ?? .inService
             let target = LifecycleStage(rawValue: registration.stage)!
+            if registration.unitID != nil && (existing["unit_id"] as String?) != registration.unitID { try checkJoin(at: current) }
             var unchangedStage = registration
             unchangedStage.stage = current.rawValue
             var result = try Self.registerElevator(db, unchangedStage, at: now, by: actor)

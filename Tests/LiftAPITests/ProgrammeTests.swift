@@ -107,11 +107,15 @@ struct ProgrammeTests {
         }
     }
 
-    @Test("a new elevator cannot put a unit past its steps: registering one in service on a surveyed unit is refused unless forced")
+    @Test("a new elevator cannot put a unit past its steps: registering one in service on a surveyed unit with a record is refused unless forced")
     func newElevatorFollowsTheSteps() async throws {
         let fixture = try fixture()
         try await fixture.application.test(.router) { client in
             let admin = fixture.headers("admin")
+            // The programme keeps P1's record from its application on; a unit without steps takes an elevator's stage
+            // as recorded elsewhere (the role matrix registers E7 so).
+            let application = #"{"kind":"application","date":"2026-09-20","number":"申-1"}"#
+            #expect(try await client.call(.post, "/api/v1/units/P1/project/steps", fixture.headers("officer"), body: application).0 == .created)
             let put = #"{"unit_id":"P1","region":"430102","contractor_id":"C1","commissioned_on":"2026-10-20","stage":"in_service"}"#
             let refused = try await client.call(.put, "/api/v1/elevators/EP1", admin, body: put)
             #expect(refused.0 == .conflict && refused.2.contains("no owners' vote is recorded"), "\(refused.2)")
@@ -120,6 +124,16 @@ struct ProgrammeTests {
                                                body: put.replacingOccurrences(of: "}", with: #","force_reason":"built before LiftWatch kept records"}"#))
             #expect(forced.0 == .created, "\(forced.2)")
             #expect(try fixture.database.unit("P1")?.stage == .inService)
+            let history = try fixture.database.stageHistory(unitID: "P1").last
+            #expect(history?.forced == true && history?.reason == "built before LiftWatch kept records" && history?.from == .surveyed)
+            // Nor by moving an elevator that is already in service onto a surveyed unit, or by moving a unit back.
+            try fixture.database.upsertUnit(UnitRecord(unitID: "P2", region: "430102", rating: .suitable), at: 0, by: "test")
+            _ = try fixture.database.projects.record(ProjectStep(unitID: "P2", kind: .application, date: CivilDate("2026-09-21")!), by: "test", at: APIFixture.now)
+            let moved = try await client.call(.put, "/api/v1/elevators/EP1", admin, body: put.replacingOccurrences(of: "P1", with: "P2"))
+            #expect(moved.0 == .conflict && moved.2.contains("no owners' vote is recorded"), "\(moved.2)")
+            let back = try await client.call(.put, "/api/v1/elevators/EP9", admin,
+                                             body: put.replacingOccurrences(of: "in_service", with: "surveyed"))
+            #expect(back.0 == .conflict && back.2.contains("would move it back"), "\(back.2)")
         }
     }
 

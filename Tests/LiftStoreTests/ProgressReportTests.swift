@@ -98,6 +98,10 @@ struct ProgressReportTests {
         #expect(province.ranking.map(\.place.code).sorted() == ["4301", "4302"])
         #expect(province.ranking.map(\.targets.completions).reduce(0) { $0 + ($1 ?? 0) } == 14)
         #expect(province.targets == .init(approvals: 16, constructionStarts: 15, completions: 14), "4302's own row and 4301's districts")
+        // A city row that leaves completions blank takes them from its districts.
+        try database.programme.setTargets([.init(year: 2026, place: "4301", approvals: 7, constructionStarts: 6)], by: "t", at: 0)
+        let city = try database.programme.report(prefix: "4301", year: 2026, month: 3)
+        #expect(city.targets == .init(approvals: 7, constructionStarts: 6, completions: 4))
     }
 
     @Test("a correction voids a wrong step everywhere: the figures, the first approval, the gate; it needs a reason and names a step of the unit")
@@ -136,6 +140,18 @@ struct ProgressReportTests {
         _ = try database.projects.record(ProjectStep(unitID: "B3", kind: .jointApproval, date: CivilDate("2026-03-20")!, number: "X"), by: "t", at: now)
         #expect(try database.unit("B3")?.stage == .surveyed)
         #expect(ProjectSummary.nextStageNeeds(stage: .surveyed, steps: try database.projects.steps(unitID: "B3"))?.contains("no owners' vote") == true)
+
+        // An approval corrected after the unit was approved: the unit stays, moves no further, and its record says why.
+        let a3Approval = try #require(try database.projects.steps(unitID: "A3").first { $0.kind == .jointApproval })
+        #expect(try database.unit("A3")?.stage == .approved)
+        try correct("A3", a3Approval.id, "approved for the wrong building")
+        _ = try database.projects.record(ProjectStep(unitID: "A3", kind: .constructionStart, date: CivilDate("2026-03-31")!), by: "t", at: now)
+        #expect(try database.unit("A3")?.stage == .approved, "no start on an approval that no longer stands")
+        let needs = ProjectSummary.nextStageNeeds(stage: .approved, steps: try database.projects.steps(unitID: "A3"))
+        #expect(needs?.contains("no longer stands") == true && needs?.contains("no joint approval") == true, "\(needs ?? "nil")")
+        #expect(throws: RegistryError.self, "a blank approval number") {
+            try database.projects.record(ProjectStep(unitID: "A3", kind: .jointApproval, date: CivilDate("2026-03-31")!, number: " \u{3000}"), by: "t", at: now)
+        }
     }
 
     @Test("a unit moved to another street takes its steps with it: the old street's figures lose them, the new one's gain them")

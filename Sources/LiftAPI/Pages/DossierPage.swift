@@ -138,9 +138,11 @@ public struct DossierPage: Sendable {
         }
         html += "<h3>Documents (\(project.documents.count))</h3>"
         if project.documents.isEmpty { return html + "<p class=\"muted\">None attached.</p>\n" }
-        html += "<table><tr><th>Name</th><th>Type</th><th>Size</th><th>Attached</th><th>SHA-256</th></tr>\n"
+        html += "<table><tr><th>Name</th><th>Step</th><th>Type</th><th>Size</th><th>Attached</th><th>SHA-256</th></tr>\n"
+        let corrected = Set(project.steps.filter { $0.correctedBy != nil }.map(\.id))
         for document in project.documents {
-            html += "<tr><td>\(document.name.isEmpty ? "" : "<a href=\"/api/v1/documents/\(document.sha256)\">\(HTML.escape(document.name))</a>")</td>"
+            let step = document.stepID.map { corrected.contains($0) ? "#\($0) (已更正 corrected)" : "#\($0)" } ?? ""
+            html += "<tr><td>\(document.name.isEmpty ? "" : "<a href=\"/api/v1/documents/\(document.sha256)\">\(HTML.escape(document.name))</a>")</td><td>\(step)</td>"
             html += "<td>\(HTML.escape(document.mediaType))</td><td>\(document.size / 1024 + 1) KiB</td>"
             html += "<td>\(HTML.escape(document.actor)), \(HTML.time(document.attachedAt))</td><td class=\"hash\">\(document.sha256)</td></tr>\n"
         }

@@ -47,14 +47,23 @@ public enum ProgrammeGate {
     /// The stage a unit at `stage` moves to now that `steps` (the new one included) are recorded, or nil.
     public static func advance(from stage: LifecycleStage, steps: [ProjectStep]) -> LifecycleStage? {
         let kinds = Set(steps.filter(\.counts).map(\.kind))
+        // A gate passed on steps that were corrected away stops the unit where it is. (A stage imported without its
+        // steps, which LiftWatch never saw, still moves on.)
+        func stands(_ gate: LifecycleStage) -> Bool { refusal(reaching: gate, steps: steps) == nil || !voided(gate, steps) }
         let next: LifecycleStage? = switch stage {
         case .surveyed: refusal(reaching: .approved, steps: steps) == nil ? .approved : nil
-        case .approved: kinds.contains(.constructionStart) ? .underConstruction : nil
-        case .underConstruction: kinds.contains(.completionAcceptance) ? .accepted : nil
-        case .accepted: kinds.contains(.equipmentRegistration) ? .registered : nil
+        case .approved: stands(.approved) && kinds.contains(.constructionStart) ? .underConstruction : nil
+        case .underConstruction: stands(.approved) && kinds.contains(.completionAcceptance) ? .accepted : nil
+        case .accepted: stands(.approved) && stands(.accepted) && kinds.contains(.equipmentRegistration) ? .registered : nil
         default: nil
         }
         return next
+    }
+
+    /// Whether a step that `gate` rests on (a vote or an approval; an acceptance) was corrected.
+    public static func voided(_ gate: LifecycleStage, _ steps: [ProjectStep]) -> Bool {
+        let kinds: Set<ProjectStepKind> = gate == .approved ? [.ownersVote, .jointApproval] : gate == .accepted ? [.completionAcceptance] : []
+        return steps.contains { $0.correctedBy != nil && kinds.contains($0.kind) }
     }
 
     /// The counts against the thresholds, in words.

@@ -213,13 +213,18 @@ public struct ProjectStep: Sendable, Hashable, Codable {
             recordedAt: try c.decodeIfPresent(Int64.self, forKey: .recordedAt) ?? 0, actor: try c.decodeIfPresent(String.self, forKey: .actor) ?? "")
     }
 
+    /// Whether `text` shows something: a letter or a digit, not only blanks.
+    static func visible(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.isAlphabetic || $0.properties.numericType != nil }
+    }
+
     /// Why this step cannot be recorded as it is, or nil: what its kind needs, nothing it does not take, text of
     /// sane length without control characters, and not dated after `today`.
     public func problem(today: CivilDate) -> String? {
         if date > today { return "date \(date) is in the future" }
         if date.year < 2000 { return "date \(date) is before 2000" }
         if let spec = kind.number {
-            if spec.required && (number ?? "").isEmpty { return "a \(kind.rawValue) step needs its \(spec.name) (number)" }
+            if spec.required && !Self.visible(number ?? "") { return "a \(kind.rawValue) step needs its \(spec.name) (number)" }
         } else if number != nil {
             return "a \(kind.rawValue) step takes no number"
         }
@@ -259,11 +264,11 @@ public struct ProjectStep: Sendable, Hashable, Codable {
                 return "numbers may not contain control, format or line-break characters"
             }
         }
-        if let note, note.unicodeScalars.contains(where: { ($0.properties.generalCategory == .control && $0 != "\n") || bidi($0) }) {
+        if let note, note.unicodeScalars.contains(where: { ($0.properties.generalCategory == .control && $0 != "\n" && $0 != "\r") || bidi($0) }) {
             return "the note may not contain control characters other than line breaks, or bidirectional overrides"
         }
-        if documentNumbers.contains(where: { $0.isEmpty || $0.count > 100 }) || (number?.count ?? 0) > 100 {
-            return "numbers are 1…100 characters"
+        if documentNumbers.contains(where: { !Self.visible($0) || $0.count > 100 }) || (number.map { !Self.visible($0) } ?? false) || (number?.count ?? 0) > 100 {
+            return "numbers are 1…100 characters with at least one letter or digit"
         }
         if (note?.count ?? 0) > 2_000 { return "note is longer than 2000 characters" }
         return nil

@@ -24,9 +24,15 @@ public struct ProjectSummary: Sendable, Hashable {
         funding = latest(.funding)?.funding
     }
 
-    /// What a unit at `stage` still needs for its next gated stage (`ProgrammeGate`), or nil.
+    /// What a unit at `stage` still needs for its next gated stage (`ProgrammeGate`), or nil. A unit past a gate
+    /// whose steps were corrected away is told so: its stage no longer stands on its record.
     public static func nextStageNeeds(stage: LifecycleStage, steps: [ProjectStep]) -> String? {
-        switch stage {
+        for gate in [LifecycleStage.approved, .accepted] where stage >= gate && stage != .decommissioned {
+            if ProgrammeGate.voided(gate, steps), let reason = ProgrammeGate.refusal(reaching: gate, steps: steps) {
+                return "the stage \(stage.rawValue) no longer stands on the record after a correction: \(reason)"
+            }
+        }
+        return switch stage {
         case .surveyed: ProgrammeGate.refusal(reaching: .approved, steps: steps)
         case .underConstruction: ProgrammeGate.refusal(reaching: .accepted, steps: steps)
         default: nil

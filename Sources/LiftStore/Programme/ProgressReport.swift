@@ -165,24 +165,29 @@ public struct Programme: Sendable {
             }
 
             // Targets: a place's own row, else the sum of the targets of the places one level down (each its own row
-            // or, again, the sum beneath it), so that a place's target is always the sum of those ranked under it.
+            // or, again, the sum beneath it).
             let targetRows = try Row.fetchAll(db, sql: """
                 SELECT * FROM programme_targets WHERE year = ? AND \(PlaceFilter.clause("place"))
                 """, arguments: [year] + PlaceFilter.arguments(prefix)).map {
                 Target(year: $0["year"], place: $0["place"], approvals: $0["approvals"], constructionStarts: $0["construction_starts"], completions: $0["completions"])
             }
             let ownTargets = Dictionary(targetRows.map { ($0.place, $0) }, uniquingKeysWith: { a, _ in a })
+            // Figure by figure: a row's blank figure is the sum beneath, as when the place has no row.
             func targets(of place: String) -> ProgressReport.Targets {
-                if let own = ownTargets[place] {
+                let own = ownTargets[place]
+                if let own, own.approvals != nil, own.constructionStarts != nil, own.completions != nil {
                     return .init(approvals: own.approvals, constructionStarts: own.constructionStarts, completions: own.completions)
                 }
-                guard let length = PlaceCode(place)?.level.below?.rawValue ?? (place.isEmpty ? 2 : nil) else { return .init() }
+                guard let length = PlaceCode(place)?.level.below?.rawValue ?? (place.isEmpty ? 2 : nil) else {
+                    return .init(approvals: own?.approvals, constructionStarts: own?.constructionStarts, completions: own?.completions)
+                }
                 let children = Set(targetRows.map(\.place).filter { $0.count >= length && $0.hasPrefix(place) }.map { String($0.prefix(length)) })
                 let below = children.sorted().map(targets(of:))
                 func sum(_ values: [Int?]) -> Int? { values.contains(where: { $0 != nil }) ? values.compactMap { $0 }.reduce(0, +) : nil }
                 return .init(
-                    approvals: sum(below.map(\.approvals)), constructionStarts: sum(below.map(\.constructionStarts)),
-                    completions: sum(below.map(\.completions)))
+                    approvals: own?.approvals ?? sum(below.map(\.approvals)),
+                    constructionStarts: own?.constructionStarts ?? sum(below.map(\.constructionStarts)),
+                    completions: own?.completions ?? sum(below.map(\.completions)))
             }
             func shares(_ done: ProgressReport.Counts, _ target: ProgressReport.Targets) -> ProgressReport.Shares {
                 func share(_ n: Int, _ t: Int?) -> Double? { t.flatMap { $0 > 0 ? Double(n) / Double($0) : nil } }

@@ -19,7 +19,8 @@ public struct ProjectDocument: Sendable, Hashable, Codable {
 /// The retrofit programme's record of each unit's elevator project (加装项目): dated steps with who recorded them,
 /// their document numbers and attached files. Obtained from `LiftDatabase.projects`.
 ///
-/// Steps are appended, never edited. Recording a step moves the unit's stage on as `ProgrammeGate` says, in the same
+/// Steps are appended; the one change to a stored step is its `corrected_by`, set when a correction voids it (its
+/// values stay as they were). Recording a step moves the unit's stage on as `ProgrammeGate` says, in the same
 /// transaction. Files are PDF, JPEG or PNG (checked by their first bytes), at most `maximumDocumentBytes` each and
 /// `maximumDocumentsPerUnit` per unit, stored content-addressed; each attachment is an audit entry carrying the
 /// file's SHA-256, so the audit chain vouches for the bytes.
@@ -62,14 +63,15 @@ public struct ProjectRecords: Sendable {
                         report.errors.append(.init(line: line, reason: problem))
                         continue
                     }
+                    let encoded = try Encoded(step)
                     let known = try Bool.fetchOne(db.cachedStatement(sql: """
                         SELECT EXISTS (SELECT 1 FROM project_steps INDEXED BY project_steps_unit WHERE unit_id = ? AND day = ? AND kind = ?
                             AND coalesce(number, '') = coalesce(?, '') AND coalesce(amount_fen, -1) = coalesce(?, -1)
                             AND coalesce(vote, '') = coalesce(?, '') AND coalesce(funding, '') = coalesce(?, '')
                             AND document_numbers = ? AND coalesce(note, '') = coalesce(?, '') AND coalesce(corrects, 0) = coalesce(?, 0))
                         """), arguments: [
-                            step.unitID, step.date.startEpochMs, step.kind.rawValue, step.number, step.amountFen, try Self.json(step.vote),
-                            try Self.json(step.funding), try Self.json(step.documentNumbers) ?? "[]", step.note, step.corrects,
+                            step.unitID, step.date.startEpochMs, step.kind.rawValue, step.number, step.amountFen, encoded.vote,
+                            encoded.funding, encoded.documentNumbers, step.note, step.corrects,
                         ]) ?? false
                     if known {
                         report.unchanged += 1
@@ -77,7 +79,7 @@ public struct ProjectRecords: Sendable {
                     }
                     do {
                         try db.inSavepoint {
-                            moved = try !Self.insert(db, step, by: actor, at: now).moves.isEmpty || moved
+                            moved = try !Self.insert(db, step, encoded: encoded, by: actor, at: now).moves.isEmpty || moved
                             return .commit
                         }
                         report.created += 1
@@ -94,10 +96,24 @@ public struct ProjectRecords: Sendable {
     }
 
     /// Inserts a checked step with its audit entry, and moves the stage on.
-    static func insert(_ db: Database, _ step: ProjectStep, by actor: String, at now: Int64) throws -> (step: ProjectStep, moves: [StageMove]) {
+    /// A step's JSON columns, encoded once for the duplicate check and the insert.
+    struct Encoded {
+        var vote: String?, funding: String?, documentNumbers: String
+        init(_ step: ProjectStep) throws {
+            vote = try ProjectRecords.json(step.vote)
+            funding = try ProjectRecords.json(step.funding)
+            documentNumbers = try ProjectRecords.json(step.documentNumbers) ?? "[]"
+        }
+    }
+
+    static func insert(
+        _ db: Database, _ step: ProjectStep, encoded: Encoded? = nil, by actor: String, at now: Int64
+    ) throws -> (step: ProjectStep, moves: [StageMove]) {
+        let encoded = try encoded ?? Encoded(step)
         guard let unit = try LiftDatabase.unit(db, step.unitID) else { throw RegistryError(.notFound, "no unit \"\(step.unitID)\"") }
         let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM project_steps WHERE unit_id = ?"), arguments: [step.unitID]) ?? 0
-        guard count < maximumStepsPerUnit else {
+        // A correction may always be recorded: each step is corrected at most once, so they are bounded too.
+        guard count < maximumStepsPerUnit || step.kind == .correction else {
             throw RegistryError(.refused, "unit \(step.unitID) has \(count) steps on record, the most one unit keeps")
         }
         if let target = step.corrects {
@@ -114,7 +130,7 @@ public struct ProjectRecords: Sendable {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 step.unitID, unit.place, step.kind.rawValue, step.date.description, step.date.startEpochMs, step.number, step.amountFen,
-                try json(step.vote), try json(step.funding), try json(step.documentNumbers) ?? "[]", step.note, step.corrects, now, actor,
+                encoded.vote, encoded.funding, encoded.documentNumbers, step.note, step.corrects, now, actor,
             ])
         stored.id = db.lastInsertedRowID
         if let target = step.corrects {
@@ -132,10 +148,11 @@ public struct ProjectRecords: Sendable {
     }
 
     static func json<T: Encodable>(_ value: T?) throws -> String? {
+        guard let value else { return nil }
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = .sortedKeys
-        return try value.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     /// Moves the unit (and its elevator) on as far as its steps allow.
