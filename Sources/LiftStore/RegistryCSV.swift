@@ -85,6 +85,15 @@ public struct RegistryCSV: Sendable {
         struct RowRefused: Error {}
         for chunk in stride(from: 0, to: rows.count, by: rowsPerTransaction).map({ rows[$0..<min($0 + rowsPerTransaction, rows.count)] }) {
             var part = ImportReport()
+            /// The row's fields, counted; nil (and an error) when it has more or fewer than the header.
+            func wellFormed(_ line: Int, _ fields: [String]) -> Fields? {
+                part.rows += 1
+                guard fields.count == header.count else {
+                    part.errors.append(.init(line: line, reason: "\(fields.count) fields where the header has \(header.count)"))
+                    return nil
+                }
+                return Fields(values: fields, index: index)
+            }
             func count(_ change: RegistryChange) {
                 switch change {
                 case .created: part.created += 1
@@ -97,13 +106,9 @@ public struct RegistryCSV: Sendable {
                     try database.write { db in
                         part = ImportReport()
                         for (line, fields) in chunk {
-                            part.rows += 1
-                            guard fields.count == header.count else {
-                                part.errors.append(.init(line: line, reason: "\(fields.count) fields where the header has \(header.count)"))
-                                continue
-                            }
+                            guard let row = wellFormed(line, fields) else { continue }
                             let change: RegistryChange
-                            do { change = try apply(db, Fields(values: fields, index: index)) } catch is RegistryError { throw RowRefused() } catch is DatabaseError {
+                            do { change = try apply(db, row) } catch is RegistryError { throw RowRefused() } catch is DatabaseError {
                                 throw RowRefused()
                             }
                             count(change)
@@ -114,15 +119,11 @@ public struct RegistryCSV: Sendable {
                     try database.write { db in
                         part = ImportReport()
                         for (line, fields) in chunk {
-                            part.rows += 1
-                            guard fields.count == header.count else {
-                                part.errors.append(.init(line: line, reason: "\(fields.count) fields where the header has \(header.count)"))
-                                continue
-                            }
+                            guard let row = wellFormed(line, fields) else { continue }
                             do {
                                 var change = RegistryChange.unchanged
                                 try db.inSavepoint {
-                                    change = try apply(db, Fields(values: fields, index: index))
+                                    change = try apply(db, row)
                                     return .commit
                                 }
                                 count(change)
