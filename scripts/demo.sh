@@ -4,7 +4,7 @@
 # a Changsha registry of UNITS building units (default 3000, var/city/*.csv, imported once), and the first
 # ELEVATORS in-service elevators of it (default 100) as simulated controllers. Ctrl-C stops everything cleanly.
 # PROVINCE=1 starts on Hunan instead (`liftsim province`: 146,000 units in 13,500 estates, the retrofit programme
-# from 2018 to today, about 6,600 elevators; var/province/*, imported once, about a minute).
+# from 2018 to today, about 6,600 elevators; var/province/*, imported once, about a minute and a half).
 #   http://127.0.0.1:8080/healthz   http://127.0.0.1:8080/metrics   http://127.0.0.1:8080/progress
 set -euo pipefail
 cd "$(dirname "$0")/.."
