@@ -95,7 +95,6 @@ public struct ProjectRecords: Sendable {
         return report
     }
 
-    /// Inserts a checked step with its audit entry, and moves the stage on.
     /// A step's JSON columns, encoded once for the duplicate check and the insert.
     struct Encoded {
         var vote: String?, funding: String?, documentNumbers: String
@@ -106,6 +105,7 @@ public struct ProjectRecords: Sendable {
         }
     }
 
+    /// Inserts a checked step with its audit entry (a correction also marks the step it voids), and moves the stage on.
     static func insert(
         _ db: Database, _ step: ProjectStep, encoded: Encoded? = nil, by actor: String, at now: Int64
     ) throws -> (step: ProjectStep, moves: [StageMove]) {
