@@ -18,11 +18,7 @@ struct ProvinceGeneratorTests {
 
     static func names() throws -> [(code: String, name: String)] {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../config/places/hunan.csv")
-        let text = try String(contentsOf: url, encoding: .utf8)
-        return text.split(separator: "\n").dropFirst().map { line in
-            let parts = line.split(separator: ",", maxSplits: 1)
-            return (String(parts[0]), String(parts[1]))
-        }
+        return try ProgrammeCSV.names(try String(contentsOf: url, encoding: .utf8))
     }
 
     @Test("the same seed gives the same files; another seed another province")
