@@ -18,7 +18,7 @@ struct APIRoutes: Sendable {
         ("GET", "/api/v1/tickets"), ("GET", "/api/v1/tickets/{id}"), ("POST", "/api/v1/tickets/{id}/actions"),
         ("GET", "/api/v1/kpis"), ("GET", "/api/v1/dead-letters"), ("POST", "/api/v1/dead-letters/replay"),
         ("GET", "/api/v1/incidents"), ("GET", "/api/v1/stream"), ("GET", "/api/v1/openapi.yaml"),
-    ] + ProgrammeRoutes.all
+    ] + ProgrammeRoutes.all + MapRoutes.all
 
     var database: LiftDatabase { context.database }
 
@@ -40,6 +40,7 @@ struct APIRoutes: Sendable {
         group.get("incidents", use: incidents)
         group.get("stream", use: stream)
         ProgrammeRoutes(api: self).register(on: group)
+        MapRoutes(api: self).register(on: group)
     }
 
     // MARK: units
@@ -51,8 +52,9 @@ struct APIRoutes: Sendable {
         let rating = try q.enumeration("rating", SurveyRating.self)
         let stage = try q.enumeration("stage", LifecycleStage.self)
         let limit = try q.limit()
-        var after = try Cursor.read(q["cursor"])
+        var after = try Cursor.read(q["cursor"]).map(Cursor.unitPosition)
         var items: [UnitView] = []
+        var lastAdded: UnitPosition?
         var next: String?
         // Contractors see the units of their elevators: filter page by page.
         while items.count < limit {
@@ -61,12 +63,13 @@ struct APIRoutes: Sendable {
                 let elevators = try database.elevators(ofUnit: unit.unitID)
                 if caller.role == .contractor, !elevators.contains(where: { caller.mayRead(place: $0.place, contractorID: $0.contractorID) }) { continue }
                 items.append(view(unit, elevators: elevators))
+                lastAdded = UnitPosition(place: unit.place, unitID: unit.unitID)
                 if items.count == limit { break }
             }
-            after = batch.last?.unitID
+            after = batch.last.map { UnitPosition(place: $0.place, unitID: $0.unitID) }
             if batch.count < limit { break }
         }
-        if items.count == limit, let last = items.last { next = Cursor.make(last.unitID) }
+        if items.count == limit, let last = lastAdded { next = Cursor.make(last.place + "~" + last.unitID) }
         return try json(Page(items: items, next: next))
     }
 
@@ -151,18 +154,23 @@ struct APIRoutes: Sendable {
         let health = try q.enumeration("health", Health.State.self)
         let stage = try q.enumeration("stage", LifecycleStage.self)
         let limit = try q.limit()
-        let after = try Cursor.read(q["cursor"]) ?? ""
+        var after = try Cursor.read(q["cursor"]) ?? ""
         let now = context.clock.now()
         var items: [ElevatorView] = []
-        for elevator in try database.elevators() where elevator.elevatorID > after {
-            if let region, !elevator.place.hasPrefix(region) { continue }
-            if let contractor, elevator.contractorID != contractor { continue }
-            if let stage, elevator.stage != stage.rawValue { continue }
-            guard caller.mayRead(place: elevator.place, contractorID: elevator.contractorID) else { continue }
-            let view = try self.view(elevator, now: now)
-            if let health, view.health.state != health { continue }
-            items.append(view)
-            if items.count == limit { break }
+        // Batches read by SQL in id order, their health assessed at once; the health filter may read several.
+        let batchSize = health == nil ? limit : max(limit, 500)
+        while items.count < limit {
+            let batch = try database.elevators(placePrefix: region, contractorID: contractor, stage: stage, after: after, limit: batchSize)
+            let readable = batch.filter { caller.mayRead(place: $0.place, contractorID: $0.contractorID) }
+            let healths = try context.health.health(of: readable, now: now)
+            for elevator in readable {
+                guard let assessed = healths[elevator.elevatorID] else { continue }
+                if let health, assessed.state != health { continue }
+                items.append(try view(elevator, health: assessed, now: now))
+                if items.count == limit { break }
+            }
+            guard batch.count == batchSize, let last = batch.last else { break }
+            after = last.elevatorID
         }
         return try json(Page(items: items, next: items.count == limit ? items.last.map { Cursor.make($0.elevatorID) } : nil))
     }
@@ -278,7 +286,7 @@ struct APIRoutes: Sendable {
         switch q["format"] ?? "json" {
         case "json": return try json(dossier)
         case "html":
-            return html(DossierPage(dossier: dossier, chartScript: .url("/assets/chart.js/chart.min.js")).render())
+            return html(DossierPage(dossier: dossier, chartScript: .url("/assets/chart.js/chart.min.js"), t: Localizer(request)).render())
         case let other: throw invalid("format", "expected json or html, got \"\(other)\"")
         }
     }
@@ -293,11 +301,14 @@ struct APIRoutes: Sendable {
     }
 
     func view(_ elevator: ElevatorRecord, now: Int64) throws -> ElevatorView {
-        let health = try context.health.health(of: elevator, now: now)
-        return ElevatorView(
+        try view(elevator, health: try context.health.health(of: elevator, now: now), now: now)
+    }
+
+    func view(_ elevator: ElevatorRecord, health: Health, now: Int64) throws -> ElevatorView {
+        ElevatorView(
             elevatorID: elevator.elevatorID, unitID: elevator.unitID, region: elevator.region, contractorID: elevator.contractorID,
             stage: elevator.stage, online: context.health.isOnline(elevator, now: now), lastSeen: elevator.lastSeen, health: health,
-            openTickets: try database.activeTickets(elevatorID: elevator.elevatorID).map(\.id), commissionedOn: elevator.commissionedOn,
+            openTickets: try database.activeTicketIDs(elevatorID: elevator.elevatorID), commissionedOn: elevator.commissionedOn,
             onDemand: elevator.onDemand, platform: elevator.platform, terminalID: elevator.terminalID, firmware: elevator.firmware,
             ingest: try database.ingestCounters(elevator.elevatorID))
     }

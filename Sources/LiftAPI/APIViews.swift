@@ -116,10 +116,22 @@ enum Cursor {
         guard let cursor, !cursor.isEmpty else { return nil }
         var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
-        // Every cursor this API hands out encodes an id (a row number or an elevator or unit id).
-        guard cursor.count <= 128, let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8), Identifier.isValidID(key) else {
+        // Every cursor this API hands out encodes an id (a row number or an elevator id) or a place and a unit id.
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-~".utf8)
+        guard cursor.count <= 128, let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8),
+            (1...80).contains(key.utf8.count), key.utf8.allSatisfy(allowed.contains)
+        else {
             throw APIError(.badRequest, code: "invalid_parameter", message: "cursor: not a cursor this API returned")
         }
         return key
+    }
+
+    /// A units cursor: `place~unit_id`, where the last page ended.
+    static func unitPosition(_ key: String) throws -> UnitPosition {
+        let parts = key.split(separator: "~", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].allSatisfy(\.isNumber), Identifier.isValidID(String(parts[1])) else {
+            throw APIError(.badRequest, code: "invalid_parameter", message: "cursor: not a cursor this API returned")
+        }
+        return UnitPosition(place: String(parts[0]), unitID: String(parts[1]))
     }
 }

@@ -32,8 +32,8 @@ public struct APIContext: Sendable {
     public var openAPIPath: String
     /// Where Debian's `libjs-chart.js` and `libjs-leaflet` put their files.
     public var javascriptDirectory: String
-    /// District outlines (GeoJSON) drawn under the units on the map.
-    public var districtsPath: String
+    /// The map's outlines: `hunan-cities.geojson` and `hunan-districts.geojson` in this directory.
+    public var outlinesDirectory: String
     /// A tile URL template for the map where a tile server exists; empty draws no tiles.
     public var mapTileURL: String
     /// Mark the session cookie `Secure` always (it is whenever a request says it came over TLS).
@@ -49,7 +49,7 @@ public struct APIContext: Sendable {
         scheduler: SchedulerConfiguration = SchedulerConfiguration(), events: EventHub? = nil,
         replayDeadLetters: (@Sendable ([Int64]?, String?, String) async throws -> ReplaySummary)? = nil,
         checklists: MaintenanceChecklists? = nil, openAPIPath: String = "docs/openapi.yaml",
-        javascriptDirectory: String = "/usr/share/javascript", districtsPath: String = "config/districts/changsha.geojson", mapTileURL: String = ""
+        javascriptDirectory: String = "/usr/share/javascript", outlinesDirectory: String = "config/geo", mapTileURL: String = ""
     ) {
         self.database = database
         self.mqttState = mqttState
@@ -65,7 +65,7 @@ public struct APIContext: Sendable {
         self.checklists = checklists
         self.openAPIPath = openAPIPath
         self.javascriptDirectory = javascriptDirectory
-        self.districtsPath = districtsPath
+        self.outlinesDirectory = outlinesDirectory
         self.mapTileURL = mapTileURL
     }
 }

@@ -44,3 +44,17 @@ public struct HealthEvaluator: Sendable {
             trends: try database.trendFindings(elevatorID: elevator.elevatorID)))
     }
 }
+
+extension HealthEvaluator {
+    /// The health of many elevators at once, as `health(of:now:)` gives each: for views of a whole region.
+    public func health(of elevators: [ElevatorRecord], now: Int64) throws -> [String: Health] {
+        let inputs = try database.healthInputs(of: elevators)
+        var result: [String: Health] = [:]
+        for elevator in elevators {
+            result[elevator.elevatorID] = HealthModel().assess(HealthModel.Inputs(
+                online: isOnline(elevator, now: now), lastSeen: elevator.lastSeen, mode: inputs.modes[elevator.elevatorID],
+                activeTickets: inputs.activeTickets[elevator.elevatorID] ?? [], trends: inputs.trends[elevator.elevatorID] ?? []))
+        }
+        return result
+    }
+}

@@ -541,6 +541,17 @@ extension LiftDatabase {
                 CREATE INDEX units_place ON units(place, rating);
                 """)
         }
+        migrator.registerMigration("v12 one map at province size") { db in
+            try db.execute(sql: """
+                -- The map counts units per place, rating and stage from this index alone; the report by rating too.
+                DROP INDEX units_place;
+                CREATE INDEX units_place ON units(place, rating, stage, lat, lon);
+                -- Lists page through a region's units in (place, unit_id) order: each page one range of this index.
+                CREATE INDEX units_list ON units(place, unit_id);
+                -- Zoomed in, the map reads the units inside a box.
+                CREATE INDEX units_box ON units(lat, lon);
+                """)
+        }
         return migrator
     }
 }

@@ -167,6 +167,20 @@ extension LiftDatabase {
         }
     }
 
+    /// Elevators in `elevator_id` order after `after`, filtered by place prefix, contractor and stage; at most `limit`.
+    public func elevators(placePrefix: String?, contractorID: String? = nil, stage: LifecycleStage? = nil, after: String = "", limit: Int) throws -> [ElevatorRecord] {
+        try read { db in
+            var sql = "SELECT * FROM elevators WHERE elevator_id > ?"
+            var arguments: StatementArguments = [after]
+            if let placePrefix { sql += " AND \(PlaceFilter.clause("place"))"; arguments += PlaceFilter.arguments(placePrefix) }
+            if let contractorID { sql += " AND contractor_id = ?"; arguments += [contractorID] }
+            if let stage { sql += " AND stage = ?"; arguments += [stage.rawValue] }
+            sql += " ORDER BY elevator_id LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(ElevatorRecord.init(row:))
+        }
+    }
+
     /// The elevators of one unit.
     public func elevators(ofUnit unitID: String) throws -> [ElevatorRecord] {
         try read { db in

@@ -109,6 +109,7 @@ extension LiftDatabase {
         }
         if let v = filter.openedFrom { sql += " AND opened_at >= ?"; arguments += [v] }
         if let v = filter.openedTo { sql += " AND opened_at < ?"; arguments += [v] }
+        if filter.overdueOnly { sql += " AND overdue = 1" }
         sql += " ORDER BY id LIMIT ?"
         arguments += [filter.limit]
         let statement = cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
@@ -119,6 +120,15 @@ extension LiftDatabase {
     public func activeTickets(elevatorID: String? = nil) throws -> [Ticket] {
         try read { db in
             try Self.tickets(TicketFilter(elevatorID: elevatorID, statuses: [.open, .acknowledged, .onSite], limit: Int.max), cached: true, in: db)
+        }
+    }
+
+    /// The ids of an elevator's active tickets.
+    public func activeTicketIDs(elevatorID: String) throws -> [Int64] {
+        try read { db in
+            try Int64.fetchAll(
+                db.cachedStatement(sql: "SELECT id FROM tickets WHERE elevator_id = ? AND status IN ('open', 'acknowledged', 'on_site') ORDER BY id"),
+                arguments: [elevatorID])
         }
     }
 

@@ -122,9 +122,9 @@ extension LiftDatabase {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM units WHERE unit_id = ?"), arguments: [unitID]).map(UnitRecord.init(row:))
     }
 
-    /// Units filtered by region prefix, rating and stage, in `unit_id` order after `after`, at most `limit`.
+    /// Units filtered by region prefix, rating and stage, in (`place`, `unit_id`) order after `after`, at most `limit`.
     public func units(
-        regionPrefix: String? = nil, rating: SurveyRating? = nil, stage: LifecycleStage? = nil, after: String? = nil, limit: Int = .max
+        regionPrefix: String? = nil, rating: SurveyRating? = nil, stage: LifecycleStage? = nil, after: UnitPosition? = nil, limit: Int = .max
     ) throws -> [UnitRecord] {
         try read { db in
             var sql = "SELECT * FROM units WHERE 1"
@@ -142,10 +142,11 @@ extension LiftDatabase {
                 arguments += [stage.rawValue]
             }
             if let after {
-                sql += " AND unit_id > ?"
-                arguments += [after]
+                sql += " AND (place, unit_id) > (?, ?)"
+                arguments += [after.place, after.unitID]
             }
-            sql += " ORDER BY unit_id LIMIT ?"
+            // In `units_list` order: a page starts where the last ended, whatever the province's size.
+            sql += " ORDER BY place, unit_id LIMIT ?"
             arguments += [limit == .max ? -1 : limit]
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map(UnitRecord.init(row:))
         }
@@ -160,5 +161,15 @@ extension UnitRecord {
             stage: LifecycleStage(rawValue: row["stage"]) ?? .surveyed, areaCode: row["area_code"], estateID: row["estate_id"],
             estateName: row["estate_name"], building: row["building"], unitNumber: row["unit_no"], households: row["households"],
             createdAt: row["created_at"], updatedAt: row["updated_at"])
+    }
+}
+
+/// Where a list of units stands: units come by place, then id, so that a region's units are one range of an index.
+public struct UnitPosition: Sendable, Hashable {
+    public var place: String
+    public var unitID: String
+    public init(place: String, unitID: String) {
+        self.place = place
+        self.unitID = unitID
     }
 }

@@ -80,7 +80,7 @@ struct ConfigurationLoader {
         c.http.host = try r.string("http.host", c.http.host)
         c.http.port = try r.int("http.port", c.http.port, 0...65_535)
         c.http.openAPIFile = try r.string("http.openapi_file", c.http.openAPIFile)
-        c.http.districtsFile = try r.string("http.districts_file", c.http.districtsFile)
+        c.http.outlinesDirectory = try r.string("http.outlines_directory", c.http.outlinesDirectory)
         c.http.mapTileURL = try r.raw("http.map_tile_url") ?? c.http.mapTileURL
         c.http.secureCookies = try r.bool("http.secure_cookies", c.http.secureCookies)
         c.ingest.batchSize = try r.int("ingest.batch_size", c.ingest.batchSize, 1...100_000)

@@ -22,6 +22,7 @@ struct DossierCommand: AsyncParsableCommand {
     @Option(help: "json or html.") var format: Format = .json
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var output: String?
     @Option(help: ArgumentHelp("Days of daily health history.", valueName: "days")) var days = 365
+    @Option(help: ArgumentHelp("The HTML page's language: zh-CN (the default) or en.", valueName: "language")) var language: PageLanguage = .zh
 
     static let chartScriptPath = "/usr/share/javascript/chart.js/chart.min.js"
 
@@ -38,7 +39,7 @@ struct DossierCommand: AsyncParsableCommand {
             guard let script = try? String(contentsOfFile: Self.chartScriptPath, encoding: .utf8) else {
                 throw CommandFailure("\(Self.chartScriptPath) is missing: install libjs-chart.js (scripts/setup.sh does)")
             }
-            try writeOutput(DossierPage(dossier: dossier, chartScript: .inline(script)).render(), to: output)
+            try writeOutput(DossierPage(dossier: dossier, chartScript: .inline(script), language: language).render(), to: output)
         }
         if let output, output != "-" { printError("wrote \(output)") }
     }
@@ -94,3 +95,5 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension PageLanguage: ExpressibleByArgument {}

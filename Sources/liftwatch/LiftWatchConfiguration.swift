@@ -50,8 +50,8 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var port = 8080
         /// The OpenAPI document served at /api/v1/openapi.yaml.
         var openAPIFile = "docs/openapi.yaml"
-        /// District outlines (GeoJSON) drawn on the overview map.
-        var districtsFile = "config/districts/changsha.geojson"
+        /// The directory of the map's outlines: `hunan-cities.geojson` and `hunan-districts.geojson`.
+        var outlinesDirectory = "config/geo"
         /// Map tile URL template ({z}/{x}/{y}) where a tile server exists; empty: no tiles, outlines only.
         var mapTileURL = ""
         /// Mark the pages' session cookie Secure always (it is whenever a request came over TLS, or a proxy says so).

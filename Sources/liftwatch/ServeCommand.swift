@@ -203,7 +203,7 @@ struct Server {
                     ])
                     return ReplaySummary(replayed: summary.replayed, accepted: summary.accepted, rejectedAgain: summary.rejectedAgain)
                 },
-                checklists: checklists, openAPIPath: configuration.http.openAPIFile, districtsPath: configuration.http.districtsFile,
+                checklists: checklists, openAPIPath: configuration.http.openAPIFile, outlinesDirectory: configuration.http.outlinesDirectory,
                 mapTileURL: configuration.http.mapTileURL)
         apiContext.secureCookies = configuration.http.secureCookies
         apiContext.platforms = Set(faultCodeMaps.keys)

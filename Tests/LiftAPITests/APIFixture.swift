@@ -113,7 +113,7 @@ struct APIFixture {
             replayDeadLetters: { _, _, _ in ReplaySummary(replayed: 0, accepted: 0, rejectedAgain: 0) },
             checklists: try? MaintenanceChecklists.load(root.appendingPathComponent("config/maintenance-checklists.json").path),
             openAPIPath: root.appendingPathComponent("docs/openapi.yaml").path,
-            districtsPath: root.appendingPathComponent("config/districts/changsha.geojson").path)
+            outlinesDirectory: root.appendingPathComponent("config/geo").path)
     }
 
     var application: some ApplicationProtocol { Application(router: LiftHTTPServer.router(context)) }

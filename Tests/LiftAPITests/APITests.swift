@@ -41,6 +41,9 @@ struct APITests {
             (.post, "/api/v1/units/U1/project/documents?name=a.pdf", "{}", [.unsupportedMediaType, .forbidden, .forbidden, .forbidden, .forbidden]),
             (.get, "/api/v1/documents/\(String(repeating: "0", count: 64))", nil, [.notFound, .notFound, .notFound, .notFound, .notFound]),
             (.get, "/api/v1/progress?region=4301", nil, [.ok, .ok, .forbidden, .forbidden, .forbidden]),
+            (.get, "/api/v1/map?zoom=7", nil, [.ok, .ok, .ok, .forbidden, .forbidden]),
+            (.get, "/api/v1/map/estates?region=430102", nil, [.ok, .ok, .forbidden, .forbidden, .forbidden]),
+            (.get, "/api/v1/map/outlines?level=district", nil, [.ok, .ok, .ok, .forbidden, .forbidden]),
         ]
         let zeros = String(repeating: "0", count: 64)
         let tried: Set<String> = Set(routes.map { (route: (HTTPRequest.Method, String, String?, [HTTPResponse.Status])) -> String in

@@ -242,7 +242,7 @@ struct ProgrammeTests {
         let document = try fixture.database.projects.attach(unitID: "U1", stepID: nil, name: "竣工验收报告.pdf", mediaType: "application/pdf", content: pdf, by: "t", at: now)
         try await fixture.application.test(.router) { client in
             let html = try await client.execute(uri: "/api/v1/elevators/E1/dossier?format=html", method: .get, headers: fixture.headers("regulator")) { String(buffer: $0.body) }
-            for expected in ["加装项目", "长芙联审〔2023〕8号", "业主表决", "1080.25", "The vote passed.", "¥300,000.50", "竣工验收报告.pdf", document.sha256] {
+            for expected in ["加装项目", "长芙联审〔2023〕8号", "业主表决", "1080.25", "表决通过。", "¥300,000.50", "竣工验收报告.pdf", document.sha256] {
                 #expect(html.contains(expected), "the dossier lacks \(expected)")
             }
             let json = try await client.call(.get, "/api/v1/elevators/E1/dossier", fixture.headers("regulator"))

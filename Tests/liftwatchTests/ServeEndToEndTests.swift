@@ -243,7 +243,7 @@ struct ServeEndToEndTests {
         let page = try await Self.liftwatch(["dossier", "U1", "--format", "html", "-o", "U1.html"], in: directory)
         #expect(page.status == 0, "\(page.output)")
         let html = try String(contentsOfFile: directory + "/U1.html", encoding: .utf8)
-        #expect(html.contains("Unit U1") && html.contains("<canvas id=\"health0\" data-series=\"health-data-0\">") && html.contains("Chart.js v"))
+        #expect(html.contains("单元 U1 档案") && html.contains("<canvas id=\"health0\" data-series=\"health-data-0\">") && html.contains("Chart.js v"))
         let json = try await Self.liftwatch(["dossier", "E1"], in: directory)
         #expect(json.status == 0 && json.output.contains("\"elevator_id\" : \"E1\"") && json.output.contains("\"stage_history\""))
         #expect(try await Self.liftwatch(["dossier", "NOPE"], in: directory).output.contains("no unit or elevator \"NOPE\""))

@@ -10,6 +10,7 @@ struct ElevatorPage {
     let context: APIContext
     let caller: Principal
     let elevator: ElevatorRecord
+    let t: Localizer
 
     func render() throws -> String {
         let database = context.database
@@ -21,40 +22,58 @@ struct ElevatorPage {
         let unit = try elevator.unitID.flatMap { try database.unit($0) }
         let id = HTML.escape(elevator.elevatorID)
         func ticketRows(_ list: [Ticket]) -> String {
-            let rows: String = list.reversed().prefix(100).map { (t: Ticket) -> String in
-                let flags = [t.overdue ? "overdue" : nil, t.repeat ? "repeat" : nil, t.callback ? "callback" : nil, t.unverified ? "unverified" : nil]
-                    .compactMap { $0 }.joined(separator: ", ")
-                return "<tr><td>\(t.id)</td><td>\(t.type.rawValue)\(t.level.map { " · \($0)" } ?? "")\(t.fault.map { " · \($0.rawValue)" } ?? "")</td><td>\(t.status.rawValue)</td><td>\(HTML.time(t.openedAt))</td><td>\(HTML.time(t.dueAt))</td><td class=\"late\">\(flags)</td><td>\(HTML.escape(t.reason))</td></tr>"
+            let rows: String = list.reversed().prefix(100).map { (ticket: Ticket) -> String in
+                "<tr><td>\(ticket.id)</td><td>\(HTML.escape(Layout.ticketType(ticket, t)))</td><td>\(t.html("status.\(ticket.status.rawValue)"))</td><td>\(HTML.time(ticket.openedAt))</td><td>\(HTML.time(ticket.dueAt))</td><td class=\"late\">\(HTML.escape(Layout.flags(ticket, t)))</td></tr>"
             }.joined()
-            return rows.isEmpty ? "<tr><td colspan=\"7\" class=\"muted\">none</td></tr>" : rows
+            return rows.isEmpty ? "<tr><td colspan=\"6\" class=\"muted\">\(t.html("common.none"))</td></tr>" : rows
         }
         let faultRows: String = faults.reversed().map { (e: ElevatorEvent) -> String in
-            "<tr><td>\(HTML.time(e.ts))</td><td>\(e.fault?.rawValue ?? HTML.escape(e.code))</td><td>\((e.assessment?.faultClass ?? e.fault?.baseClass)?.rawValue ?? "")</td><td>\(e.state?.rawValue ?? "")</td><td>\(e.floor.map(String.init) ?? "")</td></tr>"
+            let faultClass = (e.assessment?.faultClass ?? e.fault?.baseClass)?.rawValue
+            return "<tr><td>\(HTML.time(e.ts))</td><td>\(HTML.escape(e.fault.map { t.name("fault", $0.rawValue) } ?? e.code))</td><td>\(faultClass.map { t.html("class.\($0)") } ?? "")</td><td>\(e.state.map { t.html("event_state.\($0.rawValue)") } ?? "")</td><td>\(e.floor.map(String.init) ?? "")</td></tr>"
         }.joined()
         let metrics = Rollups.Metric.allCases.map(\.name)
+        let header = t("elevator.details", [
+            "address": unit?.address ?? "", "unit": elevator.unitID ?? "—", "region": elevator.region, "contractor": elevator.contractorID ?? "—",
+            "stage": t.name("stage", elevator.stage), "commissioned": elevator.commissionedOn ?? "—", "seen": HTML.time(elevator.lastSeen),
+        ])
+        let ticketHead = "<tr><th>\(t.html("ticket.id"))</th><th>\(t.html("ticket.type"))</th><th>\(t.html("ticket.status"))</th><th>\(t.html("ticket.opened"))</th><th>\(t.html("ticket.due"))</th><th>\(t.html("ticket.flags"))</th></tr>"
         let body = """
-            <h2 class="top">Elevator \(id) \(Layout.state(health.state))</h2>
-            <p class="muted">\(HTML.escape(unit?.address ?? "")) · unit \(HTML.escape(elevator.unitID ?? "—")) · region \(elevator.region) · contractor \(HTML.escape(elevator.contractorID ?? "—")) · stage \(elevator.stage) · commissioned \(HTML.escape(elevator.commissionedOn ?? "—")) · last seen \(HTML.time(elevator.lastSeen))
-             · <a href="/api/v1/elevators/\(id)/dossier?format=html">dossier (一单元一档案)</a></p>
+            <h2 class="top">\(t.html("elevator.heading", ["id": elevator.elevatorID])) \(Layout.state(health.state, t))</h2>
+            <p class="muted">\(HTML.escape(header)) · <a href="/api/v1/elevators/\(id)/dossier?format=html">\(t.html("elevator.dossier"))</a></p>
             <div class="grid narrow-left">
-            <div class="card"><h2>Health</h2><div class="figure plain"><div class="v">\(health.score) / 100</div></div>
-            <ul>\(health.reasons.map { "<li>\(HTML.escape($0))</li>" }.joined())</ul></div>
-            <div class="card"><h2>Health signals</h2>
-            <p>Range: <select id="range"><option value="86400000">24 hours</option><option value="604800000" selected>7 days</option>
-            <option value="2592000000">30 days</option><option value="31536000000">1 year</option></select>
-            Signal: <select id="metric">\(metrics.map { "<option\($0 == "door_close_ms" ? " selected" : "")>\($0)</option>" }.joined())</select></p>
+            <div class="card"><h2>\(t.html("elevator.health"))</h2><div class="figure plain"><div class="v">\(health.score) / 100</div></div>
+            <ul>\(health.findings.map { "<li>\(HTML.escape(Self.describe($0, t)))</li>" }.joined())</ul></div>
+            <div class="card"><h2>\(t.html("elevator.signals"))</h2>
+            <div class="controls"><label>\(t.html("elevator.range")) <select id="range"><option value="86400000">\(t.html("range.day"))</option><option value="604800000" selected>\(t.html("range.week"))</option>
+            <option value="2592000000">\(t.html("range.month"))</option><option value="31536000000">\(t.html("range.year"))</option></select></label>
+            <label>\(t.html("elevator.signal")) <select id="metric">\(metrics.map { "<option value=\"\($0)\"\($0 == "door_close_ms" ? " selected" : "")>\(t.html("metric.\($0)"))</option>" }.joined())</select></label></div>
             <div class="chart tall"><canvas id="signal"></canvas></div><p id="nodata" class="muted"></p></div>
             </div>
-            <div class="card spaced"><h2>Tickets</h2><table><tr><th>Ticket</th><th>Type</th><th>Status</th><th>Opened</th><th>Due</th><th>Flags</th><th>Why</th></tr>
-            \(ticketRows(tickets.filter { $0.type != .maintenance && $0.type != .inspection }))</table></div>
+            <div class="card spaced"><h2>\(t.html("elevator.tickets"))</h2><div class="scroll"><table>\(ticketHead)
+            \(ticketRows(tickets.filter { $0.type != .maintenance && $0.type != .inspection }))</table></div></div>
             <div class="grid spaced">
-            <div class="card"><h2>Maintenance and inspections</h2><table><tr><th>Ticket</th><th>Level</th><th>Status</th><th>Opened</th><th>Due</th><th>Flags</th><th>Why</th></tr>
-            \(ticketRows(tickets.filter { $0.type == .maintenance || $0.type == .inspection }))</table></div>
-            <div class="card"><h2>Faults</h2><table><tr><th>When</th><th>Fault</th><th>Class</th><th>State</th><th>Floor</th></tr>
-            \(faultRows.isEmpty ? "<tr><td colspan=\"5\" class=\"muted\">none</td></tr>" : faultRows)</table></div>
+            <div class="card"><h2>\(t.html("elevator.maintenance"))</h2><div class="scroll"><table>\(ticketHead)
+            \(ticketRows(tickets.filter { $0.type == .maintenance || $0.type == .inspection }))</table></div></div>
+            <div class="card"><h2>\(t.html("elevator.faults"))</h2><div class="scroll"><table><tr><th>\(t.html("event.when"))</th><th>\(t.html("event.fault"))</th><th>\(t.html("event.class"))</th><th>\(t.html("event.state"))</th><th>\(t.html("event.floor"))</th></tr>
+            \(faultRows.isEmpty ? "<tr><td colspan=\"5\" class=\"muted\">\(t.html("common.none"))</td></tr>" : faultRows)</table></div></div>
             </div>
             \(HTML.dataScript("lw-elevator", PageData(id: elevator.elevatorID, now: now)))
             """
-        return Layout.page(title: "Elevator \(elevator.elevatorID)", caller: caller, head: "<script src=\"/assets/chart.js/chart.min.js\" defer></script><script src=\"/assets/app/elevator.js\" defer></script>", body: body)
+        return Layout.page(
+            title: t("elevator.heading", ["id": elevator.elevatorID]), caller: caller, t: t,
+            head: "<script src=\"/assets/chart.js/chart.min.js\" defer></script><script src=\"/assets/app/elevator.js\" defer></script>", body: body)
+    }
+
+    /// A health finding in the page's language.
+    static func describe(_ finding: Health.Finding, _ t: Localizer) -> String {
+        var args: [String: String] = ["ticket": finding.ticketID.map(String.init) ?? ""]
+        if let subject = finding.subject {
+            args["subject"] = finding.kind == .mode ? t.name("mode", subject) : finding.kind == .trend ? t.name("signal", subject) : t.name("fault", subject)
+        }
+        if let at = finding.at { args["at"] = HTML.time(at) }
+        if let recent = finding.recent { args["recent"] = String(format: "%.2f", recent) }
+        if let baseline = finding.baseline { args["baseline"] = String(format: "%.2f", baseline) }
+        let key = "health.reason.\(finding.kind.rawValue)" + (finding.subject == nil && finding.kind.rawValue.hasSuffix("_open") ? ".plain" : "")
+        return t(key, args)
     }
 }

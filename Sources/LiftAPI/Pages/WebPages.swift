@@ -13,7 +13,18 @@ struct WebPages: Sendable {
     func register(on router: Router<LiftRequestContext>) {
         router.get("/login") { request, _ -> Response in
             let failed = request.uri.queryParameters["failed"] != nil
-            return html(LoginPage.render(failed: failed, next: request.uri.queryParameters["next"].flatMap { Self.safeNext(String($0)) } ?? "/"))
+            return html(LoginPage.render(failed: failed, next: request.uri.queryParameters["next"].flatMap { Self.safeNext(String($0)) } ?? "/", t: Localizer(request)))
+        }
+        // The language toggle: the choice kept in a cookie for a year, then back to the page it was made on.
+        router.get("/lang") { request, _ -> Response in
+            let chosen = request.uri.queryParameters["to"].flatMap { PageLanguage(rawValue: String($0)) } ?? .zh
+            let next = request.uri.queryParameters["next"].map(String.init)
+            // Back to the page the toggle was on; the login page too, which is no place for a login to send the browser on.
+            let back = next.flatMap(Self.safeNext) ?? (next.map { $0 == "/login" || $0.hasPrefix("/login?") } == true ? "/login" : "/")
+            var response = Response.redirect(to: back, type: .found)
+            let tls = context.secureCookies || request.headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https"
+            response.setCookie(Cookie(name: PageLanguage.cookieName, value: chosen.rawValue, maxAge: 365 * 86_400, path: "/", secure: tls, httpOnly: true, sameSite: .lax))
+            return response
         }
         router.post("/login") { request, ctx -> Response in
             // A login form on another site (logging the browser in as someone else) is refused.
@@ -47,10 +58,10 @@ struct WebPages: Sendable {
         router.get("/assets/**") { request, _ -> Response in try asset(request.uri.path) }
 
         let pages = router.group("").add(middleware: AuthMiddleware(database: context.database, throttle: throttle, clock: context.clock, redirectToLogin: true))
-        pages.get("/") { _, ctx -> Response in
+        pages.get("/") { request, ctx -> Response in
             let caller = try ctx.caller()
             if caller.role == .contractor { return .redirect(to: "/contractor") }
-            return html(try OverviewPage(context: context, caller: caller).render())
+            return html(try OverviewPage(context: context, caller: caller, t: Localizer(request)).render())
         }
         pages.get("/elevators/:elevator_id") { request, ctx -> Response in
             let caller = try ctx.caller()
@@ -59,7 +70,7 @@ struct WebPages: Sendable {
             guard caller.mayRead(place: elevator.place, contractorID: elevator.contractorID) else {
                 throw APIError(.forbidden, code: "forbidden", message: "elevator \(id) is outside your scope")
             }
-            return html(try ElevatorPage(context: context, caller: caller, elevator: elevator).render())
+            return html(try ElevatorPage(context: context, caller: caller, elevator: elevator, t: Localizer(request)).render())
         }
         pages.get("/progress") { request, ctx -> Response in
             let caller = try ctx.caller()
@@ -68,7 +79,7 @@ struct WebPages: Sendable {
             let region = try APIRoutes(context: context).scopedRegion(q.regionPrefix("region"), caller) ?? ""
             let (year, month) = try ProgrammeRoutes.period(q, now: context.clock.now())
             let report = try context.database.programme.report(prefix: region, year: year, month: month)
-            return html(ProgressPage(context: context, caller: caller, report: report).render())
+            return html(ProgressPage(context: context, caller: caller, report: report, t: Localizer(request)).render())
         }
         pages.get("/contractor") { request, ctx -> Response in
             let caller = try ctx.caller()
@@ -83,7 +94,7 @@ struct WebPages: Sendable {
                 contractor = requested
             case .regulator, .officer: throw APIError(.forbidden, code: "forbidden", message: "the contractor page is for contractors")
             }
-            return html(try ContractorPage(context: context, caller: caller, contractorID: contractor).render())
+            return html(try ContractorPage(context: context, caller: caller, contractorID: contractor, t: Localizer(request)).render())
         }
     }
 
