@@ -497,6 +497,8 @@ struct APIRoutes: Sendable {
                 throw APIError(.tooManyRequests, code: "too_many_streams", message: "at most \(limit) live streams per token; close one first")
             case .tooMany(let limit):
                 throw APIError(.serviceUnavailable, code: "too_many_streams", message: "the server holds its maximum of \(limit) live streams")
+            case .closed:
+                throw APIError(.serviceUnavailable, code: "unavailable", message: "the server is shutting down")
             }
         }
         return Response(

@@ -50,6 +50,13 @@ public final class EventHub: Sendable {
     public enum Refusal: Error, Sendable {
         case tooManyForPrincipal(Int)
         case tooMany(Int)
+        /// The server is shutting down.
+        case closed
+    }
+
+    /// Ends every live stream and refuses new ones: at shutdown, so that no open stream holds the HTTP server up.
+    public func close() {
+        for continuation in state.close() { continuation.finish() }
     }
 
     /// A stream of every event from now on for the token `principal`; ends when the caller stops iterating, or when
@@ -71,10 +78,12 @@ public final class EventHub: Sendable {
         private var next = 0
         private var continuations: [Int: AsyncStream<Event>.Continuation] = [:]
         private var owners: [Int: Int64] = [:]
+        private var closed = false
 
         func add(_ continuation: AsyncStream<Event>.Continuation, principal: Int64, perPrincipal: Int, total: Int) throws(Refusal) -> Int {
             lock.lock()
             defer { lock.unlock() }
+            guard !closed else { throw .closed }
             guard continuations.count < total else { throw .tooMany(total) }
             guard owners.values.filter({ $0 == principal }).count < perPrincipal else { throw .tooManyForPrincipal(perPrincipal) }
             next += 1
@@ -90,5 +99,12 @@ public final class EventHub: Sendable {
             }
         }
         func subscribers() -> [AsyncStream<Event>.Continuation] { lock.withLock { Array(continuations.values) } }
+
+        func close() -> [AsyncStream<Event>.Continuation] {
+            lock.withLock {
+                closed = true
+                return Array(continuations.values)
+            }
+        }
     }
 }

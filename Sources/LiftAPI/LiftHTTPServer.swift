@@ -40,6 +40,8 @@ public struct APIContext: Sendable {
     public var secureCookies = false
     /// The fault-code platforms an elevator may name (the loaded maps); nil accepts any well-formed name.
     public var platforms: Set<String>? = nil
+    /// The map's counts and health, kept a little while.
+    let mapSnapshots = MapSnapshots()
     /// What is wrong with the broker connection beyond being connected (refused subscriptions), for `/healthz`.
     public var mqttProblems: @Sendable () -> [String] = { [] }
 

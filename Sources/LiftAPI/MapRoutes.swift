@@ -48,15 +48,19 @@ struct MapRoutes: Sendable {
         var filter = UnitMap.Filter(
             placePrefix: region, rating: try q.enumeration("rating", SurveyRating.self), stage: try q.enumeration("stage", LifecycleStage.self),
             estateID: try q.id("estate"))
-        // Health: of the elevators in service in scope, assessed together.
+        // Health: of the elevators in service in scope, assessed together, kept for a few seconds.
         let now = context.clock.now()
-        let elevators = try context.database.elevators(placePrefix: region, stage: .inService, limit: 1_000_000).filter { $0.unitID != nil }
-        let healths = try context.health.health(of: elevators, now: now)
-        var unitHealth: [String: Health.State] = [:]
-        for elevator in elevators { if let state = healths[elevator.elevatorID]?.state { unitHealth[elevator.unitID!] = max(unitHealth[elevator.unitID!] ?? .ok, state) } }
+        let snapshot = try context.mapSnapshots.health(scope: region, now: now) {
+            let elevators = try context.database.elevators(placePrefix: region, stage: .inService, limit: 1_000_000).filter { $0.unitID != nil }
+            let healths = try context.health.health(of: elevators, now: now)
+            var unitHealth: [String: Health.State] = [:]
+            for elevator in elevators { if let state = healths[elevator.elevatorID]?.state { unitHealth[elevator.unitID!] = max(unitHealth[elevator.unitID!] ?? .ok, state) } }
+            return MapSnapshots.Health(at: now, elevators: elevators, unitHealth: unitHealth)
+        }
+        let elevators = snapshot.elevators, unitHealth = snapshot.unitHealth
         if let health { filter.unitIDs = Set(unitHealth.filter { $0.value == health }.keys) }
 
-        var level = UnitMap.Level.forZoom(zoom)
+        var level = max(UnitMap.Level.forZoom(zoom), UnitMap.Level.below(region))
         var points: [UnitMap.Point] = []
         if level == .unit {
             guard let box else { throw APIError(.badRequest, code: "invalid_parameter", message: "bbox: required from zoom 14, as south,west,north,east") }
@@ -74,12 +78,15 @@ struct MapRoutes: Sendable {
         }
         var groups: [UnitMap.Group] = []
         if level != .unit {
-            groups = try context.database.unitMap.groups(level, filter)
+            let key = MapSnapshots.GroupKey(registryVersion: try context.database.registryVersion(), level: level, filter: filter)
+            groups = filter.unitIDs == nil ? try context.mapSnapshots.groups(key) { try context.database.unitMap.groups(level, filter) }
+                : try context.database.unitMap.groups(level, filter)
             let digits = level.digits!
+            var index: [String: Int] = [:]
+            for (i, group) in groups.enumerated() { index[group.code] = i }
             for elevator in elevators {
                 guard let state = unitHealth[elevator.unitID!], filter.unitIDs?.contains(elevator.unitID!) ?? true else { continue }
-                let code = String(elevator.place.prefix(digits))
-                if let index = groups.firstIndex(where: { $0.code == code }) { groups[index].health[state.rawValue, default: 0] += 1 }
+                if let i = index[String(elevator.place.prefix(digits))] { groups[i].health[state.rawValue, default: 0] += 1 }
             }
         }
         let total = level == .unit ? points.count : groups.reduce(0) { $0 + $1.count }
@@ -118,16 +125,19 @@ struct MapRoutes: Sendable {
         }
         let scope = caller.scopePrefix ?? ""
         let path = context.outlinesDirectory + "/hunan-\(level == "city" ? "cities" : "districts").geojson"
-        var body = Data("{\"type\":\"FeatureCollection\",\"features\":[]}".utf8)
-        if let data = FileManager.default.contents(atPath: path),
-            var collection = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let features = collection["features"] as? [[String: Any]]
-        {
-            collection["features"] = features.filter { feature in
-                guard let code = (feature["properties"] as? [String: Any])?["code"] as? String else { return false }
-                return code.hasPrefix(scope) || scope.hasPrefix(code)
+        let body = context.mapSnapshots.outlines(path: path, scope: scope) {
+            var body = Data("{\"type\":\"FeatureCollection\",\"features\":[]}".utf8)
+            if let data = FileManager.default.contents(atPath: path),
+                var collection = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let features = collection["features"] as? [[String: Any]]
+            {
+                collection["features"] = features.filter { feature in
+                    guard let code = (feature["properties"] as? [String: Any])?["code"] as? String else { return false }
+                    return code.hasPrefix(scope) || scope.hasPrefix(code)
+                }
+                body = (try? JSONSerialization.data(withJSONObject: collection)) ?? body
             }
-            body = (try? JSONSerialization.data(withJSONObject: collection)) ?? body
+            return body
         }
         return Response(
             status: .ok, headers: [.contentType: "application/geo+json", .cacheControl: "private, max-age=3600"],

@@ -21,9 +21,17 @@ extension LiftDatabase {
                 if let value = try String.fetchOne(mode, arguments: [elevator.key]) { modes[elevator.elevatorID] = value }
             }
             var active: [String: [Ticket]] = [:]
-            for ticket in try Row.fetchAll(db, sql: "SELECT * FROM tickets WHERE status IN ('open', 'acknowledged', 'on_site') ORDER BY id").map(Ticket.init(row:))
-            where wanted.contains(ticket.elevatorID) {
-                active[ticket.elevatorID, default: []].append(ticket)
+            let ids = elevators.map(\.elevatorID)
+            for chunk in stride(from: 0, to: ids.count, by: 500) {
+                let part = Array(ids[chunk..<min(chunk + 500, ids.count)])
+                let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT * FROM tickets WHERE elevator_id IN (\(marks)) AND status IN ('open', 'acknowledged', 'on_site') ORDER BY id",
+                    arguments: StatementArguments(part))
+                while let row = try rows.next() {
+                    let ticket = Ticket(row: row)
+                    active[ticket.elevatorID, default: []].append(ticket)
+                }
             }
             var trends: [String: [TrendFinding]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM health_trends ORDER BY elevator_id, signal") {

@@ -18,18 +18,19 @@ extension LiftDatabase {
                 scopeArgs += [contractor]
             }
             let elevators = try Row.fetchAll(db, sql: scopeSQL, arguments: scopeArgs)
-            let inService = elevators.filter { ($0["stage"] as String) == LifecycleStage.inService.rawValue }
+            // Columns by position (id, elevator_id, unit_id, contractor_id, stage, online, last_seen, status_at): a province has thousands.
+            let inService = elevators.filter { ($0[4] as String) == LifecycleStage.inService.rawValue }
             // An open safety repair puts an elevator out of service until it is resolved (spec section 5).
             let safetyStopped = Set(try String.fetchAll(db, sql: """
                 SELECT DISTINCT elevator_id FROM tickets WHERE type = 'safety_repair' AND status IN ('open', 'acknowledged', 'on_site')
                   AND \(PlaceFilter.clause("place"))
                 """, arguments: PlaceFilter.arguments(scope.region ?? "")))
-            let outOfServiceForSafety = inService.filter { safetyStopped.contains($0["elevator_id"] as String) }.count
+            let outOfServiceForSafety = inService.filter { safetyStopped.contains($0[1] as String) }.count
             let online = inService.filter {
-                Connectivity.isOnline(lastSeen: $0["last_seen"], statusOnline: $0["online"], statusAt: $0["status_at"], now: now, thresholdMs: offlineThresholdMs)
+                Connectivity.isOnline(lastSeen: $0[6], statusOnline: $0[5], statusAt: $0[7], now: now, thresholdMs: offlineThresholdMs)
             }
-            let keys = elevators.map { $0["id"] as Int64 }
-            let unitOf = Dictionary(elevators.map { ($0["elevator_id"] as String, $0["unit_id"] as String?) }, uniquingKeysWith: { a, _ in a })
+            let keys = elevators.map { $0[0] as Int64 }
+            let unitOf = Dictionary(elevators.map { ($0[1] as String, $0[2] as String?) }, uniquingKeysWith: { a, _ in a })
             let months = Double(scope.to - scope.from) / (30.0 * 86_400_000)
             let elevatorMonths = Double(inService.count) * months
             func per100(_ n: Int) -> Double? { elevatorMonths > 0 ? Double(n) / elevatorMonths * 100 : nil }
@@ -37,20 +38,25 @@ extension LiftDatabase {
 
             // Faults raised in the window.
             let faultRows = try Row.fetchAll(db, sql: """
-                SELECT e.elevator_id, v.* FROM events v JOIN elevators e ON e.id = v.elevator
+                SELECT e.elevator_id, v.fault_class, v.* FROM events v JOIN elevators e ON e.id = v.elevator
                 WHERE v.elevator IN (\(list(keys))) AND v.fault IS NOT NULL AND v.state = 'raised' AND v.ts >= ? AND v.ts < ?
                 """, arguments: [scope.from, scope.to])
             var byClass: [String: Int] = [:]
             var faultsByElevator: [String: Int] = [:]
             var entrapmentsByElevator: [String: Int] = [:]
             for row in faultRows {
-                let event = ElevatorEvent(row: row)
-                guard let fault = event.fault else { continue }
-                let elevator: String = row["elevator_id"]
+                let elevator: String = row[0]
                 // The class decided on arrival (from the event and the car's latest telemetry); for events stored
-                // before classes were kept, what the event itself says.
-                let faultClass = event.assessment?.faultClass
-                    ?? FaultAssessment.assess(fault, event: event, arrivedAt: row["received_at"], latest: nil).faultClass
+                // before classes were kept, what the event itself says. Read by position: a province has thousands.
+                let stored = (row[1] as String?).flatMap(FaultClass.init(rawValue:))
+                let faultClass: FaultClass
+                if let stored {
+                    faultClass = stored
+                } else {
+                    let event = ElevatorEvent(row: row)
+                    guard let fault = event.fault else { continue }
+                    faultClass = FaultAssessment.assess(fault, event: event, arrivedAt: row["received_at"], latest: nil).faultClass
+                }
                 byClass[faultClass.rawValue, default: 0] += 1
                 faultsByElevator[elevator, default: 0] += 1
                 // 困人率: every fault that trapped people, whatever its key (an occupied car without power included).
@@ -82,7 +88,7 @@ extension LiftDatabase {
                 SELECT due_at, coalesce(resolved_at, closed_at) AS done FROM tickets
                 WHERE \(ticketScope) AND type = 'maintenance' AND status != 'cancelled' AND due_at >= ? AND due_at < ?
                 """, arguments: [scope.from, scope.to])
-            let onTime = maintenance.filter { r in (r["done"] as Int64?).map { $0 <= (r["due_at"] as Int64) } ?? false }.count
+            let onTime = maintenance.filter { r in (r[1] as Int64?).map { $0 <= (r[0] as Int64) } ?? false }.count
             let count = { (sql: String, args: StatementArguments) in try Int.fetchOne(db, sql: sql, arguments: args) ?? 0 }
             let overdueNow = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND overdue = 1 AND status IN ('open', 'acknowledged', 'on_site')", [])
             let unverified = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND type = 'maintenance' AND unverified = 1 AND closed_at >= ? AND closed_at < ?", [scope.from, scope.to])
@@ -93,12 +99,13 @@ extension LiftDatabase {
 
             // Trips: per elevator, the last counter in the window minus the last before it (a reset counts from zero).
             var trips = 0
+            // Per elevator: its last counter before the window, then those inside it (two index seeks each).
+            let before = try db.cachedStatement(sql: "SELECT trips FROM stats WHERE elevator = ? AND trips IS NOT NULL AND ts < ? ORDER BY ts DESC LIMIT 1")
+            let inside = try db.cachedStatement(sql: "SELECT trips FROM stats WHERE elevator = ? AND trips IS NOT NULL AND ts >= ? AND ts < ? ORDER BY ts")
             for key in keys {
-                let values = try Int64.fetchAll(db, sql: """
-                    SELECT trips FROM stats WHERE elevator = ? AND trips IS NOT NULL AND ts < ? AND ts >= coalesce(
-                        (SELECT max(ts) FROM stats WHERE elevator = ? AND trips IS NOT NULL AND ts < ?), ?)
-                    ORDER BY ts
-                    """, arguments: [key, scope.to, key, scope.from, scope.from])
+                var values = try Int64.fetchAll(inside, arguments: [key, scope.from, scope.to])
+                guard !values.isEmpty else { continue }
+                if let last = try Int64.fetchOne(before, arguments: [key, scope.from]) { values.insert(last, at: 0) }
                 for (a, b) in zip(values, values.dropFirst()) { trips += Int(b >= a ? b - a : b) }
             }
 
@@ -111,7 +118,7 @@ extension LiftDatabase {
                 for (elevator, n) in counts { if let k = key(elevator) { out[k, default: 0] += n } }
                 return out
             }
-            let contractorOf = Dictionary(elevators.map { ($0["elevator_id"] as String, $0["contractor_id"] as String?) }, uniquingKeysWith: { a, _ in a })
+            let contractorOf = Dictionary(elevators.map { ($0[1] as String, $0[3] as String?) }, uniquingKeysWith: { a, _ in a })
             return KPIReport(
                 scope: scope, now: now, elevatorsInService: inService.count - outOfServiceForSafety,
                 elevatorsOutOfServiceForSafety: outOfServiceForSafety,

@@ -550,6 +550,12 @@ extension LiftDatabase {
                 CREATE INDEX units_list ON units(place, unit_id);
                 -- Zoomed in, the map reads the units inside a box.
                 CREATE INDEX units_box ON units(lat, lon);
+                -- The figures' windows over a province's tickets: by type and time, what they read carried along.
+                CREATE INDEX tickets_type_opened ON tickets(type, opened_at, place, status, acknowledged_at, on_site_at, resolved_at);
+                CREATE INDEX tickets_type_due ON tickets(type, due_at, place, status, resolved_at, closed_at);
+                CREATE INDEX tickets_unverified ON tickets(closed_at, place) WHERE unverified = 1;
+                CREATE INDEX tickets_flagged ON tickets(opened_at, place, elevator_id) WHERE repeat = 1 OR callback = 1;
+                CREATE INDEX tickets_overdue ON tickets(due_at, place) WHERE overdue = 1 AND status IN ('open', 'acknowledged', 'on_site');
                 """)
         }
         return migrator

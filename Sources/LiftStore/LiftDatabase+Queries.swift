@@ -27,11 +27,11 @@ extension LiftDatabase {
     /// The ingestion counters of one elevator; nil when it is not registered.
     public func ingestCounters(_ elevatorID: String) throws -> IngestCounters? {
         try read { db in
-            guard let key = try Int64.fetchOne(db, sql: "SELECT id FROM elevators WHERE elevator_id = ?", arguments: [elevatorID]) else {
+            guard let key = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM elevators WHERE elevator_id = ?"), arguments: [elevatorID]) else {
                 return nil
             }
-            let row = try Row.fetchOne(db, sql: "SELECT * FROM ingest_counters WHERE elevator = ?", arguments: [key])
-            let gaps = try Row.fetchAll(db, sql: "SELECT * FROM seq_gaps WHERE elevator = ? ORDER BY from_seq", arguments: [key]).map {
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM ingest_counters WHERE elevator = ?"), arguments: [key])
+            let gaps = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM seq_gaps WHERE elevator = ? ORDER BY from_seq"), arguments: [key]).map {
                 SequenceGap(from: UInt64($0["from_seq"] as Int64), to: UInt64($0["to_seq"] as Int64), openedAt: $0["opened_at"],
                             lastRequestAt: $0["last_request_at"], requests: $0["requests"])
             }

@@ -109,7 +109,6 @@ extension LiftDatabase {
         }
         if let v = filter.openedFrom { sql += " AND opened_at >= ?"; arguments += [v] }
         if let v = filter.openedTo { sql += " AND opened_at < ?"; arguments += [v] }
-        if filter.overdueOnly { sql += " AND overdue = 1" }
         sql += " ORDER BY id LIMIT ?"
         arguments += [filter.limit]
         let statement = cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
@@ -120,6 +119,18 @@ extension LiftDatabase {
     public func activeTickets(elevatorID: String? = nil) throws -> [Ticket] {
         try read { db in
             try Self.tickets(TicketFilter(elevatorID: elevatorID, statuses: [.open, .acknowledged, .onSite], limit: Int.max), cached: true, in: db)
+        }
+    }
+
+    /// The active tickets marked overdue inside a place, soonest due first, at most `limit`.
+    public func overdueTickets(regionPrefix: String?, limit: Int) throws -> [Ticket] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: """
+                    SELECT * FROM tickets WHERE overdue = 1 AND status IN ('open', 'acknowledged', 'on_site') AND \(PlaceFilter.clause("place"))
+                    ORDER BY due_at, id LIMIT ?
+                    """, arguments: PlaceFilter.arguments(regionPrefix ?? "") + [limit]
+            ).map(Ticket.init(row:))
         }
     }
 

@@ -36,6 +36,9 @@ public final class LiftDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             if db.configuration.readonly {
                 try db.execute(sql: "PRAGMA cache_size = -16384")  // 16 MiB per reader
+                // A province's figures read the same index pages on every request: mapped, they are read in place
+                // rather than copied out of the OS's cache page by page (docs/benchmarks.md, issue 25).
+                try db.execute(sql: "PRAGMA mmap_size = 1073741824")
             } else {
                 // Samples of a thousand elevators land all over two B-trees: a 64 MiB cache keeps their hot
                 // pages in memory. Checkpoints are `checkpointInBackground()`'s job (LiftWatch runs it every

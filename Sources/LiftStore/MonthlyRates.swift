@@ -34,15 +34,21 @@ extension LiftDatabase {
             var faults = Array(repeating: 0, count: result.count)
             var entrapments = faults
             // All elevators of the place, as `kpis` counts their faults (its elevators in scope, whatever their stage).
+            // The class decided on arrival is stored; only events older than that are assessed again, as `kpis` does.
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT v.* FROM events v WHERE v.elevator IN (SELECT id FROM elevators WHERE \(PlaceFilter.clause("place")))
+                SELECT v.ts, v.fault_class, v.* FROM events v WHERE v.elevator IN (SELECT id FROM elevators WHERE \(PlaceFilter.clause("place")))
                   AND v.fault IS NOT NULL AND v.state = 'raised' AND v.ts >= ? AND v.ts < ?
                 """, arguments: PlaceFilter.arguments(prefix) + [start, now])
             while let row = try rows.next() {
-                let event = ElevatorEvent(row: row)
-                guard let fault = event.fault, let index = month(of: event.ts) else { continue }
+                // By position: a province's year holds tens of thousands.
+                guard let index = month(of: row[0]) else { continue }
                 faults[index] += 1
-                let faultClass = event.assessment?.faultClass ?? FaultAssessment.assess(fault, event: event, arrivedAt: row["received_at"], latest: nil).faultClass
+                let stored = (row[1] as String?).flatMap(FaultClass.init(rawValue:))
+                let faultClass = try stored ?? {
+                    let event = ElevatorEvent(row: row)
+                    guard let fault = event.fault else { throw DatabaseError(message: "a fault event without its key") }
+                    return FaultAssessment.assess(fault, event: event, arrivedAt: row["received_at"], latest: nil).faultClass
+                }()
                 if faultClass == .rescue { entrapments[index] += 1 }
             }
             var due = Array(repeating: 0, count: result.count)
@@ -52,10 +58,10 @@ extension LiftDatabase {
                 WHERE \(PlaceFilter.clause("place")) AND type = 'maintenance' AND status != 'cancelled' AND due_at >= ? AND due_at < ?
                 """, arguments: PlaceFilter.arguments(prefix) + [start, now])
             while let row = try maintenance.next() {
-                let dueAt: Int64 = row["due_at"]
+                let dueAt: Int64 = row[0]
                 guard let index = month(of: dueAt) else { continue }
                 due[index] += 1
-                if let done: Int64 = row["done"], done <= dueAt { onTime[index] += 1 }
+                if let done: Int64 = row[1], done <= dueAt { onTime[index] += 1 }
             }
             for index in result.indices {
                 let elevatorMonths = inService * Double(result[index].to - result[index].from) / (30.0 * 86_400_000)

@@ -11,15 +11,10 @@ public struct TicketFilter: Sendable, Hashable {
     public var openedTo: Int64?
     public var afterID: Int64 = 0
     public var limit: Int = 100
-    /// Only tickets marked overdue.
-    public var overdueOnly = false
 
     public init(
         elevatorID: String? = nil, contractorID: String? = nil, regionPrefix: String? = nil, statuses: [TicketStatus]? = nil,
-        types: [TicketType]? = nil, openedFrom: Int64? = nil, openedTo: Int64? = nil, afterID: Int64 = 0, limit: Int = 100,
-        overdueOnly: Bool = false
-    ) {
-        self.overdueOnly = overdueOnly
+        types: [TicketType]? = nil, openedFrom: Int64? = nil, openedTo: Int64? = nil, afterID: Int64 = 0, limit: Int = 100) {
         self.elevatorID = elevatorID
         self.contractorID = contractorID
         self.regionPrefix = regionPrefix

@@ -223,7 +223,7 @@ struct Server {
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: maintenance), .init(service: outbox), .init(service: ingest), .init(service: scheduler), .init(service: webhooks),
-                .init(service: mqttGauge), .init(service: http),
+                .init(service: mqttGauge), .init(service: http), .init(service: StreamCloser(hub: events)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
@@ -231,6 +231,17 @@ struct Server {
             "broker": "\(host):\(port)", "client_id": "\(broker.clientID)", "http": "\(configuration.http.host):\(configuration.http.port)",
         ])
         try await group.run()
+    }
+}
+
+/// Ends the live streams when shutdown begins. Last in the group, so first to stop: an open stream would otherwise
+/// keep the HTTP server waiting for it.
+struct StreamCloser: Service {
+    let hub: EventHub
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        hub.close()
     }
 }
 

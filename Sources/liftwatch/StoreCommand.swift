@@ -6,7 +6,7 @@ import LiftStore
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store", abstract: "Maintain the time-series store: rollups, compaction, retention, size report.",
-        subcommands: [Maintain.self, Report.self, QueryBenchmark.self])
+        subcommands: [Maintain.self, Report.self, QueryBenchmark.self, Backfill.self])
 
     struct Maintain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -39,6 +39,36 @@ struct StoreCommand: AsyncParsableCommand {
                                 eventDays: configuration.retention.eventDays,
                 deadLetterDays: configuration.retention.deadLetterDays, deadLettersPerElevator: configuration.ingest.deadLettersPerElevator), now: now)
             print("rolled up \(rolled) minutes; compacted \(compaction.samplesMoved) samples into \(compaction.chunksWritten) chunks (\(compaction.bytesWritten) bytes); dropped \(retention.chunksDropped) chunks, \(retention.rollupsDropped) rollup rows, \(retention.eventsDropped) events")
+        }
+    }
+
+    struct Backfill: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "backfill",
+            abstract: "Fill a demo or benchmark database with a made-up year of history. Never on a real database.",
+            discussion: """
+                For the elevators in service: faults with their tickets and every step (rescues acknowledged, reached, \
+                released and closed, some late), half-monthly maintenance with its visits, an annual inspection, weekly trip \
+                counters, daily health signals with a few elevators wearing out, and a storm that traps people across the \
+                city with the most elevators. Writes no audit entries; its events carry negative seq numbers, apart from \
+                any controller's. scripts/demo.sh runs it once on a new demo database.
+                """)
+
+        @OptionGroup var options: ConfigurationOptions
+        @Option(help: "Days of history, ending now.") var days = 365
+        @Option(help: "Random seed: the same seed gives the same history.") var seed: UInt64 = 1
+        @Flag(help: "Leave out the daily health signals (the largest part).") var noRollups = false
+        @Option(help: ArgumentHelp("Daily health signals only for the elevators of this place (a code of any level).", valueName: "place"))
+        var rollupsPlace: String?
+
+        func run() async throws {
+            let database = try LiftDatabase(path: try await options.load().database.path)
+            if let rollupsPlace, !Identifier.isValidPlacePrefix(rollupsPlace) { throw ValidationError("--rollups-place: not a place code of 2, 4, 6, 9 or 12 digits") }
+            let history = DemoHistory(days: days, seed: seed, now: EpochClock.system.now(), rollupsPlace: noRollups ? nil : rollupsPlace ?? "")
+            let summary = try history.fill(database) { progress in
+                if progress.elevators % 1_000 == 0 { FileHandle.standardError.write(Data("backfill: \(progress.elevators) elevators\n".utf8)) }
+            }
+            print("backfilled \(days) days of \(summary.elevators) elevators: \(summary.faults) faults (\(summary.rescues) rescues), \(summary.tickets) tickets, \(summary.maintenance) maintenance visits, \(summary.inspections) inspections, \(summary.rollupRows) daily signal rows; storm: \(summary.storm ?? "none")")
         }
     }
 

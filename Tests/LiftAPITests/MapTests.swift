@@ -62,7 +62,7 @@ struct MapTests {
         let fixture = try APIFixture()
         try await fixture.application.test(.router) { client in
             let own = try await client.call(.get, "/api/v1/map?zoom=7", fixture.headers("regulator"))
-            #expect(Self.groups(own.1) == ["4301": 4])
+            #expect(Self.groups(own.1) == ["430102": 4], "a city's map counts by district")
             #expect(try await client.call(.get, "/api/v1/map?zoom=7&region=4302", fixture.headers("regulator")).0 == .forbidden)
             #expect(try await client.call(.get, "/api/v1/map?zoom=7", fixture.headers("contractor")).0 == .forbidden)
             let difficult = try await client.call(.get, "/api/v1/map?zoom=7&rating=difficult", fixture.headers("admin"))
@@ -85,6 +85,29 @@ struct MapTests {
         #expect(try fixture.database.unitMap.points(all, limit: 5)?.count == 5)
         #expect(try fixture.database.unitMap.points(all, limit: 4) == nil)
         #expect(MapRoutes.pointLimit == 3_000)
+    }
+
+    @Test("the map's snapshots are bounded, end with a registry change, and health is assessed again after its lifetime")
+    func snapshotsBounded() throws {
+        let snapshots = MapSnapshots(healthLifetimeMs: 15_000)
+        var computed = 0
+        for n in 0..<(MapSnapshots.capacity + 10) {
+            let key = MapSnapshots.GroupKey(registryVersion: 1, level: .city, filter: UnitMap.Filter(placePrefix: String(n)))
+            _ = snapshots.groups(key) { computed += 1; return [] }
+        }
+        #expect(computed == MapSnapshots.capacity + 10 && snapshots.counts.groups == MapSnapshots.capacity)
+        let key = MapSnapshots.GroupKey(registryVersion: 1, level: .city, filter: UnitMap.Filter(placePrefix: "430199"))
+        _ = snapshots.groups(key) { computed += 1; return [] }
+        _ = snapshots.groups(key) { computed += 1; return [] }
+        #expect(computed == MapSnapshots.capacity + 11, "a second look is a hit")
+        let changed = MapSnapshots.GroupKey(registryVersion: 2, level: .city, filter: UnitMap.Filter(placePrefix: "430199"))
+        _ = snapshots.groups(changed) { computed += 1; return [] }
+        #expect(computed == MapSnapshots.capacity + 12 && snapshots.counts.groups == 1, "a registry change drops what was counted before")
+        var assessed = 0
+        for now: Int64 in [0, 14_999, 15_000, 15_001] {
+            _ = snapshots.health(scope: "43", now: now) { assessed += 1; return MapSnapshots.Health(at: now, elevators: [], unitHealth: [:]) }
+        }
+        #expect(assessed == 2, "assessed at 0 and again at 15,000 ms")
     }
 
     @Test("estates of a district for the filter, and the outlines of the caller's scope only")

@@ -65,6 +65,34 @@ struct ServeEndToEndTests {
         return path
     }
 
+    @Test("on SIGTERM an open live stream is ended, so that it does not hold the server up")
+    func shutdownWithOpenStream() async throws {
+        let directory = try Self.workDirectory()
+        let brokerPort = try MosquittoBroker.freeLoopbackPort()
+        let httpPort = try MosquittoBroker.freeLoopbackPort()
+        let token = try await Self.liftwatch(["tokens", "create", "--role", "admin", "--label", "stream"], in: directory).output
+            .split(separator: "\n").first { $0.hasPrefix("lw_") }.map(String.init) ?? ""
+        #expect(token.hasPrefix("lw_"))
+        let serve = try Self.startServe(["--set", "broker.embedded_port=\(brokerPort)", "--set", "http.port=\(httpPort)"], in: directory)
+        defer { if serve.isRunning { serve.terminate() } }
+        for _ in 0..<150 where !MosquittoBroker.acceptsConnections(host: "127.0.0.1", port: httpPort) { try await Task.sleep(for: .milliseconds(100)) }
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-sN", "-H", "Authorization: Bearer \(token)", "http://127.0.0.1:\(httpPort)/api/v1/stream"]
+        curl.standardOutput = FileHandle.nullDevice
+        try curl.run()
+        defer { if curl.isRunning { curl.terminate() } }
+        try await Task.sleep(for: .seconds(1))
+        #expect(curl.isRunning, "the stream is open")
+        let start = ContinuousClock.now
+        serve.terminate()
+        while serve.isRunning && ContinuousClock.now - start < .seconds(20) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!serve.isRunning && serve.terminationStatus == 0, "serve still running \(ContinuousClock.now - start) after SIGTERM")
+        #expect(ContinuousClock.now - start < .seconds(10))
+        while curl.isRunning && ContinuousClock.now - start < .seconds(25) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!curl.isRunning, "the stream ended with the server")
+    }
+
     @Test("`serve` starts its own mosquitto, stores telemetry, answers /healthz, and on SIGTERM commits everything and exits 0")
     func serveEndToEnd() async throws {
         let directory = try Self.workDirectory()

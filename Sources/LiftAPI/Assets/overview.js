@@ -43,8 +43,8 @@
     var zoom = map.getZoom();
     if (outlines.city && !map.hasLayer(outlines.city)) { outlines.city.addTo(map).bringToBack(); }
     if (outlines.district) {
-      if (zoom >= 9 && !map.hasLayer(outlines.district)) { outlines.district.addTo(map); }
-      if (zoom < 9 && map.hasLayer(outlines.district)) { map.removeLayer(outlines.district); }
+      if (zoom >= 8 && !map.hasLayer(outlines.district)) { outlines.district.addTo(map); }
+      if (zoom < 8 && map.hasLayer(outlines.district)) { map.removeLayer(outlines.district); }
     }
   }
   var ready = Promise.all([
@@ -190,7 +190,17 @@
   });
   map.on('moveend', function () { showOutlines(); load(); });
   legend();
-  ready.then(load);
+  ready.then(function () {
+    var select = document.getElementById('place');
+    if (config.place && select.querySelector('option[value="' + config.place + '"]')) {
+      select.value = config.place;
+      select.dispatchEvent(new Event('change'));
+    } else {
+      load();
+    }
+  });
+  // For the page benchmark and the screenshots, which zoom the map as a reader would.
+  window.liftwatchMap = map;
 
   var labels = months.map(function (m) { return m.label; });
   new Chart(document.getElementById('rates'), {type: 'line', data: {labels: labels, datasets: [

@@ -61,7 +61,8 @@ struct WebPages: Sendable {
         pages.get("/") { request, ctx -> Response in
             let caller = try ctx.caller()
             if caller.role == .contractor { return .redirect(to: "/contractor") }
-            return html(try OverviewPage(context: context, caller: caller, t: Localizer(request)).render())
+            let place = request.uri.queryParameters["place"].map(String.init).flatMap { $0.count <= 12 && $0.allSatisfy(\.isNumber) ? $0 : nil }
+            return html(try await OverviewPage(context: context, caller: caller, t: Localizer(request), place: place).render())
         }
         pages.get("/elevators/:elevator_id") { request, ctx -> Response in
             let caller = try ctx.caller()

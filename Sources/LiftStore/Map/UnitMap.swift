@@ -7,8 +7,19 @@ public struct UnitMap: Sendable {
     let database: LiftDatabase
 
     /// How finely the map groups: by city (4 digits of the place code), district (6), street (9), or not at all.
-    public enum Level: String, Sendable, Codable, CaseIterable {
+    public enum Level: String, Sendable, Codable, CaseIterable, Comparable {
         case city, district, street, unit
+
+        public static func < (lhs: Level, rhs: Level) -> Bool { allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)! }
+
+        /// The coarsest level that still splits `place` (a city's map counts by district, a district's by street).
+        public static func below(_ place: String) -> Level {
+            switch place.count {
+            case 0...2: .city
+            case 3...4: .district
+            default: .street
+            }
+        }
 
         public var digits: Int? {
             switch self {
@@ -199,6 +210,11 @@ extension LiftDatabase {
 }
 
 extension UnitMap {
+    /// A place's name, when known.
+    public func name(of code: String) throws -> String? {
+        try database.read { db in try Self.names(of: [code], in: db)[code] }
+    }
+
     /// The named cities and districts at or under `prefix` (and the place itself), for the map's place filter.
     public func places(under prefix: String) throws -> [(code: String, name: String)] {
         try database.read { db in

@@ -1,0 +1,172 @@
+"""A small DevTools-protocol client for Debian's headless chromium, over --remote-debugging-pipe (no websocket
+library needed): navigate, wait for a quiet network, time it, take screenshots. Used by scripts/page-benchmark.py."""
+import json, os, subprocess, tempfile, time, base64
+
+
+class Chromium:
+    def __init__(self, binary="chromium"):
+        self.profile = tempfile.mkdtemp(prefix="lw-chromium-")
+        to_child_r, self.to_child = os.pipe()
+        self.from_child, from_child_w = os.pipe()
+        # The child reads commands on fd 3 and writes replies and events on fd 4: moved above 10 first, so that
+        # neither lands on the other's number.
+        high_r, high_w = os.dup(to_child_r) + 0, os.dup(from_child_w) + 0
+        def plumbing():
+            a, b = os.dup(high_r), os.dup(high_w)
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+        self.process = subprocess.Popen(
+            [binary, "--headless=new", "--remote-debugging-pipe", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-dev-shm-usage", "--hide-scrollbars", "--lang=zh-CN", f"--user-data-dir={self.profile}", "about:blank"],
+            close_fds=False, preexec_fn=plumbing, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("CDP_LOG", os.devnull), "w"))
+        for fd in (to_child_r, from_child_w, high_r, high_w):
+            os.close(fd)
+        self.buffer = b""
+        self.next_id = 0
+        self.events = []
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Page", "Network", "Runtime"):
+            self.call(domain + ".enable", session=True)
+
+    def _send(self, message):
+        os.write(self.to_child, json.dumps(message).encode() + b"\0")
+
+    def _read(self, timeout):
+        import select
+        end = time.monotonic() + timeout
+        while b"\0" not in self.buffer:
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([self.from_child], [], [], left)
+            if ready:
+                chunk = os.read(self.from_child, 1 << 20)
+                if not chunk:
+                    raise RuntimeError("chromium closed the pipe")
+                self.buffer += chunk
+        message, self.buffer = self.buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def call(self, method, session=False, **params):
+        self.next_id += 1
+        message = {"id": self.next_id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = self.session
+        self._send(message)
+        while True:
+            reply = self._read(60)
+            if reply is None:
+                raise TimeoutError(method)
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append((time.monotonic(), reply))
+
+    def page(self, method, **params):
+        return self.call(method, session=True, **params)
+
+    def viewport(self, width, height, mobile=False, scale=1):
+        self.page("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=scale, mobile=mobile)
+
+    def headers(self, headers):
+        self.page("Network.setExtraHTTPHeaders", headers=headers)
+
+    def quiet(self, quiet_ms=500, limit_s=60, since=None):
+        """Waits until no request has been in flight for quiet_ms after the load event; returns the time (monotonic)
+        the last request finished (or the load event, if later)."""
+        inflight, loaded, last = set(), False, since or time.monotonic()
+        pending = self.events
+        self.events = []
+        end = time.monotonic() + limit_s
+        def handle(at, message):
+            nonlocal loaded, last
+            method, params = message.get("method"), message.get("params", {})
+            # A live stream (EventSource) stays open by design: it is not work the page waits for.
+            if method == "Network.requestWillBeSent" and params.get("type") != "EventSource":
+                inflight.add(params["requestId"])
+            elif method in ("Network.loadingFinished", "Network.loadingFailed"):
+                if params["requestId"] in inflight:
+                    inflight.discard(params["requestId"])
+                    last = max(last, at)
+            elif method == "Page.loadEventFired":
+                loaded = True
+                last = max(last, at)
+        for at, message in pending:
+            handle(at, message)
+        while time.monotonic() < end:
+            message = self._read(quiet_ms / 1000)
+            if message is None:
+                if loaded and not inflight:
+                    return last
+                continue
+            handle(time.monotonic(), message)
+        raise TimeoutError("the network never went quiet")
+
+    def navigate(self, url):
+        """Navigates and waits for a quiet network: seconds from navigation to the last request's end."""
+        self.events = []
+        start = time.monotonic()
+        self.page("Page.navigate", url=url)
+        return self.quiet(since=start) - start
+
+    def evaluate(self, expression):
+        result = self.page("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def after(self, expression):
+        """Runs script that starts network work (a map zoom) and returns seconds until that work is done and the
+        network quiet again."""
+        self.events = []
+        start = time.monotonic()
+        self.evaluate(expression)
+        return self.quiet_after(start) - start
+
+    def quiet_after(self, start, quiet_ms=500, limit_s=60):
+        """Waits for at least one request to start and for all to end, then quiet_ms of silence."""
+        inflight, last, seen = set(), start, False
+        end = time.monotonic() + limit_s
+        pending, self.events = self.events, []
+        def handle(at, message):
+            nonlocal last
+            method, params = message.get("method"), message.get("params", {})
+            if method == "Network.requestWillBeSent" and params.get("type") != "EventSource":
+                nonlocal seen
+                seen = True
+                inflight.add(params["requestId"])
+            elif method in ("Network.loadingFinished", "Network.loadingFailed") and params["requestId"] in inflight:
+                inflight.discard(params["requestId"])
+                last = max(last, at)
+        for at, message in pending:
+            handle(at, message)
+        while time.monotonic() < end:
+            message = self._read(quiet_ms / 1000)
+            if message is None:
+                if seen and not inflight:
+                    return last
+                continue
+            handle(time.monotonic(), message)
+        raise TimeoutError("the network never went quiet")
+
+    def screenshot(self, path, full_page=True):
+        params = {"format": "png"}
+        if full_page:
+            metrics = self.page("Page.getLayoutMetrics")
+            size = metrics.get("cssContentSize") or metrics["contentSize"]
+            params["captureBeyondViewport"] = True
+            params["clip"] = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+        data = self.page("Page.captureScreenshot", **params)["data"]
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(data))
+
+    def close(self):
+        try:
+            self.call("Browser.close")
+        except Exception:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        subprocess.run(["rm", "-rf", self.profile])
