@@ -134,7 +134,7 @@ def main():
         for width, height, mobile in [(1366, 900, False), (390, 844, True)]:
             browser = Chromium()
             try:
-                browser.viewport(width, height, mobile=mobile, scale=2 if mobile else 1)
+                browser.viewport(width, height, mobile=mobile, scale=1)
                 for name, path, token, action in pages:
                     browser.headers({"Authorization": "Bearer " + tokens[token], "Accept-Language": "zh-CN,zh;q=0.9"})
                     if action:

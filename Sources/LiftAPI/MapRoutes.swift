@@ -78,14 +78,22 @@ struct MapRoutes: Sendable {
         }
         var groups: [UnitMap.Group] = []
         if level != .unit {
-            let key = MapSnapshots.GroupKey(registryVersion: try context.database.registryVersion(), level: level, filter: filter)
-            groups = filter.unitIDs == nil ? try context.mapSnapshots.groups(key) { try context.database.unitMap.groups(level, filter) }
-                : try context.database.unitMap.groups(level, filter)
+            // Streets are many: only those in view (and a box too full for units one by one is counted by street).
+            var grouped = filter
+            if level == .street { grouped.box = box }
+            let key = MapSnapshots.GroupKey(registryVersion: try context.database.registryVersion(), level: level, filter: grouped)
+            groups = grouped.unitIDs == nil ? try context.mapSnapshots.groups(key) { try context.database.unitMap.groups(level, grouped) }
+                : try context.database.unitMap.groups(level, grouped)
+            // Health per unit (its worst elevator), of the units the other filters keep.
+            let filtered = grouped.rating != nil || grouped.stage != nil || grouped.estateID != nil || grouped.box != nil
+            let kept = filtered ? try context.database.unitMap.unitIDs(among: Set(unitHealth.keys), grouped) : nil
             let digits = level.digits!
             var index: [String: Int] = [:]
             for (i, group) in groups.enumerated() { index[group.code] = i }
+            var counted: Set<String> = []
             for elevator in elevators {
-                guard let state = unitHealth[elevator.unitID!], filter.unitIDs?.contains(elevator.unitID!) ?? true else { continue }
+                let unit = elevator.unitID!
+                guard let state = unitHealth[unit], grouped.unitIDs?.contains(unit) ?? true, kept?.contains(unit) ?? true, counted.insert(unit).inserted else { continue }
                 if let i = index[String(elevator.place.prefix(digits))] { groups[i].health[state.rawValue, default: 0] += 1 }
             }
         }
@@ -111,19 +119,31 @@ struct MapRoutes: Sendable {
             throw APIError(.badRequest, code: "invalid_parameter", message: "region: a district (6 digits) or below")
         }
         let region = try api.scopedRegion(requested, caller) ?? requested
-        return try api.json(["items": try context.database.unitMap.estates(placePrefix: region)])
+        struct Estates: Encodable {
+            var items: [UnitMap.Estate]
+            var next: String?
+            enum CodingKeys: CodingKey { case items, next }
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(items, forKey: .items)
+                try c.encode(next, forKey: .next)
+            }
+        }
+        // The contract's list shape; a district has far fewer than the 2,000 estates a place may list, so no next page.
+        return try api.json(Estates(items: try context.database.unitMap.estates(placePrefix: region), next: nil))
     }
 
-    /// The bundled outlines (`config/geo`), only the features of the caller's scope: a city's regulator gets its city
-    /// and its districts.
+    /// The bundled outlines (`config/geo`), only the features of `region` (by default the caller's scope), which must
+    /// lie inside the scope: a city's regulator gets its city and its districts.
     func outlines(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
         let caller = try regulatorOnly(ctx)
-        let q = try Query(request, allowed: ["level"])
+        let q = try Query(request, allowed: ["level", "region"])
         let level = q["level"] ?? "city"
         guard level == "city" || level == "district" else {
             throw APIError(.badRequest, code: "invalid_parameter", message: "level: expected city or district, got \"\(level.prefix(20))\"")
         }
-        let scope = caller.scopePrefix ?? ""
+        // The place is part of the address, so that a browser shared by two logins never shows one the other's cut.
+        let scope = try api.scopedRegion(q.regionPrefix("region"), caller) ?? ""
         let path = context.outlinesDirectory + "/hunan-\(level == "city" ? "cities" : "districts").geojson"
         let body = context.mapSnapshots.outlines(path: path, scope: scope) {
             var body = Data("{\"type\":\"FeatureCollection\",\"features\":[]}".utf8)

@@ -129,7 +129,15 @@ extension LiftDatabase {
         try read { db in
             var sql = "SELECT * FROM units WHERE 1"
             var arguments = StatementArguments()
-            if let regionPrefix {
+            if let after {
+                // From where the last page ended: the lower bound is the cursor itself, so that each page is a seek.
+                sql += " AND (place, unit_id) > (?, ?)"
+                arguments += [after.place, after.unitID]
+                if let regionPrefix {
+                    sql += " AND place >= ? AND place < ? || '~'"
+                    arguments += [max(regionPrefix, after.place), regionPrefix]
+                }
+            } else if let regionPrefix {
                 sql += " AND \(PlaceFilter.clause("place"))"
                 arguments += PlaceFilter.arguments(regionPrefix)
             }
@@ -140,10 +148,6 @@ extension LiftDatabase {
             if let stage {
                 sql += " AND stage = ?"
                 arguments += [stage.rawValue]
-            }
-            if let after {
-                sql += " AND (place, unit_id) > (?, ?)"
-                arguments += [after.place, after.unitID]
             }
             // In `units_list` order: a page starts where the last ended, whatever the province's size.
             sql += " ORDER BY place, unit_id LIMIT ?"

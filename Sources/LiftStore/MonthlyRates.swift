@@ -44,10 +44,10 @@ extension LiftDatabase {
                 guard let index = month(of: row[0]) else { continue }
                 faults[index] += 1
                 let stored = (row[1] as String?).flatMap(FaultClass.init(rawValue:))
-                let faultClass = try stored ?? {
+                // As `kpis` does, an event whose key cannot be read counts as a fault of no class.
+                let faultClass = stored ?? {
                     let event = ElevatorEvent(row: row)
-                    guard let fault = event.fault else { throw DatabaseError(message: "a fault event without its key") }
-                    return FaultAssessment.assess(fault, event: event, arrivedAt: row["received_at"], latest: nil).faultClass
+                    return event.fault.map { FaultAssessment.assess($0, event: event, arrivedAt: row["received_at"], latest: nil).faultClass }
                 }()
                 if faultClass == .rescue { entrapments[index] += 1 }
             }

@@ -125,6 +125,9 @@ struct MapTests {
             let own = try await client.call(.get, "/api/v1/map/outlines?level=district", fixture.headers("regulator"))
             let codes = Self.outlineCodes(own.1)
             #expect(codes.count > 5 && codes.allSatisfy { $0.hasPrefix("4301") })
+            #expect(try await client.call(.get, "/api/v1/map/outlines?level=city&region=4302", fixture.headers("regulator")).0 == .forbidden)
+            let district = try await client.call(.get, "/api/v1/map/outlines?level=district&region=430102", fixture.headers("admin"))
+            #expect(Self.outlineCodes(district.1) == ["430102"])
         }
     }
 

@@ -34,7 +34,7 @@
   var status = document.getElementById('map-status');
 
   function loadOutlines(level, style) {
-    return fetch('/api/v1/map/outlines?level=' + level, {credentials: 'same-origin'}).then(function (r) { return r.json(); }).then(function (geo) {
+    return fetch('/api/v1/map/outlines?level=' + level + (config.region ? '&region=' + config.region : ''), {credentials: 'same-origin'}).then(function (r) { return r.json(); }).then(function (geo) {
       outlines[level] = L.geoJSON(geo, {style: style, interactive: false});
       return geo;
     });

@@ -68,7 +68,9 @@ struct ElevatorPage {
     static func describe(_ finding: Health.Finding, _ t: Localizer) -> String {
         var args: [String: String] = ["ticket": finding.ticketID.map(String.init) ?? ""]
         if let subject = finding.subject {
-            args["subject"] = finding.kind == .mode ? t.name("mode", subject) : finding.kind == .trend ? t.name("signal", subject) : t.name("fault", subject)
+            // A predictive ticket's subject is its trend signal, others' their fault key.
+            let prefix = finding.kind == .mode ? "mode" : finding.kind == .trend || (finding.kind == .predictiveOpen && FaultKey(rawValue: subject) == nil) ? "signal" : "fault"
+            args["subject"] = t.name(prefix, subject)
         }
         if let at = finding.at { args["at"] = HTML.time(at) }
         if let recent = finding.recent { args["recent"] = String(format: "%.2f", recent) }

@@ -64,9 +64,21 @@ public struct Localizer: Sendable {
 
     /// The text of `key`, with each `{name}` replaced by `args[name]` (as given: escape it first where HTML).
     public func callAsFunction(_ key: String, _ args: [String: String] = [:]) -> String {
-        guard var text = Catalogue.texts[language]?[key] else { return "⟦\(key)⟧" }
-        for (name, value) in args { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
-        return text
+        guard let text = Catalogue.texts[language]?[key] else { return "⟦\(key)⟧" }
+        guard !args.isEmpty else { return text }
+        // One pass over the catalogue's text: a value that itself holds `{name}` (an address) stays as it is.
+        var out = "", rest = Substring(text)
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}"), let value = args[String(rest[rest.index(after: open)..<close])] else {
+                out.append("{")
+                rest = rest[rest.index(after: open)...]
+                continue
+            }
+            out += value
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
     }
 
     /// `callAsFunction`, HTML-escaped.

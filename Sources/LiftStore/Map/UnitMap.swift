@@ -178,6 +178,22 @@ public struct UnitMap: Sendable {
         }
     }
 
+    /// Which of `units` the filter keeps (its rating, stage, estate, box and place).
+    public func unitIDs(among units: Set<String>, _ filter: Filter) throws -> Set<String> {
+        let (whereSQL, arguments) = conditions(filter)
+        let ids = units.sorted()
+        return try database.read { db in
+            var kept: Set<String> = []
+            for chunk in stride(from: 0, to: ids.count, by: 500) {
+                let part = Array(ids[chunk..<min(chunk + 500, ids.count)])
+                let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
+                kept.formUnion(try String.fetchAll(
+                    db, sql: "SELECT u.unit_id FROM units u WHERE u.unit_id IN (\(marks)) AND \(whereSQL)", arguments: StatementArguments(part) + arguments))
+            }
+            return kept
+        }
+    }
+
     /// The estates (小区) of a place, by name, at most `limit`.
     public func estates(placePrefix: String, limit: Int = 2_000) throws -> [Estate] {
         try database.read { db in

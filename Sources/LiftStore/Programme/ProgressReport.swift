@@ -299,6 +299,8 @@ public struct Programme: Sendable {
         try database.registryWrite("name \(names.count) places") { db in
             let statement = try db.cachedStatement(sql: "INSERT INTO place_names(code, name) VALUES (?, ?) ON CONFLICT(code) DO UPDATE SET name = excluded.name")
             for (code, name) in names { try statement.execute(arguments: [code, name]) }
+            // The map keeps what it counted, names included, until the registry changes.
+            try LiftDatabase.bumpRegistryVersion(db)
         }
     }
 

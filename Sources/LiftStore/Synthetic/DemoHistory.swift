@@ -30,7 +30,13 @@ public struct DemoHistory: Sendable {
     static let minute: Int64 = 60_000, hour: Int64 = 3_600_000, day: Int64 = 86_400_000
 
     /// Fills the history of the elevators in service (or registered) of the database, in batches of 100 elevators.
+    /// - Throws: `RegistryError` when the database holds any ticket or event already: made-up history goes only into
+    ///   a new demo or benchmark database, never beside real records (nor twice).
     public func fill(_ database: LiftDatabase, progress: ((Summary) -> Void)? = nil) throws -> Summary {
+        let existing = try database.read { db in try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM tickets) + (SELECT count(*) FROM events)") ?? 0 }
+        guard existing == 0 else {
+            throw RegistryError(.refused, "the database holds \(existing) tickets and events already: made-up history goes only into a new demo or benchmark database")
+        }
         let elevators = try database.read { db in
             try Row.fetchAll(db, sql: "SELECT id, elevator_id, region, unit_id, contractor_id, place FROM elevators WHERE stage IN ('in_service', 'registered') ORDER BY id")
         }
