@@ -129,6 +129,22 @@ struct TranslationTests {
         }
     }
 
+    @Test("a page that cannot be shown says so as a page in the reader's language, with its status")
+    func pageErrors() async throws {
+        let fixture = try APIFixture()
+        try await fixture.application.test(.router) { client in
+            let (status, page) = try await client.execute(uri: "/progress", method: .get, headers: fixture.headers("contractor")) {
+                ($0.status, String(buffer: $0.body))
+            }
+            #expect(status == .forbidden)
+            #expect(page.contains("<html lang=\"zh-CN\">") && page.contains("无权查看此页面"))
+            var english = fixture.headers("regulator-other")
+            english[.acceptLanguage] = "en"
+            let (missing, text) = try await client.execute(uri: "/elevators/E1", method: .get, headers: english) { ($0.status, String(buffer: $0.body)) }
+            #expect(missing == .forbidden && text.contains("This page is outside your scope"))
+        }
+    }
+
     @Test("the language: a cookie set by the toggle sticks, else Accept-Language by weight, else zh-CN")
     func negotiation() async throws {
         #expect(PageLanguage.negotiate(cookie: nil, acceptLanguage: nil) == .zh)

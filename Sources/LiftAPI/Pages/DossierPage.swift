@@ -1,3 +1,4 @@
+import Foundation
 import LiftCore
 import LiftStore
 
@@ -42,6 +43,11 @@ public struct DossierPage: Sendable {
             <p class="muted">\(t.html("dossier.generated", ["time": HTML.time(dossier.generatedAt)]))</p>
 
             """
+        if case .url = chartScript {
+            // Served: the other language one click away (a file written by the CLI has no server to ask).
+            let back = t.here.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"
+            html += "<p class=\"noprint\"><a href=\"/lang?to=\(t.language.other.rawValue)&amp;next=\(back)\" lang=\"\(t.language.other.rawValue)\">\(t.html("nav.other_language"))</a></p>\n"
+        }
         if let unit = dossier.unit {
             let estate = [unit.estateName, unit.estateID.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")
             html += """

@@ -58,6 +58,7 @@ struct WebPages: Sendable {
         router.get("/assets/**") { request, _ -> Response in try asset(request.uri.path) }
 
         let pages = router.group("").add(middleware: AuthMiddleware(database: context.database, throttle: throttle, clock: context.clock, redirectToLogin: true))
+            .add(middleware: PageErrors())
         pages.get("/") { request, ctx -> Response in
             let caller = try ctx.caller()
             if caller.role == .contractor { return .redirect(to: "/contractor") }
@@ -186,4 +187,32 @@ struct FormFields {
         self.values = values
     }
     subscript(_ name: String) -> String? { values[name] }
+}
+
+/// A page that cannot be shown says so as a page, in the reader's language (with the API's own words below, for
+/// whoever reports it), not as the API's JSON.
+struct PageErrors: RouterMiddleware {
+    typealias Context = LiftRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            let t = Localizer(request)
+            let key = switch error.status {
+                case .forbidden: "error.forbidden"
+                case .notFound: "error.not_found"
+                case .badRequest: "error.bad_request"
+                default: "error.other"
+                }
+            let body = """
+                <div class="card login"><h2>\(t.html(key))</h2>
+                <p class="muted"><code>\(error.status.code) \(HTML.escape(error.code)): \(HTML.escape(error.message))</code></p>
+                <p><a href="/">\(t.html("error.home"))</a></p></div>
+                """
+            var response = html(Layout.page(title: t(key), caller: try? context.caller(), t: t, body: body))
+            response.status = error.status
+            return response
+        }
+    }
 }
