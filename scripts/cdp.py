@@ -73,32 +73,33 @@ class Chromium:
     def headers(self, headers):
         self.page("Network.setExtraHTTPHeaders", headers=headers)
 
-    def quiet(self, quiet_ms=500, limit_s=60, since=None):
-        """Waits until no request has been in flight for quiet_ms after the load event; returns the time (monotonic)
-        the last request finished (or the load event, if later)."""
-        inflight, loaded, last = set(), False, since or time.monotonic()
-        pending = self.events
-        self.events = []
+    def quiet(self, since, needs_load=False, needs_request=False, quiet_ms=500, limit_s=60):
+        """Waits until no request has been in flight for quiet_ms (after the load event, or after a first request,
+        when asked); returns the time (monotonic) the last request finished, or the load event if later. A live
+        stream (EventSource) stays open by design and is not waited for."""
+        inflight, loaded, seen, last = set(), False, False, since
+        pending, self.events = self.events, []
         end = time.monotonic() + limit_s
+
         def handle(at, message):
-            nonlocal loaded, last
+            nonlocal loaded, seen, last
             method, params = message.get("method"), message.get("params", {})
-            # A live stream (EventSource) stays open by design: it is not work the page waits for.
             if method == "Network.requestWillBeSent" and params.get("type") != "EventSource":
+                seen = True
                 inflight.add(params["requestId"])
-            elif method in ("Network.loadingFinished", "Network.loadingFailed"):
-                if params["requestId"] in inflight:
-                    inflight.discard(params["requestId"])
-                    last = max(last, at)
+            elif method in ("Network.loadingFinished", "Network.loadingFailed") and params["requestId"] in inflight:
+                inflight.discard(params["requestId"])
+                last = max(last, at)
             elif method == "Page.loadEventFired":
                 loaded = True
                 last = max(last, at)
+
         for at, message in pending:
             handle(at, message)
         while time.monotonic() < end:
             message = self._read(quiet_ms / 1000)
             if message is None:
-                if loaded and not inflight:
+                if not inflight and (loaded or not needs_load) and (seen or not needs_request):
                     return last
                 continue
             handle(time.monotonic(), message)
@@ -109,7 +110,7 @@ class Chromium:
         self.events = []
         start = time.monotonic()
         self.page("Page.navigate", url=url)
-        return self.quiet(since=start) - start
+        return self.quiet(start, needs_load=True) - start
 
     def evaluate(self, expression):
         result = self.page("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
@@ -121,33 +122,7 @@ class Chromium:
         self.events = []
         start = time.monotonic()
         self.evaluate(expression)
-        return self.quiet_after(start) - start
-
-    def quiet_after(self, start, quiet_ms=500, limit_s=60):
-        """Waits for at least one request to start and for all to end, then quiet_ms of silence."""
-        inflight, last, seen = set(), start, False
-        end = time.monotonic() + limit_s
-        pending, self.events = self.events, []
-        def handle(at, message):
-            nonlocal last
-            method, params = message.get("method"), message.get("params", {})
-            if method == "Network.requestWillBeSent" and params.get("type") != "EventSource":
-                nonlocal seen
-                seen = True
-                inflight.add(params["requestId"])
-            elif method in ("Network.loadingFinished", "Network.loadingFailed") and params["requestId"] in inflight:
-                inflight.discard(params["requestId"])
-                last = max(last, at)
-        for at, message in pending:
-            handle(at, message)
-        while time.monotonic() < end:
-            message = self._read(quiet_ms / 1000)
-            if message is None:
-                if seen and not inflight:
-                    return last
-                continue
-            handle(time.monotonic(), message)
-        raise TimeoutError("the network never went quiet")
+        return self.quiet(start, needs_request=True) - start
 
     def screenshot(self, path, full_page=True):
         params = {"format": "png"}

@@ -18,21 +18,12 @@ history (`liftwatch store backfill`: faults, rescues with their steps, maintenan
   scripts/page-benchmark.py                       (build, generate, import, backfill, measure: about 6 minutes)
   scripts/page-benchmark.py --skip-build --database /tmp/province.sqlite   (reuse a database built before)
 """
-import argparse, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from harness import free_port, log  # noqa: E402
 from cdp import Chromium  # noqa: E402
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def log(text):
-    print(text, file=sys.stderr, flush=True)
 
 
 def main():

@@ -31,16 +31,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def log(text):
-    print(text, file=sys.stderr, flush=True)
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from harness import free_port, log  # noqa: E402
 
 
 def main():
