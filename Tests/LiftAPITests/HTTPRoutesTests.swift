@@ -71,9 +71,10 @@ struct HTTPRoutesTests {
                 #expect(body?["reason"]?.contains("SQLite code 5") == true, "\(body ?? [:])")
             }
         }
-        input.fileHandleForWriting.write(Data("COMMIT;\n".utf8))
+        // `.quit` rather than the end of its input: a child spawned meanwhile may hold the pipe's other end open.
+        input.fileHandleForWriting.write(Data("COMMIT;\n.quit\n".utf8))
         try input.fileHandleForWriting.close()
-        holder.waitUntilExit()
+        _ = holder.finish()
         _ = try database.commit(batch)
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in

@@ -42,8 +42,7 @@ struct HostileControllerTests {
             UPDATE registry_version SET version = version + 1;
             """]
         try sqlite.run()
-        sqlite.waitUntilExit()
-        #expect(sqlite.terminationStatus == 0)
+        #expect(sqlite.finish() == 0)
         harness.clock.advance(byMilliseconds: 2_000)  // the ingest loop checks the registry once a (clock) second
         try await Task.sleep(for: .milliseconds(1_200))
         let ts = harness.clock.now - 1_000

@@ -28,7 +28,7 @@ struct BrokerSecurityTests {
             hash.executableURL = URL(fileURLWithPath: try MosquittoBroker.executable(named: "mosquitto_passwd"))
             hash.arguments = ["-U", directory + "/passwd"]
             try hash.run()
-            hash.waitUntilExit()
+            _ = hash.finish()
             var text = try String(contentsOfFile: BrokerSecurityTests.configFile, encoding: .utf8)
             for (from, to) in [
                 ("/etc/liftwatch/mosquitto/passwd", directory + "/passwd"), ("/etc/liftwatch/mosquitto/acl", directory + "/acl"),

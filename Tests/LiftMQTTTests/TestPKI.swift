@@ -37,9 +37,9 @@ struct TestPKI {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestFailure("openssl \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        let status = process.finish()
+        guard status == 0 else {
+            throw TestFailure("openssl \(arguments.joined(separator: " ")) exited \(status)")
         }
     }
 }
