@@ -132,12 +132,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "LiftMQTTTests", dependencies: ["LiftMQTT", "LiftCore"], swiftSettings: swiftSettings),
+        // What several test targets share (waiting for child processes).
+        .target(name: "LiftTestSupport", path: "Tests/LiftTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "LiftMQTTTests", dependencies: ["LiftMQTT", "LiftCore", "LiftTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LiftCoreTests", dependencies: ["LiftCore"], swiftSettings: swiftSettings),
         .testTarget(name: "LiftStoreTests", dependencies: ["LiftStore", "LiftCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LiftIngestTests",
-            dependencies: ["LiftIngest", "LiftStore", "LiftCore", "LiftMQTT"],
+            dependencies: ["LiftIngest", "LiftStore", "LiftCore", "LiftMQTT", "LiftTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -153,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "LiftAPITests",
             dependencies: [
-                "LiftAPI", "LiftStore", "LiftCore", "LiftScheduler", "LiftMQTT",
+                "LiftAPI", "LiftStore", "LiftCore", "LiftScheduler", "LiftMQTT", "LiftTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),

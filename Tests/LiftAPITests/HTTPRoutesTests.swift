@@ -1,4 +1,5 @@
 import Foundation
+import LiftTestSupport
 import Hummingbird
 import HummingbirdTesting
 import LiftCore

@@ -1,4 +1,5 @@
 import Foundation
+import LiftTestSupport
 import LiftCore
 import LiftMQTT
 import LiftStore

@@ -1,4 +1,5 @@
 import Foundation
+import LiftTestSupport
 
 /// A throw-away certificate authority made with openssl at test time: a CA, a server certificate for
 /// localhost/127.0.0.1, a client certificate, and an unrelated second CA.
