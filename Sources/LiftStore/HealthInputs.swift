@@ -21,13 +21,10 @@ extension LiftDatabase {
                 if let value = try String.fetchOne(mode, arguments: [elevator.key]) { modes[elevator.elevatorID] = value }
             }
             var active: [String: [Ticket]] = [:]
-            let ids = elevators.map(\.elevatorID)
-            for chunk in stride(from: 0, to: ids.count, by: 500) {
-                let part = Array(ids[chunk..<min(chunk + 500, ids.count)])
-                let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
+            try InList.batches(elevators.map(\.elevatorID)) { marks, ids in
                 let rows = try Row.fetchCursor(
                     db, sql: "SELECT * FROM tickets WHERE elevator_id IN (\(marks)) AND status IN ('open', 'acknowledged', 'on_site') ORDER BY id",
-                    arguments: StatementArguments(part))
+                    arguments: ids)
                 while let row = try rows.next() {
                     let ticket = Ticket(row: row)
                     active[ticket.elevatorID, default: []].append(ticket)

@@ -124,13 +124,10 @@ public struct UnitMap: Sendable {
             }
             if let only = filter.unitIDs {
                 // A health filter: the few units with an elevator in that state, looked up by id.
-                let ids = only.sorted()
-                for chunk in stride(from: 0, to: ids.count, by: 500) {
-                    let part = Array(ids[chunk..<min(chunk + 500, ids.count)])
-                    let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
+                try InList.batches(only.sorted()) { marks, ids in
                     let rows = try Row.fetchCursor(
                         db, sql: "SELECT substr(u.place, 1, \(digits)) AS code, u.rating, u.stage, u.lat, u.lon FROM units u WHERE u.unit_id IN (\(marks)) AND \(whereSQL)",
-                        arguments: StatementArguments(part) + arguments)
+                        arguments: ids + arguments)
                     while let row = try rows.next() { add(code: row["code"], rating: row["rating"], stage: row["stage"], n: 1, lat: row["lat"], lon: row["lon"]) }
                 }
             } else {
@@ -181,14 +178,10 @@ public struct UnitMap: Sendable {
     /// Which of `units` the filter keeps (its rating, stage, estate, box and place).
     public func unitIDs(among units: Set<String>, _ filter: Filter) throws -> Set<String> {
         let (whereSQL, arguments) = conditions(filter)
-        let ids = units.sorted()
         return try database.read { db in
             var kept: Set<String> = []
-            for chunk in stride(from: 0, to: ids.count, by: 500) {
-                let part = Array(ids[chunk..<min(chunk + 500, ids.count)])
-                let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
-                kept.formUnion(try String.fetchAll(
-                    db, sql: "SELECT u.unit_id FROM units u WHERE u.unit_id IN (\(marks)) AND \(whereSQL)", arguments: StatementArguments(part) + arguments))
+            try InList.batches(units.sorted()) { marks, ids in
+                kept.formUnion(try String.fetchAll(db, sql: "SELECT u.unit_id FROM units u WHERE u.unit_id IN (\(marks)) AND \(whereSQL)", arguments: ids + arguments))
             }
             return kept
         }
@@ -209,10 +202,8 @@ public struct UnitMap: Sendable {
     static func names(of codes: [String], in db: Database) throws -> [String: String] {
         guard !codes.isEmpty else { return [:] }
         var names: [String: String] = [:]
-        for chunk in stride(from: 0, to: codes.count, by: 500) {
-            let part = Array(codes[chunk..<min(chunk + 500, codes.count)])
-            let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
-            for row in try Row.fetchAll(db, sql: "SELECT code, name FROM place_names WHERE code IN (\(marks))", arguments: StatementArguments(part)) {
+        try InList.batches(codes) { marks, codes in
+            for row in try Row.fetchAll(db, sql: "SELECT code, name FROM place_names WHERE code IN (\(marks))", arguments: codes) {
                 names[row["code"]] = row["name"]
             }
         }
