@@ -265,14 +265,23 @@ struct APIRoutes: Sendable {
         let now = context.clock.now()
         let to = try q.time("to") ?? now
         let from = try q.time("from") ?? to - 86_400_000
-        let step = try q.integer("step", range: 1_000...31_536_000_000) ?? max(60_000, (to - from) / 200 / 60_000 * 60_000)
         guard from < to else { throw invalid("from", "must be before to") }
-        guard (to - from) / step <= 10_000 else { throw invalid("step", "gives more than 10,000 points for this range; use a larger step") }
+        // By default about 200 points, in whole minutes, or whole hours when that is an hour or more.
+        let span = to.subtractingReportingOverflow(from)
+        let byDefault = span.overflow ? Rollups.day : span.partialValue / 200 >= Rollups.hour
+            ? span.partialValue / 200 / Rollups.hour * Rollups.hour : max(Rollups.minute, span.partialValue / 200 / Rollups.minute * Rollups.minute)
+        let step = try q.integer("step", range: 1_000...31_536_000_000) ?? byDefault
+        guard !span.overflow, span.partialValue / step <= 10_000 else { throw invalid("step", "gives more than 10,000 points for this range; use a larger step") }
         struct Body: Encodable {
             var elevatorID: String, metric: String, from: Int64, to: Int64, step: Int64, points: [SeriesPoint]
             enum CodingKeys: String, CodingKey { case elevatorID = "elevator_id", metric, from, to, step, points }
         }
-        let points = try database.series(elevator.elevatorID, metric: metric, from: from, to: to, step: step)
+        let points: [SeriesPoint]
+        do {
+            points = try database.series(elevator.elevatorID, metric: metric, from: from, to: to, step: step)
+        } catch let error as SeriesTooFine {
+            throw invalid("step", error.description)
+        }
         return try json(Body(elevatorID: elevator.elevatorID, metric: metric.name, from: from, to: to, step: step, points: points))
     }
 

@@ -558,6 +558,24 @@ extension LiftDatabase {
                 CREATE INDEX tickets_overdue ON tickets(due_at, place) WHERE overdue = 1 AND status IN ('open', 'acknowledged', 'on_site');
                 """)
         }
+        migrator.registerMigration("v13 rollups for years") { db in
+            try db.execute(sql: """
+                -- Hour rollups, one compressed blob per elevator and UTC day (HourRollupCodec), instead of a row per
+                -- hour and metric: they live as long as the day rollups, for years. A rowid table: its blobs of about
+                -- 1 KB fit in its pages, where a WITHOUT ROWID row over 1,004 bytes takes an overflow page of its own.
+                CREATE TABLE rollup_hours (
+                    elevator INTEGER NOT NULL,
+                    day INTEGER NOT NULL,
+                    data BLOB NOT NULL,
+                    PRIMARY KEY (elevator, day)
+                );
+                CREATE INDEX rollup_hours_day ON rollup_hours(day);
+                -- Marks the store keeps about itself: `minute_rollups_from`, before which minute rollups are gone
+                -- and minute steps are computed from the raw samples.
+                CREATE TABLE store_marks (name TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID;
+                """)
+            try LiftDatabase.packHourRollupRows(in: db)
+        }
         return migrator
     }
 }

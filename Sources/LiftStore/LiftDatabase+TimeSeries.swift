@@ -5,16 +5,24 @@ import LiftCore
 /// Retention periods in days per record class; 0 keeps for ever.
 public struct RetentionPolicy: Sendable, Hashable {
     public var rawTelemetryDays: Int
+    /// Hour and day rollups.
     public var rollupDays: Int
+    /// Minute rollups: about as large as 10 s samples themselves, so kept only for the recent charts; older
+    /// minutes are computed from the raw samples.
+    public var minuteRollupDays: Int
     public var eventDays: Int
     /// Dead letters, replayed or not, older than this go.
     public var deadLetterDays: Int
     /// Dead letters kept per elevator (and for unregistered senders, per topic id); the oldest beyond go.
     public var deadLettersPerElevator: Int
 
-    public init(rawTelemetryDays: Int = 90, rollupDays: Int = 3_650, eventDays: Int = 3_650, deadLetterDays: Int = 90, deadLettersPerElevator: Int = 10_000) {
+    public init(
+        rawTelemetryDays: Int = 90, rollupDays: Int = 3_650, minuteRollupDays: Int = 2, eventDays: Int = 3_650, deadLetterDays: Int = 90,
+        deadLettersPerElevator: Int = 10_000
+    ) {
         self.rawTelemetryDays = rawTelemetryDays
         self.rollupDays = rollupDays
+        self.minuteRollupDays = minuteRollupDays
         self.eventDays = eventDays
         self.deadLetterDays = deadLetterDays
         self.deadLettersPerElevator = deadLettersPerElevator
@@ -106,181 +114,7 @@ extension LiftDatabase {
         return rows
     }
 
-    // MARK: Rollups
-
-    /// Recomputes the rollups of minutes that received samples, and of their hours and days, from the raw
-    /// samples. Returns how many minutes were processed (0 when nothing was pending).
-    @discardableResult
-    public func updateRollups(maximumMinutes: Int = 20_000) throws -> Int {
-        try write { db in try Self.updateRollups(maximumMinutes: maximumMinutes, settledBefore: nil, priority: nil, memo: memo, in: db) }
-    }
-
-    /// `updateRollups` on GRDB's writer queue, leaving the caller's thread free while it runs.
-    ///
-    /// - Parameters:
-    ///   - settledBefore: only minutes starting before this time (ms) are rolled up. A live service passes a
-    ///     minute and a few seconds ago, so that each minute is computed once, after it ended, instead of again
-    ///     at every pass while its samples arrive (a late sample marks its minute again).
-    ///   - givingWay: while `priority` says urgent work waits, the pass stops after the elevator in hand and commits what it
-    ///     did; the rest stays marked for the next pass.
-    @discardableResult
-    public func updateRollupsInBackground(maximumMinutes: Int = 2_000, settledBefore: Int64? = nil, givingWay: Bool = false) async throws -> Int {
-        let priority = givingWay ? priority : nil
-        return try await pool.write { [memo] db in
-            try Self.updateRollups(maximumMinutes: maximumMinutes, settledBefore: settledBefore, priority: priority, memo: memo, in: db)
-        }
-    }
-
-    private static func updateRollups(
-        maximumMinutes: Int, settledBefore: Int64?, priority: WriterPriority?, memo: WriterMemo, in db: Database
-    ) throws -> Int {
-        do {
-            var dirty = try Row.fetchAll(
-                db, sql: "SELECT elevator, minute FROM rollup_dirty WHERE minute < ? ORDER BY elevator, minute LIMIT ?",
-                arguments: [settledBefore ?? Int64.max, maximumMinutes]
-            ).map { DirtyMinute(elevator: $0["elevator"], minute: $0["minute"]) }
-            guard !dirty.isEmpty else { return 0 }
-            var hours: Set<DirtyMinute> = []
-            var days: Set<DirtyMinute> = []
-            let deleteBucket = try db.cachedStatement(sql: "DELETE FROM rollups WHERE level = ? AND elevator = ? AND bucket = ?")
-            let insert = try db.cachedStatement(sql: "INSERT INTO rollups(level, elevator, metric, bucket, min, max, sum, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-            // Consecutive minutes of one elevator share one read of the raw samples.
-            var index = 0
-            while index < dirty.count {
-                if index > 0, let priority, priority.shouldYield {
-                    dirty.removeSubrange(index...)
-                    break
-                }
-                var end = index
-                while end + 1 < dirty.count, dirty[end + 1].elevator == dirty[index].elevator,
-                    Rollups.floor(dirty[end + 1].minute, to: Rollups.day) == Rollups.floor(dirty[index].minute, to: Rollups.day)
-                {
-                    end += 1
-                }
-                let elevator = dirty[index].elevator
-                let from = dirty[index].minute
-                let to = dirty[end].minute + Rollups.minute
-                let byMinute = try minuteAggregates(elevator: elevator, from: from, to: to, in: db)
-                for item in dirty[index...end] {
-                    try deleteBucket.execute(arguments: [Rollups.minute, elevator, item.minute])
-                    for (metric, aggregate) in byMinute[item.minute] ?? [:] where aggregate.count > 0 {
-                        try insert.execute(arguments: [Rollups.minute, elevator, metric.rawValue, item.minute, aggregate.min, aggregate.max, aggregate.sum, aggregate.count])
-                    }
-                    hours.insert(DirtyMinute(elevator: elevator, minute: Rollups.floor(item.minute, to: Rollups.hour)))
-                    days.insert(DirtyMinute(elevator: elevator, minute: Rollups.floor(item.minute, to: Rollups.day)))
-                }
-                index = end + 1
-            }
-            try reaggregate(hours, level: Rollups.hour, from: Rollups.minute, in: db)
-            try reaggregate(days, level: Rollups.day, from: Rollups.hour, in: db)
-            let clear = try db.cachedStatement(sql: "DELETE FROM rollup_dirty WHERE elevator = ? AND minute = ?")
-            for item in dirty { try clear.execute(arguments: [item.elevator, item.minute]) }
-            memo.afterCommit(in: db, cleared: dirty)
-            return dirty.count
-        }
-    }
-
-    /// Per-minute aggregates of every metric of one elevator over `[from, to)` (whole minutes of one day).
-    /// Samples only in the hot table are aggregated by SQLite itself; a day that has a chunk (late data for a
-    /// compacted day) is aggregated from the decoded samples.
-    private static func minuteAggregates(elevator: Int64, from: Int64, to: Int64, in db: Database) throws -> [Int64: [Rollups.Metric: Aggregate]] {
-        var result: [Int64: [Rollups.Metric: Aggregate]] = [:]
-        let day = Rollups.floor(from, to: Rollups.day) / dayMs
-        let chunked = try Bool.fetchOne(db, sql: "SELECT 1 FROM telemetry_chunks WHERE elevator = ? AND day = ?", arguments: [elevator, day]) ?? false
-        if chunked {
-            for row in try samples(elevator: elevator, from: from, to: to, in: db) {
-                let minute = Rollups.floor(row.sample.ts, to: Rollups.minute)
-                for metric in Rollups.Metric.allCases {
-                    if let value = metric.value(of: row.sample) { result[minute, default: [:]][metric, default: Aggregate()].add(value) }
-                }
-            }
-            return result
-        }
-        let columns: String = Rollups.Metric.allCases.map { (metric: Rollups.Metric) -> String in
-            let c: String = metric.column
-            return "min(" + c + "), max(" + c + "), total(" + c + "), count(" + c + ")"
-        }.joined(separator: ", ")
-        let sql: String = "SELECT (ts / 60000) * 60000 AS minute, " + columns
-            + " FROM telemetry WHERE elevator = ? AND ts >= ? AND ts < ? GROUP BY minute"
-        let statement = try db.cachedStatement(sql: sql)
-        let rows = try Row.fetchCursor(statement, arguments: [elevator, from, to])
-        while let row = try rows.next() {
-            let minute: Int64 = row[0]
-            var metrics: [Rollups.Metric: Aggregate] = [:]
-            for (index, metric) in Rollups.Metric.allCases.enumerated() {
-                let base = 1 + index * 4
-                let count: Int = row[base + 3]
-                guard count > 0 else { continue }
-                metrics[metric] = Aggregate(min: row[base], max: row[base + 1], sum: row[base + 2], count: count)
-            }
-            result[minute] = metrics
-        }
-        return result
-    }
-
-    /// Rebuilds buckets of `level` from the finer level's rows.
-    private static func reaggregate(_ buckets: Set<DirtyMinute>, level: Int64, from finer: Int64, in db: Database) throws {
-        let delete = try db.cachedStatement(sql: "DELETE FROM rollups WHERE level = ? AND elevator = ? AND bucket = ?")
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO rollups(level, elevator, metric, bucket, min, max, sum, count)
-            SELECT ?, elevator, metric, ?, min(min), max(max), sum(sum), sum(count) FROM rollups
-            WHERE level = ? AND elevator = ? AND bucket >= ? AND bucket < ? GROUP BY metric
-            """)
-        for bucket in buckets {
-            try delete.execute(arguments: [level, bucket.elevator, bucket.minute])
-            try insert.execute(arguments: [level, bucket.minute, finer, bucket.elevator, bucket.minute, bucket.minute + level])
-        }
-    }
-
-    /// Rollup buckets still to compute.
-    public func pendingRollupMinutes() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM rollup_dirty") ?? 0 }
-    }
-
-    /// An elevator's metric aggregated per `step` ms over `[from, to)`. Reads the coarsest rollup that divides
-    /// the step (day, hour, minute), so long ranges never scan raw samples; a step under a minute, or one no
-    /// level divides, is computed from the raw samples. Buckets start at multiples of `step` (UTC).
-    public func series(_ elevatorID: String, metric: Rollups.Metric, from: Int64, to: Int64, step: Int64) throws -> [SeriesPoint] {
-        precondition(step > 0)
-        return try read { db in
-            guard let key = try Self.key(of: elevatorID, in: db) else { return [] }
-            guard let level = Rollups.levels.reversed().first(where: { step >= $0 && step % $0 == 0 }) else {
-                var buckets: [Int64: Aggregate] = [:]
-                for row in try Self.samples(elevator: key, from: from, to: to, in: db) {
-                    if let value = metric.value(of: row.sample) { buckets[Rollups.floor(row.sample.ts, to: step), default: Aggregate()].add(value) }
-                }
-                return buckets.keys.sorted().map { start in
-                    let a = buckets[start]!
-                    return SeriesPoint(start: start, min: a.min, max: a.max, mean: a.sum / Double(a.count), count: a.count)
-                }
-            }
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT (bucket / ?) * ? AS start, min(min) AS min, max(max) AS max, sum(sum) AS sum, sum(count) AS count
-                FROM rollups WHERE level = ? AND elevator = ? AND metric = ? AND bucket >= ? AND bucket < ?
-                GROUP BY start ORDER BY start
-                """, arguments: [step, step, level, key, metric.rawValue, from, to])
-            return rows.map { row in
-                let count: Int = row["count"]
-                return SeriesPoint(start: row["start"], min: row["min"], max: row["max"], mean: (row["sum"] as Double) / Double(count), count: count)
-            }
-        }
-    }
-
-    /// A metric per UTC day across all elevators (or those of a region prefix), from the daily rollups.
-    public func fleetDaily(metric: Rollups.Metric, from: Int64, to: Int64, regionPrefix: String? = nil) throws -> [SeriesPoint] {
-        try read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT r.bucket AS start, min(r.min) AS min, max(r.max) AS max, sum(r.sum) AS sum, sum(r.count) AS count
-                FROM rollups r JOIN elevators e ON e.id = r.elevator
-                WHERE r.level = ? AND r.metric = ? AND r.bucket >= ? AND r.bucket < ? AND \(PlaceFilter.clause("e.place"))
-                GROUP BY r.bucket ORDER BY r.bucket
-                """, arguments: [Rollups.day, metric.rawValue, from, to] + PlaceFilter.arguments(regionPrefix ?? ""))
-            return rows.map { row in
-                let count: Int = row["count"]
-                return SeriesPoint(start: row["start"], min: row["min"], max: row["max"], mean: (row["sum"] as Double) / Double(count), count: count)
-            }
-        }
-    }
+    // MARK: Counters
 
     /// Increase of a cumulative counter (`trips`, `door_cycles`) per UTC day over `[from, to)`: the last
     /// value of each day minus the last value before it. A counter that went backwards (a controller reset)
@@ -368,13 +202,10 @@ extension LiftDatabase {
                 try db.execute(sql: "DELETE FROM telemetry WHERE ts < ?", arguments: [cutoffDay * Self.dayMs])
                 report.hotSamplesDropped = db.changesCount
             }
-            if policy.rollupDays > 0 {
-                let cutoff = Rollups.floor(now, to: Rollups.day) - Int64(policy.rollupDays) * Self.dayMs
-                for level in Rollups.levels {
-                    try db.execute(sql: "DELETE FROM rollups WHERE level = ? AND bucket < ?", arguments: [level, cutoff])
-                    report.rollupsDropped += db.changesCount
-                }
-            }
+            let today = Rollups.floor(now, to: Rollups.day)
+            report.rollupsDropped = try Self.dropRollups(
+                minutesBefore: policy.minuteRollupDays > 0 ? today - Int64(policy.minuteRollupDays) * Self.dayMs : nil,
+                hoursAndDaysBefore: policy.rollupDays > 0 ? today - Int64(policy.rollupDays) * Self.dayMs : nil, in: db)
             if policy.eventDays > 0 {
                 let cutoff = Rollups.floor(now, to: Rollups.day) - Int64(policy.eventDays) * Self.dayMs
                 try db.execute(sql: "DELETE FROM events WHERE ts < ?", arguments: [cutoff])

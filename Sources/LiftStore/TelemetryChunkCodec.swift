@@ -119,7 +119,7 @@ public enum TelemetryChunkCodec {
 
     // MARK: Doubles: XOR, with presence
 
-    private static func writeDoubles(_ values: [Double?], into writer: inout BitWriter) {
+    static func writeDoubles(_ values: [Double?], into writer: inout BitWriter) {
         let present = values.compactMap { $0 }
         if present.count == values.count {
             writer.write(0, bits: 2)
@@ -169,7 +169,7 @@ public enum TelemetryChunkCodec {
         }
     }
 
-    private static func readDoubles(_ count: Int, from reader: inout BitReader) throws(BitReader.Failure) -> [Double?] {
+    static func readDoubles(_ count: Int, from reader: inout BitReader) throws(BitReader.Failure) -> [Double?] {
         let mode = try reader.read(bits: 2)
         if mode == 1 { return Array(repeating: nil, count: count) }
         var presence = Array(repeating: true, count: count)

@@ -95,6 +95,7 @@ struct ConfigurationLoader {
         c.retention.deadLetterDays = try r.int("retention.dead_letter_days", c.retention.deadLetterDays, 0...36_500)
         c.retention.rawTelemetryDays = try r.int("retention.raw_telemetry_days", c.retention.rawTelemetryDays, 0...36_500)
         c.retention.rollupDays = try r.int("retention.rollup_days", c.retention.rollupDays, 0...36_500)
+        c.retention.minuteRollupDays = try r.int("retention.minute_rollup_days", c.retention.minuteRollupDays, 0...36_500)
         c.retention.eventDays = try r.int("retention.event_days", c.retention.eventDays, 0...36_500)
         c.retention.ticketDays = try r.int("retention.ticket_days", c.retention.ticketDays, 0...36_500)
         c.retention.dossierDays = try r.int("retention.dossier_days", c.retention.dossierDays, 0...36_500)

@@ -1,8 +1,16 @@
 import Foundation
 import LiftCore
 import LiftScheduler
+import LiftStore
 
 extension LiftWatchConfiguration {
+    /// The store's retention, from `retention.*` and `ingest.dead_letters_per_elevator`.
+    var retentionPolicy: RetentionPolicy {
+        RetentionPolicy(
+            rawTelemetryDays: retention.rawTelemetryDays, rollupDays: retention.rollupDays, minuteRollupDays: retention.minuteRollupDays,
+            eventDays: retention.eventDays, deadLetterDays: retention.deadLetterDays, deadLettersPerElevator: ingest.deadLettersPerElevator)
+    }
+
     /// The scheduler's settings: SLA minutes, regimes and thresholds mapped onto `SchedulerConfiguration`.
     /// - Throws: `CommandFailure` naming the file when the health thresholds cannot be read.
     func schedulerConfiguration() throws -> SchedulerConfiguration {

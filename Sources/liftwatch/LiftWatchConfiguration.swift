@@ -75,7 +75,10 @@ struct LiftWatchConfiguration: Sendable, Equatable {
     /// How long each class of record is kept, in days (0 = for ever).
     struct Retention: Sendable, Equatable {
         var rawTelemetryDays = 90
+        /// Hour and day rollups.
         var rollupDays = 3_650
+        /// Minute rollups (older minutes are computed from the raw samples).
+        var minuteRollupDays = 2
         var eventDays = 3_650
         var ticketDays = 3_650
         var dossierDays = 0

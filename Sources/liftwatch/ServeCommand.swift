@@ -213,10 +213,7 @@ struct Server {
         let mqttGauge = MQTTGauges(client: client, database: database)
         let maintenance = StoreMaintenanceService(
             database: database, clock: .system,
-            configuration: .init(retention: RetentionPolicy(
-                rawTelemetryDays: configuration.retention.rawTelemetryDays, rollupDays: configuration.retention.rollupDays,
-                eventDays: configuration.retention.eventDays,
-                deadLetterDays: configuration.retention.deadLetterDays, deadLettersPerElevator: configuration.ingest.deadLettersPerElevator)),
+            configuration: .init(retention: configuration.retentionPolicy),
             logger: Logger(label: "liftwatch.store"))
         // Shutdown runs in reverse order: HTTP first; ingestion last, which closes the MQTT session and then
         // commits everything received before it returns.

@@ -6,7 +6,7 @@ import LiftStore
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store", abstract: "Maintain the time-series store: rollups, compaction, retention, size report.",
-        subcommands: [Maintain.self, Report.self, QueryBenchmark.self, Backfill.self])
+        subcommands: [Maintain.self, Report.self, QueryBenchmark.self, StorageBenchmark.self, Backfill.self])
 
     struct Maintain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -34,10 +34,7 @@ struct StoreCommand: AsyncParsableCommand {
                     FileHandle.standardError.write(Data("compaction: \(report.chunksWritten) chunks, \(report.samplesMoved) samples\n".utf8))
                 }
             }
-            let retention = try database.applyRetention(
-                RetentionPolicy(rawTelemetryDays: configuration.retention.rawTelemetryDays, rollupDays: configuration.retention.rollupDays,
-                                eventDays: configuration.retention.eventDays,
-                deadLetterDays: configuration.retention.deadLetterDays, deadLettersPerElevator: configuration.ingest.deadLettersPerElevator), now: now)
+            let retention = try database.applyRetention(configuration.retentionPolicy, now: now)
             print("rolled up \(rolled) minutes; compacted \(compaction.samplesMoved) samples into \(compaction.chunksWritten) chunks (\(compaction.bytesWritten) bytes); dropped \(retention.chunksDropped) chunks, \(retention.rollupsDropped) rollup rows, \(retention.eventsDropped) events")
         }
     }
@@ -135,6 +132,114 @@ struct StoreCommand: AsyncParsableCommand {
             let (daily, days) = try median { try store.fleetDaily(metric: .motorTempC, from: start, to: end).count }
             print(String(format: "30-day hourly series, one elevator: %.2f ms (%d points)", hourly, points))
             print(String(format: "daily aggregate, %d elevators × %d days: %.2f ms (%d points)", elevators, self.days, daily, days))
+        }
+    }
+
+    struct StorageBenchmark: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "benchmark-storage",
+            abstract: "Measure the whole database on a realistic 10 s stream, days of it, with the store's own maintenance.",
+            discussion: """
+                Writes ELEVATORS × DAYS of telemetry (RealisticTelemetry: trips, doors, loads, temperatures and sensor noise, \
+                every 10 s) through the ingest commit into a scratch database, a day at a time, each day followed by what \
+                `serve` does daily: rollups, compaction of the day, retention (raw samples kept, minute rollups for \
+                --minute-rollup-days). Half a day more stays hot at the end. Then it measures the file and each table, and \
+                times the series queries. Bytes per value count 8 numeric metrics per sample (floor and the 7 rolled-up ones). \
+                With --openmetrics, the first --openmetrics-days days also go to that file for Prometheus's promtool.
+                """)
+
+        @Option(help: "Elevators.") var elevators = 4
+        @Option(help: "Days.") var days = 365
+        @Option(help: "Minute rollups kept, days.") var minuteRollupDays = 2
+        @Option(help: "Scratch database path (deleted first).") var database = "var/bench-storage.sqlite"
+        @Option(help: "Also write the first days as OpenMetrics text here.") var openmetrics: String?
+        @Option(help: "Days written to --openmetrics.") var openmetricsDays = 7
+
+        func run() async throws {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+            let store = try LiftDatabase(path: database)
+            let day = Rollups.day
+            let start = Rollups.floor(EpochClock.system.now(), to: day) - Int64(days) * day
+            var streams = (0..<elevators).map { RealisticTelemetry(seed: UInt64($0 + 1)) }
+            let ids = (0..<elevators).map { String(format: "BENCH-%04d", $0 + 1) }
+            let keys = try ids.map { try store.register(ElevatorRegistration(elevatorID: $0, region: "430102"), at: start) }
+            let perDay = day / streams[0].interval
+            let policy = RetentionPolicy(rawTelemetryDays: 0, rollupDays: 0, minuteRollupDays: minuteRollupDays, eventDays: 0)
+            var kept: [[StoredSample]] = Array(repeating: [], count: elevators)
+            var samples = 0
+            let begin = ContinuousClock.now
+            for dayIndex in 0...days {
+                let dayStart = start + Int64(dayIndex) * day
+                for e in 0..<elevators {
+                    var batch = IngestBatch()
+                    for slot in 0..<(dayIndex == days ? perDay / 2 : perDay) {
+                        let row = streams[e].next(start: dayStart, slot: slot)
+                        batch.telemetry.append(IngestBatch.Item(elevator: keys[e], elevatorID: ids[e], region: "430102", value: row.sample, receivedAt: row.receivedAt))
+                        if openmetrics != nil, dayIndex < openmetricsDays { kept[e].append(row) }
+                    }
+                    samples += batch.telemetry.count
+                    _ = try store.commit(batch)
+                }
+                while try store.updateRollups(maximumMinutes: 100_000) > 0 {}
+                if dayIndex < days {
+                    try store.compact(before: dayStart + day)
+                    try store.applyRetention(policy, now: dayStart + day)
+                }
+                if dayIndex % 30 == 0 { FileHandle.standardError.write(Data("day \(dayIndex)/\(days): \(samples) samples\n".utf8)) }
+            }
+            let loadSeconds = Double((ContinuousClock.now - begin).components.seconds)
+            let footprint = try store.footprint()
+            let telemetry = try store.storageReport()
+            let values = Double(samples * 8)
+            func median(_ body: () throws -> Int) throws -> [String: Any] {
+                var times: [Double] = []
+                var points = 0
+                for _ in 0..<11 {
+                    let t0 = ContinuousClock.now
+                    points = try body()
+                    let elapsed = ContinuousClock.now - t0
+                    times.append(Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15)
+                }
+                return ["ms": times.sorted()[times.count / 2], "points": points]
+            }
+            let end = start + Int64(days) * day + day / 2
+            let old = end - Int64(min(days, 40)) * day
+            let queries: [String: Any] = [
+                "1 day, 5 min (minute rollups)": try median { try store.series(ids[0], metric: .motorTempC, from: end - day, to: end, step: 300_000).count },
+                "7 days, 1 h (hour rollups)": try median { try store.series(ids[0], metric: .motorTempC, from: end - 7 * day, to: end, step: Rollups.hour).count },
+                "30 days, 6 h (hour rollups)": try median { try store.series(ids[0], metric: .motorTempC, from: end - 30 * day, to: end, step: 6 * Rollups.hour).count },
+                "365 days, 1 day (day rollups)": try median { try store.series(ids[0], metric: .motorTempC, from: end - 365 * day, to: end, step: day).count },
+                "1 old day, 5 min (raw samples)": try median { try store.series(ids[0], metric: .motorTempC, from: old, to: old + day, step: 300_000).count },
+                "7 old days, 50 min (raw samples)": try median { try store.series(ids[0], metric: .motorTempC, from: old, to: old + 7 * day, step: 3_000_000).count },
+                "fleet daily, 365 days": try median { try store.fleetDaily(metric: .motorTempC, from: end - 365 * day, to: end).count },
+            ]
+            if let openmetrics {
+                var text = ""
+                for column in [("floor", \TelemetrySample.floor), ] as [(String, KeyPath<TelemetrySample, Int?>)] {
+                    text += "# TYPE liftwatch_\(column.0) gauge\n"
+                    for e in 0..<elevators {
+                        for row in kept[e] { if let v = row.sample[keyPath: column.1] { text += "liftwatch_\(column.0){elevator=\"\(ids[e])\"} \(v) \(Double(row.sample.ts) / 1_000)\n" } }
+                    }
+                }
+                for metric in Rollups.Metric.allCases {
+                    text += "# TYPE liftwatch_\(metric.name) gauge\n"
+                    for e in 0..<elevators {
+                        for row in kept[e] { if let v = metric.value(of: row.sample) { text += "liftwatch_\(metric.name){elevator=\"\(ids[e])\"} \(v) \(Double(row.sample.ts) / 1_000)\n" } }
+                    }
+                }
+                text += "# EOF\n"
+                try Data(text.utf8).write(to: URL(fileURLWithPath: openmetrics))
+            }
+            let result: [String: Any] = [
+                "elevators": elevators, "days": days, "minute_rollup_days": minuteRollupDays, "samples": samples, "values": samples * 8,
+                "load_seconds": loadSeconds, "file_bytes": footprint.fileBytes, "free_bytes": footprint.freeBytes,
+                "bytes_per_value": Double(footprint.fileBytes) / values, "tables": footprint.tables,
+                "rollup_rows": Dictionary(uniqueKeysWithValues: footprint.rollupRows.map { (String($0.key), $0.value) }),
+                "hour_rollup_days": footprint.hourRollupDays, "queries": queries,
+                "chunk_samples": telemetry.chunkSamples, "chunk_bytes": telemetry.chunkBytes,
+                "openmetrics_samples": kept.reduce(0) { $0 + $1.count },
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
         }
     }
 }

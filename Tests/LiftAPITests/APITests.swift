@@ -141,6 +141,10 @@ struct APITests {
                 ("/api/v1/tickets?limit=0", "limit: expected an integer from 1 to 1000, got \"0\""),
                 ("/api/v1/elevators/E1/series?metric=pressure", "metric: expected one of speed, load_kg, motor_temp_c, cabin_temp_c, vibration_mg, level_error_mm, door_close_ms, got \"pressure\""),
                 ("/api/v1/kpis?from=100&to=50", "from: must be before to"),
+                ("/api/v1/elevators/E1/series?metric=speed&from=0&to=3456000000&step=3599000",
+                 "step: this step is computed from raw samples here, which is limited to 31 days; use a step of whole hours"),
+                ("/api/v1/elevators/E1/series?metric=speed&from=0&to=32503680000000&step=86400000",
+                 "step: gives more than 10,000 points for this range; use a larger step"),
                 ("/api/v1/elevators?contractor=x%27%20OR%201=1", "contractor: expected an id of [A-Za-z0-9_-]{1,64}, got \"x' OR 1=1\""),
                 ("/api/v1/tickets?cursor=%%%", "cursor: not a cursor this API returned"),
             ] {

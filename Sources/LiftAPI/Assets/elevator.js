@@ -10,7 +10,8 @@
   function load() {
     var range = +document.getElementById('range').value, select = document.getElementById('metric'), metric = select.value;
     var name = select.options[select.selectedIndex].textContent;
-    var step = Math.max(60000, Math.floor(range / 200 / 60000) * 60000);
+    // Whole hours past two days: minute rollups are kept only for the last days, hours for years.
+    var step = range > 172800000 ? Math.max(3600000, Math.round(range / 200 / 3600000) * 3600000) : Math.max(60000, Math.floor(range / 200 / 60000) * 60000);
     if (range >= 2592000000) { step = range >= 31536000000 ? 86400000 : 3600000 * 6; }
     fetch('/api/v1/elevators/' + encodeURIComponent(page.id) + '/series?metric=' + metric + '&from=' + (now - range) + '&to=' + now + '&step=' + step, {credentials: 'same-origin'})
       .then(function (r) { return r.json(); }).then(function (s) {

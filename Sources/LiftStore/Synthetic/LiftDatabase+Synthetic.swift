@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 extension LiftDatabase {
@@ -9,15 +10,28 @@ extension LiftDatabase {
             let key = try register(ElevatorRegistration(elevatorID: id, region: "430102"), at: from)
             try write { db in
                 let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO rollups(level, elevator, metric, bucket, min, max, sum, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                let insertHours = try db.cachedStatement(sql: "INSERT OR REPLACE INTO rollup_hours(elevator, day, data) VALUES (?, ?, ?)")
+                func aggregate(_ metric: Rollups.Metric, level: Int64) -> Aggregate {
+                    let samples = Int(level / 10_000)
+                    let base = Double(metric.rawValue * 10 + elevator % 7)
+                    return Aggregate(min: base - 1, max: base + 1, sum: base * Double(samples), count: samples)
+                }
                 for level in Rollups.levels {
-                    // Minute rows only for the last day, to keep the fill quick; the queries read hours and days.
-                    let start = level == Rollups.minute ? to - Rollups.day : from
-                    var bucket = start
+                    // Minute rows only for the last day, as the store keeps them a few days; hours packed per day.
+                    var bucket = level == Rollups.minute ? to - Rollups.day : from
                     while bucket < to {
-                        let samples = Int(level / 1_000)
+                        if level == Rollups.hour {
+                            var day = HourRollupDay()
+                            for hour in 0..<24 {
+                                for metric in Rollups.Metric.allCases { day.hours[bucket + Int64(hour) * level, default: [:]][metric] = aggregate(metric, level: level) }
+                            }
+                            try insertHours.execute(arguments: [key, bucket / Self.dayMs, Data(HourRollupCodec.encode(day, dayStart: bucket))])
+                            bucket += Rollups.day
+                            continue
+                        }
                         for metric in Rollups.Metric.allCases {
-                            let base = Double(metric.rawValue * 10 + elevator % 7)
-                            try insert.execute(arguments: [level, key, metric.rawValue, bucket, base - 1, base + 1, base * Double(samples), samples])
+                            let a = aggregate(metric, level: level)
+                            try insert.execute(arguments: [level, key, metric.rawValue, bucket, a.min, a.max, a.sum, a.count])
                         }
                         bucket += level
                     }

@@ -69,7 +69,7 @@ public struct SeriesPoint: Sendable, Hashable, Codable {
 }
 
 /// Running min/max/sum/count.
-struct Aggregate {
+struct Aggregate: Equatable {
     var min = Double.infinity
     var max = -Double.infinity
     var sum = 0.0
