@@ -88,8 +88,21 @@ def main():
     for table, size in sorted(y["tables"].items(), key=lambda kv: -kv[1]):
         if size >= 0.001 * y["file_bytes"]:
             print(f"  {table:<24} {size:>14,} bytes  {size / values:.3f} per value")
-    per_elevator_year = y["file_bytes"] / y["elevators"] * 365 / (y["days"] + 0.5)
-    print(f"  per elevator-year: {per_elevator_year / 1e6:.1f} MB; 100,000 elevators × 10 years: {per_elevator_year * 1e6 / 1e12:.1f} TB")
+    # Projection: what grows with time (chunks, hour blobs, day rows) per elevator-day, and what does not (minute
+    # rollups, the hot day, free pages) per elevator. Rollup rows are split by their count (rows of both levels
+    # are the same size). Other tables (events, counters, status reports, tickets) are left out.
+    e, days = y["elevators"], y["days"]
+    rows = y["rollup_rows"]
+    minute_rows, day_rows = rows.get("60000", 0), rows.get("86400000", 0)
+    row_bytes = y["tables"]["rollups"] / max(1, minute_rows + day_rows)
+    growing = (y["tables"]["telemetry_chunks"] / days + y["tables"]["rollup_hours"] / (days + 0.5) + day_rows * row_bytes / (days + 0.5)) / e
+    rollups_per_day = (y["tables"]["rollup_hours"] / (days + 0.5) + day_rows * row_bytes / (days + 0.5)) / e
+    fixed = (minute_rows * row_bytes + y["tables"]["telemetry"] * 2 + y["free_bytes"]) / e
+    print(f"  per elevator: {growing * 365 / 1e6:.2f} MB a year kept whole ({rollups_per_day * 365 / 1e6:.2f} MB of it rollups), "
+          f"{fixed / 1e6:.2f} MB not growing (minute rollups, a full hot day, free pages)")
+    for label, raw_days in [("everything kept", 3650), ("defaults, raw 90 days", 90), ("raw 365 days", 365)]:
+        total = 1e5 * (fixed + rollups_per_day * 3650 + (growing - rollups_per_day) * raw_days)
+        print(f"  100,000 elevators × 10 years, {label}: {total / 1e12:.2f} TB")
     print("  queries (median of 11, ms):")
     for name, q in sorted(y["queries"].items()):
         print(f"    {name:<34} {q['ms']:8.2f}  ({q['points']} points)")

@@ -266,11 +266,9 @@ struct APIRoutes: Sendable {
         let to = try q.time("to") ?? now
         let from = try q.time("from") ?? to - 86_400_000
         guard from < to else { throw invalid("from", "must be before to") }
-        // By default about 200 points, in whole minutes, or whole hours when that is an hour or more.
         let span = to.subtractingReportingOverflow(from)
-        let byDefault = span.overflow ? Rollups.day : span.partialValue / 200 >= Rollups.hour
-            ? span.partialValue / 200 / Rollups.hour * Rollups.hour : max(Rollups.minute, span.partialValue / 200 / Rollups.minute * Rollups.minute)
-        let step = try q.integer("step", range: 1_000...31_536_000_000) ?? byDefault
+        let step = try q.integer("step", range: 1_000...31_536_000_000)
+            ?? Rollups.defaultStep(from: from, to: to, minuteRollupsFrom: try database.retainedFrom().minuteRollups)
         guard !span.overflow, span.partialValue / step <= 10_000 else { throw invalid("step", "gives more than 10,000 points for this range; use a larger step") }
         struct Body: Encodable {
             var elevatorID: String, metric: String, from: Int64, to: Int64, step: Int64, points: [SeriesPoint]

@@ -190,22 +190,21 @@ extension LiftDatabase {
     }
 
     /// Drops what is older than each class's retention: whole telemetry chunks (one row per elevator-day),
-    /// any hot samples left of those days, rollups and events.
+    /// any hot samples left of those days, events and dead letters in one transaction; then rollups, in short
+    /// transactions of one elevator each. Minute rollups go after `minuteRollupDays`, or with the hours and days
+    /// when it is 0.
     @discardableResult
     public func applyRetention(_ policy: RetentionPolicy, now: Int64) throws -> RetentionReport {
-        try write { db in
+        var report = try write { db in
             var report = RetentionReport()
             if policy.rawTelemetryDays > 0 {
                 let cutoffDay = Rollups.floor(now, to: Rollups.day) / Self.dayMs - Int64(policy.rawTelemetryDays)
+                try Self.advance(.rawFrom, to: cutoffDay * Self.dayMs, in: db)
                 try db.execute(sql: "DELETE FROM telemetry_chunks WHERE day < ?", arguments: [cutoffDay])
                 report.chunksDropped = db.changesCount
                 try db.execute(sql: "DELETE FROM telemetry WHERE ts < ?", arguments: [cutoffDay * Self.dayMs])
                 report.hotSamplesDropped = db.changesCount
             }
-            let today = Rollups.floor(now, to: Rollups.day)
-            report.rollupsDropped = try Self.dropRollups(
-                minutesBefore: policy.minuteRollupDays > 0 ? today - Int64(policy.minuteRollupDays) * Self.dayMs : nil,
-                hoursAndDaysBefore: policy.rollupDays > 0 ? today - Int64(policy.rollupDays) * Self.dayMs : nil, in: db)
             if policy.eventDays > 0 {
                 let cutoff = Rollups.floor(now, to: Rollups.day) - Int64(policy.eventDays) * Self.dayMs
                 try db.execute(sql: "DELETE FROM events WHERE ts < ?", arguments: [cutoff])
@@ -228,6 +227,11 @@ extension LiftDatabase {
             }
             return report
         }
+        let today = Rollups.floor(now, to: Rollups.day)
+        report.rollupsDropped = try dropRollups(
+            minutesBefore: policy.minuteRollupDays > 0 ? today - Int64(policy.minuteRollupDays) * Self.dayMs : nil,
+            hoursAndDaysBefore: policy.rollupDays > 0 ? today - Int64(policy.rollupDays) * Self.dayMs : nil)
+        return report
     }
 
     /// Where telemetry sits now, and how big it is.

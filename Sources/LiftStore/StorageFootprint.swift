@@ -35,3 +35,11 @@ extension LiftDatabase {
         }
     }
 }
+
+extension LiftDatabase {
+    /// Rewrites the file without its free pages (SQLite's VACUUM). Needs free disk the size of the file and holds
+    /// the writer until done: run it with `serve` stopped, e.g. once after an upgrade that dropped much.
+    public func vacuum() throws {
+        try pool.vacuum()
+    }
+}

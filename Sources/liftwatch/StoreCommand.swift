@@ -6,7 +6,7 @@ import LiftStore
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store", abstract: "Maintain the time-series store: rollups, compaction, retention, size report.",
-        subcommands: [Maintain.self, Report.self, QueryBenchmark.self, StorageBenchmark.self, Backfill.self])
+        subcommands: [Maintain.self, Report.self, Vacuum.self, QueryBenchmark.self, StorageBenchmark.self, Backfill.self])
 
     struct Maintain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -36,6 +36,26 @@ struct StoreCommand: AsyncParsableCommand {
             }
             let retention = try database.applyRetention(configuration.retentionPolicy, now: now)
             print("rolled up \(rolled) minutes; compacted \(compaction.samplesMoved) samples into \(compaction.chunksWritten) chunks (\(compaction.bytesWritten) bytes); dropped \(retention.chunksDropped) chunks, \(retention.rollupsDropped) rollup rows, \(retention.eventsDropped) events")
+        }
+    }
+
+    struct Vacuum: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give the free pages back to the disk: rewrite the database file without them.",
+            discussion: """
+                SQLite keeps the pages of deleted rows for reuse, so a file does not shrink by itself. After a pass that \
+                dropped much (the first retention after an upgrade drops years of minute rollups), this rewrites the file. \
+                It needs free disk the size of the file and holds the writer until done: stop `serve` first.
+                """)
+
+        @OptionGroup var options: ConfigurationOptions
+
+        func run() async throws {
+            let database = try LiftDatabase(path: try await options.load().database.path)
+            let before = try database.footprint()
+            try database.vacuum()
+            let after = try database.footprint()
+            print("\(before.fileBytes) bytes before, \(after.fileBytes) after (\(before.freeBytes) bytes of free pages given back)")
         }
     }
 

@@ -166,4 +166,81 @@ struct RollupRetentionTests {
         #expect(try database.footprint().rollupRows[Rollups.hour] == nil)
         Self.expectSame(try database.series("E1", metric: .vibrationMg, from: Self.day0, to: Self.day0 + 2 * Self.day, step: Rollups.hour), before)
     }
+
+    @Test("a resent sample older than raw retention leaves that hour's and day's rollups as they were")
+    func resentSampleOlderThanRawRetention() throws {
+        let (database, _, key) = try Self.store(days: 4)
+        let hour = Self.day0 + 5 * Rollups.hour
+        let hourBefore = try database.series("E1", metric: .motorTempC, from: hour, to: hour + Rollups.hour, step: Rollups.hour)
+        let dayBefore = try database.series("E1", metric: .motorTempC, from: Self.day0, to: Self.day0 + Self.day, step: Self.day)
+        #expect(hourBefore.first?.count ?? 0 > 300)
+        try database.applyRetention(RetentionPolicy(rawTelemetryDays: 2, rollupDays: 0, minuteRollupDays: 1), now: Self.day0 + 4 * Self.day + 3_600_000)
+        #expect(try database.retainedFrom().rawSamples == Self.day0 + 2 * Self.day)
+        var batch = IngestBatch()
+        batch.telemetry = [IngestBatch.Item(
+            elevator: key, elevatorID: "E1", region: "430102", value: TelemetrySample(seq: 9_999_999, ts: hour + 1_234, motorTempC: 99.5), receivedAt: 0)]
+        _ = try database.commit(batch)
+        #expect(try database.pendingRollupMinutes() == 1)
+        while try database.updateRollups() > 0 {}
+        #expect(try database.pendingRollupMinutes() == 0)
+        Self.expectSame(try database.series("E1", metric: .motorTempC, from: hour, to: hour + Rollups.hour, step: Rollups.hour), hourBefore)
+        Self.expectSame(try database.series("E1", metric: .motorTempC, from: Self.day0, to: Self.day0 + Self.day, step: Self.day), dayBefore)
+        // Minute steps there would need the dropped samples: refused, not answered empty.
+        #expect(throws: SeriesTooFine.self) { try database.series("E1", metric: .motorTempC, from: Self.day0, to: Self.day0 + Self.day, step: 300_000) }
+    }
+
+    @Test("an unreadable hour blob is rebuilt from the raw samples instead of stopping the rollups")
+    func damagedBlobRebuilt() throws {
+        let (database, rows, key) = try Self.store(days: 2)
+        let dayIndex = Self.day0 / Self.day
+        try database.write { db in
+            try db.execute(sql: "UPDATE rollup_hours SET data = ? WHERE elevator = ? AND day = ?", arguments: [Data([1, 0xFF, 0xFF]), key, dayIndex])
+        }
+        var batch = IngestBatch()
+        batch.telemetry = [IngestBatch.Item(
+            elevator: key, elevatorID: "E1", region: "430102", value: TelemetrySample(seq: 9_999_999, ts: Self.day0 + 7_777, speed: 0.5), receivedAt: 0)]
+        _ = try database.commit(batch)
+        while try database.updateRollups() > 0 {}
+        var expected: [Int64: Aggregate] = [:]
+        for row in rows + [StoredSample(sample: TelemetrySample(seq: 9_999_999, ts: Self.day0 + 7_777, speed: 0.5), receivedAt: 0)]
+        where row.sample.ts < Self.day0 + Self.day {
+            if let speed = row.sample.speed { expected[Rollups.floor(row.sample.ts, to: Rollups.hour), default: Aggregate()].add(speed) }
+        }
+        let hours = try database.series("E1", metric: .speed, from: Self.day0, to: Self.day0 + Self.day, step: Rollups.hour)
+        #expect(hours.map(\.start) == expected.keys.sorted())
+        #expect(hours.count == 24)
+        for point in hours {
+            #expect(point.count == expected[point.start]?.count && point.min == expected[point.start]?.min && point.max == expected[point.start]?.max)
+        }
+    }
+
+    @Test("a first pass with weeks of minute rollups drops them a week per transaction, down to the cutoff exactly; the mark never moves back")
+    func backlogDroppedInWeeks() throws {
+        let (database, _, _) = try Self.store(days: 10)
+        let metrics = Rollups.Metric.allCases.count
+        #expect(try database.footprint().rollupRows[Rollups.minute] == 10 * 1_440 * metrics)
+        let now = Self.day0 + 10 * Self.day + 60_000
+        let report = try database.applyRetention(RetentionPolicy(rawTelemetryDays: 0, rollupDays: 0, minuteRollupDays: 1), now: now)
+        #expect(report.rollupsDropped == 9 * 1_440 * metrics)
+        #expect(try database.footprint().rollupRows[Rollups.minute] == 1_440 * metrics)
+        #expect(try database.retainedFrom().minuteRollups == Self.day0 + 9 * Self.day)
+        // Keeping more days later does not bring back what went: the mark stays.
+        try database.applyRetention(RetentionPolicy(rawTelemetryDays: 0, rollupDays: 0, minuteRollupDays: 5), now: now)
+        #expect(try database.retainedFrom().minuteRollups == Self.day0 + 9 * Self.day)
+        // Day rows and hour blobs before the rollups' cutoff go; the day at the cutoff stays.
+        try database.applyRetention(RetentionPolicy(rawTelemetryDays: 0, rollupDays: 7, minuteRollupDays: 1), now: now)
+        #expect(try database.footprint().hourRollupDays == 7)
+        #expect(try database.series("E1", metric: .speed, from: 0, to: .max, step: Self.day).map(\.start).first == Self.day0 + 3 * Self.day)
+    }
+
+    @Test("a series asked without a step gets about 200 points, in whole hours before the minute rollups kept")
+    func defaultStep() {
+        let hour = Rollups.hour
+        #expect(Rollups.defaultStep(from: Self.day0, to: Self.day0 + Self.day, minuteRollupsFrom: nil) == 420_000)
+        #expect(Rollups.defaultStep(from: Self.day0, to: Self.day0 + Self.day, minuteRollupsFrom: Self.day0 + 1) == hour)
+        #expect(Rollups.defaultStep(from: Self.day0, to: Self.day0 + Self.day, minuteRollupsFrom: Self.day0) == 420_000)
+        #expect(Rollups.defaultStep(from: Self.day0, to: Self.day0 + 30 * Self.day, minuteRollupsFrom: nil) == 3 * hour)
+        #expect(Rollups.defaultStep(from: 0, to: 60_000, minuteRollupsFrom: nil) == 60_000)
+        #expect(Rollups.defaultStep(from: .min, to: .max, minuteRollupsFrom: nil) == Self.day)
+    }
 }

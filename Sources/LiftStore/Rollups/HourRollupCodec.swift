@@ -6,8 +6,9 @@ struct HourRollupDay: Equatable {
     /// The day's aggregate per metric, merged over its hours.
     var day: [Rollups.Metric: Aggregate] {
         var result: [Rollups.Metric: Aggregate] = [:]
-        for metrics in hours.values {
-            for (metric, aggregate) in metrics {
+        // In time order, so that the same hours give the same sums to the bit.
+        for hour in hours.keys.sorted() {
+            for (metric, aggregate) in hours[hour]! {
                 result[metric, default: Aggregate()].merge(min: aggregate.min, max: aggregate.max, sum: aggregate.sum, count: aggregate.count)
             }
         }
@@ -66,11 +67,12 @@ enum HourRollupCodec {
                 let sums = try TelemetryChunkCodec.readDoubles(hoursPerDay, from: &reader)
                 for hour in 0..<hoursPerDay {
                     guard let count = counts[hour], let min = minima[hour], let max = maxima[hour], let sum = sums[hour] else { continue }
-                    day.hours[dayStart + Int64(hour) * Rollups.hour, default: [:]][metric] = Aggregate(min: min, max: max, sum: sum, count: Int(count))
+                    guard let whole = Int(exactly: count), whole > 0 else { throw BitReader.Failure.truncated }
+                    day.hours[dayStart + Int64(hour) * Rollups.hour, default: [:]][metric] = Aggregate(min: min, max: max, sum: sum, count: whole)
                 }
             }
         } catch {
-            throw StoreError(operation: "decode hour rollups", message: "blob is truncated")
+            throw StoreError(operation: "decode hour rollups", message: "blob is truncated or damaged")
         }
         return day
     }

@@ -47,6 +47,9 @@ extension LiftDatabase {
         guard !dirty.isEmpty else { return 0 }
         let deleteMinute = try db.cachedStatement(sql: deleteBucketSQL)
         let insert = try db.cachedStatement(sql: "INSERT INTO rollups(level, elevator, metric, bucket, min, max, sum, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        // Minutes whose raw samples retention has dropped (a resent buffer older than raw retention) keep the
+        // rollups they have: recomputing them from what is left would replace hours of history by one sample.
+        let rawFrom = try mark(.rawFrom, in: db) ?? Int64.min
         // The marked minutes of one elevator and day share one read of the raw samples: every minute of the
         // hours they touch, so that each hour is recomputed whole (its minute rollups may be gone already).
         var index = 0
@@ -61,26 +64,39 @@ extension LiftDatabase {
             {
                 end += 1
             }
+            defer { index = end + 1 }
             let elevator = dirty[index].elevator
-            let from = Rollups.floor(dirty[index].minute, to: Rollups.hour)
-            let to = Rollups.floor(dirty[end].minute, to: Rollups.hour) + Rollups.hour
+            let dayStart = Rollups.floor(dirty[index].minute, to: Rollups.day)
+            guard dayStart >= rawFrom else { continue }
+            var from = Rollups.floor(dirty[index].minute, to: Rollups.hour)
+            var to = Rollups.floor(dirty[end].minute, to: Rollups.hour) + Rollups.hour
+            var touched = Set(dirty[index...end].map { Rollups.floor($0.minute, to: Rollups.hour) })
+            var day: HourRollupDay
+            do {
+                day = try hourRollups(elevator: elevator, day: dayStart / dayMs, in: db) ?? HourRollupDay()
+            } catch {
+                // An unreadable blob is rebuilt whole from the raw samples rather than stopping every pass.
+                day = HourRollupDay()
+                from = dayStart
+                to = dayStart + Rollups.day
+                touched = Set((0..<24).map { dayStart + Int64($0) * Rollups.hour })
+            }
             let byMinute = try minuteAggregates(elevator: elevator, from: from, to: to, in: db)
-            var touched: Set<Int64> = []
             for item in dirty[index...end] {
                 try deleteMinute.execute(arguments: [Rollups.minute, elevator, item.minute])
                 for (metric, aggregate) in byMinute[item.minute] ?? [:] where aggregate.count > 0 {
                     try insert.execute(arguments: [Rollups.minute, elevator, metric.rawValue, item.minute, aggregate.min, aggregate.max, aggregate.sum, aggregate.count])
                 }
-                touched.insert(Rollups.floor(item.minute, to: Rollups.hour))
             }
+            // In time order, so that the same samples give the same sums to the bit.
             var hours: [Int64: [Rollups.Metric: Aggregate]] = [:]
-            for (minute, metrics) in byMinute where touched.contains(Rollups.floor(minute, to: Rollups.hour)) {
-                for (metric, a) in metrics where a.count > 0 {
+            for minute in byMinute.keys.sorted() where touched.contains(Rollups.floor(minute, to: Rollups.hour)) {
+                for (metric, a) in byMinute[minute]! where a.count > 0 {
                     hours[Rollups.floor(minute, to: Rollups.hour), default: [:]][metric, default: Aggregate()].merge(min: a.min, max: a.max, sum: a.sum, count: a.count)
                 }
             }
-            try storeHours(hours, replacing: touched, elevator: elevator, dayStart: Rollups.floor(from, to: Rollups.day), insert: insert, in: db)
-            index = end + 1
+            for hour in touched { day.hours[hour] = hours[hour] }
+            try storeHours(day, elevator: elevator, dayStart: dayStart, insert: insert, in: db)
         }
         let clear = try db.cachedStatement(sql: "DELETE FROM rollup_dirty WHERE elevator = ? AND minute = ?")
         for item in dirty { try clear.execute(arguments: [item.elevator, item.minute]) }
@@ -130,15 +146,9 @@ extension LiftDatabase {
         return result
     }
 
-    /// Replaces the `touched` hours of an elevator-day's packed hour rollups with `hours` (a touched hour absent
-    /// there had no samples), then the day's rows with the aggregate of all its hours.
-    private static func storeHours(
-        _ hours: [Int64: [Rollups.Metric: Aggregate]], replacing touched: Set<Int64>, elevator: Int64, dayStart: Int64,
-        insert: Statement, in db: Database
-    ) throws {
+    /// Writes an elevator-day's packed hour rollups, then the day's rows with the aggregate of all its hours.
+    private static func storeHours(_ day: HourRollupDay, elevator: Int64, dayStart: Int64, insert: Statement, in db: Database) throws {
         let dayIndex = dayStart / dayMs
-        var day = try hourRollups(elevator: elevator, day: dayIndex, in: db) ?? HourRollupDay()
-        for hour in touched { day.hours[hour] = hours[hour] }
         if day.hours.isEmpty {
             try db.cachedStatement(sql: "DELETE FROM rollup_hours WHERE elevator = ? AND day = ?").execute(arguments: [elevator, dayIndex])
         } else {
@@ -163,35 +173,66 @@ extension LiftDatabase {
         try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM rollup_dirty") ?? 0 }
     }
 
-    /// Since when minute rollups are kept (epoch ms); nil while none were ever dropped.
-    static func minuteRollupsFrom(in db: Database) throws -> Int64? {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM store_marks WHERE name = 'minute_rollups_from'"))
+    /// What the store remembers of its own retention, in `store_marks`.
+    enum Mark: String {
+        /// Minute rollups exist only from here on (epoch ms); minute steps before are computed from raw samples.
+        case minuteRollupsFrom = "minute_rollups_from"
+        /// Raw samples exist only from here on (epoch ms, a UTC day's start).
+        case rawFrom = "raw_from"
     }
 
-    /// Drops minute rollups before `cutoff` and rollups of hours and days before `longCutoff` (nil: none), one
-    /// primary-key range per elevator and metric. Returns the rows and blobs dropped.
-    static func dropRollups(minutesBefore cutoff: Int64?, hoursAndDaysBefore longCutoff: Int64?, in db: Database) throws -> Int {
+    static func mark(_ mark: Mark, in db: Database) throws -> Int64? {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM store_marks WHERE name = ?"), arguments: [mark.rawValue])
+    }
+
+    /// Moves a mark forward to `value` (never back: what was dropped does not return).
+    static func advance(_ mark: Mark, to value: Int64, in db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO store_marks(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)
+            """).execute(arguments: [mark.rawValue, value])
+    }
+
+    /// Since when minute rollups and raw samples are kept (epoch ms); nil while retention never dropped any.
+    public func retainedFrom() throws -> (minuteRollups: Int64?, rawSamples: Int64?) {
+        try read { db in (try Self.mark(.minuteRollupsFrom, in: db), try Self.mark(.rawFrom, in: db)) }
+    }
+
+    /// Drops minute rollups before `cutoff` and rollups of hours and days before `longCutoff` (nil: none).
+    /// Each transaction takes one elevator and at most a week of its buckets, so that the writer is never held
+    /// long, even by the first pass after an upgrade, which drops years of minute rows. Returns the rows and
+    /// blobs dropped.
+    func dropRollups(minutesBefore cutoff: Int64?, hoursAndDaysBefore longCutoff: Int64?) throws -> Int {
+        // The mark first: a reader between two transactions computes from raw samples what is being dropped.
+        if let cutoff { try write { db in try Self.advance(.minuteRollupsFrom, to: cutoff, in: db) } }
         var dropped = 0
-        let elevators = try Int64.fetchAll(db, sql: "SELECT id FROM elevators")
-        let delete = try db.cachedStatement(sql: "DELETE FROM rollups WHERE level = ? AND elevator = ? AND metric = ? AND bucket < ?")
-        for (level, before) in [(Rollups.minute, cutoff ?? longCutoff), (Rollups.day, longCutoff)] {
-            guard let before else { continue }
-            for elevator in elevators {
-                for metric in Rollups.Metric.allCases {
-                    try delete.execute(arguments: [level, elevator, metric.rawValue, before])
-                    dropped += db.changesCount
+        let window = 7 * Rollups.day
+        for elevator in try read({ db in try Int64.fetchAll(db, sql: "SELECT id FROM elevators ORDER BY id") }) {
+            for (level, before) in [(Rollups.minute, cutoff ?? longCutoff), (Rollups.day, longCutoff)] {
+                guard let before else { continue }
+                var more = true
+                while more {
+                    more = false
+                    dropped += try write { db in
+                        var count = 0
+                        let oldest = try db.cachedStatement(sql: "SELECT min(bucket) FROM rollups WHERE level = ? AND elevator = ? AND metric = ?")
+                        let delete = try db.cachedStatement(sql: "DELETE FROM rollups WHERE level = ? AND elevator = ? AND metric = ? AND bucket < ?")
+                        for metric in Rollups.Metric.allCases {
+                            guard let first = try Int64.fetchOne(oldest, arguments: [level, elevator, metric.rawValue]), first < before else { continue }
+                            let end = first < before - window ? first + window : before
+                            try delete.execute(arguments: [level, elevator, metric.rawValue, end])
+                            count += db.changesCount
+                            more = more || end < before
+                        }
+                        return count
+                    }
                 }
             }
         }
         if let longCutoff {
-            try db.execute(sql: "DELETE FROM rollup_hours WHERE day < ?", arguments: [longCutoff / dayMs])
-            dropped += db.changesCount
-        }
-        if let cutoff {
-            try db.execute(sql: """
-                INSERT INTO store_marks(name, value) VALUES ('minute_rollups_from', ?)
-                ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)
-                """, arguments: [cutoff])
+            dropped += try write { db in
+                try db.execute(sql: "DELETE FROM rollup_hours WHERE day < ?", arguments: [longCutoff / Self.dayMs])
+                return db.changesCount
+            }
         }
         return dropped
     }
@@ -246,10 +287,14 @@ extension LiftDatabase {
                 guard !span.overflow, span.partialValue <= Self.maximumRawSeriesSpan else {
                     throw SeriesTooFine(description: "this step is computed from raw samples here, which is limited to 31 days; use a step of whole hours")
                 }
+                if let rawFrom = try Self.mark(.rawFrom, in: db), from < rawFrom {
+                    throw SeriesTooFine(description: "raw samples before \(rawFrom) (epoch ms) are no longer kept, and this step needs them; use a step of whole hours")
+                }
                 // A day at a time, so that memory holds one day's samples, not the range's.
                 var dayFrom = from
                 while dayFrom < to {
-                    let dayTo = min(to, Rollups.floor(dayFrom, to: Rollups.day) + Rollups.day)
+                    let next = Rollups.floor(dayFrom, to: Rollups.day).addingReportingOverflow(Rollups.day)
+                    let dayTo = next.overflow ? to : min(to, next.partialValue)
                     for row in try Self.samples(elevator: key, from: dayFrom, to: dayTo, in: db) {
                         if let value = metric.value(of: row.sample) {
                             var one = Aggregate()
@@ -284,7 +329,7 @@ extension LiftDatabase {
                     }
                 }
             case Rollups.minute?:
-                let horizon = max(from, min(to, try Self.minuteRollupsFrom(in: db) ?? from))
+                let horizon = max(from, min(to, try Self.mark(.minuteRollupsFrom, in: db) ?? from))
                 try addRaw(from: from, to: horizon)
                 try addRows(level: Rollups.minute, from: horizon, to: to)
             default:

@@ -7,6 +7,16 @@ public enum Rollups {
     public static let day: Int64 = 86_400_000
     public static let levels = [minute, hour, day]
 
+    /// The step of a series asked for without one: about 200 points, in whole minutes; in whole hours when that
+    /// makes an hour or more, or when the range starts before the minute rollups kept (`minuteRollupsFrom`).
+    public static func defaultStep(from: Int64, to: Int64, minuteRollupsFrom: Int64?) -> Int64 {
+        let span = to.subtractingReportingOverflow(from)
+        guard !span.overflow else { return day }
+        let target = span.partialValue / 200
+        if target >= hour || from < (minuteRollupsFrom ?? .min) { return max(hour, target / hour * hour) }
+        return max(minute, target / minute * minute)
+    }
+
     /// Start of the bucket of width `level` holding `ts` (UTC).
     public static func floor(_ ts: Int64, to level: Int64) -> Int64 {
         ts >= 0 ? ts / level * level : ((ts - level + 1) / level) * level
