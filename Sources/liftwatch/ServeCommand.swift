@@ -221,6 +221,7 @@ struct Server {
             services: [
                 .init(service: maintenance), .init(service: outbox), .init(service: ingest), .init(service: scheduler), .init(service: webhooks),
                 .init(service: mqttGauge), .init(service: http), .init(service: StreamCloser(hub: events)),
+                .init(service: WarmUp(context: apiContext, logger: Logger(label: "liftwatch.http"))),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
@@ -239,6 +240,23 @@ struct StreamCloser: Service {
     func run() async throws {
         try? await gracefulShutdown()
         hub.close()
+    }
+}
+
+/// Warms SQLite's caches with what the first visitors read (`APIContext.warmUp`), then waits for shutdown.
+struct WarmUp: Service {
+    let context: APIContext
+    let logger: Logger
+
+    func run() async throws {
+        let start = ContinuousClock.now
+        do {
+            let scopes = try await context.warmUp()
+            logger.info("pages warmed", metadata: ["scopes": "\(scopes.count)", "took": "\(ContinuousClock.now - start)"])
+        } catch {
+            logger.warning("warming the pages failed", metadata: ["error": "\(error)"])
+        }
+        try? await gracefulShutdown()
     }
 }
 

@@ -87,6 +87,20 @@ struct MapTests {
         #expect(MapRoutes.pointLimit == 3_000)
     }
 
+    @Test("the start-up warm-up reads each province's overview and leaves the map's counts by city ready")
+    func warmUpAtStart() async throws {
+        let fixture = try APIFixture()
+        #expect(fixture.context.mapSnapshots.counts.groups == 0)
+        let scopes = try await fixture.context.warmUp()
+        #expect(scopes == ["", "43"])
+        #expect(fixture.context.mapSnapshots.counts.groups == 2, "all regions and province 43, counted by city")
+        try await fixture.application.test(.router) { client in
+            let province = try await client.call(.get, "/api/v1/map?zoom=7", fixture.headers("admin"))
+            #expect(Self.groups(province.1) == ["4301": 4, "4302": 1])
+        }
+        #expect(fixture.context.mapSnapshots.counts.groups == 2, "the first map request was a hit")
+    }
+
     @Test("the map's snapshots are bounded, end with a registry change, and health is assessed again after its lifetime")
     func snapshotsBounded() throws {
         let snapshots = MapSnapshots(healthLifetimeMs: 15_000)
