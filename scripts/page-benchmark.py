@@ -120,6 +120,7 @@ def main():
             ("map-units", "/", "province", "window.liftwatchMap.setView([28.195, 112.975], 15, {animate: false}); true"),
             ("elevator", f"/elevators/{busiest}", "province", None), ("contractor", "/contractor", "contractor", None),
             ("dossier", f"/api/v1/elevators/{busiest}/dossier?format=html", "province", None), ("progress", "/progress?region=43", "province", None),
+            ("resident", f"/lift/{busiest}", "province", None),
         ]
         shots = os.path.join(ROOT, "docs", "screenshots")
         for width, height, mobile in [(1366, 900, False), (390, 844, True)]:

@@ -42,6 +42,10 @@ public struct APIContext: Sendable {
     public var platforms: Set<String>? = nil
     /// The map's counts and health, kept a little while.
     let mapSnapshots = MapSnapshots()
+    /// The rescue hotline residents' pages show, per region.
+    public var rescueHotlines = RescueHotlines()
+    /// Residents' reports allowed per elevator and per address in an hour.
+    public var residentReportLimits = ResidentReportLimits()
     /// What is wrong with the broker connection beyond being connected (refused subscriptions), for `/healthz`.
     public var mqttProblems: @Sendable () -> [String] = { [] }
 
@@ -69,6 +73,16 @@ public struct APIContext: Sendable {
         self.javascriptDirectory = javascriptDirectory
         self.outlinesDirectory = outlinesDirectory
         self.mapTileURL = mapTileURL
+    }
+}
+
+/// Residents' reports allowed in a sliding hour (`residents.*` in the configuration).
+public struct ResidentReportLimits: Sendable, Hashable {
+    public var perElevator: Int
+    public var perAddress: Int
+    public init(perElevator: Int = 5, perAddress: Int = 3) {
+        self.perElevator = perElevator
+        self.perAddress = perAddress
     }
 }
 
@@ -115,6 +129,8 @@ public enum LiftHTTPServer {
         let api = router.group("/api/v1").add(middleware: AuthMiddleware(database: context.database, throttle: throttle, clock: context.clock))
         APIRoutes(context: context).register(on: api)
         WebPages(context: context, throttle: throttle).register(on: router)
+        let limits = context.residentReportLimits
+        ResidentPages(context: context, limiter: ReportLimiter(perElevator: limits.perElevator, perAddress: limits.perAddress)).register(on: router)
         return router
     }
 

@@ -32,6 +32,15 @@ public struct InspectionRegime: Sendable, Hashable {
         return Due(year: year, kind: kind(year: year), due: date, opensOn: date.adding(days: -openDaysBefore))
     }
 
+    /// The first obligation due on or after `today` (an inspection or a self-test): what a sign in the car shows
+    /// as valid until. Nil before commissioning.
+    public func next(onOrAfter today: CivilDate, commissioned: CivilDate) -> Due? {
+        guard commissioned <= today else { return nil }
+        var year = max(1, today.year - commissioned.year)
+        while commissioned.adding(years: year) < today { year += 1 }
+        return due(year: year, commissioned: commissioned)
+    }
+
     /// The obligations whose ticket should be open on `today`: opened `openDaysBefore` ahead and not yet past
     /// by more than `graceDays` (a scheduler down for a while still catches them).
     public func open(on today: CivilDate, commissioned: CivilDate, graceDays: Int = 30) -> [Due] {

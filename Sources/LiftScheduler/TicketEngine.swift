@@ -200,6 +200,34 @@ public actor TicketEngine {
         return outcome.ticket
     }
 
+    /// The `signal` of tickets opened by residents' reports: one open per elevator at a time.
+    public static let residentReportSignal = "resident_report"
+
+    /// A resident's report from the elevator's public page: a `minor_repair` ticket (signal `resident_report`, its
+    /// deadline the region's), or, while one is open, one more occurrence of it with the report as the step's note.
+    /// The contractor hears of it as of a fault's occurrences (the 1st, 2nd, 4th, 8th…).
+    public func residentReport(elevatorID: String, text: String, at now: Int64) async throws -> Ticket {
+        let (outcome, messages) = try database.ticketTransaction("resident report for \(elevatorID)") { tx -> TicketMachine.Outcome in
+            if let active = try tx.activeTickets(elevatorID: elevatorID).first(where: { $0.signal == Self.residentReportSignal }) {
+                let outcome = machine.recordOccurrence(active, repeat: false)
+                try tx.update(outcome.ticket, from: active, step: "occurrence", by: "resident", note: text, at: now)
+                try tx.deliver(outcome.effects, of: outcome.ticket, at: now)
+                return outcome
+            }
+            guard let elevator = try tx.elevator(elevatorID) else { throw TicketEngineAbort("no elevator \(elevatorID)") }
+            var ticket = Ticket(
+                elevatorID: elevatorID, region: elevator.region, unitID: elevator.unitID, contractorID: try tx.contractor(of: elevatorID, at: now),
+                type: .minorRepair, openedAt: now, deadlines: sla.deadlines(for: .minorRepair, region: elevator.region, openedAt: now), reason: text)
+            ticket.signal = Self.residentReportSignal
+            guard let stored = try tx.insert(ticket, by: "resident", at: now) else {
+                throw TicketEngineAbort("an active resident ticket of \(elevatorID) appeared in the same transaction")
+            }
+            return try opened(stored, checkedAt: now, in: &tx)
+        }
+        after(outcome, messages)
+        return outcome.ticket
+    }
+
     /// A step by a contractor or an administrator (API, pages, CLI).
     ///
     /// Who may take it is `Principal.refusal(of:on:)`'s rule, checked here against the ticket as stored. Closing a

@@ -94,6 +94,19 @@ struct ConfigurationLoader {
         c.webhooks.allowPrivateTargets = try r.bool("webhooks.allow_private_targets", c.webhooks.allowPrivateTargets)
         c.retention.deadLetterDays = try r.int("retention.dead_letter_days", c.retention.deadLetterDays, 0...36_500)
         c.retention.rawTelemetryDays = try r.int("retention.raw_telemetry_days", c.retention.rawTelemetryDays, 0...36_500)
+        c.residents.rescueHotline = try r.string("residents.rescue_hotline", c.residents.rescueHotline)
+        guard RescueHotlines.isValidNumber(c.residents.rescueHotline) else {
+            throw ConfigurationError(key: "residents.rescue_hotline", expected: "a number of 3 to 16 digits", found: c.residents.rescueHotline)
+        }
+        c.residents.rescueHotlines = try r.strings("residents.rescue_hotlines", c.residents.rescueHotlines)
+        for entry in c.residents.rescueHotlines {
+            let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, Identifier.isValidRegionPrefix(parts[0]), RescueHotlines.isValidNumber(String(parts[1])) else {
+                throw ConfigurationError(key: "residents.rescue_hotlines", expected: "PREFIX:NUMBER, a place prefix of 2, 4 or 6 digits and 3 to 16 digits", found: entry)
+            }
+        }
+        c.residents.reportsPerElevatorHour = try r.int("residents.reports_per_elevator_hour", c.residents.reportsPerElevatorHour, 1...1_000)
+        c.residents.reportsPerAddressHour = try r.int("residents.reports_per_address_hour", c.residents.reportsPerAddressHour, 1...1_000)
         c.retention.rollupDays = try r.int("retention.rollup_days", c.retention.rollupDays, 0...36_500)
         c.retention.minuteRollupDays = try r.int("retention.minute_rollup_days", c.retention.minuteRollupDays, 0...36_500)
         c.retention.eventDays = try r.int("retention.event_days", c.retention.eventDays, 0...36_500)

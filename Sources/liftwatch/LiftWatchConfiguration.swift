@@ -72,6 +72,16 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var deadLettersPerElevator = 10_000
     }
 
+    /// The residents' page of each elevator (the code in its car).
+    struct Residents: Sendable, Equatable {
+        /// The national rescue hotline, for places without their own.
+        var rescueHotline = "96333"
+        /// "PREFIX:NUMBER", the longest matching place prefix winning (Hunan's 96366 by default).
+        var rescueHotlines = ["43:96366"]
+        var reportsPerElevatorHour = 5
+        var reportsPerAddressHour = 3
+    }
+
     /// How long each class of record is kept, in days (0 = for ever).
     struct Retention: Sendable, Equatable {
         var rawTelemetryDays = 90
@@ -165,6 +175,7 @@ struct LiftWatchConfiguration: Sendable, Equatable {
     var http = HTTP()
     var ingest = Ingest()
     var retention = Retention()
+    var residents = Residents()
     var sla = SLA()
     var scheduler = Scheduler()
     var faultCodesDirectory = "config/fault-codes"

@@ -206,6 +206,9 @@ struct Server {
                 checklists: checklists, openAPIPath: configuration.http.openAPIFile, outlinesDirectory: configuration.http.outlinesDirectory,
                 mapTileURL: configuration.http.mapTileURL)
         apiContext.secureCookies = configuration.http.secureCookies
+        apiContext.rescueHotlines = configuration.rescueHotlines
+        apiContext.residentReportLimits = ResidentReportLimits(
+            perElevator: configuration.residents.reportsPerElevatorHour, perAddress: configuration.residents.reportsPerAddressHour)
         apiContext.platforms = Set(faultCodeMaps.keys)
         apiContext.mqttProblems = { (client.refusedSubscriptions + (eventsClient?.refusedSubscriptions ?? [])).map { "the broker refused the subscription \($0)" } }
         let http = LiftHTTPServer.application(

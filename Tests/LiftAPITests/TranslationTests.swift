@@ -96,7 +96,7 @@ struct TranslationTests {
 
     func pages(_ fixture: APIFixture) -> [(String, String)] {
         [("/login", "admin"), ("/", "admin"), ("/", "regulator"), ("/elevators/E1", "admin"), ("/contractor", "contractor"),
-         ("/api/v1/elevators/E1/dossier?format=html", "admin"), ("/progress?region=4301&year=2026&month=10", "regulator")]
+         ("/api/v1/elevators/E1/dossier?format=html", "admin"), ("/progress?region=4301&year=2026&month=10", "regulator"), ("/lift/E1", "")]
     }
 
     @Test("every page in zh-CN by default: declared, no missing key, no untranslated literal; in English on request, no missing key")
@@ -104,7 +104,7 @@ struct TranslationTests {
         let fixture = try APIFixture()
         try await fixture.application.test(.router) { client in
             for (uri, who) in pages(fixture) {
-                var headers = fixture.headers(who)
+                var headers = who.isEmpty ? HTTPFields() : fixture.headers(who)
                 let zh = try await client.execute(uri: uri, method: .get, headers: headers) { String(buffer: $0.body) }
                 #expect(zh.contains("<html lang=\"zh-CN\">"), "\(uri) does not declare zh-CN")
                 #expect(!zh.contains("⟦"), "\(uri) names a key missing in zh-CN: \(zh.matches(of: /⟦[^⟧]*⟧/).map(\.output).prefix(5))")
@@ -118,7 +118,7 @@ struct TranslationTests {
         }
     }
 
-    @Test("the official terms are on the pages: 一张图, 一单元一档案, 困人率, 救援到达率, 维保按时率, 维保单位")
+    @Test("the official terms are on the pages: 一张图, 一单元一档案, 困人率, 救援到达率, 维保按时率, 维保单位, 使用单位")
     func officialTerms() async throws {
         let fixture = try APIFixture()
         try await fixture.application.test(.router) { client in
@@ -126,6 +126,8 @@ struct TranslationTests {
             for term in ["一张图", "困人率", "救援到达率", "维保按时率", "维保单位"] { #expect(overview.contains(term), "the overview lacks \(term)") }
             let dossier = try await client.execute(uri: "/api/v1/elevators/E1/dossier?format=html", method: .get, headers: fixture.headers("admin")) { String(buffer: $0.body) }
             #expect(dossier.contains("一单元一档案") && dossier.contains("维保单位") && dossier.contains("北京时间"))
+            let residents = try await client.execute(uri: "/lift/E1", method: .get, headers: [:]) { String(buffer: $0.body) }
+            #expect(residents.contains("使用单位") && residents.contains("维保单位"))
         }
     }
 

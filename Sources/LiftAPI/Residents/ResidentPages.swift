@@ -1,0 +1,167 @@
+import Foundation
+import Hummingbird
+import LiftCore
+import LiftScheduler
+import LiftStore
+
+/// The residents' page of an elevator, reached without a login from the code printed in its car (`/lift/{id}`):
+/// its state, who maintains it, its last maintenance, the next inspection, the rescue hotline, and "report a
+/// problem", which opens a `minor_repair` ticket (`TicketEngine.residentReport`). No personal data is asked for or
+/// kept; reports are limited per elevator and per address (`ReportLimiter`).
+struct ResidentPages: Sendable {
+    let context: APIContext
+    let limiter: ReportLimiter
+
+    /// What a resident may report; each is named in the catalogue (`resident.category.*`).
+    static let categories = ["noise", "door", "buttons", "light", "other"]
+    /// The longest note kept, in characters.
+    static let noteLimit = 200
+
+    func register(on router: Router<LiftRequestContext>) {
+        let pages = router.group("/lift").add(middleware: PageErrors())
+        pages.get(":elevator_id") { request, ctx -> Response in
+            let notice = try notice(ctx)
+            let sent = request.uri.queryParameters["sent"] != nil
+            return html(render(notice, t: Localizer(request), message: sent ? .sent : nil))
+        }
+        pages.post(":elevator_id/report") { request, ctx -> Response in
+            let notice = try notice(ctx)
+            let t = Localizer(request)
+            // A form on another site posting in a visitor's name is refused; the page's own form sends its Origin.
+            if request.headers[.origin] != nil, AuthMiddleware.crossSiteRefusal(request, requireJSON: false) != nil {
+                throw APIError(.forbidden, code: "forbidden", message: "reports come from this page's own form")
+            }
+            let form = FormFields(String(buffer: try await request.body.collect(upTo: 8 * 1024)))
+            guard let category = form["category"], Self.categories.contains(category) else {
+                throw APIError(.badRequest, code: "invalid_parameter", message: "category: expected one of \(Self.categories.joined(separator: ", "))")
+            }
+            let note = Self.clean(form["note"] ?? "")
+            guard let engine = context.engine else { throw APIError(.serviceUnavailable, code: "unavailable", message: "tickets are not handled here") }
+            let now = context.clock.now()
+            let address = ctx.remoteAddress?.ipAddress ?? "unknown"
+            guard await limiter.admit(elevator: notice.elevator.elevatorID, address: address, now: now) else {
+                var response = html(render(notice, t: t, message: .tooMany))
+                response.status = .tooManyRequests
+                return response
+            }
+            // The ticket is for the maintenance company: in Chinese, whatever the page's language.
+            let zh = Localizer(.zh)
+            let text = zh("resident.ticket_reason", ["category": zh("resident.category.\(category)")]) + (note.isEmpty ? "" : zh("resident.ticket_note", ["note": note]))
+            _ = try await engine.residentReport(elevatorID: notice.elevator.elevatorID, text: text, at: now)
+            return .redirect(to: "/lift/\(notice.elevator.elevatorID)?sent=1", type: .normal)
+        }
+    }
+
+    private func notice(_ ctx: LiftRequestContext) throws -> ResidentNotice {
+        let id = try ctx.parameters.require("elevator_id")
+        guard Identifier.isValidID(id), let notice = try context.database.residentNotice(id) else {
+            throw APIError(.notFound, code: "not_found", message: "no elevator \(id.prefix(64))")
+        }
+        return notice
+    }
+
+    /// A resident's note as kept: control characters out, spaces collapsed, at most `noteLimit` characters.
+    static func clean(_ text: String) -> String {
+        let words = text.unicodeScalars.map { CharacterSet.controlCharacters.contains($0) ? " " : String($0) }.joined()
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return String(words.prefix(noteLimit))
+    }
+
+    enum Message { case sent, tooMany }
+
+    func render(_ notice: ResidentNotice, t: Localizer, message: Message?) -> String {
+        let elevator = notice.elevator
+        let id = HTML.escape(elevator.elevatorID)
+        let hotline = context.rescueHotlines.number(for: elevator.place)
+        let state: (key: String, css: String) = elevator.stage != LifecycleStage.inService.rawValue ? ("resident.state.stopped", "fault")
+            : notice.openRepairs > 0 ? ("resident.state.repair", "watch") : ("resident.state.normal", "ok")
+        let maintenance = notice.lastMaintenance.map { last -> String in
+            let level = last.level.flatMap { MaintenanceLevel(rawValue: $0) }
+            let items = level.flatMap { context.checklists?.items(level: $0).count }
+            return t("resident.maintenance_done", [
+                "date": String(HTML.time(last.closedAt).prefix(10)), "level": last.level.map { t.name("level", $0) } ?? "",
+                "items": items.map(String.init) ?? "—",
+            ])
+        } ?? t("resident.none_yet")
+        let inspection = elevator.commissionedOn.flatMap(CivilDate.init).flatMap { commissioned in
+            InspectionRegime().next(onOrAfter: CivilDate(epochMs: context.clock.now() + 8 * 3_600_000), commissioned: commissioned)
+        }.map { due in t("resident.inspection_due", ["date": due.due.description, "kind": t("resident.inspection.\(due.kind.rawValue)")]) } ?? "—"
+        let banner = switch message {
+            case .sent?: "<p class=\"banner ok\">\(t.html("resident.sent"))</p>"
+            case .tooMany?: "<p class=\"banner late\">\(t.html("resident.too_many", ["hotline": hotline]))</p>"
+            case nil: ""
+            }
+        let options = Self.categories.map { category in
+            "<label class=\"choice\"><input type=\"radio\" name=\"category\" value=\"\(category)\" required> \(t.html("resident.category.\(category)"))</label>"
+        }.joined()
+        let body = """
+            <div class="resident">
+            \(banner)
+            <h2>\(t.html("resident.heading"))</h2>
+            <p class="muted">\(HTML.escape(notice.address ?? "")) · \(t.html("resident.elevator", ["id": elevator.elevatorID]))</p>
+            <p class="big"><span class="state \(state.css)">\(t.html(state.key))</span></p>
+            <div class="card call"><h3>\(t.html("resident.trapped"))</h3>
+            <p><a class="phone" href="tel:\(HTML.escape(hotline))">\(HTML.escape(hotline))</a></p>
+            <p>\(t.html("resident.tell_code", ["id": elevator.elevatorID]))</p></div>
+            <dl class="facts">
+            <dt>\(t.html("resident.user_unit"))</dt><dd>\(t.html("resident.not_registered"))</dd>
+            <dt>\(t.html("resident.contractor"))</dt><dd>\(notice.contractor.map(HTML.escape) ?? t.html("resident.not_registered"))</dd>
+            <dt>\(t.html("resident.last_maintenance"))</dt><dd>\(HTML.escape(maintenance))</dd>
+            <dt>\(t.html("resident.next_inspection"))</dt><dd>\(HTML.escape(inspection))</dd>
+            </dl>
+            <div class="card"><h3>\(t.html("resident.report"))</h3>
+            <form method="post" action="/lift/\(id)/report">
+            \(options)
+            <p><textarea name="note" maxlength="\(Self.noteLimit)" rows="3" placeholder="\(t.html("resident.note_hint"))" aria-label="\(t.html("resident.note_hint"))"></textarea></p>
+            <p class="muted">\(t.html("resident.no_personal_data"))</p>
+            <p><button type="submit">\(t.html("resident.submit"))</button></p>
+            </form></div>
+            </div>
+            """
+        return Layout.page(title: t("resident.heading"), caller: nil, t: t, body: body)
+    }
+}
+
+/// How many reports residents may send per elevator and per address in a sliding hour. At most `capacity`
+/// elevators and addresses are remembered: past it, the quietest are forgotten first, down to 90 % of it (a flood of
+/// addresses costs memory no more than that, and an address forgotten may report again).
+actor ReportLimiter {
+    static let capacity = 10_000
+    let perElevator: Int
+    let perAddress: Int
+    let windowMs: Int64
+    private var seen: [String: [Int64]] = [:]
+
+    init(perElevator: Int = 5, perAddress: Int = 3, windowMs: Int64 = 3_600_000) {
+        self.perElevator = perElevator
+        self.perAddress = perAddress
+        self.windowMs = windowMs
+    }
+
+    /// Whether a report may be taken now; if so, it is counted.
+    func admit(elevator: String, address: String, now: Int64) -> Bool {
+        let elevatorKey = "e:" + elevator, addressKey = "a:" + address
+        guard recent(elevatorKey, now) < perElevator, recent(addressKey, now) < perAddress else { return false }
+        seen[elevatorKey, default: []].append(now)
+        seen[addressKey, default: []].append(now)
+        if seen.count > Self.capacity {
+            // Past the bound: the expired go, then the quietest down to 90 % of it, so that this runs once per
+            // thousand new keys, not at every report.
+            seen = seen.filter { $0.value.contains { now - $0 < windowMs } }
+            if seen.count > Self.capacity * 9 / 10 {
+                for key in seen.sorted(by: { $0.value.last! < $1.value.last! }).prefix(seen.count - Self.capacity * 9 / 10).map(\.key) { seen[key] = nil }
+            }
+        }
+        return true
+    }
+
+    /// Elevators and addresses remembered.
+    var remembered: Int { seen.count }
+
+    private func recent(_ key: String, _ now: Int64) -> Int {
+        guard let times = seen[key] else { return 0 }
+        let kept = times.filter { now - $0 < windowMs }
+        seen[key] = kept.isEmpty ? nil : kept
+        return kept.count
+    }
+}

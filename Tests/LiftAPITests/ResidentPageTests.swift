@@ -1,0 +1,103 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LiftCore
+import LiftScheduler
+import LiftStore
+import Testing
+@testable import LiftAPI
+
+@Suite("The residents' page: no login, the hotline, report a problem")
+struct ResidentPageTests {
+    static var form: HTTPFields {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/x-www-form-urlencoded"
+        return fields
+    }
+
+    @Test("anyone opens an elevator's page without a login, in Chinese: state, companies, maintenance, inspection, the region's hotline")
+    func publicPage() async throws {
+        let fixture = try APIFixture()
+        try await fixture.application.test(.router) { client in
+            let (status, page) = try await client.execute(uri: "/lift/E1", method: .get, headers: [:]) { ($0.status, String(buffer: $0.body)) }
+            #expect(status == .ok)
+            #expect(page.contains("<html lang=\"zh-CN\">"))
+            #expect(page.contains("href=\"tel:96366\""), "Hunan's hotline for an elevator in 430102")
+            #expect(page.contains("使用单位") && page.contains("维保单位") && page.contains("C1"))
+            #expect(page.contains("接通后请报电梯编号 E1"))
+            #expect(page.contains("<form method=\"post\" action=\"/lift/E1/report\">"))
+            #expect(!page.contains("/logout"), "nobody is logged in")
+            let (missing, notFound) = try await client.execute(uri: "/lift/NOPE", method: .get, headers: [:]) { ($0.status, String(buffer: $0.body)) }
+            #expect(missing == .notFound && notFound.contains("未找到该页面或记录"))
+        }
+        #expect(RescueHotlines().number(for: "440305") == "96333")
+        #expect(RescueHotlines(byRegion: ["43": "96366", "4301": "12345"]).number(for: "430102") == "12345", "the longest prefix wins")
+    }
+
+    @Test("a report opens one minor repair for the contractor; more reports add occurrences; the note is cleaned and escaped")
+    func reportOpensTicket() async throws {
+        let fixture = try APIFixture()
+        try await fixture.application.test(.router) { client in
+            let note = "<script>alert(1)</script>\u{0007} 门  关不上" + String(repeating: "很", count: 300)
+            let body = "category=door&note=" + note.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let (status, location) = try await client.execute(uri: "/lift/E2/report", method: .post, headers: Self.form, body: ByteBuffer(string: body)) {
+                ($0.status, $0.headers[.location])
+            }
+            #expect(status == .seeOther && location == "/lift/E2?sent=1")
+            let opened = try fixture.database.tickets(TicketFilter(elevatorID: "E2", types: [.minorRepair]))
+            #expect(opened.count == 1)
+            let ticket = try #require(opened.first)
+            #expect(ticket.signal == TicketEngine.residentReportSignal && ticket.contractorID == "C1" && ticket.status == .open)
+            #expect(ticket.reason.hasPrefix("住户报告：门开关异常；<script>alert(1)</script> 门 关不上"))
+            #expect(ticket.reason.count == "住户报告：门开关异常；".count + ResidentPages.noteLimit)
+            let sent = try await client.execute(uri: "/lift/E2?sent=1", method: .get, headers: [:]) { String(buffer: $0.body) }
+            #expect(sent.contains("已收到"))
+            #expect(sent.contains("有维修工单处理中"))
+            _ = try await client.execute(uri: "/lift/E2/report", method: .post, headers: Self.form, body: ByteBuffer(string: "category=noise")) { $0.status }
+            let again = try fixture.database.tickets(TicketFilter(elevatorID: "E2", types: [.minorRepair]))
+            #expect(again.count == 1 && again.first?.occurrences == 2)
+            // The elevator page, for the contractor, shows the note escaped.
+            let page = try await client.execute(uri: "/elevators/E2", method: .get, headers: fixture.headers("admin")) { String(buffer: $0.body) }
+            #expect(!page.contains("<script>alert(1)"))
+        }
+    }
+
+    @Test("reports are refused with a clear page past the limit per address, for a bad category, and from another site")
+    func reportLimits() async throws {
+        let fixture = try APIFixture()
+        try await fixture.application.test(.router) { client in
+            var statuses: [HTTPResponse.Status] = []
+            for elevator in ["E1", "E2", "E3", "E9"] {
+                statuses.append(try await client.execute(uri: "/lift/\(elevator)/report", method: .post, headers: Self.form, body: ByteBuffer(string: "category=light")) { $0.status })
+            }
+            #expect(statuses == [.seeOther, .seeOther, .seeOther, .tooManyRequests], "3 an hour from one address")
+            let refused = try await client.execute(uri: "/lift/E9/report", method: .post, headers: Self.form, body: ByteBuffer(string: "category=light")) { String(buffer: $0.body) }
+            #expect(refused.contains("提交过于频繁") && refused.contains("96366"))
+            #expect(try fixture.database.tickets(TicketFilter(elevatorID: "E9", types: [.minorRepair])).isEmpty)
+            let bad = try await client.execute(uri: "/lift/E1/report", method: .post, headers: Self.form, body: ByteBuffer(string: "category=fire")) { $0.status }
+            #expect(bad == .badRequest)
+            var crossSite = Self.form
+            crossSite[.origin] = "https://evil.example"
+            let forged = try await client.execute(uri: "/lift/E1/report", method: .post, headers: crossSite, body: ByteBuffer(string: "category=door")) { $0.status }
+            #expect(forged == .forbidden)
+        }
+    }
+
+    @Test("the limiter counts per elevator and per address over a sliding hour, and remembers at most its capacity")
+    func limiterBounds() async {
+        let limiter = ReportLimiter(perElevator: 5, perAddress: 3)
+        var admitted = 0
+        for address in 0..<7 where await limiter.admit(elevator: "E1", address: "10.0.0.\(address)", now: 0) { admitted += 1 }
+        #expect(admitted == 5, "5 an hour per elevator, whoever sends them")
+        #expect(await limiter.admit(elevator: "E1", address: "10.0.0.99", now: 3_600_000), "an hour later the elevator takes reports again")
+        var most = 0
+        for n in 0..<ReportLimiter.capacity {
+            _ = await limiter.admit(elevator: "X\(n)", address: "a\(n)", now: 7_200_000 + Int64(n))
+            most = max(most, await limiter.remembered)
+        }
+        #expect(most == ReportLimiter.capacity, "it fills up to its bound and never past it")
+        #expect(await limiter.remembered >= ReportLimiter.capacity * 9 / 10)
+        // The newest are kept: the last sender is still counted.
+        #expect(await limiter.admit(elevator: "Y", address: "a\(ReportLimiter.capacity - 1)", now: 7_200_000 + Int64(ReportLimiter.capacity)))
+    }
+}
