@@ -50,8 +50,10 @@ extension LiftDatabase {
         // Minutes whose raw samples retention has dropped (a resent buffer older than raw retention) keep the
         // rollups they have: recomputing them from what is left would replace hours of history by one sample.
         let rawFrom = try mark(.rawFrom, in: db) ?? Int64.min
-        // The marked minutes of one elevator and day share one read of the raw samples: every minute of the
-        // hours they touch, so that each hour is recomputed whole (its minute rollups may be gone already).
+        let minuteHorizon = try mark(.minuteRollupsFrom, in: db) ?? Int64.min
+        // The marked minutes of one elevator and day share one read of the raw samples. Each hour they touch is
+        // then recomputed whole: from its minute rollups while those are kept (as `serve` does every minute, an
+        // hour's 60 rows rather than its samples), else from the raw samples of all its minutes.
         var index = 0
         while index < dirty.count {
             if index > 0, let priority, priority.shouldYield {
@@ -72,6 +74,7 @@ extension LiftDatabase {
             var to = Rollups.floor(dirty[end].minute, to: Rollups.hour) + Rollups.hour
             var touched = Set(dirty[index...end].map { Rollups.floor($0.minute, to: Rollups.hour) })
             var day: HourRollupDay
+            var fromMinuteRows = from >= minuteHorizon
             do {
                 day = try hourRollups(elevator: elevator, day: dayStart / dayMs, in: db) ?? HourRollupDay()
             } catch {
@@ -80,8 +83,11 @@ extension LiftDatabase {
                 from = dayStart
                 to = dayStart + Rollups.day
                 touched = Set((0..<24).map { dayStart + Int64($0) * Rollups.hour })
+                fromMinuteRows = false
             }
-            let byMinute = try minuteAggregates(elevator: elevator, from: from, to: to, in: db)
+            let byMinute = fromMinuteRows
+                ? try minuteAggregates(elevator: elevator, from: dirty[index].minute, to: dirty[end].minute + Rollups.minute, in: db)
+                : try minuteAggregates(elevator: elevator, from: from, to: to, in: db)
             for item in dirty[index...end] {
                 try deleteMinute.execute(arguments: [Rollups.minute, elevator, item.minute])
                 for (metric, aggregate) in byMinute[item.minute] ?? [:] where aggregate.count > 0 {
@@ -90,9 +96,20 @@ extension LiftDatabase {
             }
             // In time order, so that the same samples give the same sums to the bit.
             var hours: [Int64: [Rollups.Metric: Aggregate]] = [:]
-            for minute in byMinute.keys.sorted() where touched.contains(Rollups.floor(minute, to: Rollups.hour)) {
-                for (metric, a) in byMinute[minute]! where a.count > 0 {
-                    hours[Rollups.floor(minute, to: Rollups.hour), default: [:]][metric, default: Aggregate()].merge(min: a.min, max: a.max, sum: a.sum, count: a.count)
+            if fromMinuteRows {
+                let rows = try db.cachedStatement(sql: minuteRowsSQL)
+                for hour in touched {
+                    let cursor = try Row.fetchCursor(rows, arguments: [Rollups.minute, elevator, hour, hour + Rollups.hour])
+                    while let row = try cursor.next() {
+                        guard let metric = Rollups.Metric(rawValue: row[0]) else { continue }
+                        hours[hour, default: [:]][metric, default: Aggregate()].merge(min: row[1], max: row[2], sum: row[3], count: row[4])
+                    }
+                }
+            } else {
+                for minute in byMinute.keys.sorted() where touched.contains(Rollups.floor(minute, to: Rollups.hour)) {
+                    for (metric, a) in byMinute[minute]! where a.count > 0 {
+                        hours[Rollups.floor(minute, to: Rollups.hour), default: [:]][metric, default: Aggregate()].merge(min: a.min, max: a.max, sum: a.sum, count: a.count)
+                    }
                 }
             }
             for hour in touched { day.hours[hour] = hours[hour] }
@@ -103,6 +120,10 @@ extension LiftDatabase {
         memo.afterCommit(in: db, cleared: dirty)
         return dirty.count
     }
+
+    /// An hour's minute rows of every metric, each metric's in time order.
+    private static let minuteRowsSQL = "SELECT metric, min, max, sum, count FROM rollups WHERE level = ? AND elevator = ? AND metric IN ("
+        + Rollups.Metric.allCases.map { String($0.rawValue) }.joined(separator: ", ") + ") AND bucket >= ? AND bucket < ? ORDER BY metric, bucket"
 
     /// One bucket's rows: the metric is named so that each is one seek of the primary key (level, elevator,
     /// metric, bucket), not a scan of all the elevator's rows of that level.
