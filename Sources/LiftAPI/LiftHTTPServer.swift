@@ -44,6 +44,8 @@ public struct APIContext: Sendable {
     let mapSnapshots = MapSnapshots()
     /// The rescue hotline residents' pages show, per region.
     public var rescueHotlines = RescueHotlines()
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`http.trusted_proxies`); others' is ignored.
+    public var trustedProxies: Set<String> = []
     /// Residents' reports allowed per elevator and per address in an hour.
     public var residentReportLimits = ResidentReportLimits()
     /// What is wrong with the broker connection beyond being connected (refused subscriptions), for `/healthz`.

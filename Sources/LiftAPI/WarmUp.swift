@@ -15,6 +15,7 @@ extension APIContext {
             _ = try mapSnapshots.groups(.init(registryVersion: version, level: .city, filter: filter)) { try database.unitMap.groups(.city, filter) }
         }
         for scope in [""] + provinces {
+            try Task.checkCancellation()
             let caller = scope.isEmpty ? Principal(tokenID: 0, role: .admin) : Principal(tokenID: 0, role: .regulator, regionPrefix: scope)
             _ = try await OverviewPage(context: self, caller: caller, t: Localizer(.zh)).render()
         }

@@ -34,7 +34,8 @@ public struct Ticket: Sendable, Hashable, Codable {
     public var overdue: Bool
     public var escalated: Bool
     public var `repeat`: Bool
-    /// For `predictive` tickets: the health signal that degraded (`door_close_time`, …).
+    /// For `predictive` tickets: the health signal that degraded (`door_close_time`, …); for `minor_repair`
+    /// tickets opened from the residents' page: `resident_report` (its reason and steps carry residents' words).
     public var signal: String?
     public var callback: Bool
     public var unverified: Bool

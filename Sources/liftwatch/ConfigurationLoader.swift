@@ -83,6 +83,7 @@ struct ConfigurationLoader {
         c.http.outlinesDirectory = try r.string("http.outlines_directory", c.http.outlinesDirectory)
         c.http.mapTileURL = try r.raw("http.map_tile_url") ?? c.http.mapTileURL
         c.http.secureCookies = try r.bool("http.secure_cookies", c.http.secureCookies)
+        c.http.trustedProxies = try r.strings("http.trusted_proxies", c.http.trustedProxies)
         c.ingest.batchSize = try r.int("ingest.batch_size", c.ingest.batchSize, 1...100_000)
         c.ingest.gapFirstRequestMs = try r.int("ingest.gap_first_request_ms", c.ingest.gapFirstRequestMs, 0...3_600_000)
         c.ingest.gapRequestIntervalSeconds = try r.int("ingest.gap_request_interval_seconds", c.ingest.gapRequestIntervalSeconds, 1...86_400)

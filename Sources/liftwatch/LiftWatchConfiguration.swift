@@ -56,6 +56,8 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var mapTileURL = ""
         /// Mark the pages' session cookie Secure always (it is whenever a request came over TLS, or a proxy says so).
         var secureCookies = false
+        /// Reverse proxies (their addresses as LiftWatch sees them) whose X-Forwarded-For names the client.
+        var trustedProxies: [String] = []
     }
 
     struct Ingest: Sendable, Equatable {

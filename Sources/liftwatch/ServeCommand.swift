@@ -206,6 +206,7 @@ struct Server {
                 checklists: checklists, openAPIPath: configuration.http.openAPIFile, outlinesDirectory: configuration.http.outlinesDirectory,
                 mapTileURL: configuration.http.mapTileURL)
         apiContext.secureCookies = configuration.http.secureCookies
+        apiContext.trustedProxies = Set(configuration.http.trustedProxies)
         apiContext.rescueHotlines = configuration.rescueHotlines
         apiContext.residentReportLimits = ResidentReportLimits(
             perElevator: configuration.residents.reportsPerElevatorHour, perAddress: configuration.residents.reportsPerAddressHour)
@@ -223,8 +224,8 @@ struct Server {
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: maintenance), .init(service: outbox), .init(service: ingest), .init(service: scheduler), .init(service: webhooks),
-                .init(service: mqttGauge), .init(service: http), .init(service: StreamCloser(hub: events)),
-                .init(service: WarmUp(context: apiContext, logger: Logger(label: "liftwatch.http"))),
+                .init(service: mqttGauge), .init(service: http), .init(service: WarmUp(context: apiContext, logger: Logger(label: "liftwatch.http"))),
+                .init(service: StreamCloser(hub: events)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
@@ -254,7 +255,8 @@ struct WarmUp: Service {
     func run() async throws {
         let start = ContinuousClock.now
         do {
-            let scopes = try await context.warmUp()
+            // Shutdown does not wait for it.
+            let scopes = try await cancelWhenGracefulShutdown { try await context.warmUp() }
             logger.info("pages warmed", metadata: ["scopes": "\(scopes.count)", "took": "\(ContinuousClock.now - start)"])
         } catch {
             logger.warning("warming the pages failed", metadata: ["error": "\(error)"])

@@ -40,25 +40,25 @@ struct ResidentPageTests {
         try await fixture.application.test(.router) { client in
             let note = "<script>alert(1)</script>\u{0007} 门  关不上" + String(repeating: "很", count: 300)
             let body = "category=door&note=" + note.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-            let (status, location) = try await client.execute(uri: "/lift/E2/report", method: .post, headers: Self.form, body: ByteBuffer(string: body)) {
+            let (status, location) = try await client.execute(uri: "/lift/E1/report", method: .post, headers: Self.form, body: ByteBuffer(string: body)) {
                 ($0.status, $0.headers[.location])
             }
-            #expect(status == .seeOther && location == "/lift/E2?sent=1")
-            let opened = try fixture.database.tickets(TicketFilter(elevatorID: "E2", types: [.minorRepair]))
+            #expect(status == .seeOther && location == "/lift/E1?sent=1")
+            let opened = try fixture.database.tickets(TicketFilter(elevatorID: "E1", types: [.minorRepair]))
             #expect(opened.count == 1)
             let ticket = try #require(opened.first)
             #expect(ticket.signal == TicketEngine.residentReportSignal && ticket.contractorID == "C1" && ticket.status == .open)
-            #expect(ticket.reason.hasPrefix("住户报告：门开关异常；<script>alert(1)</script> 门 关不上"))
+            #expect(ticket.reason.hasPrefix("住户报告：门开关异常；script alert(1) /script 门 关不上"), "angle brackets and control characters out")
             #expect(ticket.reason.count == "住户报告：门开关异常；".count + ResidentPages.noteLimit)
-            let sent = try await client.execute(uri: "/lift/E2?sent=1", method: .get, headers: [:]) { String(buffer: $0.body) }
+            let sent = try await client.execute(uri: "/lift/E1?sent=1", method: .get, headers: [:]) { String(buffer: $0.body) }
             #expect(sent.contains("已收到"))
-            #expect(sent.contains("有维修工单处理中"))
-            _ = try await client.execute(uri: "/lift/E2/report", method: .post, headers: Self.form, body: ByteBuffer(string: "category=noise")) { $0.status }
-            let again = try fixture.database.tickets(TicketFilter(elevatorID: "E2", types: [.minorRepair]))
+            #expect(sent.contains("正常运行"), "a resident's report is no reason to call the elevator out of service")
+            _ = try await client.execute(uri: "/lift/E1/report", method: .post, headers: Self.form, body: ByteBuffer(string: "category=noise")) { $0.status }
+            let again = try fixture.database.tickets(TicketFilter(elevatorID: "E1", types: [.minorRepair]))
             #expect(again.count == 1 && again.first?.occurrences == 2)
-            // The elevator page, for the contractor, shows the note escaped.
-            let page = try await client.execute(uri: "/elevators/E2", method: .get, headers: fixture.headers("admin")) { String(buffer: $0.body) }
-            #expect(!page.contains("<script>alert(1)"))
+            // The elevator page names it as a resident's report.
+            let page = try await client.execute(uri: "/elevators/E1", method: .get, headers: fixture.headers("admin")) { String(buffer: $0.body) }
+            #expect(page.contains("一般维修 · 住户报告"))
         }
     }
 
@@ -83,6 +83,32 @@ struct ResidentPageTests {
         }
     }
 
+    @Test("the state in words: not in service, a rescue, a safety fault, the controller's mode, silence, a repair")
+    func stateInWords() async throws {
+        let fixture = try APIFixture()
+        try await fixture.application.test(.router) { client in
+            func state(_ id: String) async throws -> String {
+                let page = try await client.execute(uri: "/lift/\(id)", method: .get, headers: [:]) { String(buffer: $0.body) }
+                return page.firstMatch(of: /<span class="state ([a-z_]+)">([^<]+)</)?.output.2.description ?? "none"
+            }
+            #expect(try await state("E4") == "停止使用", "E4 is suspended")
+            let stopped = try await client.execute(uri: "/lift/E4", method: .get, headers: [:]) { String(buffer: $0.body) }
+            #expect(stopped.contains("<span class=\"state out_of_service\">"))
+            #expect(try await state("E3") == "运行状态暂时无法获取", "E3 has been silent past the offline threshold")
+            try await fixture.context.engine!.open(Ticket(elevatorID: "E2", region: "430102", contractorID: "C1", type: .safetyRepair, openedAt: APIFixture.now, fault: .brakeFault, reason: "test"))
+            #expect(try await state("E2") == "停止使用", "a safety fault stops the elevator until resolved")
+        }
+        #expect(ResidentPages.clean("a<b>c\u{0}d") == "a b c d")
+    }
+
+    @Test("an address is counted by its /64 when IPv6, and through a configured proxy by its X-Forwarded-For")
+    func senders() {
+        #expect(ResidentPages.sender(ip: "2001:db8:1:2:aaaa::1", forwarded: nil, trusting: []) == "2001:db8:1:2::/64")
+        #expect(ResidentPages.sender(ip: "2001:db8::1", forwarded: nil, trusting: []) == "2001:db8:0:0::/64")
+        #expect(ResidentPages.sender(ip: "10.0.0.5", forwarded: "1.2.3.4, 5.6.7.8", trusting: ["10.0.0.5"]) == "5.6.7.8")
+        #expect(ResidentPages.sender(ip: "10.0.0.6", forwarded: "1.2.3.4", trusting: ["10.0.0.5"]) == "10.0.0.6", "only a trusted proxy's header counts")
+    }
+
     @Test("the limiter counts per elevator and per address over a sliding hour, and remembers at most its capacity")
     func limiterBounds() async {
         let limiter = ReportLimiter(perElevator: 5, perAddress: 3)
@@ -97,7 +123,10 @@ struct ResidentPageTests {
         }
         #expect(most == ReportLimiter.capacity, "it fills up to its bound and never past it")
         #expect(await limiter.remembered >= ReportLimiter.capacity * 9 / 10)
-        // The newest are kept: the last sender is still counted.
-        #expect(await limiter.admit(elevator: "Y", address: "a\(ReportLimiter.capacity - 1)", now: 7_200_000 + Int64(ReportLimiter.capacity)))
+        // An address at its limit is not forgotten to make room: it stays refused.
+        let busy = ReportLimiter(perElevator: 5, perAddress: 3)
+        for n in 0..<3 { #expect(await busy.admit(elevator: "B\(n)", address: "spammer", now: 0)) }
+        for n in 0..<ReportLimiter.capacity { _ = await busy.admit(elevator: "F\(n)", address: "f\(n)", now: 1 + Int64(n)) }
+        #expect(!(await busy.admit(elevator: "B9", address: "spammer", now: 20_000)), "still refused after the limiter filled up")
     }
 }

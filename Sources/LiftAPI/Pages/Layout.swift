@@ -55,6 +55,7 @@ enum Layout {
         var text = t.name("type", ticket.type.rawValue)
         if let level = ticket.level { text += " · " + t.name("level", level) }
         if let fault = ticket.fault { text += " · " + t.name("fault", fault.rawValue) }
+        if let signal = ticket.signal { text += " · " + t.name("signal", signal) }
         return text
     }
 }

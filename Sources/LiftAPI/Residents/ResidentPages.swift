@@ -22,11 +22,11 @@ struct ResidentPages: Sendable {
         pages.get(":elevator_id") { request, ctx -> Response in
             let notice = try notice(ctx)
             let sent = request.uri.queryParameters["sent"] != nil
-            return html(render(notice, t: Localizer(request), message: sent ? .sent : nil))
+            return html(render(notice, t: localizer(request, notice), message: sent ? .sent : nil))
         }
         pages.post(":elevator_id/report") { request, ctx -> Response in
             let notice = try notice(ctx)
-            let t = Localizer(request)
+            let t = localizer(request, notice)
             // A form on another site posting in a visitor's name is refused; the page's own form sends its Origin.
             if request.headers[.origin] != nil, AuthMiddleware.crossSiteRefusal(request, requireJSON: false) != nil {
                 throw APIError(.forbidden, code: "forbidden", message: "reports come from this page's own form")
@@ -36,10 +36,10 @@ struct ResidentPages: Sendable {
                 throw APIError(.badRequest, code: "invalid_parameter", message: "category: expected one of \(Self.categories.joined(separator: ", "))")
             }
             let note = Self.clean(form["note"] ?? "")
-            guard let engine = context.engine else { throw APIError(.serviceUnavailable, code: "unavailable", message: "tickets are not handled here") }
             let now = context.clock.now()
-            let address = ctx.remoteAddress?.ipAddress ?? "unknown"
-            guard await limiter.admit(elevator: notice.elevator.elevatorID, address: address, now: now) else {
+            let sender = Self.sender(
+                ip: ctx.remoteAddress?.ipAddress ?? "unknown", forwarded: request.headers[.init("X-Forwarded-For")!], trusting: context.trustedProxies)
+            guard await limiter.admit(elevator: notice.elevator.elevatorID, address: sender, now: now) else {
                 var response = html(render(notice, t: t, message: .tooMany))
                 response.status = .tooManyRequests
                 return response
@@ -47,9 +47,38 @@ struct ResidentPages: Sendable {
             // The ticket is for the maintenance company: in Chinese, whatever the page's language.
             let zh = Localizer(.zh)
             let text = zh("resident.ticket_reason", ["category": zh("resident.category.\(category)")]) + (note.isEmpty ? "" : zh("resident.ticket_note", ["note": note]))
-            _ = try await engine.residentReport(elevatorID: notice.elevator.elevatorID, text: text, at: now)
+            do {
+                guard let engine = context.engine else { throw APIError(.serviceUnavailable, code: "unavailable", message: "tickets are not handled here") }
+                _ = try await engine.residentReport(elevatorID: notice.elevator.elevatorID, text: text, at: now)
+            } catch {
+                // Whatever failed, the resident gets a page with the hotline, not an error code.
+                var response = html(render(notice, t: t, message: .failed))
+                response.status = .serviceUnavailable
+                return response
+            }
             return .redirect(to: "/lift/\(notice.elevator.elevatorID)?sent=1", type: .normal)
         }
+    }
+
+    /// The page's language, its toggle leading back to the elevator's page (also from a refused report).
+    private func localizer(_ request: Request, _ notice: ResidentNotice) -> Localizer {
+        Localizer(PageLanguage.of(request), here: "/lift/\(notice.elevator.elevatorID)")
+    }
+
+    /// Who sent a report, as the limiter counts them: the connection's address, or, from a configured reverse
+    /// proxy, the last address of its `X-Forwarded-For`; an IPv6 address by its /64 (one household's prefix).
+    static func sender(ip: String, forwarded: String?, trusting proxies: Set<String>) -> String {
+        var address = ip
+        if proxies.contains(address), let last = forwarded?.split(separator: ",").last {
+            address = last.trimmingCharacters(in: .whitespaces)
+        }
+        guard address.contains(":") else { return address }
+        // The first four groups of the address, written out (`::` expanded), are its /64.
+        let halves = address.components(separatedBy: "::")
+        let head = halves[0].split(separator: ":", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+        let tail = halves.count > 1 ? halves[1].split(separator: ":").map(String.init) : []
+        let groups = head + Array(repeating: "0", count: max(0, 8 - head.count - tail.count)) + tail
+        return groups.prefix(4).joined(separator: ":") + "::/64"
     }
 
     private func notice(_ ctx: LiftRequestContext) throws -> ResidentNotice {
@@ -60,35 +89,58 @@ struct ResidentPages: Sendable {
         return notice
     }
 
-    /// A resident's note as kept: control characters out, spaces collapsed, at most `noteLimit` characters.
+    /// A resident's note as kept: control characters and angle brackets out (it travels to contractors' systems
+    /// and into the audit log), spaces collapsed, at most `noteLimit` characters.
     static func clean(_ text: String) -> String {
-        let words = text.unicodeScalars.map { CharacterSet.controlCharacters.contains($0) ? " " : String($0) }.joined()
+        let words = text.unicodeScalars.map { CharacterSet.controlCharacters.contains($0) || $0 == "<" || $0 == ">" ? " " : String($0) }.joined()
             .split(whereSeparator: \.isWhitespace).joined(separator: " ")
         return String(words.prefix(noteLimit))
     }
 
-    enum Message { case sent, tooMany }
+    enum Message { case sent, tooMany, failed }
+
+    /// The elevator's state in a resident's words, and the badge's colour: the lifecycle stage first, then its
+    /// health as the API assesses it (a rescue, a safety fault or the controller's mode put it out of service;
+    /// no word from it for a while makes it unknown), then open repairs. Minor repairs and residents' own reports
+    /// leave it in service.
+    func state(_ notice: ResidentNotice, now: Int64) -> (key: String, css: String) {
+        guard notice.elevator.stage == LifecycleStage.inService.rawValue else { return ("resident.state.stopped", "out_of_service") }
+        let findings = (try? context.health.health(of: notice.elevator, now: now))?.findings ?? []
+        if findings.contains(where: { $0.kind == .rescueOpen }) { return ("resident.state.rescue", "out_of_service") }
+        // A safety fault, or a controller out of service or in fire mode, stops it, whether it is heard from or not.
+        if findings.contains(where: { $0.kind == .safetyOpen || ($0.kind == .mode && ["out_of_service", "fire"].contains($0.subject)) }) {
+            return ("resident.state.stopped", "out_of_service")
+        }
+        if findings.contains(where: { $0.kind == .offline || $0.kind == .neverHeard }) { return ("resident.state.unknown", "offline") }
+        return notice.openRepairs > 0 ? ("resident.state.repair", "watch") : ("resident.state.normal", "ok")
+    }
 
     func render(_ notice: ResidentNotice, t: Localizer, message: Message?) -> String {
         let elevator = notice.elevator
         let id = HTML.escape(elevator.elevatorID)
         let hotline = context.rescueHotlines.number(for: elevator.place)
-        let state: (key: String, css: String) = elevator.stage != LifecycleStage.inService.rawValue ? ("resident.state.stopped", "fault")
-            : notice.openRepairs > 0 ? ("resident.state.repair", "watch") : ("resident.state.normal", "ok")
+        let now = context.clock.now()
+        let state = state(notice, now: now)
         let maintenance = notice.lastMaintenance.map { last -> String in
             let level = last.level.flatMap { MaintenanceLevel(rawValue: $0) }
             let items = level.flatMap { context.checklists?.items(level: $0).count }
             return t("resident.maintenance_done", [
-                "date": String(HTML.time(last.closedAt).prefix(10)), "level": last.level.map { t.name("level", $0) } ?? "",
+                "date": String(HTML.time(last.doneAt).prefix(10)), "level": last.level.map { t.name("level", $0) } ?? "",
                 "items": items.map(String.init) ?? "—",
-            ])
+            ]) + (last.unverified ? t("resident.unverified") : "")
         } ?? t("resident.none_yet")
-        let inspection = elevator.commissionedOn.flatMap(CivilDate.init).flatMap { commissioned in
-            InspectionRegime().next(onOrAfter: CivilDate(epochMs: context.clock.now() + 8 * 3_600_000), commissioned: commissioned)
-        }.map { due in t("resident.inspection_due", ["date": due.due.description, "kind": t("resident.inspection.\(due.kind.rawValue)")]) } ?? "—"
+        let inspection: String
+        if let due = notice.openInspectionDue, due < now {
+            inspection = t("resident.inspection_overdue", ["date": CivilDate(epochMs: due).description])
+        } else {
+            inspection = elevator.commissionedOn.flatMap(CivilDate.init).flatMap { commissioned in
+                InspectionRegime().next(onOrAfter: CivilDate(epochMs: now), commissioned: commissioned)
+            }.map { due in t("resident.inspection_due", ["date": due.due.description, "kind": t("resident.inspection.\(due.kind.rawValue)")]) } ?? "—"
+        }
         let banner = switch message {
             case .sent?: "<p class=\"banner ok\">\(t.html("resident.sent"))</p>"
             case .tooMany?: "<p class=\"banner late\">\(t.html("resident.too_many", ["hotline": hotline]))</p>"
+            case .failed?: "<p class=\"banner late\">\(t.html("resident.failed", ["hotline": hotline]))</p>"
             case nil: ""
             }
         let options = Self.categories.map { category in
@@ -110,6 +162,7 @@ struct ResidentPages: Sendable {
             <dt>\(t.html("resident.next_inspection"))</dt><dd>\(HTML.escape(inspection))</dd>
             </dl>
             <div class="card"><h3>\(t.html("resident.report"))</h3>
+            <p class="late">\(t.html("resident.danger", ["hotline": hotline]))</p>
             <form method="post" action="/lift/\(id)/report">
             \(options)
             <p><textarea name="note" maxlength="\(Self.noteLimit)" rows="3" placeholder="\(t.html("resident.note_hint"))" aria-label="\(t.html("resident.note_hint"))"></textarea></p>
@@ -124,7 +177,8 @@ struct ResidentPages: Sendable {
 
 /// How many reports residents may send per elevator and per address in a sliding hour. At most `capacity`
 /// elevators and addresses are remembered: past it, the quietest are forgotten first, down to 90 % of it (a flood of
-/// addresses costs memory no more than that, and an address forgotten may report again).
+/// addresses costs memory no more than that; an address forgotten may report again, an elevator or address at its
+/// limit is forgotten last).
 actor ReportLimiter {
     static let capacity = 10_000
     let perElevator: Int
@@ -145,15 +199,21 @@ actor ReportLimiter {
         seen[elevatorKey, default: []].append(now)
         seen[addressKey, default: []].append(now)
         if seen.count > Self.capacity {
-            // Past the bound: the expired go, then the quietest down to 90 % of it, so that this runs once per
-            // thousand new keys, not at every report.
+            // Past the bound: the expired go, then the quietest down to 90 % of it (once per thousand new keys, not
+            // at every report). Keys at their limit are forgotten last: forgetting them would lift the limit.
             seen = seen.filter { $0.value.contains { now - $0 < windowMs } }
             if seen.count > Self.capacity * 9 / 10 {
-                for key in seen.sorted(by: { $0.value.last! < $1.value.last! }).prefix(seen.count - Self.capacity * 9 / 10).map(\.key) { seen[key] = nil }
+                let order = seen.sorted { a, b in
+                    let (fullA, fullB) = (atLimit(a.key, a.value.count), atLimit(b.key, b.value.count))
+                    return fullA != fullB ? !fullA : a.value.last! < b.value.last!
+                }
+                for key in order.prefix(seen.count - Self.capacity * 9 / 10).map(\.key) { seen[key] = nil }
             }
         }
         return true
     }
+
+    private func atLimit(_ key: String, _ count: Int) -> Bool { count >= (key.hasPrefix("e:") ? perElevator : perAddress) }
 
     /// Elevators and addresses remembered.
     var remembered: Int { seen.count }
