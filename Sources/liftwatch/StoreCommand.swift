@@ -137,19 +137,8 @@ struct StoreCommand: AsyncParsableCommand {
             try store.fillSyntheticRollups(elevators: elevators, from: start, to: end) { done in
                 FileHandle.standardError.write(Data("  \(done)/\(elevators) elevators\n".utf8))
             }
-            func median(_ body: () throws -> Int) rethrows -> (Double, Int) {
-                var times: [Double] = []
-                var size = 0
-                for _ in 0..<20 {
-                    let begin = ContinuousClock.now
-                    size = try body()
-                    let elapsed = ContinuousClock.now - begin
-                    times.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
-                }
-                return (times.sorted()[times.count / 2], size)
-            }
-            let (hourly, points) = try median { try store.series("SIM-0001", metric: .motorTempC, from: start, to: end, step: Rollups.hour).count }
-            let (daily, days) = try median { try store.fleetDaily(metric: .motorTempC, from: start, to: end).count }
+            let (hourly, points) = try medianTime(runs: 20) { try store.series("SIM-0001", metric: .motorTempC, from: start, to: end, step: Rollups.hour).count }
+            let (daily, days) = try medianTime(runs: 20) { try store.fleetDaily(metric: .motorTempC, from: start, to: end).count }
             print(String(format: "30-day hourly series, one elevator: %.2f ms (%d points)", hourly, points))
             print(String(format: "daily aggregate, %d elevators × %d days: %.2f ms (%d points)", elevators, self.days, daily, days))
         }
@@ -212,15 +201,8 @@ struct StoreCommand: AsyncParsableCommand {
             let telemetry = try store.storageReport()
             let values = Double(samples * 8)
             func median(_ body: () throws -> Int) throws -> [String: Any] {
-                var times: [Double] = []
-                var points = 0
-                for _ in 0..<11 {
-                    let t0 = ContinuousClock.now
-                    points = try body()
-                    let elapsed = ContinuousClock.now - t0
-                    times.append(Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15)
-                }
-                return ["ms": times.sorted()[times.count / 2], "points": points]
+                let (ms, points) = try medianTime(runs: 11, body)
+                return ["ms": ms, "points": points]
             }
             let end = start + Int64(days) * day + day / 2
             let old = end - Int64(min(days, 40)) * day
@@ -262,4 +244,17 @@ struct StoreCommand: AsyncParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
         }
     }
+}
+
+/// The median wall time of `runs` calls of `body`, in milliseconds, with what the last call returned.
+private func medianTime(runs: Int, _ body: () throws -> Int) rethrows -> (ms: Double, result: Int) {
+    var times: [Double] = []
+    var result = 0
+    for _ in 0..<runs {
+        let begin = ContinuousClock.now
+        result = try body()
+        let elapsed = ContinuousClock.now - begin
+        times.append(Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15)
+    }
+    return (times.sorted()[times.count / 2], result)
 }
