@@ -32,6 +32,8 @@ let package = Package(
     targets: [
         // glibc's <malloc.h>, for the server's arena cap (no library to link: it is libc).
         .systemLibrary(name: "CMalloc"),
+        // Nayuki's QR Code generator from Debian (libqrcodegen-dev): the code on the sign in each car.
+        .systemLibrary(name: "CQRCodegen", pkgConfig: "qrcodegen", providers: [.apt(["libqrcodegen-dev"])]),
         // C: the only way into libmosquitto (its headers and library, and the read buffer its client sockets go
         // through, SocketReader.c). Imported by LiftMQTT alone.
         .target(name: "CMosquitto", linkerSettings: [.linkedLibrary("mosquitto")]),
@@ -84,7 +86,7 @@ let package = Package(
         .target(
             name: "LiftAPI",
             dependencies: [
-                "LiftCore", "LiftStore", "LiftScheduler",
+                "CQRCodegen", "LiftCore", "LiftStore", "LiftScheduler",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -8,7 +8,7 @@
 #   python3-paho-mqtt             the plain-Python peer of the benchmark harness
 set -euo pipefail
 
-packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev sqlite3 openssl libjs-chart.js libjs-leaflet python3-paho-mqtt curl)
+packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev sqlite3 openssl libjs-chart.js libjs-leaflet libqrcodegen-dev python3-paho-mqtt curl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

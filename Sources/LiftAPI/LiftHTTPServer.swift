@@ -44,6 +44,9 @@ public struct APIContext: Sendable {
     let mapSnapshots = MapSnapshots()
     /// The rescue hotline residents' pages show, per region.
     public var rescueHotlines = RescueHotlines()
+    /// Where residents' phones reach LiftWatch (`residents.public_url`), for the code on each car's sign; empty:
+    /// the address a sign was asked for at.
+    public var publicURL = ""
     /// Reverse proxies whose `X-Forwarded-For` names the client (`http.trusted_proxies`); others' is ignored.
     public var trustedProxies: Set<String> = []
     /// Residents' reports allowed per elevator and per address in an hour.

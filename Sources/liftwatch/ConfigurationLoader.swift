@@ -106,6 +106,10 @@ struct ConfigurationLoader {
                 throw ConfigurationError(key: "residents.rescue_hotlines", expected: "PREFIX:NUMBER, a place prefix of 2, 4 or 6 digits and 3 to 16 digits", found: entry)
             }
         }
+        c.residents.publicURL = try r.string("residents.public_url", c.residents.publicURL)
+        if !c.residents.publicURL.isEmpty, !(c.residents.publicURL.hasPrefix("https://") || c.residents.publicURL.hasPrefix("http://")) {
+            throw ConfigurationError(key: "residents.public_url", expected: "an http:// or https:// address, or empty", found: c.residents.publicURL)
+        }
         c.residents.reportsPerElevatorHour = try r.int("residents.reports_per_elevator_hour", c.residents.reportsPerElevatorHour, 1...1_000)
         c.residents.reportsPerAddressHour = try r.int("residents.reports_per_address_hour", c.residents.reportsPerAddressHour, 1...1_000)
         c.retention.rollupDays = try r.int("retention.rollup_days", c.retention.rollupDays, 0...36_500)

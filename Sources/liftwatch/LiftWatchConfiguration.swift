@@ -80,6 +80,9 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var rescueHotline = "96333"
         /// "PREFIX:NUMBER", the longest matching place prefix winning (Hunan's 96366 by default).
         var rescueHotlines = ["43:96366"]
+        /// Where residents' phones reach LiftWatch, for the code on each car's sign ("https://…"); empty: the
+        /// address the sign was asked for at.
+        var publicURL = ""
         var reportsPerElevatorHour = 5
         var reportsPerAddressHour = 3
     }

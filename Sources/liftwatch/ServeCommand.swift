@@ -208,6 +208,7 @@ struct Server {
         apiContext.secureCookies = configuration.http.secureCookies
         apiContext.trustedProxies = Set(configuration.http.trustedProxies)
         apiContext.rescueHotlines = configuration.rescueHotlines
+        apiContext.publicURL = configuration.residents.publicURL
         apiContext.residentReportLimits = ResidentReportLimits(
             perElevator: configuration.residents.reportsPerElevatorHour, perAddress: configuration.residents.reportsPerAddressHour)
         apiContext.platforms = Set(faultCodeMaps.keys)

@@ -101,6 +101,33 @@ struct ResidentPageTests {
         #expect(ResidentPages.clean("a<b>c\u{0}d") == "a b c d")
     }
 
+    @Test("the printable sign carries a QR code of the elevator's page, the hotline and the number")
+    func sign() async throws {
+        let code = try #require(QRCode(text: "https://lift.example.cn/lift/E1"))
+        #expect(code.size >= 21 && (code.size - 21) % 4 == 0, "a version's size")
+        // The three finder patterns: a dark 7×7 ring around a light ring around a dark 3×3 centre.
+        for (ox, oy) in [(0, 0), (code.size - 7, 0), (0, code.size - 7)] {
+            for y in 0..<7 {
+                for x in 0..<7 {
+                    let ring = max(abs(x - 3), abs(y - 3))
+                    #expect(code.isDark(x: ox + x, y: oy + y) == (ring != 2), "finder at \(ox),\(oy): module \(x),\(y)")
+                }
+            }
+        }
+        #expect(QRCode(text: String(repeating: "x", count: 4_000)) == nil, "too long for any version")
+        let fixture = try APIFixture()
+        try await fixture.application.test(.router) { client in
+            var headers = HTTPFields()
+            headers[.init("Host")!] = "lift.example.cn"
+            headers[.init("X-Forwarded-Proto")!] = "https"
+            let (status, page) = try await client.execute(uri: "/lift/E1/sign", method: .get, headers: headers) { ($0.status, String(buffer: $0.body)) }
+            #expect(status == .ok)
+            let url = page.firstMatch(of: /aria-label="([^"]*)"/)?.output.1.description
+            #expect(page.contains("<svg") && url?.hasPrefix("https://") == true && url?.hasSuffix("/lift/E1") == true, "\(url ?? "no code")")
+            #expect(page.contains("被困请拨打 96366，报电梯编号 E1") && page.contains("电梯安全公示"))
+        }
+    }
+
     @Test("an address is counted by its /64 when IPv6, and through a configured proxy by its X-Forwarded-For")
     func senders() {
         #expect(ResidentPages.sender(ip: "2001:db8:1:2:aaaa::1", forwarded: nil, trusting: []) == "2001:db8:1:2::/64")

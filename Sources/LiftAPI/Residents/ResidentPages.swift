@@ -24,6 +24,11 @@ struct ResidentPages: Sendable {
             let sent = request.uri.queryParameters["sent"] != nil
             return html(render(notice, t: localizer(request, notice), message: sent ? .sent : nil))
         }
+        // The sign to print and fix in the car: its code leads here.
+        pages.get(":elevator_id/sign") { request, ctx -> Response in
+            let notice = try notice(ctx)
+            return html(sign(notice, url: publicURL(request, notice), t: localizer(request, notice)))
+        }
         pages.post(":elevator_id/report") { request, ctx -> Response in
             let notice = try notice(ctx)
             let t = localizer(request, notice)
@@ -58,6 +63,41 @@ struct ResidentPages: Sendable {
             }
             return .redirect(to: "/lift/\(notice.elevator.elevatorID)?sent=1", type: .normal)
         }
+    }
+
+    /// The address the sign's code holds: `residents.public_url` when set (what residents' phones can reach),
+    /// else the address this request came to.
+    func publicURL(_ request: Request, _ notice: ResidentNotice) -> String {
+        var base = context.publicURL
+        if base.isEmpty {
+            let tls = request.headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https"
+            let host = request.head.authority ?? request.headers[.init("Host")!] ?? "localhost"
+            base = (tls ? "https://" : "http://") + host
+        }
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + "/lift/" + notice.elevator.elevatorID
+    }
+
+    /// The printable sign (A5): the code, what it is for, the hotline and the elevator number.
+    func sign(_ notice: ResidentNotice, url: String, t: Localizer) -> String {
+        let elevator = notice.elevator
+        let hotline = context.rescueHotlines.number(for: elevator.place)
+        let code = QRCode(text: url)?.svg(millimetres: 70, label: url) ?? ""
+        let body = """
+            <div class="sign">
+            <h2>\(t.html("resident.sign.title"))</h2>
+            <p class="muted">\(HTML.escape(notice.address ?? "")) · \(t.html("resident.elevator", ["id": elevator.elevatorID]))</p>
+            <div class="code">\(code)</div>
+            <p class="scan">\(t.html("resident.sign.scan"))</p>
+            <p class="url">\(HTML.escape(url))</p>
+            <p class="trapped">\(t.html("resident.sign.trapped", ["hotline": hotline, "id": elevator.elevatorID]))</p>
+            <dl class="facts">
+            <dt>\(t.html("resident.user_unit"))</dt><dd>\(t.html("resident.not_registered"))</dd>
+            <dt>\(t.html("resident.contractor"))</dt><dd>\(notice.contractor.map(HTML.escape) ?? t.html("resident.not_registered"))</dd>
+            </dl>
+            </div>
+            """
+        return Layout.page(title: t("resident.sign.title"), caller: nil, t: t, body: body)
     }
 
     /// The page's language, its toggle leading back to the elevator's page (also from a refused report).

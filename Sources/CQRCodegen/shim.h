@@ -1,0 +1,2 @@
+// Nayuki's QR Code generator (Debian's libqrcodegen-dev): the residents' signs' codes.
+#include <qrcodegen/qrcodegen.h>
