@@ -101,8 +101,7 @@ struct ConfigurationLoader {
         }
         c.residents.rescueHotlines = try r.strings("residents.rescue_hotlines", c.residents.rescueHotlines)
         for entry in c.residents.rescueHotlines {
-            let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, Identifier.isValidRegionPrefix(parts[0]), RescueHotlines.isValidNumber(String(parts[1])) else {
+            guard RescueHotlines.entry(entry) != nil else {
                 throw ConfigurationError(key: "residents.rescue_hotlines", expected: "PREFIX:NUMBER, a place prefix of 2, 4 or 6 digits and 3 to 16 digits", found: entry)
             }
         }

@@ -6,12 +6,9 @@ import LiftStore
 extension LiftWatchConfiguration {
     /// The residents' pages' hotlines, from `residents.*`.
     var rescueHotlines: RescueHotlines {
-        var byRegion: [String: String] = [:]
-        for entry in residents.rescueHotlines {
-            let parts = entry.split(separator: ":")
-            if parts.count == 2 { byRegion[String(parts[0])] = String(parts[1]) }
-        }
-        return RescueHotlines(national: residents.rescueHotline, byRegion: byRegion)
+        // The loader refused any entry that is not PREFIX:NUMBER.
+        let entries = residents.rescueHotlines.compactMap(RescueHotlines.entry)
+        return RescueHotlines(national: residents.rescueHotline, byRegion: Dictionary(entries, uniquingKeysWith: { _, last in last }))
     }
 
     /// The store's retention, from `retention.*` and `ingest.dead_letters_per_elevator`.
