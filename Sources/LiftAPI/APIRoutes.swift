@@ -18,7 +18,7 @@ struct APIRoutes: Sendable {
         ("GET", "/api/v1/tickets"), ("GET", "/api/v1/tickets/{id}"), ("POST", "/api/v1/tickets/{id}/actions"),
         ("GET", "/api/v1/kpis"), ("GET", "/api/v1/dead-letters"), ("POST", "/api/v1/dead-letters/replay"),
         ("GET", "/api/v1/incidents"), ("GET", "/api/v1/stream"), ("GET", "/api/v1/openapi.yaml"),
-    ] + ProgrammeRoutes.all + MapRoutes.all
+    ] + ProgrammeRoutes.all + MapRoutes.all + PropertyManagerRoutes.all
 
     var database: LiftDatabase { context.database }
 
@@ -41,6 +41,7 @@ struct APIRoutes: Sendable {
         group.get("stream", use: stream)
         ProgrammeRoutes(api: self).register(on: group)
         MapRoutes(api: self).register(on: group)
+        PropertyManagerRoutes(api: self).register(on: group)
     }
 
     // MARK: units
@@ -148,9 +149,19 @@ struct APIRoutes: Sendable {
 
     func listElevators(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
         let caller = try ctx.caller()
-        let q = try Query(request, allowed: ["region", "contractor", "health", "stage", "cursor", "limit"])
+        let q = try Query(request, allowed: ["region", "contractor", "health", "stage", "cursor", "limit", "rescue_code"])
         let region = try scopedRegion(q.regionPrefix("region"), caller)
         let contractor = try scopedContractor(q.id("contractor"), caller)
+        if let code = q["rescue_code"] {
+            // The hotline's dispatcher: the elevator whose car shows the code the caller reads out.
+            guard code.count <= 12, code.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw invalid("rescue_code", "expected 4 to 12 digits") }
+            let now = context.clock.now()
+            var items: [ElevatorView] = []
+            if let found = try database.elevator(rescueCode: code), caller.mayRead(place: found.place, contractorID: found.contractorID) {
+                items.append(try view(found, now: now))
+            }
+            return try json(Page(items: items, next: nil))
+        }
         let health = try q.enumeration("health", Health.State.self)
         let stage = try q.enumeration("stage", LifecycleStage.self)
         let limit = try q.limit()
@@ -195,9 +206,11 @@ struct APIRoutes: Sendable {
             var onDemand: Bool?
             var platform: String?
             var forceReason: String?
+            var propertyManagerID: Field<String>
+            var rescueCode: Field<String>
             enum CodingKeys: String, CodingKey {
                 case unitID = "unit_id", region, contractorID = "contractor_id", commissionedOn = "commissioned_on", stage, onDemand = "on_demand"
-                case platform, forceReason = "force_reason"
+                case platform, forceReason = "force_reason", propertyManagerID = "property_manager_id", rescueCode = "rescue_code"
             }
             init(from decoder: any Decoder) throws {
                 let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -209,6 +222,8 @@ struct APIRoutes: Sendable {
                 onDemand = try c.decodeIfPresent(Bool.self, forKey: .onDemand)
                 platform = try c.decodeIfPresent(String.self, forKey: .platform)
                 forceReason = try c.decodeIfPresent(String.self, forKey: .forceReason)
+                propertyManagerID = try Field(c, .propertyManagerID)
+                rescueCode = try Field(c, .rescueCode)
             }
         }
         let body = try await decode(Body.self, request, ctx)
@@ -222,9 +237,29 @@ struct APIRoutes: Sendable {
             stage: body.stage ?? existing?.stage ?? LifecycleStage.registered.rawValue, onDemand: body.onDemand ?? existing?.onDemand ?? false,
             platform: body.platform ?? existing?.platform ?? "default")
         let now = context.clock.now()
-        let result = try registry {
+        // The property manager and the rescue code: checked before anything is stored, set before a stage move (an
+        // elevator enters service only with a property manager) or after a new elevator is created.
+        let manager = body.propertyManagerID.update
+        let code = body.rescueCode.update
+        if case .some(.some(let id)) = manager {
+            guard Identifier.isValidID(id) else { throw APIError(.badRequest, code: "invalid_field", message: "property_manager_id: \"\(id.prefix(64))\" is not [A-Za-z0-9_-]{1,64}") }
+            guard try database.propertyManager(id) != nil else { throw APIError(.badRequest, code: "invalid_field", message: "property_manager_id: no property manager \(id)") }
+        }
+        if case .some(.some(let text)) = code {
+            if let problem = context.rescueHotlines.codeProblem(text, place: existing?.place ?? region) {
+                throw APIError(.badRequest, code: "invalid_field", message: "rescue_code: \(problem)")
+            }
+            if let other = try database.elevator(rescueCode: text), other.elevatorID != id {
+                throw APIError(.conflict, code: "conflict", message: "rescue_code: \(text) is \(other.elevatorID)'s")
+            }
+        }
+        let setFieldRecords = { try database.setFieldRecords(elevatorID: id, propertyManagerID: manager, rescueCode: code, at: now, by: caller.actor) }
+        let fieldRecords = manager != nil || code != nil
+        if existing != nil, fieldRecords { _ = try registry(setFieldRecords) }
+        var result = try registry {
             try database.putElevator(registration, platforms: context.platforms, forcedReason: body.forceReason, at: now, by: caller.actor)
         }
+        if existing == nil, fieldRecords { result.record = try registry(setFieldRecords) }
         return try json(view(result.record, now: now), status: result.change == .created ? .created : .ok)
     }
 
@@ -245,6 +280,15 @@ struct APIRoutes: Sendable {
         }
 
         init(from decoder: any Decoder) throws { self = .value(try decoder.singleValueContainer().decode(Value.self)) }
+
+        /// As an update: nil when left out (keep), `.some(nil)` to clear, `.some(value)` to set.
+        var update: Value?? {
+            switch self {
+            case .absent: nil
+            case .null: .some(nil)
+            case .value(let value): .some(value)
+            }
+        }
 
         func value(or stored: Value?) -> Value? {
             switch self {
@@ -303,7 +347,9 @@ struct APIRoutes: Sendable {
         let id = try ctx.parameters.require("elevator_id")
         guard Identifier.isValidID(id) else { throw invalid("elevator_id", "\"\(id.prefix(64))\" is not [A-Za-z0-9_-]{1,64}") }
         guard let elevator = try database.elevator(id) else { throw APIError(.notFound, code: "not_found", message: "no elevator \"\(id)\"") }
-        guard caller.mayRead(place: elevator.place, contractorID: elevator.contractorID) else { throw forbidden("elevator \(id) is outside your scope") }
+        guard caller.mayRead(place: elevator.place, contractorID: elevator.contractorID, managerID: elevator.propertyManagerID) else {
+            throw forbidden("elevator \(id) is outside your scope")
+        }
         return elevator
     }
 
@@ -317,7 +363,7 @@ struct APIRoutes: Sendable {
             stage: elevator.stage, online: context.health.isOnline(elevator, now: now), lastSeen: elevator.lastSeen, health: health,
             openTickets: try database.activeTicketIDs(elevatorID: elevator.elevatorID), commissionedOn: elevator.commissionedOn,
             onDemand: elevator.onDemand, platform: elevator.platform, terminalID: elevator.terminalID, firmware: elevator.firmware,
-            ingest: try database.ingestCounters(elevator.elevatorID))
+            ingest: try database.ingestCounters(elevator.elevatorID), rescueCode: elevator.rescueCode, propertyManagerID: elevator.propertyManagerID)
     }
 
     // MARK: tickets
@@ -336,7 +382,7 @@ struct APIRoutes: Sendable {
         let tickets = try database.tickets(TicketFilter(
             elevatorID: elevator, contractorID: contractor, regionPrefix: region, statuses: statuses, types: types,
             openedFrom: try q.time("from"), openedTo: try q.time("to"), afterID: after, limit: limit))
-        let visible = tickets.filter(caller.mayRead)
+        let visible = tickets.filter { caller.mayRead($0) }
         return try json(Page(items: visible, next: tickets.count == limit ? tickets.last.map { Cursor.make(String($0.id)) } : nil))
     }
 
@@ -363,20 +409,43 @@ struct APIRoutes: Sendable {
         let ticket = try readableTicket(ctx)
         // Refused before the body is read; the engine applies the same rule again to the ticket as it stands.
         guard caller.role != .regulator, caller.role != .officer else { throw forbidden("\(caller.role.rawValue)s read tickets; they do not move them") }
-        struct Body: Decodable { var action: String; var note: String? }
+        /// A rescue's steps carry `passengers`, `injuries`, `cause` and `responder` (docs/tickets.md).
+        struct Body: Decodable {
+            var action: String
+            var note: String?
+            var passengers: Int?
+            var injuries: Int?
+            var cause: String?
+            var responder: String?
+        }
         let body = try await decode(Body.self, request, ctx)
         guard let action = TicketAction(rawValue: body.action) else {
             throw APIError(.badRequest, code: "invalid_field", message: "action: expected one of \(TicketAction.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(body.action)\"")
         }
         if let note = body.note, note.count > 2_000 { throw APIError(.badRequest, code: "invalid_field", message: "note: at most 2,000 characters") }
+        var details = StepDetails(passengers: body.passengers, injuries: body.injuries)
+        if let text = body.cause {
+            guard let cause = RescueCause(rawValue: text) else {
+                throw APIError(.badRequest, code: "invalid_field", message: "cause: expected one of \(RescueCause.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text.prefix(64))\"")
+            }
+            details.cause = cause
+        }
+        if let text = body.responder {
+            guard let responder = RescueResponder(rawValue: text) else {
+                throw APIError(.badRequest, code: "invalid_field", message: "responder: expected one of \(RescueResponder.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text.prefix(64))\"")
+            }
+            details.responder = responder
+        }
         guard let engine = context.engine else { throw APIError(.serviceUnavailable, code: "unavailable", message: "the ticket engine is not running") }
         do {
-            let updated = try await engine.perform(action, on: ticket.id, as: caller, note: body.note, at: context.clock.now())
+            let updated = try await engine.perform(action, on: ticket.id, as: caller, note: body.note, details: details, at: context.clock.now())
             return try json(updated)
         } catch TicketEngineError.forbidden(let reason) {
             throw forbidden(reason)
         } catch TicketEngineError.refused(let error) where error.kind == .missingNote {
             throw APIError(.badRequest, code: "invalid_field", message: "note: \(error.description)")
+        } catch TicketEngineError.refused(let error) where error.kind == .invalidDetails {
+            throw APIError(.badRequest, code: "invalid_field", message: error.description)
         } catch TicketEngineError.refused(let error) {
             throw APIError(.conflict, code: "invalid_transition", message: error.description)
         } catch TicketEngineError.notFound(let id) {
@@ -389,7 +458,8 @@ struct APIRoutes: Sendable {
         let text = try ctx.parameters.require("id")
         guard let id = Int64(text), id > 0 else { throw APIError(.badRequest, code: "invalid_parameter", message: "id: expected a ticket number, got \"\(text)\"") }
         guard let ticket = try database.ticket(id) else { throw APIError(.notFound, code: "not_found", message: "no ticket \(id)") }
-        guard caller.mayRead(ticket) else { throw forbidden("ticket \(id) is outside your scope") }
+        let managerID = caller.role == .propertyManager ? try database.elevator(ticket.elevatorID)?.propertyManagerID : nil
+        guard caller.mayRead(ticket, managerID: managerID) else { throw forbidden("ticket \(id) is outside your scope") }
         return ticket
     }
 

@@ -21,11 +21,14 @@ struct ElevatorView: Codable, Sendable {
     /// Ingestion counters (received, duplicates, rejected, gaps, replayed, lost, open gaps); null before
     /// the elevator's first message.
     var ingest: IngestCounters?
+    /// The code in the car the rescue hotline asks for, and the property manager (使用单位) answering for it.
+    var rescueCode: String?
+    var propertyManagerID: String?
 
     enum CodingKeys: String, CodingKey {
         case elevatorID = "elevator_id", unitID = "unit_id", region, contractorID = "contractor_id", stage, online, lastSeen = "last_seen"
         case health, openTickets = "open_tickets", commissionedOn = "commissioned_on", onDemand = "on_demand", platform
-        case terminalID = "terminal_id", firmware, ingest
+        case terminalID = "terminal_id", firmware, ingest, rescueCode = "rescue_code", propertyManagerID = "property_manager_id"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -45,6 +48,8 @@ struct ElevatorView: Codable, Sendable {
         try c.encode(terminalID, forKey: .terminalID)
         try c.encode(firmware, forKey: .firmware)
         try c.encode(ingest, forKey: .ingest)
+        try c.encode(rescueCode, forKey: .rescueCode)
+        try c.encode(propertyManagerID, forKey: .propertyManagerID)
     }
 }
 

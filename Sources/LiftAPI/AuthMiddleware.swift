@@ -75,6 +75,7 @@ struct AuthMiddleware: RouterMiddleware {
             throw APIError(.unauthorized, code: "unauthorized", message: "the token is not valid")
         }
         await throttle.recordSuccess(address)
+        if let refusal = PropertyManagerGate.refusal(principal, request) { throw APIError(.forbidden, code: "forbidden", message: refusal) }
         var context = context
         context.principal = principal
         return try await next(request, context)

@@ -32,6 +32,19 @@ public enum KPICSV {
         add("rescue_mean_seconds_to_arrive", r.rescueMeanSecondsToArrive)
         add("rescue_share_on_site_within_30_minutes", r.rescueShareOnSiteWithin30Minutes)
         add("rescue_mean_seconds_to_resolve", r.rescueMeanSecondsToResolve)
+        let d = r.rescueDispatch
+        add("rescue_dispatch_rescues", d.rescues)
+        add("rescue_dispatch_share_acknowledged_within_3_minutes", d.shareAcknowledgedWithin3Minutes)
+        add("rescue_dispatch_mean_seconds_to_release", d.meanSecondsToRelease)
+        add("rescue_dispatch_share_escalated", d.shareEscalated)
+        add("rescue_dispatch_escalated_to_rescue_station", d.escalatedToRescueStation)
+        add("rescue_dispatch_escalated_to_fire_brigade", d.escalatedToFireBrigade)
+        add("rescue_dispatch_property_manager_answer_rate", d.propertyManagerAnswerRate)
+        add("rescue_dispatch_passengers_released", d.passengersReleased)
+        add("rescue_dispatch_injuries", d.injuries)
+        add("rescue_dispatch_share_followed_up", d.shareFollowedUp)
+        for (hour, n) in d.byHour.enumerated() { add(String(format: "rescue_dispatch_by_hour_%02d", hour), n) }
+        for (cause, n) in d.byCause.sorted(by: { $0.key < $1.key }) { add("rescue_dispatch_by_cause_\(cause)", n) }
         add("maintenance_due", r.maintenanceDue)
         add("maintenance_on_time", r.maintenanceOnTime)
         add("maintenance_on_time_rate", r.maintenanceOnTimeRate)

@@ -4,10 +4,32 @@ public struct RescueHotlines: Sendable, Hashable {
     public var national: String
     /// Place prefix (2, 4 or 6 digits) → number.
     public var byRegion: [String: String]
+    /// Place prefix → how many digits the rescue code printed in each car has there (Hunan: 6). Where no prefix
+    /// matches, a code of 4 to 12 digits is taken.
+    public var codeDigits: [String: Int]
 
-    public init(national: String = "96333", byRegion: [String: String] = ["43": "96366"]) {
+    public init(national: String = "96333", byRegion: [String: String] = ["43": "96366"], codeDigits: [String: Int] = ["43": 6]) {
         self.national = national
         self.byRegion = byRegion
+        self.codeDigits = codeDigits
+    }
+
+    /// Why `code` cannot be the rescue code of an elevator in `place`, or nil when it can: digits only, as many as
+    /// the place's platform uses.
+    public func codeProblem(_ code: String, place: String) -> String? {
+        let digits = codeDigits.filter { place.hasPrefix($0.key) }.max { $0.key.count < $1.key.count }?.value
+        guard code.allSatisfy({ $0.isASCII && $0.isNumber }) else { return "a rescue code is digits only" }
+        if let digits {
+            return code.count == digits ? nil : "a rescue code in \(place.prefix(6)) has \(digits) digits, got \(code.count)"
+        }
+        return (4...12).contains(code.count) ? nil : "a rescue code has 4 to 12 digits, got \(code.count)"
+    }
+
+    /// A configured "PREFIX:DIGITS" (`43:6`) of the rescue codes' length, or nil when it is not one.
+    public static func codeDigitsEntry(_ text: String) -> (prefix: String, digits: Int)? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, Identifier.isValidRegionPrefix(parts[0]), let digits = Int(parts[1]), (4...12).contains(digits) else { return nil }
+        return (parts[0], digits)
     }
 
     /// The number for an elevator in `place`.

@@ -42,6 +42,8 @@ public struct Ticket: Sendable, Hashable, Codable {
     /// Why it opened, in words: the fault, the schedule and its interval, the signal that degraded.
     public var reason: String
     public var cancelReason: String?
+    /// Rescue tickets: the dispatch record (each step's time, escalation, passengers, cause); nil on other types.
+    public var rescue: RescueRecord?
     /// The deadlines already missed (`acknowledge`, `on_site`, `resolve`, `due`), each alerted once.
     public var breaches: [String]
     /// 1 when opened, one more with every stored change. Delivery is at least once and a retry can come late: a
@@ -86,7 +88,7 @@ public struct Ticket: Sendable, Hashable, Codable {
         case openedAt = "opened_at", faultAt = "fault_at", ackDueAt = "ack_due_at", onSiteDueAt = "on_site_due_at", resolveDueAt = "resolve_due_at", dueAt = "due_at"
         case acknowledgedAt = "acknowledged_at", onSiteAt = "on_site_at", resolvedAt = "resolved_at", closedAt = "closed_at"
         case cancelledAt = "cancelled_at", fault, level, signal, occurrences, overdue, escalated, `repeat`, callback, unverified, reason
-        case cancelReason = "cancel_reason", breaches, revision
+        case cancelReason = "cancel_reason", breaches, revision, rescue
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -123,5 +125,6 @@ public struct Ticket: Sendable, Hashable, Codable {
         try c.encode(cancelReason, forKey: .cancelReason)
         try c.encode(breaches, forKey: .breaches)
         try c.encode(revision, forKey: .revision)
+        try c.encode(rescue, forKey: .rescue)
     }
 }

@@ -50,10 +50,27 @@ public enum TicketStatus: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// A step a contractor (or LiftWatch) takes on a ticket (`POST /tickets/{id}/actions`).
+///
+/// The first five move the status (spec section 5). The rescue steps record what happens inside it: `contact`
+/// (passengers reached and calmed, 安抚) while active; `release` (passengers out: how many, injuries), the
+/// rescue's `resolve`; `follow_up` (the call confirming release) once resolved; `answer` (the property manager
+/// answered the rescue's call).
 public enum TicketAction: String, Sendable, Hashable, Codable, CaseIterable {
     case acknowledge
     case arrive
     case resolve
     case close
     case cancel
+    case contact
+    case release
+    case followUp = "follow_up"
+    case answer
+
+    /// Steps only a rescue ticket takes.
+    public var isRescueStep: Bool {
+        switch self {
+        case .contact, .release, .followUp, .answer: true
+        case .acknowledge, .arrive, .resolve, .close, .cancel: false
+        }
+    }
 }

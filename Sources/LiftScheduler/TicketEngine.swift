@@ -14,6 +14,8 @@ import Logging
 public actor TicketEngine {
     let database: LiftDatabase
     let sla: SLAPolicy
+    /// When a late rescue escalates to the rescue station, then the fire brigade.
+    let rescuePolicy: RescueEscalationPolicy
     let machine = TicketMachine()
     let outbox: OutboxDispatcher?
     let clock: EpochClock
@@ -27,11 +29,12 @@ public actor TicketEngine {
     static let day: Int64 = 86_400_000
 
     public init(
-        database: LiftDatabase, sla: SLAPolicy = SLAPolicy(), outbox: OutboxDispatcher?, clock: EpochClock = .system,
-        busyRetry: Duration = .seconds(5), logger: Logger = Logger(label: "liftwatch.tickets")
+        database: LiftDatabase, sla: SLAPolicy = SLAPolicy(), rescuePolicy: RescueEscalationPolicy = RescueEscalationPolicy(), outbox: OutboxDispatcher?,
+        clock: EpochClock = .system, busyRetry: Duration = .seconds(5), logger: Logger = Logger(label: "liftwatch.tickets")
     ) {
         self.database = database
         self.sla = sla
+        self.rescuePolicy = rescuePolicy
         self.outbox = outbox
         self.clock = clock
         self.busyRetry = busyRetry
@@ -107,6 +110,9 @@ public actor TicketEngine {
                     active, to: type, deadlines: sla.deadlines(for: type, region: item.region, openedAt: arrival), at: arrival, faultAt: event.ts,
                     reason: reason + late)
                 outcome.ticket.repeat = outcome.ticket.repeat || isRepeat
+                if type == .rescue, outcome.ticket.rescue?.managerCalledAt == nil, try tx.elevator(item.elevatorID)?.propertyManagerID != nil {
+                    outcome.ticket.rescue?.managerCalledAt = arrival
+                }
                 try tx.update(outcome.ticket, from: active, step: "escalate", by: "liftwatch",
                               note: "\(active.type.rawValue) → \(type.rawValue): raised again (seq \(event.seq)) as \(assessment.faultClass.rawValue)", at: arrival)
                 try tx.deliver(outcome.effects, of: outcome.ticket, at: max(now, arrival))
@@ -129,6 +135,11 @@ public actor TicketEngine {
                 deadlines: sla.deadlines(for: type, region: item.region, openedAt: arrival), fault: fault, reason: reason + late)
             ticket.faultAt = event.ts
             ticket.repeat = isRepeat
+            if type == .rescue {
+                // The property manager is called with the dispatch when one is on record.
+                ticket.rescue = RescueRecord(
+                    dispatchedAt: arrival, cause: RescueRecord.presumedCause(of: fault), managerCalledAt: elevator?.propertyManagerID != nil ? arrival : nil)
+            }
             if let resolved = try tx.lastResolution(elevatorID: item.elevatorID, fault: fault), arrival >= resolved, arrival - resolved <= 7 * Self.day {
                 ticket.callback = true
             }
@@ -159,6 +170,9 @@ public actor TicketEngine {
                 active, to: type, deadlines: sla.deadlines(for: type, region: item.region, openedAt: item.receivedAt), at: item.receivedAt,
                 faultAt: item.value.ts, reason: reason)
             outcome.ticket.occurrences = active.occurrences
+            if type == .rescue, outcome.ticket.rescue?.managerCalledAt == nil, try tx.elevator(item.elevatorID)?.propertyManagerID != nil {
+                outcome.ticket.rescue?.managerCalledAt = item.receivedAt
+            }
             try tx.update(outcome.ticket, from: active, step: "escalate", by: "liftwatch",
                           note: "\(active.type.rawValue) → \(type.rawValue): telemetry received after the fault shows \(assessment.basis ?? "")", at: item.receivedAt)
             try tx.deliver(outcome.effects, of: outcome.ticket, at: clock.now())
@@ -234,21 +248,24 @@ public actor TicketEngine {
     /// maintenance or inspection ticket looks for evidence from the elevator inside the ticket's window.
     /// - Throws: `TicketEngineError.notFound`, `.forbidden` (the caller may not), or `.refused` with the state
     ///   machine's reason.
-    public func perform(_ action: TicketAction, on id: Int64, as caller: Principal, note: String? = nil, at now: Int64) async throws -> Ticket {
+    public func perform(
+        _ action: TicketAction, on id: Int64, as caller: Principal, note: String? = nil, details: StepDetails = StepDetails(), at now: Int64
+    ) async throws -> Ticket {
         let (outcome, messages) = try database.ticketTransaction("\(action.rawValue) ticket \(id)") { tx -> TicketMachine.Outcome in
             guard let ticket = try tx.ticket(id) else { throw TicketEngineError.notFound(id) }
-            if let refusal = caller.refusal(of: action, on: ticket) { throw TicketEngineError.forbidden(refusal) }
+            let managerID = caller.role == .propertyManager ? try tx.elevator(ticket.elevatorID)?.propertyManagerID : nil
+            if let refusal = caller.refusal(of: action, on: ticket, managerID: managerID) { throw TicketEngineError.forbidden(refusal) }
             var evidence: Bool?
             if action == .close, ticket.type == .maintenance || ticket.type == .inspection {
                 evidence = try database.hasMaintenanceEvidence(elevatorID: ticket.elevatorID, from: ticket.openedAt, to: now)
             }
             let outcome: TicketMachine.Outcome
             do {
-                outcome = try machine.apply(action, to: ticket, at: now, note: note, evidence: evidence, by: caller.actor)
+                outcome = try machine.apply(action, to: ticket, at: now, note: note, details: details, evidence: evidence, by: caller.actor)
             } catch let error as TicketActionError {
                 throw TicketEngineError.refused(error)
             }
-            try tx.update(outcome.ticket, from: ticket, step: action.rawValue, by: caller.actor, note: note, at: now)
+            try tx.update(outcome.ticket, from: ticket, step: action.rawValue, by: caller.actor, note: Self.stepNote(note, details), at: now)
             try tx.deliver(outcome.effects, of: outcome.ticket, at: now)
             // As stored: with its new revision.
             var stored = outcome
@@ -259,9 +276,22 @@ public actor TicketEngine {
         return outcome.ticket
     }
 
-    /// `perform(_:on:as:note:at:)` as an administrator named `actor` (the command line, tests).
-    public func perform(_ action: TicketAction, on id: Int64, by actor: String, note: String? = nil, at now: Int64) async throws -> Ticket {
-        try await perform(action, on: id, as: Principal.named(actor), note: note, at: now)
+    /// `perform(_:on:as:note:details:at:)` as an administrator named `actor` (the command line, tests).
+    public func perform(
+        _ action: TicketAction, on id: Int64, by actor: String, note: String? = nil, details: StepDetails = StepDetails(), at now: Int64
+    ) async throws -> Ticket {
+        try await perform(action, on: id, as: Principal.named(actor), note: note, details: details, at: now)
+    }
+
+    /// A step's note as stored: the caller's words, then the rescue details it carried (`passengers 2, injuries 0`).
+    static func stepNote(_ note: String?, _ details: StepDetails) -> String? {
+        var parts: [String] = []
+        if let v = details.passengers { parts.append("passengers \(v)") }
+        if let v = details.injuries { parts.append("injuries \(v)") }
+        if let v = details.cause { parts.append("cause \(v.rawValue)") }
+        if let v = details.responder { parts.append("by \(v.rawValue)") }
+        guard !parts.isEmpty else { return note }
+        return [note, "[" + parts.joined(separator: ", ") + "]"].compactMap { $0 }.joined(separator: " ")
     }
 
     /// Moves every active ticket whose elevator's contract has passed to another contractor by `now` (a contract
@@ -299,7 +329,8 @@ public actor TicketEngine {
     @discardableResult
     public nonisolated func checkDeadlines(now: Int64) async throws -> Int {
         var escalated = 0
-        for candidate in try database.activeTickets() where machine.checkDeadlines(candidate, now: now).changed {
+        for candidate in try database.activeTickets()
+        where machine.checkDeadlines(candidate, now: now).changed || machine.escalateRescue(candidate, now: now, policy: rescuePolicy) != nil {
             if try await markMissedDeadlines(ticketID: candidate.id, now: now) { escalated += 1 }
         }
         return escalated
@@ -309,9 +340,22 @@ public actor TicketEngine {
     func markMissedDeadlines(ticketID: Int64, now: Int64) async throws -> Bool {
         let (outcome, messages) = try database.ticketTransaction("check the deadlines of ticket \(ticketID)") { tx -> TicketMachine.Outcome? in
             guard let ticket = try tx.ticket(ticketID) else { return nil }
-            let outcome = machine.checkDeadlines(ticket, now: now)
+            var outcome = machine.checkDeadlines(ticket, now: now)
+            if outcome.changed {
+                try tx.update(outcome.ticket, from: ticket, step: "deadline", by: "liftwatch", note: outcome.ticket.breaches.joined(separator: ", "), at: now)
+            }
+            // A late rescue goes to the rescue station, then the fire brigade: a step and an alert each.
+            if let escalation = machine.escalateRescue(outcome.ticket, now: now, policy: rescuePolicy) {
+                let step = escalation.responder == .rescueStation ? "dispatch_rescue_station" : "call_fire_brigade"
+                try tx.update(escalation.outcome.ticket, from: outcome.ticket, step: step, by: "liftwatch", note: escalation.why, at: now)
+                var effects = outcome.effects
+                for effect in escalation.outcome.effects where !effects.contains(effect) { effects.append(effect) }
+                outcome = TicketMachine.Outcome(ticket: escalation.outcome.ticket, effects: effects, changed: true)
+                logger.warning("rescue escalated", metadata: [
+                    "ticket": "\(ticketID)", "elevator": "\(ticket.elevatorID)", "to": "\(escalation.responder.rawValue)", "why": "\(escalation.why)",
+                ])
+            }
             guard outcome.changed else { return nil }
-            try tx.update(outcome.ticket, from: ticket, step: "deadline", by: "liftwatch", note: outcome.ticket.breaches.joined(separator: ", "), at: now)
             try tx.deliver(outcome.effects, of: outcome.ticket, at: now)
             return outcome
         }

@@ -27,6 +27,10 @@ public struct ElevatorRecord: Sendable, Hashable, Codable {
     public var terminalID: String?
     /// Added to the current terminal's `seq` (see `TerminalRecord`).
     public var seqOffset: Int64
+    /// The code printed in the car that the rescue hotline asks for.
+    public var rescueCode: String?
+    /// Its property manager (使用单位).
+    public var propertyManagerID: String?
 
     /// Online now: heard from within `thresholdMs`, and not offline by its last status (a will) unless heard from
     /// since. A controller that never sends a status is online by its traffic.

@@ -51,6 +51,9 @@ public struct KPIReport: Sendable, Hashable, Codable {
     /// Share of rescue tickets (not cancelled) on site within 30 minutes of opening.
     public var rescueShareOnSiteWithin30Minutes: Double?
     public var rescueMeanSecondsToResolve: Double?
+    /// How rescues were dispatched and ended: response rate, time to release, hours, causes, escalation, the
+    /// property managers' answers.
+    public var rescueDispatch: RescueFigures
     /// Maintenance tickets due in the window: done by their due date / all (not cancelled).
     public var maintenanceDue: Int
     public var maintenanceOnTime: Int
@@ -97,6 +100,7 @@ public struct KPIReport: Sendable, Hashable, Codable {
         case rescueMeanSecondsToArrive = "rescue_mean_seconds_to_arrive"
         case rescueShareOnSiteWithin30Minutes = "rescue_share_on_site_within_30_minutes"
         case rescueMeanSecondsToResolve = "rescue_mean_seconds_to_resolve"
+        case rescueDispatch = "rescue_dispatch"
         case maintenanceDue = "maintenance_due"
         case maintenanceOnTime = "maintenance_on_time"
         case maintenanceOnTimeRate = "maintenance_on_time_rate"

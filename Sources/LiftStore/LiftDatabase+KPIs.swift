@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import LiftCore
 
@@ -72,7 +73,7 @@ extension LiftDatabase {
             var ticketScope = "place >= '\(prefix)' AND place < '\(prefix)~'"
             if let contractor = scope.contractor { ticketScope += " AND contractor_id = '\(contractor.replacingOccurrences(of: "'", with: "''"))'" }
             let allRescue = try Row.fetchAll(db, sql: """
-                SELECT opened_at, acknowledged_at, on_site_at, resolved_at, status FROM tickets
+                SELECT opened_at, acknowledged_at, on_site_at, resolved_at, status, rescue FROM tickets
                 WHERE \(ticketScope) AND type = 'rescue' AND opened_at >= ? AND opened_at < ?
                 """, arguments: [scope.from, scope.to])
             let rescue = allRescue
@@ -82,6 +83,12 @@ extension LiftDatabase {
             let arrive = rescue.compactMap { r in (r["on_site_at"] as Int64?).map { $0 - (r["opened_at"] as Int64) } }
             let resolve = rescue.compactMap { r in (r["resolved_at"] as Int64?).map { $0 - (r["opened_at"] as Int64) } }
             let counted = rescue.filter { ($0["status"] as String) != "cancelled" }
+            let dispatch = RescueFigures(rescue.map { r in
+                RescueFigures.Rescue(
+                    openedAt: r["opened_at"], acknowledgedAt: r["acknowledged_at"], resolvedAt: r["resolved_at"],
+                    status: TicketStatus(rawValue: r["status"]) ?? .open,
+                    record: (r["rescue"] as String?).flatMap { try? JSONDecoder().decode(RescueRecord.self, from: Data($0.utf8)) })
+            })
             let within30 = counted.filter { r in (r["on_site_at"] as Int64?).map { $0 - (r["opened_at"] as Int64) <= 1_800_000 } ?? false }
 
             let maintenance = try Row.fetchAll(db, sql: """
@@ -128,7 +135,7 @@ extension LiftDatabase {
                 entrapmentsPer100ElevatorMonths: per100(entrapments), rescueTickets: rescue.count, rescueTicketsCancelled: cancelledRescues,
                 rescueMeanSecondsToAcknowledge: mean(ack), rescueMeanSecondsToArrive: mean(arrive),
                 rescueShareOnSiteWithin30Minutes: counted.isEmpty ? nil : Double(within30.count) / Double(counted.count),
-                rescueMeanSecondsToResolve: mean(resolve), maintenanceDue: maintenance.count, maintenanceOnTime: onTime,
+                rescueMeanSecondsToResolve: mean(resolve), rescueDispatch: dispatch, maintenanceDue: maintenance.count, maintenanceOnTime: onTime,
                 maintenanceOnTimeRate: maintenance.isEmpty ? nil : Double(onTime) / Double(maintenance.count), overdueTicketsNow: overdueNow,
                 unverifiedClosures: unverified, repeatFaultElevators: repeatElevators, callbacks: callbacks, inspectionsOverdue: inspectionsOverdue,
                 selfTestsOverdue: selfTestsOverdue,

@@ -576,6 +576,66 @@ extension LiftDatabase {
                 """)
             try LiftDatabase.packHourRollupRows(in: db)
         }
+        migrator.registerMigration("v14 field work") { db in
+            try db.execute(sql: """
+                -- A rescue ticket's dispatch record (RescueRecord as JSON): steps' times, escalation, passengers, cause.
+                ALTER TABLE tickets ADD COLUMN rescue TEXT;
+                -- The code printed in the car that the rescue hotline asks for (96366 and a 6-digit code in Hunan).
+                ALTER TABLE elevators ADD COLUMN rescue_code TEXT;
+                CREATE UNIQUE INDEX elevators_rescue_code ON elevators(rescue_code) WHERE rescue_code IS NOT NULL;
+                -- The property manager (使用单位) answering for each elevator by law, with its safety officer (电梯安全员).
+                CREATE TABLE property_managers (
+                    manager_id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    phone TEXT,
+                    safety_officer TEXT NOT NULL,
+                    safety_officer_phone TEXT,
+                    updated_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                ALTER TABLE elevators ADD COLUMN property_manager_id TEXT;
+                CREATE INDEX elevators_property_manager ON elevators(property_manager_id) WHERE property_manager_id IS NOT NULL;
+                -- Their duties as records (日管控、周排查、月调度): one per duty, period and (daily checks) elevator.
+                CREATE TABLE manager_duties (
+                    manager_id TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    period TEXT NOT NULL,
+                    elevator_id TEXT NOT NULL DEFAULT '',
+                    done_at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    note TEXT,
+                    PRIMARY KEY (manager_id, kind, period, elevator_id)
+                ) WITHOUT ROWID;
+                -- The hazard register: each hazard found, its fix-by date, and when it was fixed.
+                CREATE TABLE hazards (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    manager_id TEXT NOT NULL,
+                    elevator_id TEXT NOT NULL,
+                    found_at INTEGER NOT NULL,
+                    description TEXT NOT NULL,
+                    fix_by INTEGER NOT NULL,
+                    fixed_at INTEGER,
+                    fixed_note TEXT,
+                    actor TEXT NOT NULL
+                );
+                CREATE INDEX hazards_open ON hazards(manager_id, fix_by) WHERE fixed_at IS NULL;
+                -- The property_manager role: the role check is rebuilt to admit it, with the manager it speaks for.
+                CREATE TABLE api_tokens_v14 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    hash TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'regulator', 'contractor', 'officer', 'property_manager')),
+                    region_prefix TEXT,
+                    contractor_id TEXT,
+                    label TEXT NOT NULL DEFAULT '',
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER,
+                    manager_id TEXT
+                );
+                INSERT INTO api_tokens_v14(id, hash, role, region_prefix, contractor_id, label, created_at, revoked_at)
+                    SELECT id, hash, role, region_prefix, contractor_id, label, created_at, revoked_at FROM api_tokens;
+                DROP TABLE api_tokens;
+                ALTER TABLE api_tokens_v14 RENAME TO api_tokens;
+                """)
+        }
         return migrator
     }
 }

@@ -206,7 +206,8 @@ extension ElevatorRecord {
             contractorID: row["contractor_id"], commissionedOn: row["commissioned_on"], stage: row["stage"],
             onDemand: row["on_demand"], platform: row["platform"], registeredAt: row["registered_at"],
             online: row["online"], lastSeen: row["last_seen"], statusAt: row["status_at"], firmware: row["firmware"],
-            terminalID: row["terminal_id"], seqOffset: row["seq_offset"] ?? 0)
+            terminalID: row["terminal_id"], seqOffset: row["seq_offset"] ?? 0, rescueCode: row["rescue_code"],
+            propertyManagerID: row["property_manager_id"])
     }
 }
 
@@ -277,6 +278,7 @@ extension LiftDatabase {
                 if let refusal = try ProjectRecords.refusal(db, unitID: registration.unitID, moves: moves) {
                     throw RegistryError(.refused, "\(registration.elevatorID): \(refusal) (an administrator may force the move with force_reason)")
                 }
+                if let refusal = try Self.serviceEntryRefusal(db, elevatorID: registration.elevatorID, moves: moves) { throw RegistryError(.refused, refusal) }
                 try Self.applyStageMoves(db, moves, unitID: registration.unitID, elevatorID: registration.elevatorID, at: now, by: actor)
                 if result.change == .unchanged { result.change = .updated(["stage"]) }
             }

@@ -38,6 +38,7 @@ extension LiftDatabase {
                 if let refusal = try ProjectRecords.refusal(db, unitID: unitID, moves: moves) {
                     throw RegistryError(.refused, "\(id): \(refusal) (an administrator may force the move with a reason)")
                 }
+                if let refusal = try Self.serviceEntryRefusal(db, elevatorID: elevatorID, moves: moves) { throw RegistryError(.refused, refusal) }
                 try Self.applyStageMoves(db, moves, unitID: unitID, elevatorID: elevatorID, at: now, by: actor)
                 if !moves.isEmpty { try Self.bumpRegistryVersion(db) }
                 return moves

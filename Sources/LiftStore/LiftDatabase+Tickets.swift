@@ -6,7 +6,7 @@ extension LiftDatabase {
     static let ticketColumns = """
         elevator_id, region, unit_id, contractor_id, type, priority, status, opened_at, ack_due_at, on_site_due_at, resolve_due_at,
         due_at, acknowledged_at, on_site_at, resolved_at, closed_at, cancelled_at, fault, level, signal, occurrences, overdue, escalated,
-        repeat, callback, unverified, reason, cancel_reason, breaches, updated_at, fault_at
+        repeat, callback, unverified, reason, cancel_reason, breaches, updated_at, fault_at, rescue
         """
 
     static func ticketArguments(_ t: Ticket, at now: Int64) -> StatementArguments {
@@ -14,7 +14,7 @@ extension LiftDatabase {
             t.elevatorID, t.region, t.unitID, t.contractorID, t.type.rawValue, t.priority, t.status.rawValue, t.openedAt, t.ackDueAt,
             t.onSiteDueAt, t.resolveDueAt, t.dueAt, t.acknowledgedAt, t.onSiteAt, t.resolvedAt, t.closedAt, t.cancelledAt,
             t.fault?.rawValue, t.level, t.signal, t.occurrences, t.overdue, t.escalated, t.repeat, t.callback, t.unverified, t.reason,
-            t.cancelReason, t.breaches.joined(separator: ","), now, t.faultAt,
+            t.cancelReason, t.breaches.joined(separator: ","), now, t.faultAt, t.rescue.flatMap { try? String(decoding: rescueEncoder.encode($0), as: UTF8.self) },
         ]
     }
 
@@ -31,7 +31,7 @@ extension LiftDatabase {
     }
 
     static func insertTicket(_ db: Database, _ ticket: Ticket, by actor: String, at now: Int64) throws -> Ticket? {
-        let placeholders = Array(repeating: "?", count: 31).joined(separator: ", ")
+        let placeholders = Array(repeating: "?", count: 32).joined(separator: ", ")
         // Its place is its elevator's (the unit's area code when known), for scopes of every level.
         try db.execute(
             sql: """
@@ -226,5 +226,13 @@ extension Ticket {
         breaches = (row["breaches"] as String).split(separator: ",").map(String.init)
         revision = row["revision"]
         place = row["place"]
+        rescue = (row["rescue"] as String?).flatMap { try? JSONDecoder().decode(RescueRecord.self, from: Data($0.utf8)) }
     }
 }
+
+/// Rescue records as stored in `tickets.rescue`: the JSON of the wire.
+let rescueEncoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    return encoder
+}()

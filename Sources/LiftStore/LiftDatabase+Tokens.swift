@@ -8,10 +8,15 @@ extension LiftDatabase {
     /// - Parameter random: the source of the token's 32 random bytes (injected so tests can seed it).
     /// - Throws: `RegistryError.invalid` when the scope does not fit the role.
     public func createToken(
-        role: Role, regionPrefix: String? = nil, contractorID: String? = nil, label: String = "", at now: Int64, by actor: String,
-        using random: inout some RandomNumberGenerator
+        role: Role, regionPrefix: String? = nil, contractorID: String? = nil, managerID: String? = nil, label: String = "", at now: Int64,
+        by actor: String, using random: inout some RandomNumberGenerator
     ) throws -> (id: Int64, token: String) {
+        if role != .propertyManager, managerID != nil { throw RegistryError(.invalid, "only a property_manager token takes --manager") }
         switch role {
+        case .propertyManager:
+            guard let managerID, Identifier.isValidID(managerID) else { throw RegistryError(.invalid, "a property_manager token needs --manager ID") }
+            guard regionPrefix == nil, contractorID == nil else { throw RegistryError(.invalid, "a property_manager token takes neither --region nor --contractor") }
+            guard try propertyManager(managerID) != nil else { throw RegistryError(.notFound, "no property manager \(managerID): create it first") }
         case .admin:
             guard regionPrefix == nil, contractorID == nil else { throw RegistryError(.invalid, "an admin token takes neither --region nor --contractor") }
         case .regulator, .officer:
@@ -27,11 +32,11 @@ extension LiftDatabase {
         let token = "lw_" + bytes.hexString
         let id = try write { db in
             try db.execute(
-                sql: "INSERT INTO api_tokens(hash, role, region_prefix, contractor_id, label, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [Self.tokenHash(token), role.rawValue, regionPrefix, contractorID, label, now])
+                sql: "INSERT INTO api_tokens(hash, role, region_prefix, contractor_id, manager_id, label, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [Self.tokenHash(token), role.rawValue, regionPrefix, contractorID, managerID, label, now])
             let id = db.lastInsertedRowID
             try Self.appendAudit(db, at: now, actor: actor, action: "token.create", subject: "token:\(id)", detail: [
-                "role": role.rawValue, "region_prefix": regionPrefix, "contractor_id": contractorID, "label": label,
+                "role": role.rawValue, "region_prefix": regionPrefix, "contractor_id": contractorID, "manager_id": managerID, "label": label,
             ])
             return id
         }
@@ -43,7 +48,7 @@ extension LiftDatabase {
         guard token.hasPrefix("lw_"), token.utf8.count == 67 else { return nil }
         return try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM api_tokens WHERE hash = ? AND revoked_at IS NULL", arguments: [Self.tokenHash(token)]).map {
-                Principal(tokenID: $0["id"], role: Role(rawValue: $0["role"]) ?? .regulator, regionPrefix: $0["region_prefix"], contractorID: $0["contractor_id"])
+                Principal(tokenRow: $0)
             }
         }
     }
@@ -59,5 +64,14 @@ extension LiftDatabase {
 
     static func tokenHash(_ token: String) -> String {
         SHA256.hash(data: Array(token.utf8)).hexString
+    }
+}
+
+extension Principal {
+    /// The principal an `api_tokens` row stands for.
+    init(tokenRow row: Row) {
+        self.init(
+            tokenID: row["id"], role: Role(rawValue: row["role"]) ?? .regulator, regionPrefix: row["region_prefix"], contractorID: row["contractor_id"],
+            managerID: row["manager_id"])
     }
 }

@@ -32,7 +32,7 @@ public struct WebSessions: Sendable {
                 SELECT t.* FROM web_sessions s JOIN api_tokens t ON t.id = s.token_id
                 WHERE s.hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND t.revoked_at IS NULL
                 """, arguments: [Self.hash(secret), now]).map {
-                Principal(tokenID: $0["id"], role: Role(rawValue: $0["role"]) ?? .regulator, regionPrefix: $0["region_prefix"], contractorID: $0["contractor_id"])
+                Principal(tokenRow: $0)
             }
         }
     }

@@ -105,6 +105,12 @@ struct ConfigurationLoader {
                 throw ConfigurationError(key: "residents.rescue_hotlines", expected: "PREFIX:NUMBER, a place prefix of 2, 4 or 6 digits and 3 to 16 digits", found: entry)
             }
         }
+        c.residents.rescueCodeDigits = try r.strings("residents.rescue_code_digits", c.residents.rescueCodeDigits)
+        for entry in c.residents.rescueCodeDigits {
+            guard RescueHotlines.codeDigitsEntry(entry) != nil else {
+                throw ConfigurationError(key: "residents.rescue_code_digits", expected: "PREFIX:DIGITS, a place prefix of 2, 4 or 6 digits and a length of 4 to 12", found: entry)
+            }
+        }
         c.residents.publicURL = try r.string("residents.public_url", c.residents.publicURL)
         if !c.residents.publicURL.isEmpty, !(c.residents.publicURL.hasPrefix("https://") || c.residents.publicURL.hasPrefix("http://")) {
             throw ConfigurationError(key: "residents.public_url", expected: "an http:// or https:// address, or empty", found: c.residents.publicURL)
@@ -118,6 +124,7 @@ struct ConfigurationLoader {
         c.retention.dossierDays = try r.int("retention.dossier_days", c.retention.dossierDays, 0...36_500)
         c.sla.rescueAckMinutes = try r.int("sla.rescue_ack_minutes", c.sla.rescueAckMinutes, 1...1_440)
         c.sla.rescueOnSiteMinutes = try r.int("sla.rescue_on_site_minutes", c.sla.rescueOnSiteMinutes, 1...1_440)
+        c.sla.rescueFireBrigadeAfterMinutes = try r.int("sla.rescue_fire_brigade_after_minutes", c.sla.rescueFireBrigadeAfterMinutes, 1...1_440)
         c.sla.ruralRescueOnSiteMinutes = try r.int("sla.rural_rescue_on_site_minutes", c.sla.ruralRescueOnSiteMinutes, 1...1_440)
         c.sla.ruralRegions = try r.strings("sla.rural_regions", c.sla.ruralRegions)
         for region in c.sla.ruralRegions where !Identifier.isValidRegionPrefix(region) {

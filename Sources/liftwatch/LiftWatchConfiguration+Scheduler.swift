@@ -8,7 +8,15 @@ extension LiftWatchConfiguration {
     var rescueHotlines: RescueHotlines {
         // The loader refused any entry that is not PREFIX:NUMBER.
         let entries = residents.rescueHotlines.compactMap(RescueHotlines.entry)
-        return RescueHotlines(national: residents.rescueHotline, byRegion: Dictionary(entries, uniquingKeysWith: { _, last in last }))
+        let digits = residents.rescueCodeDigits.compactMap(RescueHotlines.codeDigitsEntry)
+        return RescueHotlines(
+            national: residents.rescueHotline, byRegion: Dictionary(entries, uniquingKeysWith: { _, last in last }),
+            codeDigits: Dictionary(digits, uniquingKeysWith: { _, last in last }))
+    }
+
+    /// When a late rescue escalates past its maintainer, from `sla.rescue_fire_brigade_after_minutes`.
+    var rescueEscalationPolicy: RescueEscalationPolicy {
+        RescueEscalationPolicy(fireBrigadeAfterMs: Int64(sla.rescueFireBrigadeAfterMinutes) * 60_000)
     }
 
     /// The store's retention, from `retention.*` and `ingest.dead_letters_per_elevator`.

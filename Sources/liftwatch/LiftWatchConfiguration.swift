@@ -80,6 +80,8 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var rescueHotline = "96333"
         /// "PREFIX:NUMBER", the longest matching place prefix winning (Hunan's 96366 by default).
         var rescueHotlines = ["43:96366"]
+        /// "PREFIX:DIGITS": how long the rescue code printed in each car is there (Hunan: 6).
+        var rescueCodeDigits = ["43:6"]
         /// Where residents' phones reach LiftWatch, for the code on each car's sign ("https://…"); empty: the
         /// address the sign was asked for at.
         var publicURL = ""
@@ -105,6 +107,8 @@ struct LiftWatchConfiguration: Sendable, Equatable {
     struct SLA: Sendable, Equatable {
         var rescueAckMinutes = 3
         var rescueOnSiteMinutes = 30
+        /// A rescue escalated to the rescue station goes to the fire brigade (119) when nobody is on site this long after.
+        var rescueFireBrigadeAfterMinutes = 15
         var ruralRescueOnSiteMinutes = 60
         /// Region prefixes (2, 4 or 6 digits) counted as rural.
         var ruralRegions: [String] = []

@@ -157,7 +157,9 @@ struct Server {
         let outbox = OutboxDispatcher(
             database: database, transport: OutboxDispatcher.transport(over: eventsClient ?? client), logger: Logger(label: "liftwatch.outbox"))
         let schedulerConfiguration = try configuration.schedulerConfiguration()
-        let engine = TicketEngine(database: database, sla: schedulerConfiguration.sla, outbox: outbox, logger: Logger(label: "liftwatch.tickets"))
+        let engine = TicketEngine(
+            database: database, sla: schedulerConfiguration.sla, rescuePolicy: configuration.rescueEscalationPolicy, outbox: outbox,
+            logger: Logger(label: "liftwatch.tickets"))
         var ingestConfiguration = IngestService.Configuration(
             batchSize: configuration.ingest.batchSize,
             sequencePolicy: .init(

@@ -50,7 +50,7 @@ func commandEngine(_ configuration: LiftWatchConfiguration, database: LiftDataba
         logger: Logger(label: "liftwatch.outbox", factory: { _ in SwiftLogNoOpLogHandler() }))
     let sla = try configuration.schedulerConfiguration().sla
     let engine = TicketEngine(
-        database: database, sla: sla, outbox: dispatcher,
+        database: database, sla: sla, rescuePolicy: configuration.rescueEscalationPolicy, outbox: dispatcher,
         logger: Logger(label: "liftwatch.tickets", factory: { _ in SwiftLogNoOpLogHandler() }))
     return (engine, CommandOutbox(dispatcher: dispatcher, client: client))
 }
@@ -163,11 +163,21 @@ struct TicketsCommand: AsyncParsableCommand {
     struct Act: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Take a step: acknowledge, arrive, resolve, close, or cancel (with --note giving the reason).",
-            discussion: "Example: liftwatch tickets act 12 arrive --as contractor:C-HN-03 --note \"on site, car at floor 4\"")
+            discussion: """
+                A rescue also takes contact (passengers reached and calmed), release (passengers out: --passengers and \
+                --injuries), follow_up (the call confirming release) and answer (the property manager answered).
+                Examples:
+                  liftwatch tickets act 12 arrive --as contractor:C-HN-03 --note "on site, car at floor 4"
+                  liftwatch tickets act 7 release --passengers 2 --injuries 0 --cause misuse --as contractor:C-HN-03
+                """)
         @OptionGroup var options: ConfigurationOptions
         @Argument(help: "Ticket id.") var id: Int64
-        @Argument(help: "acknowledge, arrive, resolve, close or cancel.") var action: String
+        @Argument(help: "acknowledge, arrive, resolve, close, cancel; for a rescue also contact, release, follow_up, answer.") var action: String
         @Option(help: "What was done, or why it was cancelled.") var note: String?
+        @Option(help: "release of a rescue: how many passengers were let out.") var passengers: Int?
+        @Option(help: "release of a rescue: how many of them were injured.") var injuries: Int?
+        @Option(help: "A rescue's cause: misuse, maintenance_quality, power_cut or equipment.") var cause: RescueCause?
+        @Option(help: "Who arrived or released a rescue's passengers: maintainer, rescue_station or fire_brigade.") var responder: RescueResponder?
         @Option(name: .customLong("as"), help: ArgumentHelp("Who takes the step (default cli:$USER).", valueName: "actor")) var actor: String?
 
         func validate() throws {
@@ -181,7 +191,9 @@ struct TicketsCommand: AsyncParsableCommand {
             let database = try LiftDatabase(path: configuration.database.path)
             let (engine, outbox) = try await commandEngine(configuration, database: database)
             do {
-                let ticket = try await engine.perform(TicketAction(rawValue: action)!, on: id, by: actor ?? cliActor, note: note, at: EpochClock.system.now())
+                let details = StepDetails(passengers: passengers, injuries: injuries, cause: cause, responder: responder)
+                let ticket = try await engine.perform(
+                    TicketAction(rawValue: action)!, on: id, by: actor ?? cliActor, note: note, details: details, at: EpochClock.system.now())
                 await outbox.finish()
                 print("ticket \(id): \(ticket.status.rawValue)\(ticket.unverified ? " (unverified: no evidence of the visit from the elevator)" : "")")
             } catch let error as TicketEngineError {
@@ -191,6 +203,9 @@ struct TicketsCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension RescueCause: ExpressibleByArgument {}
+extension RescueResponder: ExpressibleByArgument {}
 
 struct WebhooksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

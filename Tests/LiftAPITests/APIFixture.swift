@@ -96,6 +96,9 @@ struct APIFixture {
         try ticket("X9", "E9", "C2", .repair, opened: t0 + 2 * day) { $0.fault = .doorOpenFailure; $0.overdue = true }
 
         ticketIDs = ids
+        // E1's property manager (使用单位).
+        try database.putPropertyManager(PropertyManagerRecord(managerID: "PM1", name: "长沙某物业", safetyOfficer: "王安全"), at: 0, by: "fixture")
+        _ = try database.setFieldRecords(elevatorID: "E1", propertyManagerID: .some("PM1"), rescueCode: nil, at: 0, by: "fixture")
         var random = SplitMix64(seed: 42)
         var tokens: [String: String] = [:]
         for (name, role, region, contractor) in [

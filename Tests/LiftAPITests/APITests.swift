@@ -44,6 +44,15 @@ struct APITests {
             (.get, "/api/v1/map?zoom=7", nil, [.ok, .ok, .ok, .forbidden, .forbidden]),
             (.get, "/api/v1/map/estates?region=430102", nil, [.ok, .ok, .forbidden, .forbidden, .forbidden]),
             (.get, "/api/v1/map/outlines?level=district", nil, [.ok, .ok, .ok, .forbidden, .forbidden]),
+            (.get, "/api/v1/property-managers", nil, [.ok, .ok, .ok, .forbidden, .forbidden]),
+            (.get, "/api/v1/property-managers/PM1", nil, [.ok, .ok, .forbidden, .forbidden, .forbidden]),
+            (.put, "/api/v1/property-managers/PM1", #"{"name":"物业","safety_officer":"王安全"}"#, [.ok, .forbidden, .forbidden, .forbidden, .forbidden]),
+            (.get, "/api/v1/property-managers/PM1/duties", nil, [.ok, .ok, .forbidden, .forbidden, .forbidden]),
+            (.post, "/api/v1/property-managers/PM1/duties", #"{"kind":"weekly_review"}"#, [.created, .forbidden, .forbidden, .forbidden, .forbidden]),
+            (.get, "/api/v1/property-managers/PM1/hazards", nil, [.ok, .ok, .forbidden, .forbidden, .forbidden]),
+            (.post, "/api/v1/property-managers/PM1/hazards", #"{"elevator_id":"E1","description":"底坑积水","fix_by":9999999999999}"#,
+             [.created, .forbidden, .forbidden, .forbidden, .forbidden]),
+            (.post, "/api/v1/property-managers/PM1/hazards/1/fix", "{}", [.ok, .forbidden, .forbidden, .forbidden, .forbidden]),
         ]
         let zeros = String(repeating: "0", count: 64)
         let tried: Set<String> = Set(routes.map { (route: (HTTPRequest.Method, String, String?, [HTTPResponse.Status])) -> String in
@@ -51,7 +60,8 @@ struct APITests {
             return path.replacingOccurrences(of: "/\(r1)", with: "/{id}").replacingOccurrences(of: "/\(m3)", with: "/{id}")
                 .replacingOccurrences(of: "U1", with: "{unit_id}").replacingOccurrences(of: "U7", with: "{unit_id}")
                 .replacingOccurrences(of: "E1", with: "{elevator_id}").replacingOccurrences(of: "E7", with: "{elevator_id}")
-                .replacingOccurrences(of: zeros, with: "{sha256}")
+                .replacingOccurrences(of: zeros, with: "{sha256}").replacingOccurrences(of: "PM1", with: "{manager_id}")
+                .replacingOccurrences(of: "/hazards/1/", with: "/hazards/{hazard_id}/")
         }).union(["GET /api/v1/stream"])
         let served: Set<String> = Set(APIRoutes.all.map { "\($0.method) \($0.path)" })
         #expect(tried == served, "the matrix covers every route")
@@ -121,7 +131,7 @@ struct APITests {
             let steps = try #require(shown?["steps"] as? [[String: Any]])
             #expect(steps.last?["actor"] as? String == "contractor:C1" && steps.last?["note"] as? String == "on site")
             let (bad, badJSON, _) = try await client.call(.post, "/api/v1/tickets/\(id)/actions", fixture.headers("contractor"), body: #"{"action":"fly"}"#)
-            #expect(bad == .badRequest && (badJSON?["error"] as? [String: Any])?["message"] as? String == "action: expected one of acknowledge, arrive, resolve, close, cancel, got \"fly\"")
+            #expect(bad == .badRequest && (badJSON?["error"] as? [String: Any])?["message"] as? String == "action: expected one of acknowledge, arrive, resolve, close, cancel, contact, release, follow_up, answer, got \"fly\"")
             let (noBody, _, _) = try await client.call(.post, "/api/v1/tickets/\(id)/actions", fixture.headers("contractor"), body: "not json")
             #expect(noBody == .badRequest)
             let big = "{\"action\":\"arrive\",\"note\":\"" + String(repeating: "x", count: 70_000) + "\"}"

@@ -168,3 +168,65 @@ struct FaultTicketScenarioTests {
         await h.shutdown()
     }
 }
+
+@Suite("Rescue dispatch over a real broker", .serialized)
+struct RescueDispatchScenarioTests {
+    static let minute: Int64 = 60_000
+
+    /// The scenario of a full rescue with escalation: nobody acknowledges, the rescue station is sent, then the fire
+    /// brigade; the property manager is called at dispatch and answers; the passengers are released and the
+    /// follow-up call closes it.
+    @Test("a rescue nobody acknowledges escalates to the rescue station, then the fire brigade: a step and an alert each; the property manager answers")
+    func escalatedRescue() async throws {
+        let h = try await SchedulerHarness()
+        try h.register("E1")
+        try h.database.putPropertyManager(PropertyManagerRecord(managerID: "PM1", name: "长沙某物业", safetyOfficer: "王安全"), at: h.clock.now, by: "test")
+        _ = try h.database.setFieldRecords(elevatorID: "E1", propertyManagerID: .some("PM1"), rescueCode: .some("431001"), at: h.clock.now, by: "test")
+        let t = h.clock.now
+        try await h.fault("E1", "entrapment_between_floors", at: t, occupied: true)
+        try await h.eventually("rescue ticket") { try h.database.activeTickets(elevatorID: "E1").count == 1 }
+        let opened = try #require(try h.database.activeTickets(elevatorID: "E1").first)
+        #expect(opened.type == .rescue && opened.rescue?.managerCalledAt == opened.openedAt, "the property manager is called with the dispatch")
+        let o = opened.openedAt
+
+        _ = try await h.pass.run(now: o + 3 * Self.minute + 1_000, withTrends: false)
+        var ticket = try #require(try h.database.ticket(opened.id))
+        #expect(ticket.rescue?.escalationLevel == .rescueStation && ticket.rescue?.stationDispatchedAt == o + 3 * Self.minute + 1_000)
+        _ = try await h.pass.run(now: o + 10 * Self.minute, withTrends: false)
+        #expect(try h.database.ticket(opened.id)?.rescue?.escalationLevel == .rescueStation, "the fire brigade only 15 min after the station")
+        _ = try await h.pass.run(now: o + 18 * Self.minute + 1_000, withTrends: false)
+        ticket = try #require(try h.database.ticket(opened.id))
+        #expect(ticket.rescue?.escalationLevel == .fireBrigade && ticket.escalated && ticket.breaches == ["acknowledge"])
+        try await h.eventually("escalation alerts") { h.inbox.on("regulator/430102/alerts").count >= 4 }
+        let alerts = h.inbox.on("regulator/430102/alerts").compactMap { $0["alert"] as? String }
+        #expect(alerts.contains("rescue escalated to the nearby rescue station: the maintainer did not acknowledge within 3 min"))
+        #expect(alerts.contains("rescue escalated to the fire brigade (119): nobody on site 15 min after the rescue station was sent"))
+        let steps = try h.database.ticketSteps(opened.id).map(\.action)
+        #expect(steps == ["open", "deadline", "dispatch_rescue_station", "call_fire_brigade"])
+
+        // The property manager answers; the fire brigade arrives and releases; the maintainer follows up and closes.
+        _ = try await h.engine.perform(.answer, on: opened.id, as: Principal(tokenID: 9, role: .propertyManager, managerID: "PM1"), at: o + 19 * Self.minute)
+        await #expect(throws: TicketEngineError.self) {
+            try await h.engine.perform(.answer, on: opened.id, as: Principal(tokenID: 9, role: .propertyManager, managerID: "PM2"), at: o + 19 * Self.minute)
+        }
+        _ = try await h.engine.perform(.acknowledge, on: opened.id, by: "dispatcher", at: o + 19 * Self.minute)
+        _ = try await h.engine.perform(.contact, on: opened.id, by: "dispatcher", note: "电话安抚", at: o + 20 * Self.minute)
+        _ = try await h.engine.perform(.arrive, on: opened.id, by: "dispatcher", details: StepDetails(responder: .fireBrigade), at: o + 25 * Self.minute)
+        _ = try await h.engine.perform(
+            .release, on: opened.id, by: "dispatcher", details: StepDetails(passengers: 3, injuries: 0, cause: .powerCut), at: o + 28 * Self.minute)
+        _ = try await h.engine.perform(.followUp, on: opened.id, by: "contractor:C1", at: o + 60 * Self.minute)
+        let closed = try await h.engine.perform(.close, on: opened.id, by: "contractor:C1", at: o + 61 * Self.minute)
+        let record = try #require(closed.rescue)
+        #expect(record.managerAnsweredAt == o + 19 * Self.minute && record.arrivedBy == .fireBrigade && record.releasedBy == .fireBrigade)
+        #expect(record.passengersReleased == 3 && record.injuries == 0 && record.cause == .powerCut && record.followUpAt == o + 60 * Self.minute)
+        #expect(try h.database.ticketSteps(opened.id).last(where: { $0.action == "release" })?.note == "[passengers 3, injuries 0, cause power_cut]")
+        // The contractor's topic carries the record.
+        try await h.eventually("closed ticket published") { h.inbox.on("contractor/C1/tickets").contains { $0["status"] as? String == "closed" } }
+        let published = try #require(h.inbox.on("contractor/C1/tickets").last { $0["status"] as? String == "closed" })
+        #expect((published["rescue"] as? [String: Any])?["escalation_level"] as? String == "fire_brigade")
+        let figures = try h.database.kpis(KPIReport.Scope(region: "43", from: o - 1, to: o + 86_400_000), now: o + 2 * 3_600_000).rescueDispatch
+        #expect(figures.rescues == 1 && figures.escalatedToFireBrigade == 1 && figures.propertyManagerAnswerRate == 0 && figures.shareAcknowledgedWithin3Minutes == 0)
+        #expect(figures.meanSecondsToRelease == 28 * 60 && figures.byCause["power_cut"] == 1)
+        await h.shutdown()
+    }
+}

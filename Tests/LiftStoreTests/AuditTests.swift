@@ -12,6 +12,11 @@ struct AuditTests {
         let database = try LiftDatabase(path: path)
         try database.upsertUnit(UnitRecord(unitID: "U1", region: "430102", rating: .suitable, stage: .registered), at: 1, by: "cli:alice")
         try database.register(ElevatorRegistration(elevatorID: "E1", unitID: "U1", region: "430102", contractorID: "C1", stage: "registered"), at: 2, by: "cli:alice")
+        // Its property manager, written around the log: the entries below are the ones these tests count.
+        try database.write { db in
+            try db.execute(sql: "INSERT INTO property_managers(manager_id, name, safety_officer, updated_at) VALUES ('PM1', '物业', '王安全', 2)")
+            try db.execute(sql: "UPDATE elevators SET property_manager_id = 'PM1' WHERE elevator_id = 'E1'")
+        }
         try database.moveStage("E1", to: .inService, at: 3, by: "cli:bob")
         try database.assignContractor("C2", to: "E1", from: 4, at: 4, by: "cli:bob")
         try database.replaceTerminal(of: "E1", with: "T2", at: 5, by: "cli:tech")

@@ -17,6 +17,12 @@ struct RegistryTests {
         try database.register(ElevatorRegistration(elevatorID: "E1", unitID: "U1", region: "430102", stage: "accepted"), at: 300, by: "cli:bob")
         #expect(try database.unit("U1")?.stage == .accepted, "the unit follows its elevator")
         try database.moveStage("E1", to: .registered, at: 400, by: "cli:bob")
+        // Into service only with a property manager (使用单位) and its safety officer.
+        #expect { try database.moveStage("E1", to: .inService, at: 450, by: "cli:bob") } throws: {
+            ($0 as? RegistryError)?.kind == .refused && "\($0)".contains("property manager (使用单位)")
+        }
+        try database.putPropertyManager(PropertyManagerRecord(managerID: "PM1", name: "物业", safetyOfficer: "王安全"), at: 450, by: "cli:alice")
+        _ = try database.setFieldRecords(elevatorID: "E1", propertyManagerID: .some("PM1"), rescueCode: nil, at: 450, by: "cli:alice")
         try database.moveStage("E1", to: .inService, at: 500, by: "cli:bob")
         try database.moveStage("E1", to: .suspended, at: 600, by: "cli:bob")
         try database.moveStage("E1", to: .inService, at: 700, by: "cli:bob")
@@ -221,6 +227,8 @@ struct DossierTests {
         let now = 20 * day + 3_600_000
         try database.upsertUnit(UnitRecord(unitID: "U1", region: "430102", address: "五一路1号", lat: 28.19, lon: 113.02, floors: 6, rating: .suitable, stage: .registered), at: 0, by: "t")
         let key = try database.register(ElevatorRegistration(elevatorID: "E1", unitID: "U1", region: "430102", contractorID: "C1", stage: "registered"), at: day, by: "t")
+        try database.putPropertyManager(PropertyManagerRecord(managerID: "PM1", name: "物业", safetyOfficer: "王安全"), at: day, by: "t")
+        _ = try database.setFieldRecords(elevatorID: "E1", propertyManagerID: .some("PM1"), rescueCode: nil, at: day, by: "t")
         try database.moveStage("E1", to: .inService, at: 2 * day, by: "t")
         try database.assignContractor("C2", to: "E1", from: 10 * day, at: 10 * day, by: "t")
         try database.replaceTerminal(of: "E1", with: "T2", at: 11 * day, by: "t")

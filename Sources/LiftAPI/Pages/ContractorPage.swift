@@ -25,7 +25,7 @@ struct ContractorPage {
                 case .onSite: ticket.resolveDueAt ?? ticket.dueAt
                 default: nil
                 }
-            let next = TicketMachine.nextAction(after: ticket.status)
+            let next = TicketMachine.nextAction(after: ticket.status, of: ticket.type)
             let buttons = next.flatMap {
                 caller.refusal(of: $0, on: ticket) == nil ? "<button data-id=\"\(ticket.id)\" data-action=\"\($0.rawValue)\">\(t.html("action.\($0.rawValue)"))</button>" : nil
             } ?? ""

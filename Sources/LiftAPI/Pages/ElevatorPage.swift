@@ -17,7 +17,7 @@ struct ElevatorPage {
         let now = context.clock.now()
         let health = try context.health.health(of: elevator, now: now)
         // As the API lists them: a contractor sees its own tickets, not those of the elevator's former contractors.
-        let tickets = try database.tickets(TicketFilter(elevatorID: elevator.elevatorID, limit: 100_000)).filter(caller.mayRead)
+        let tickets = try database.tickets(TicketFilter(elevatorID: elevator.elevatorID, limit: 100_000)).filter { caller.mayRead($0) }
         let faults = try database.events(elevator.elevatorID).filter { $0.fault != nil }.suffix(100)
         let unit = try elevator.unitID.flatMap { try database.unit($0) }
         let id = HTML.escape(elevator.elevatorID)

@@ -62,6 +62,9 @@ struct WebPages: Sendable {
         pages.get("/") { request, ctx -> Response in
             let caller = try ctx.caller()
             if caller.role == .contractor { return .redirect(to: "/contractor") }
+            if caller.role == .propertyManager {
+                throw APIError(.forbidden, code: "forbidden", message: "property managers use /api/v1/property-managers/\(caller.managerID ?? "")")
+            }
             let place = request.uri.queryParameters["place"].map(String.init).flatMap { $0.count <= 12 && $0.allSatisfy(\.isNumber) ? $0 : nil }
             return html(try await OverviewPage(context: context, caller: caller, t: Localizer(request), place: place).render())
         }
@@ -94,7 +97,7 @@ struct WebPages: Sendable {
                     throw APIError(.badRequest, code: "invalid_parameter", message: "id: an admin names the contractor: /contractor?id=C-…")
                 }
                 contractor = requested
-            case .regulator, .officer: throw APIError(.forbidden, code: "forbidden", message: "the contractor page is for contractors")
+            case .regulator, .officer, .propertyManager: throw APIError(.forbidden, code: "forbidden", message: "the contractor page is for contractors")
             }
             return html(try ContractorPage(context: context, caller: caller, contractorID: contractor, t: Localizer(request)).render())
         }
