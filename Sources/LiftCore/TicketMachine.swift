@@ -70,6 +70,7 @@ public struct TicketMachine: Sendable {
         }
         if let passengers = details.passengers, !(0...100).contains(passengers) { return "passengers: expected 0 to 100, got \(passengers)" }
         if let injuries = details.injuries {
+            guard details.passengers != nil else { return "injuries: given with passengers (how many were let out)" }
             guard injuries >= 0 else { return "injuries: expected 0 or more, got \(injuries)" }
             if let passengers = details.passengers, injuries > passengers { return "injuries: \(injuries) is more than the \(passengers) passengers released" }
         }
@@ -105,8 +106,16 @@ public struct TicketMachine: Sendable {
         if let problem = Self.detailsProblem(action, details, on: ticket) {
             throw TicketActionError(action: action, status: ticket.status, expected: nil, message: problem, kind: .invalidDetails)
         }
-        guard from.contains(ticket.status) else {
+        // A rescue station or the fire brigade sent past an unacknowledged maintainer may arrive while it is open.
+        let escalatedArrival = action == .arrive && ticket.status == .open && (details.responder ?? .maintainer) != .maintainer
+        guard from.contains(ticket.status) || escalatedArrival else {
             throw TicketActionError(action: action, status: ticket.status, expected: Self.nextAction(after: ticket.status, of: ticket.type))
+        }
+        if let responder = details.responder, responder > (ticket.rescue?.escalationLevel ?? .maintainer) {
+            throw TicketActionError(
+                action: action, status: ticket.status, expected: nil,
+                message: "responder: \(responder.rawValue) was not dispatched to ticket \(ticket.id) (it is at \((ticket.rescue?.escalationLevel ?? .maintainer).rawValue))",
+                kind: .invalidDetails)
         }
         var ticket = ticket
         if ticket.type == .rescue, ticket.rescue == nil {
@@ -135,7 +144,10 @@ public struct TicketMachine: Sendable {
             ticket.cancelledAt = now
             ticket.cancelReason = note
         case .contact:
-            if record?.contactedAt == nil { record?.contactedAt = now }
+            guard record?.contactedAt == nil else {
+                throw TicketActionError(action: action, status: ticket.status, expected: nil, message: "the passengers' first contact on ticket \(ticket.id) is recorded already")
+            }
+            record?.contactedAt = now
         case .followUp:
             guard record?.followUpAt == nil else {
                 throw TicketActionError(action: action, status: ticket.status, expected: .close, message: "the follow-up call of ticket \(ticket.id) is recorded already")

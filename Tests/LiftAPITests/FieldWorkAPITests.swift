@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import HummingbirdTesting
 import LiftCore
 import LiftStore
@@ -67,6 +68,9 @@ struct FieldWorkAPITests {
             #expect(found == .ok && (list?["items"] as? [[String: Any]])?.map { $0["elevator_id"] as? String } == ["E5"])
             let other = try await client.call(.get, "/api/v1/elevators?rescue_code=431234", fixture.headers("regulator-other")).1
             #expect((other?["items"] as? [[String: Any]])?.isEmpty == true)
+            // The residents' page tells them the code to give the hotline, and who manages the elevator.
+            let (_, _, page) = try await client.call(.get, "/lift/E5", HTTPFields())
+            #expect(page.contains("431234") && page.contains("96366") && page.contains("物业"))
             // In service, the manager cannot be removed.
             #expect(try await client.call(.put, "/api/v1/elevators/E5", admin, body: #"{"property_manager_id":null}"#).0 == .conflict)
         }

@@ -24,7 +24,7 @@ struct RescueDispatchTests {
         ticket = try machine.apply(.contact, to: ticket, at: Self.t0 + 2 * Self.minute, note: "通话安抚，乘客情绪稳定").ticket
         ticket = try machine.apply(.answer, to: ticket, at: Self.t0 + 3 * Self.minute).ticket
         #expect(ticket.status == .acknowledged, "contact and answer record what happens inside a status")
-        ticket = try machine.apply(.contact, to: ticket, at: Self.t0 + 4 * Self.minute).ticket
+        #expect(throws: TicketActionError.self, "the first contact once") { try machine.apply(.contact, to: ticket, at: Self.t0 + 4 * Self.minute) }
         ticket = try machine.apply(.arrive, to: ticket, at: Self.t0 + 18 * Self.minute).ticket
         ticket = try machine.apply(
             .release, to: ticket, at: Self.t0 + 22 * Self.minute, details: StepDetails(passengers: 2, injuries: 0, cause: .misuse)).ticket
@@ -32,7 +32,7 @@ struct RescueDispatchTests {
         ticket = try machine.apply(.followUp, to: ticket, at: Self.t0 + 60 * Self.minute, note: "回访：乘客已安全离开").ticket
         ticket = try machine.apply(.close, to: ticket, at: Self.t0 + 61 * Self.minute).ticket
         let record = try #require(ticket.rescue)
-        #expect(record.contactedAt == Self.t0 + 2 * Self.minute, "the first contact is kept")
+        #expect(record.contactedAt == Self.t0 + 2 * Self.minute)
         #expect(record.managerAnsweredAt == Self.t0 + 3 * Self.minute)
         #expect(record.arrivedBy == .maintainer && record.releasedBy == .maintainer)
         #expect(record.releasedAt == Self.t0 + 22 * Self.minute && record.passengersReleased == 2 && record.injuries == 0)
@@ -93,6 +93,17 @@ struct RescueDispatchTests {
         let acknowledged = try machine.apply(.acknowledge, to: rescue(), at: Self.t0 + Self.minute).ticket
         #expect(machine.escalateRescue(acknowledged, now: Self.t0 + 30 * Self.minute, policy: policy) == nil)
         #expect(machine.escalateRescue(acknowledged, now: Self.t0 + 30 * Self.minute + 1, policy: policy)?.why == "nobody on site within 30 min")
+        // The rescue station sent past an unacknowledged maintainer arrives while the ticket is open; nobody else may
+        // be named who was not sent, and injuries come with passengers.
+        #expect { try machine.apply(.arrive, to: ticket, at: Self.t0, details: StepDetails(responder: .rescueStation)) } throws: {
+            ($0 as? TicketActionError)?.kind == .invalidDetails
+        }
+        let stationThere = try machine.apply(.arrive, to: sent, at: Self.t0 + 12 * Self.minute, details: StepDetails(responder: .rescueStation)).ticket
+        #expect(stationThere.status == .onSite && stationThere.rescue?.arrivedBy == .rescueStation)
+        #expect(machine.escalateRescue(stationThere, now: Self.t0 + 60 * Self.minute, policy: policy) == nil, "no fire brigade once the station is there")
+        #expect { try machine.apply(.release, to: stationThere, at: Self.t0, details: StepDetails(injuries: 0)) } throws: {
+            ($0 as? TicketActionError)?.kind == .invalidDetails
+        }
         // Someone on site: no escalation, whatever the time.
         let arrived = try machine.apply(.arrive, to: acknowledged, at: Self.t0 + 20 * Self.minute).ticket
         #expect(machine.escalateRescue(arrived, now: Self.t0 + 90 * Self.minute, policy: policy) == nil)

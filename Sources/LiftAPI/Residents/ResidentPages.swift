@@ -82,6 +82,9 @@ struct ResidentPages: Sendable {
     func sign(_ notice: ResidentNotice, url: String, t: Localizer) -> String {
         let elevator = notice.elevator
         let hotline = context.rescueHotlines.number(for: elevator.place)
+        // The hotline asks for the rescue code printed in the car, where one is set; else the elevator's number.
+        let rescueCode = elevator.rescueCode ?? elevator.elevatorID
+        let managerName = elevator.propertyManagerID.flatMap { try? context.database.propertyManager($0)?.name }
         let code = QRCode(text: url)?.svg(millimetres: 70, label: url) ?? ""
         let body = """
             <div class="sign">
@@ -90,9 +93,9 @@ struct ResidentPages: Sendable {
             <div class="code">\(code)</div>
             <p class="scan">\(t.html("resident.sign.scan"))</p>
             <p class="url">\(HTML.escape(url))</p>
-            <p class="trapped">\(t.html("resident.sign.trapped", ["hotline": hotline, "id": elevator.elevatorID]))</p>
+            <p class="trapped">\(t.html("resident.sign.trapped", ["hotline": hotline, "id": rescueCode]))</p>
             <dl class="facts">
-            <dt>\(t.html("resident.user_unit"))</dt><dd>\(t.html("resident.not_registered"))</dd>
+            <dt>\(t.html("resident.user_unit"))</dt><dd>\(managerName.map(HTML.escape) ?? t.html("resident.not_registered"))</dd>
             <dt>\(t.html("resident.contractor"))</dt><dd>\(notice.contractor.map(HTML.escape) ?? t.html("resident.not_registered"))</dd>
             </dl>
             </div>
@@ -159,6 +162,9 @@ struct ResidentPages: Sendable {
         let elevator = notice.elevator
         let id = HTML.escape(elevator.elevatorID)
         let hotline = context.rescueHotlines.number(for: elevator.place)
+        // The hotline asks for the rescue code printed in the car, where one is set; else the elevator's number.
+        let rescueCode = elevator.rescueCode ?? elevator.elevatorID
+        let managerName = elevator.propertyManagerID.flatMap { try? context.database.propertyManager($0)?.name }
         let now = context.clock.now()
         let state = state(notice, now: now)
         let maintenance = notice.lastMaintenance.map { last -> String in
@@ -194,9 +200,9 @@ struct ResidentPages: Sendable {
             <p class="big"><span class="state \(state.css)">\(t.html(state.key))</span></p>
             <div class="card call"><h3>\(t.html("resident.trapped"))</h3>
             <p><a class="phone" href="tel:\(HTML.escape(hotline))">\(HTML.escape(hotline))</a></p>
-            <p>\(t.html("resident.tell_code", ["id": elevator.elevatorID]))</p></div>
+            <p>\(t.html("resident.tell_code", ["id": rescueCode]))</p></div>
             <dl class="facts">
-            <dt>\(t.html("resident.user_unit"))</dt><dd>\(t.html("resident.not_registered"))</dd>
+            <dt>\(t.html("resident.user_unit"))</dt><dd>\(managerName.map(HTML.escape) ?? t.html("resident.not_registered"))</dd>
             <dt>\(t.html("resident.contractor"))</dt><dd>\(notice.contractor.map(HTML.escape) ?? t.html("resident.not_registered"))</dd>
             <dt>\(t.html("resident.last_maintenance"))</dt><dd>\(HTML.escape(maintenance))</dd>
             <dt>\(t.html("resident.next_inspection"))</dt><dd>\(HTML.escape(inspection))</dd>

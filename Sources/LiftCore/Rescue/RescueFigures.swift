@@ -59,7 +59,8 @@ public struct RescueFigures: Sendable, Hashable, Codable {
         func share(_ part: Int, of whole: Int) -> Double? { whole > 0 ? Double(part) / Double(whole) : nil }
         rescues = counted.count
         shareAcknowledgedWithin3Minutes = share(
-            counted.filter { r in r.acknowledgedAt.map { $0 - r.openedAt <= Self.responseWindowMs } ?? false }.count, of: counted.count)
+            // A ticket acknowledged before it became a rescue (a minor repair escalated) was taken at once.
+            counted.filter { r in r.acknowledgedAt.map { max(0, $0 - r.openedAt) <= Self.responseWindowMs } ?? false }.count, of: counted.count)
         let released = counted.compactMap { r in r.resolvedAt.map { $0 - r.openedAt } }
         meanSecondsToRelease = released.isEmpty ? nil : Double(released.reduce(0, +)) / Double(released.count) / 1000
         var hours = [Int](repeating: 0, count: 24)

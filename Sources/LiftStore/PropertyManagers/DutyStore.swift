@@ -49,6 +49,8 @@ public struct HazardRecord: Sendable, Hashable, Codable {
 /// logged-in party can make the table grow by), and the longest note.
 public enum DutyLimits {
     public static let openHazardsPerManager = 1_000
+    /// Added in any 24 hours, fixed or not: the register and the audit log grow at most this fast per manager.
+    public static let hazardsPerManagerDay = 200
     public static let textLength = 1_000
 }
 
@@ -136,6 +138,10 @@ extension LiftDatabase {
             let open = try Int.fetchOne(db, sql: "SELECT count(*) FROM hazards WHERE manager_id = ? AND fixed_at IS NULL", arguments: [managerID]) ?? 0
             guard open < DutyLimits.openHazardsPerManager else {
                 throw RegistryError(.refused, "\(managerID) has \(open) hazards open: fix some before adding more")
+            }
+            let today = try Int.fetchOne(db, sql: "SELECT count(*) FROM hazards WHERE manager_id = ? AND found_at > ?", arguments: [managerID, now - 86_400_000]) ?? 0
+            guard today < DutyLimits.hazardsPerManagerDay else {
+                throw RegistryError(.refused, "\(managerID) added \(today) hazards in the last 24 hours, the most a day")
             }
             try db.execute(
                 sql: "INSERT INTO hazards(manager_id, elevator_id, found_at, description, fix_by, actor) VALUES (?, ?, ?, ?, ?, ?)",

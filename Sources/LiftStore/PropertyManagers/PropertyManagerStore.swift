@@ -87,8 +87,8 @@ extension LiftDatabase {
                     guard try Bool.fetchOne(db, sql: "SELECT 1 FROM property_managers WHERE manager_id = ?", arguments: [manager]) == true else {
                         throw RegistryError(.notFound, "no property manager \(manager): PUT /api/v1/property-managers/\(manager) first")
                     }
-                } else if elevator.stage == LifecycleStage.inService.rawValue {
-                    throw RegistryError(.refused, "\(elevatorID) is in service: it cannot be left without a property manager (name another instead)")
+                } else if elevator.stage == LifecycleStage.inService.rawValue || elevator.stage == LifecycleStage.suspended.rawValue {
+                    throw RegistryError(.refused, "\(elevatorID) is \(elevator.stage): it cannot be left without a property manager (name another instead)")
                 }
                 try db.execute(sql: "UPDATE elevators SET property_manager_id = ? WHERE elevator_id = ?", arguments: [manager, elevatorID])
                 detail["property_manager_id"] = manager
@@ -113,7 +113,8 @@ extension LiftDatabase {
     /// Why `moves` may not be made, or nil: an elevator enters service (`registered → in_service`, 投入使用) only with
     /// a property manager (使用单位) and its safety officer on record. The one rule for every way a stage moves.
     static func serviceEntryRefusal(_ db: Database, elevatorID: String?, moves: [StageMove]) throws -> String? {
-        guard let elevatorID, moves.contains(where: { $0.from == .registered && $0.to == .inService }) else { return nil }
+        // Every entry into service but a return from suspension (an elevator suspended keeps its property manager).
+        guard let elevatorID, moves.contains(where: { $0.to == .inService && $0.from != .suspended }) else { return nil }
         let manager = try String.fetchOne(db, sql: "SELECT property_manager_id FROM elevators WHERE elevator_id = ?", arguments: [elevatorID])
         guard manager == nil else { return nil }
         return "\(elevatorID): an elevator enters service only with a property manager (使用单位) and its safety officer: name one first (property_manager_id)"
