@@ -26,6 +26,7 @@ public final class LiftDatabase: Sendable {
     /// - Parameter busyTimeout: how long a write waits for another process's writer (a CLI import) before it
     ///   fails with `SQLITE_BUSY`.
     public init(path: String, busyTimeout: TimeInterval = 10, logger: Logger = Logger(label: "liftwatch.store")) throws {
+        Self.installErrorLog
         self.path = path
         self.logger = logger
         var configuration = Configuration()
@@ -113,8 +114,30 @@ public final class LiftDatabase: Sendable {
         try pool.write(body)
     }
 
+    /// SQLite's own error log (`SQLITE_CONFIG_LOG`), once per process: a file it cannot open, an I/O error, with
+    /// the operating system's reason (`os_unix.c:…: (24) open(…) - Too many open files`), which the error a caller
+    /// gets does not carry.
+    static let installErrorLog: Void = {
+        let logger = Logger(label: "liftwatch.sqlite")
+        Database.logError = { resultCode, message in
+            // Busy and schema-changed retries are routine; a file that cannot be opened or read is not.
+            let primary = resultCode.primaryResultCode
+            guard primary == .SQLITE_CANTOPEN || primary == .SQLITE_IOERR || primary == .SQLITE_FULL || primary == .SQLITE_CORRUPT else { return }
+            logger.warning("sqlite", metadata: ["code": "\(resultCode.rawValue)", "message": "\(message)"])
+        }
+    }()
+
+    /// A read on one of the pool's connections. A new reader connection that the system refuses to open
+    /// (`SQLITE_CANTOPEN`, with the reason in SQLite's log, `installErrorLog`) is tried once more: the pool opens
+    /// readers as reads need them, and one refused open must not fail a page or a figure. Reads run again safely.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.read(body)
+        do {
+            return try pool.read(body)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN {
+            logger.warning("a reader connection could not be opened; reading again", metadata: ["error": "\(error)"])
+            Thread.sleep(forTimeInterval: 0.05)
+            return try pool.read(body)
+        }
     }
 
     /// Closes every connection. Pending writes have completed when this returns.

@@ -34,6 +34,24 @@ struct ServeEndToEndTests {
         return serve
     }
 
+    /// Starts `serve` on free loopback ports and waits until its HTTP port answers. A port found free can be taken
+    /// by a test running alongside before `serve` binds it: when `serve` exits at start with "Address already in
+    /// use", it starts again on other ports.
+    static func startServeOnFreePorts(_ settings: [String] = [], in directory: String) async throws -> (serve: Process, brokerPort: Int, httpPort: Int) {
+        for _ in 0..<5 {
+            let brokerPort = try MosquittoBroker.freeLoopbackPort()
+            let httpPort = try MosquittoBroker.freeLoopbackPort()
+            let serve = try startServe(settings + ["--set", "broker.embedded_port=\(brokerPort)", "--set", "http.port=\(httpPort)"], in: directory)
+            for _ in 0..<150 where serve.isRunning && !MosquittoBroker.acceptsConnections(host: "127.0.0.1", port: httpPort) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            if serve.isRunning { return (serve, brokerPort, httpPort) }
+            let log = (try? String(contentsOfFile: directory + "/serve.log", encoding: .utf8)) ?? ""
+            guard log.contains("Address already in use") else { throw ServeStartFailure(description: "serve exited at start: \(log)") }
+        }
+        throw ServeStartFailure(description: "serve found no free ports in 5 attempts")
+    }
+
     /// Runs the executable to completion on a dispatch thread: waiting for it must not hold one of the few
     /// threads Swift concurrency has for every test running at the same time.
     @discardableResult
@@ -68,14 +86,11 @@ struct ServeEndToEndTests {
     @Test("on SIGTERM an open live stream is ended, so that it does not hold the server up")
     func shutdownWithOpenStream() async throws {
         let directory = try Self.workDirectory()
-        let brokerPort = try MosquittoBroker.freeLoopbackPort()
-        let httpPort = try MosquittoBroker.freeLoopbackPort()
         let token = try await Self.liftwatch(["tokens", "create", "--role", "admin", "--label", "stream"], in: directory).output
             .split(separator: "\n").first { $0.hasPrefix("lw_") }.map(String.init) ?? ""
         #expect(token.hasPrefix("lw_"))
-        let serve = try Self.startServe(["--set", "broker.embedded_port=\(brokerPort)", "--set", "http.port=\(httpPort)"], in: directory)
+        let (serve, _, httpPort) = try await Self.startServeOnFreePorts(in: directory)
         defer { if serve.isRunning { serve.terminate() } }
-        for _ in 0..<150 where !MosquittoBroker.acceptsConnections(host: "127.0.0.1", port: httpPort) { try await Task.sleep(for: .milliseconds(100)) }
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         curl.arguments = ["-sN", "-H", "Authorization: Bearer \(token)", "http://127.0.0.1:\(httpPort)/api/v1/stream"]
@@ -96,13 +111,10 @@ struct ServeEndToEndTests {
     @Test("`serve` starts its own mosquitto, stores telemetry, answers /healthz, and on SIGTERM commits everything and exits 0")
     func serveEndToEnd() async throws {
         let directory = try Self.workDirectory()
-        let brokerPort = try MosquittoBroker.freeLoopbackPort()
-        let httpPort = try MosquittoBroker.freeLoopbackPort()
-        let settings = ["--set", "broker.embedded_port=\(brokerPort)", "--set", "http.port=\(httpPort)"]
         let registered = try await Self.liftwatch(["elevators", "register", "--region", "430102", "--contractor", "C1", "E-1", "E-2"], in: directory)
         #expect(registered.status == 0, "\(registered.output)")
 
-        let serve = try Self.startServe(settings, in: directory)
+        let (serve, brokerPort, httpPort) = try await Self.startServeOnFreePorts(in: directory)
         defer { if serve.isRunning { serve.terminate() } }
 
         var health: [String: String]?
@@ -163,8 +175,6 @@ struct ServeEndToEndTests {
     @Test("an entrapment committed by a process that died before its ticket is ticketed and published by the next `serve` at start-up")
     func startUpSweep() async throws {
         let directory = try Self.workDirectory()
-        let brokerPort = try MosquittoBroker.freeLoopbackPort()
-        let httpPort = try MosquittoBroker.freeLoopbackPort()
         #expect(try await Self.liftwatch(["elevators", "register", "--region", "430102", "--contractor", "C1", "E-1"], in: directory).status == 0)
         // What a process killed between the event's commit and its ticket leaves: the fault stored, no ticket.
         let arrival = EpochClock.system.now() - 20_000
@@ -180,7 +190,7 @@ struct ServeEndToEndTests {
         }
         let created = try await Self.liftwatch(["tokens", "create", "--role", "admin"], in: directory).output
         let token = try #require(created.split(whereSeparator: \.isWhitespace).map(String.init).first { $0.hasPrefix("lw_") && $0.count == 67 })
-        let serve = try Self.startServe(["--set", "broker.embedded_port=\(brokerPort)", "--set", "http.port=\(httpPort)"], in: directory)
+        let (serve, _, httpPort) = try await Self.startServeOnFreePorts(in: directory)
         defer { if serve.isRunning { serve.terminate() } }
         // The first scheduler pass runs at start-up and finds the fault without its ticket.
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)/api/v1/tickets?elevator=E-1")!)
@@ -279,4 +289,8 @@ struct ServeEndToEndTests {
         let verified = try await Self.liftwatch(["audit", "verify"], in: directory)
         #expect(verified.status == 0 && verified.output.contains("intact"), "\(verified.output)")
     }
+}
+
+struct ServeStartFailure: Error, CustomStringConvertible {
+    var description: String
 }
