@@ -11,7 +11,7 @@ scratch=${2:-}
 mkdir -p .build/fuzz fuzz/corpus fuzz/crashes
 echo "fuzz: building the target (LiftCore + fuzz/PayloadFuzz.swift)"
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name LiftCoreFuzz \
-  Sources/LiftCore/*.swift fuzz/PayloadFuzz.swift -o .build/fuzz/payload-fuzz 2>&1 | grep -v "Cannot export local symbol" || true
+  $(find Sources/LiftCore -name "*.swift" | sort) fuzz/PayloadFuzz.swift -o .build/fuzz/payload-fuzz 2>&1 | grep -v "Cannot export local symbol" || true
 echo "fuzz: running for $seconds s"
 # -use_value_profile finds the comparisons against field names and enum values faster.
 # New inputs go to the first directory: the corpus itself, or a scratch directory that is thrown away.
