@@ -18,7 +18,7 @@ struct APIRoutes: Sendable {
         ("GET", "/api/v1/tickets"), ("GET", "/api/v1/tickets/{id}"), ("POST", "/api/v1/tickets/{id}/actions"),
         ("GET", "/api/v1/kpis"), ("GET", "/api/v1/dead-letters"), ("POST", "/api/v1/dead-letters/replay"),
         ("GET", "/api/v1/incidents"), ("GET", "/api/v1/stream"), ("GET", "/api/v1/openapi.yaml"),
-    ] + ProgrammeRoutes.all + MapRoutes.all + PropertyManagerRoutes.all
+    ] + ProgrammeRoutes.all + MapRoutes.all + PropertyManagerRoutes.all + MaintenanceRoutes.all
 
     var database: LiftDatabase { context.database }
 
@@ -42,6 +42,7 @@ struct APIRoutes: Sendable {
         ProgrammeRoutes(api: self).register(on: group)
         MapRoutes(api: self).register(on: group)
         PropertyManagerRoutes(api: self).register(on: group)
+        MaintenanceRoutes(api: self).register(on: group)
     }
 
     // MARK: units
@@ -241,25 +242,19 @@ struct APIRoutes: Sendable {
         // elevator enters service only with a property manager) or after a new elevator is created.
         let manager = body.propertyManagerID.update
         let code = body.rescueCode.update
-        if case .some(.some(let id)) = manager {
-            guard Identifier.isValidID(id) else { throw APIError(.badRequest, code: "invalid_field", message: "property_manager_id: \"\(id.prefix(64))\" is not [A-Za-z0-9_-]{1,64}") }
-            guard try database.propertyManager(id) != nil else { throw APIError(.badRequest, code: "invalid_field", message: "property_manager_id: no property manager \(id)") }
+        if case .some(.some(let id)) = manager, !Identifier.isValidID(id) {
+            throw APIError(.badRequest, code: "invalid_field", message: "property_manager_id: \"\(id.prefix(64))\" is not [A-Za-z0-9_-]{1,64}")
         }
-        if case .some(.some(let text)) = code {
-            if let problem = context.rescueHotlines.codeProblem(text, place: existing?.place ?? region) {
-                throw APIError(.badRequest, code: "invalid_field", message: "rescue_code: \(problem)")
-            }
-            if let other = try database.elevator(rescueCode: text), other.elevatorID != id {
-                throw APIError(.conflict, code: "conflict", message: "rescue_code: \(text) is \(other.elevatorID)'s")
-            }
+        if case .some(.some(let text)) = code, let problem = context.rescueHotlines.codeProblem(text, place: existing?.place ?? region) {
+            throw APIError(.badRequest, code: "invalid_field", message: "rescue_code: \(problem)")
         }
-        let setFieldRecords = { try database.setFieldRecords(elevatorID: id, propertyManagerID: manager, rescueCode: code, at: now, by: caller.actor) }
-        let fieldRecords = manager != nil || code != nil
-        if existing != nil, fieldRecords { _ = try registry(setFieldRecords) }
-        var result = try registry {
-            try database.putElevator(registration, platforms: context.platforms, forcedReason: body.forceReason, at: now, by: caller.actor)
+        // One transaction: the property manager and code are set before the stage moves, and nothing is kept when
+        // any part is refused.
+        let result = try registry {
+            try database.putElevator(
+                registration, platforms: context.platforms, forcedReason: body.forceReason, propertyManagerID: manager, rescueCode: code, at: now,
+                by: caller.actor)
         }
-        if existing == nil, fieldRecords { result.record = try registry(setFieldRecords) }
         return try json(view(result.record, now: now), status: result.change == .created ? .created : .ok)
     }
 

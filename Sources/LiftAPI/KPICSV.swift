@@ -50,6 +50,11 @@ public enum KPICSV {
         add("maintenance_on_time_rate", r.maintenanceOnTimeRate)
         add("overdue_tickets_now", r.overdueTicketsNow)
         add("unverified_closures", r.unverifiedClosures)
+        add("maintenance_records", r.maintenanceRecords.records)
+        add("maintenance_records_flagged", r.maintenanceRecords.flagged)
+        add("maintenance_records_share_flagged", r.maintenanceRecords.shareFlagged)
+        add("maintenance_records_share_confirmed", r.maintenanceRecords.shareConfirmed)
+        for (flag, n) in r.maintenanceRecords.byFlag.sorted(by: { $0.key < $1.key }) { add("maintenance_records_flag_\(flag)", n) }
         add("repeat_fault_elevators", r.repeatFaultElevators)
         add("callbacks", r.callbacks)
         add("inspections_overdue", r.inspectionsOverdue)

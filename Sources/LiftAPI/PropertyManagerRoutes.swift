@@ -100,10 +100,10 @@ struct PropertyManagerRoutes: Sendable {
     }
 
     func duties(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
-        let (manager, _, _) = try readable(ctx)
+        let (manager, _, caller) = try readable(ctx)
         let q = try Query(request, allowed: ["from", "to"])
         let (from, to) = try window(q)
-        let result = try database.duties(managerID: manager.managerID, from: from, to: to)
+        let result = try database.duties(managerID: manager.managerID, from: from, to: to, placePrefix: caller.scopePrefix ?? "")
         struct Answer: Encodable {
             var done: [DutyRecord]
             var missed: [MissedDuty]
@@ -130,10 +130,17 @@ struct PropertyManagerRoutes: Sendable {
         return try api.json(record, status: .created)
     }
 
+    /// A page of the register, newest first; `cursor` continues it. A regulator sees its scope's elevators only.
     func hazards(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
-        let (manager, _, _) = try readable(ctx)
-        _ = try Query(request, allowed: [])
-        return try api.json(Page(items: try database.hazards(managerID: manager.managerID, now: context.clock.now()), next: nil))
+        let (manager, _, caller) = try readable(ctx)
+        let q = try Query(request, allowed: ["cursor", "limit"])
+        let limit = try q.limit()
+        let before = try Cursor.read(q["cursor"]).map { text -> Int64 in
+            guard let id = Int64(text) else { throw api.invalid("cursor", "not a cursor this API returned") }
+            return id
+        } ?? .max
+        let items = try database.hazards(managerID: manager.managerID, now: context.clock.now(), placePrefix: caller.scopePrefix ?? "", before: before, limit: limit)
+        return try api.json(Page(items: items, next: items.count == limit ? items.last.map { Cursor.make(String($0.id)) } : nil))
     }
 
     func addHazard(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
@@ -162,7 +169,7 @@ struct PropertyManagerRoutes: Sendable {
         struct Body: Decodable { var note: String? }
         let body = try await api.decode(Body.self, request, ctx, allowEmpty: true)
         try api.registry { try database.fixHazard(id, managerID: manager.managerID, note: body?.note, at: context.clock.now(), by: caller.actor) }
-        return try api.json(try database.hazards(managerID: manager.managerID, now: context.clock.now()).first { $0.id == id })
+        return try api.json(try database.hazards(managerID: manager.managerID, now: context.clock.now(), id: id).first)
     }
 
     /// For regulators: the property managers of elevators in scope, with the duties each missed over the window and
@@ -197,6 +204,8 @@ enum PropertyManagerGate {
         case (.get, 4) where parts[0...2] == ["api", "v1", "elevators"]: allowed = true
         case (.get, 4) where parts[0...2] == ["api", "v1", "tickets"]: allowed = true
         case (.post, 5) where parts[0...2] == ["api", "v1", "tickets"] && parts[4] == "actions": allowed = true
+        case (.get, 5) where parts[0...2] == ["api", "v1", "tickets"] && parts[4] == "maintenance-record": allowed = true
+        case (.post, 6) where parts[0...2] == ["api", "v1", "tickets"] && parts[4] == "maintenance-record" && parts[5] == "confirm": allowed = true
         case (_, 4...) where parts[0...2] == ["api", "v1", "property-managers"] && parts[3] == own: allowed = true
         default: allowed = false
         }

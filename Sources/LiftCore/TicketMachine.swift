@@ -346,7 +346,7 @@ public struct TicketActionError: Error, Sendable, Hashable, CustomStringConverti
     var message: String?
     public var kind: Kind = .outOfOrder
 
-    init(action: TicketAction, status: TicketStatus, expected: TicketAction?, message: String? = nil, kind: Kind = .outOfOrder) {
+    public init(action: TicketAction, status: TicketStatus, expected: TicketAction?, message: String? = nil, kind: Kind = .outOfOrder) {
         self.action = action
         self.status = status
         self.expected = expected

@@ -16,6 +16,8 @@ public actor TicketEngine {
     let sla: SLAPolicy
     /// When a late rescue escalates to the rescue station, then the fire brigade.
     let rescuePolicy: RescueEscalationPolicy
+    /// What makes a maintenance record look false.
+    let visitPolicy: VisitPolicy
     let machine = TicketMachine()
     let outbox: OutboxDispatcher?
     let clock: EpochClock
@@ -29,12 +31,14 @@ public actor TicketEngine {
     static let day: Int64 = 86_400_000
 
     public init(
-        database: LiftDatabase, sla: SLAPolicy = SLAPolicy(), rescuePolicy: RescueEscalationPolicy = RescueEscalationPolicy(), outbox: OutboxDispatcher?,
-        clock: EpochClock = .system, busyRetry: Duration = .seconds(5), logger: Logger = Logger(label: "liftwatch.tickets")
+        database: LiftDatabase, sla: SLAPolicy = SLAPolicy(), rescuePolicy: RescueEscalationPolicy = RescueEscalationPolicy(),
+        visitPolicy: VisitPolicy = VisitPolicy(), outbox: OutboxDispatcher?, clock: EpochClock = .system, busyRetry: Duration = .seconds(5),
+        logger: Logger = Logger(label: "liftwatch.tickets")
     ) {
         self.database = database
         self.sla = sla
         self.rescuePolicy = rescuePolicy
+        self.visitPolicy = visitPolicy
         self.outbox = outbox
         self.clock = clock
         self.busyRetry = busyRetry
@@ -384,7 +388,7 @@ public actor TicketEngine {
     }
 
     /// After a commit: the messages to the broker at once, and the observers.
-    private func after(_ outcome: TicketMachine.Outcome, _ messages: [OutboxMessage]) {
+    func after(_ outcome: TicketMachine.Outcome, _ messages: [OutboxMessage]) {
         outbox?.send(messages)
         for observer in observers { observer(outcome.ticket, outcome.effects) }
     }

@@ -60,6 +60,8 @@ public struct KPIReport: Sendable, Hashable, Codable {
     public var maintenanceOnTimeRate: Double?
     /// Tickets flagged overdue and still active now.
     public var overdueTicketsNow: Int
+    /// Electronic maintenance records checked in inside the window, and those flagged as looking false.
+    public var maintenanceRecords: MaintenanceRecordFigures
     /// Maintenance tickets closed in the window without evidence from the elevator.
     public var unverifiedClosures: Int
     /// Elevators with a ticket flagged repeat opened in the window.
@@ -106,6 +108,7 @@ public struct KPIReport: Sendable, Hashable, Codable {
         case maintenanceOnTimeRate = "maintenance_on_time_rate"
         case overdueTicketsNow = "overdue_tickets_now"
         case unverifiedClosures = "unverified_closures"
+        case maintenanceRecords = "maintenance_records"
         case repeatFaultElevators = "repeat_fault_elevators"
         case callbacks = "callbacks"
         case inspectionsOverdue = "inspections_overdue"

@@ -70,8 +70,12 @@ extension LiftDatabase {
             // contractor gets that contractor's tickets inside its own region only.
             // Place prefixes are digits only (checked by every caller): safe inside the statement.
             let prefix = String((scope.region ?? "").filter(\.isASCII).filter(\.isNumber))
-            var ticketScope = "place >= '\(prefix)' AND place < '\(prefix)~'"
-            if let contractor = scope.contractor { ticketScope += " AND contractor_id = '\(contractor.replacingOccurrences(of: "'", with: "''"))'" }
+            func scopeClause(_ table: String) -> String {
+                var clause = "\(table)place >= '\(prefix)' AND \(table)place < '\(prefix)~'"
+                if let contractor = scope.contractor { clause += " AND \(table)contractor_id = '\(contractor.replacingOccurrences(of: "'", with: "''"))'" }
+                return clause
+            }
+            let ticketScope = scopeClause("")
             let allRescue = try Row.fetchAll(db, sql: """
                 SELECT opened_at, acknowledged_at, on_site_at, resolved_at, status, rescue FROM tickets
                 WHERE \(ticketScope) AND type = 'rescue' AND opened_at >= ? AND opened_at < ?
@@ -96,6 +100,13 @@ extension LiftDatabase {
                 WHERE \(ticketScope) AND type = 'maintenance' AND status != 'cancelled' AND due_at >= ? AND due_at < ?
                 """, arguments: [scope.from, scope.to])
             let onTime = maintenance.filter { r in (r[1] as Int64?).map { $0 <= (r[0] as Int64) } ?? false }.count
+            let records = try Row.fetchAll(db, sql: """
+                SELECT r.flags, r.confirmed_at FROM maintenance_records r JOIN tickets t ON t.id = r.ticket_id
+                WHERE \(scopeClause("t."))
+                  AND r.check_in_at >= ? AND r.check_in_at < ?
+                """, arguments: [scope.from, scope.to]).map { row in
+                (flags: (try? JSONDecoder().decode([VisitFlag].self, from: Data((row[0] as String).utf8))) ?? [], confirmed: (row[1] as Int64?) != nil)
+            }
             let count = { (sql: String, args: StatementArguments) in try Int.fetchOne(db, sql: sql, arguments: args) ?? 0 }
             let overdueNow = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND overdue = 1 AND status IN ('open', 'acknowledged', 'on_site')", [])
             let unverified = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND type = 'maintenance' AND unverified = 1 AND closed_at >= ? AND closed_at < ?", [scope.from, scope.to])
@@ -137,7 +148,7 @@ extension LiftDatabase {
                 rescueShareOnSiteWithin30Minutes: counted.isEmpty ? nil : Double(within30.count) / Double(counted.count),
                 rescueMeanSecondsToResolve: mean(resolve), rescueDispatch: dispatch, maintenanceDue: maintenance.count, maintenanceOnTime: onTime,
                 maintenanceOnTimeRate: maintenance.isEmpty ? nil : Double(onTime) / Double(maintenance.count), overdueTicketsNow: overdueNow,
-                unverifiedClosures: unverified, repeatFaultElevators: repeatElevators, callbacks: callbacks, inspectionsOverdue: inspectionsOverdue,
+                maintenanceRecords: MaintenanceRecordFigures(records), unverifiedClosures: unverified, repeatFaultElevators: repeatElevators, callbacks: callbacks, inspectionsOverdue: inspectionsOverdue,
                 selfTestsOverdue: selfTestsOverdue,
                 trips: trips, faultsPer10000Trips: trips > 0 ? Double(faults) / Double(trips) * 10_000 : nil,
                 topElevatorsByEntrapments: ranked(entrapmentsByElevator), topElevatorsByFaults: ranked(faultsByElevator),

@@ -636,6 +636,50 @@ extension LiftDatabase {
                 ALTER TABLE api_tokens_v14 RENAME TO api_tokens;
                 """)
         }
+        migrator.registerMigration("v15 maintenance records") { db in
+            try db.execute(sql: """
+                -- Contractors' technicians and their certificates (set by an administrator).
+                CREATE TABLE technicians (
+                    technician_id TEXT PRIMARY KEY NOT NULL,
+                    contractor_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    certificate_no TEXT NOT NULL,
+                    certificate_expires_on TEXT NOT NULL,
+                    updated_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX technicians_contractor ON technicians(contractor_id);
+                -- Who uploaded which photo (the bytes are in documents, once per SHA-256), for ownership and quotas.
+                CREATE TABLE photo_uploads (
+                    sha256 TEXT NOT NULL,
+                    contractor_id TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    uploaded_at INTEGER NOT NULL,
+                    PRIMARY KEY (sha256, contractor_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX photo_uploads_recent ON photo_uploads(contractor_id, uploaded_at);
+                -- One electronic maintenance record per maintenance ticket.
+                CREATE TABLE maintenance_records (
+                    ticket_id INTEGER PRIMARY KEY,
+                    client_key TEXT NOT NULL,
+                    contractor_id TEXT NOT NULL,
+                    technicians TEXT NOT NULL,
+                    check_in_at INTEGER NOT NULL,
+                    check_out_at INTEGER NOT NULL,
+                    lat REAL,
+                    lon REAL,
+                    items TEXT NOT NULL,
+                    photos TEXT NOT NULL,
+                    flags TEXT NOT NULL,
+                    flag_reasons TEXT NOT NULL,
+                    submitted_at INTEGER NOT NULL,
+                    submitted_by TEXT NOT NULL,
+                    confirmed_at INTEGER,
+                    confirmed_by TEXT
+                );
+                CREATE INDEX maintenance_records_check_in ON maintenance_records(check_in_at);
+                CREATE INDEX maintenance_records_contractor ON maintenance_records(contractor_id, check_in_at);
+                """)
+        }
         return migrator
     }
 }

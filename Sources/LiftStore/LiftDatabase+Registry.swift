@@ -235,8 +235,12 @@ extension LiftDatabase {
     /// the whole change back). An update's `stage` may be any stage an administrator may force with `forcedReason`;
     /// a new elevator starts at its `stage`.
     /// - Throws: `RegistryError` (`.invalid` for a field, `.refused` for the stage move).
+    ///
+    /// `propertyManagerID` and `rescueCode` (nil: keep; `.some(nil)`: clear) are set in the same transaction, before
+    /// the stage moves (an elevator enters service only with a property manager).
     public func putElevator(
-        _ registration: ElevatorRegistration, platforms: Set<String>?, forcedReason: String?, at now: Int64, by actor: String
+        _ registration: ElevatorRegistration, platforms: Set<String>?, forcedReason: String?, propertyManagerID: String?? = nil,
+        rescueCode: String?? = nil, at now: Int64, by actor: String
     ) throws -> (record: ElevatorRecord, change: RegistryChange) {
         try registryWrite("put \(registration.elevatorID)") { db in
             try Self.checkRegistration(db, registration, platforms: platforms)
@@ -261,6 +265,7 @@ extension LiftDatabase {
             guard let existing else {
                 try checkJoin(at: LifecycleStage(rawValue: registration.stage)!)
                 let result = try Self.registerElevator(db, registration, forcedReason: forcedReason, at: now, by: actor)
+                try Self.applyFieldRecords(db, elevatorID: registration.elevatorID, propertyManagerID: propertyManagerID, rescueCode: rescueCode, at: now, by: actor)
                 try Self.bumpRegistryVersion(db)
                 return (try Self.elevatorRecord(db, registration.elevatorID)!, result.change)
             }
@@ -270,6 +275,8 @@ extension LiftDatabase {
             var unchangedStage = registration
             unchangedStage.stage = current.rawValue
             var result = try Self.registerElevator(db, unchangedStage, at: now, by: actor)
+            try Self.applyFieldRecords(db, elevatorID: registration.elevatorID, propertyManagerID: propertyManagerID, rescueCode: rescueCode, at: now, by: actor)
+            if (propertyManagerID != nil || rescueCode != nil), result.change == .unchanged { result.change = .updated(["field_records"]) }
             if current != target {
                 let moves: [StageMove]
                 do { moves = try StageMachine().move(from: current, to: target, forcedReason: forcedReason) } catch {

@@ -154,6 +154,13 @@ struct ConfigurationLoader {
         }
         c.sla.offlineThresholdMinutes = try r.int("sla.offline_threshold_minutes", c.sla.offlineThresholdMinutes, 1...1_440)
         c.scheduler.passIntervalSeconds = try r.int("scheduler.pass_interval_seconds", c.scheduler.passIntervalSeconds, 1...3_600)
+        let minimum = try r.strings("scheduler.visit_minimum_minutes", c.scheduler.visitMinimumMinutes.map(String.init))
+        guard minimum.count == 4, let minutes = Optional(minimum.compactMap { Int($0) }), minutes.count == 4, minutes.allSatisfy({ (0...600).contains($0) }) else {
+            throw ConfigurationError(key: "scheduler.visit_minimum_minutes", expected: "four minute counts 0…600 (half_month, quarter, half_year, annual)", found: minimum.joined(separator: ","))
+        }
+        c.scheduler.visitMinimumMinutes = minutes
+        c.scheduler.visitMaximumDistanceMetres = try r.int("scheduler.visit_maximum_distance_metres", c.scheduler.visitMaximumDistanceMetres, 10...100_000)
+        c.scheduler.visitsPerTechnicianDay = try r.int("scheduler.visits_per_technician_day", c.scheduler.visitsPerTechnicianDay, 1...100)
         c.scheduler.maintenanceOpenDaysBefore = try r.int("scheduler.maintenance_open_days_before", c.scheduler.maintenanceOpenDaysBefore, 0...14)
         c.scheduler.onDemandMaximumDays = try r.int("scheduler.on_demand_maximum_days", c.scheduler.onDemandMaximumDays, 15...120)
         c.scheduler.inspectionOpenDaysBefore = try r.int("scheduler.inspection_open_days_before", c.scheduler.inspectionOpenDaysBefore, 0...90)

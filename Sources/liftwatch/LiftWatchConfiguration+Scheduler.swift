@@ -14,6 +14,14 @@ extension LiftWatchConfiguration {
             codeDigits: Dictionary(digits, uniquingKeysWith: { _, last in last }))
     }
 
+    /// What makes a maintenance record look false, from `scheduler.visit_*`.
+    var visitPolicy: VisitPolicy {
+        let m = scheduler.visitMinimumMinutes
+        return VisitPolicy(
+            minimumMinutes: [.halfMonth: m[0], .quarter: m[1], .halfYear: m[2], .annual: m[3]],
+            maximumDistanceMetres: Double(scheduler.visitMaximumDistanceMetres), maximumVisitsPerTechnicianDay: scheduler.visitsPerTechnicianDay)
+    }
+
     /// When a late rescue escalates past its maintainer, from `sla.rescue_fire_brigade_after_minutes`.
     var rescueEscalationPolicy: RescueEscalationPolicy {
         RescueEscalationPolicy(fireBrigadeAfterMs: Int64(sla.rescueFireBrigadeAfterMinutes) * 60_000)

@@ -170,6 +170,11 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var healthThresholdsFile = "config/health.json"
         /// Maintenance checklists per elevator type and level (JSON).
         var checklistsFile = "config/maintenance-checklists.json"
+        /// A maintenance record is flagged when shorter than these minutes (half-monthly, quarterly, half-yearly,
+        /// annual), checked in farther than this from the unit, or when one technician has more visits that day.
+        var visitMinimumMinutes = [30, 45, 60, 90]
+        var visitMaximumDistanceMetres = 500
+        var visitsPerTechnicianDay = 8
     }
 
     /// Contractors' webhooks.

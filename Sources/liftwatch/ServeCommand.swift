@@ -158,7 +158,7 @@ struct Server {
             database: database, transport: OutboxDispatcher.transport(over: eventsClient ?? client), logger: Logger(label: "liftwatch.outbox"))
         let schedulerConfiguration = try configuration.schedulerConfiguration()
         let engine = TicketEngine(
-            database: database, sla: schedulerConfiguration.sla, rescuePolicy: configuration.rescueEscalationPolicy, outbox: outbox,
+            database: database, sla: schedulerConfiguration.sla, rescuePolicy: configuration.rescueEscalationPolicy, visitPolicy: configuration.visitPolicy, outbox: outbox,
             logger: Logger(label: "liftwatch.tickets"))
         var ingestConfiguration = IngestService.Configuration(
             batchSize: configuration.ingest.batchSize,

@@ -50,7 +50,7 @@ func commandEngine(_ configuration: LiftWatchConfiguration, database: LiftDataba
         logger: Logger(label: "liftwatch.outbox", factory: { _ in SwiftLogNoOpLogHandler() }))
     let sla = try configuration.schedulerConfiguration().sla
     let engine = TicketEngine(
-        database: database, sla: sla, rescuePolicy: configuration.rescueEscalationPolicy, outbox: dispatcher,
+        database: database, sla: sla, rescuePolicy: configuration.rescueEscalationPolicy, visitPolicy: configuration.visitPolicy, outbox: dispatcher,
         logger: Logger(label: "liftwatch.tickets", factory: { _ in SwiftLogNoOpLogHandler() }))
     return (engine, CommandOutbox(dispatcher: dispatcher, client: client))
 }

@@ -53,6 +53,15 @@ struct APITests {
             (.post, "/api/v1/property-managers/PM1/hazards", #"{"elevator_id":"E1","description":"底坑积水","fix_by":9999999999999}"#,
              [.created, .forbidden, .forbidden, .forbidden, .forbidden]),
             (.post, "/api/v1/property-managers/PM1/hazards/1/fix", "{}", [.ok, .forbidden, .forbidden, .forbidden, .forbidden]),
+            (.get, "/api/v1/technicians", nil, [.ok, .ok, .ok, .ok, .ok]),
+            (.put, "/api/v1/technicians/T1", #"{"contractor_id":"C2","name":"李师傅","certificate_no":"TS-1","certificate_expires_on":"2027-12-31"}"#,
+             [.ok, .forbidden, .forbidden, .forbidden, .forbidden]),
+            // JSON is not a photo: contractors are told the type; an admin must name the contractor first.
+            (.post, "/api/v1/photos", "{}", [.badRequest, .forbidden, .forbidden, .unsupportedMediaType, .unsupportedMediaType]),
+            (.get, "/api/v1/photos/\(String(repeating: "0", count: 64))", nil, [.notFound, .notFound, .notFound, .notFound, .notFound]),
+            (.get, "/api/v1/tickets/\(m3)/maintenance-record", nil, [.ok, .ok, .forbidden, .forbidden, .ok]),
+            (.post, "/api/v1/tickets/\(m3)/maintenance-record", "{}", [.badRequest, .forbidden, .forbidden, .forbidden, .badRequest]),
+            (.post, "/api/v1/tickets/\(m3)/maintenance-record/confirm", nil, [.notFound, .forbidden, .forbidden, .forbidden, .forbidden]),
         ]
         let zeros = String(repeating: "0", count: 64)
         let tried: Set<String> = Set(routes.map { (route: (HTTPRequest.Method, String, String?, [HTTPResponse.Status])) -> String in
@@ -61,7 +70,7 @@ struct APITests {
                 .replacingOccurrences(of: "U1", with: "{unit_id}").replacingOccurrences(of: "U7", with: "{unit_id}")
                 .replacingOccurrences(of: "E1", with: "{elevator_id}").replacingOccurrences(of: "E7", with: "{elevator_id}")
                 .replacingOccurrences(of: zeros, with: "{sha256}").replacingOccurrences(of: "PM1", with: "{manager_id}")
-                .replacingOccurrences(of: "/hazards/1/", with: "/hazards/{hazard_id}/")
+                .replacingOccurrences(of: "/hazards/1/", with: "/hazards/{hazard_id}/").replacingOccurrences(of: "/technicians/T1", with: "/technicians/{technician_id}")
         }).union(["GET /api/v1/stream"])
         let served: Set<String> = Set(APIRoutes.all.map { "\($0.method) \($0.path)" })
         #expect(tried == served, "the matrix covers every route")

@@ -20,7 +20,7 @@ struct LiftDatabaseTests {
         let path = try temporaryPath("lw.sqlite")
         let first = try LiftDatabase(path: path)
         let applied = try first.appliedMigrations()
-        #expect(applied == ["v1 registry", "v1 ingestion", "v2 compaction and rollups", "v3 dossiers, contracts, terminals, audit", "v4 tickets", "v5 api tokens", "v6 rescue integrity", "v7 outbox snapshots", "v8 places", "v9 programme", "v10 place names", "v11 programme at province size", "v12 one map at province size", "v13 rollups for years", "v14 field work"])
+        #expect(applied == ["v1 registry", "v1 ingestion", "v2 compaction and rollups", "v3 dossiers, contracts, terminals, audit", "v4 tickets", "v5 api tokens", "v6 rescue integrity", "v7 outbox snapshots", "v8 places", "v9 programme", "v10 place names", "v11 programme at province size", "v12 one map at province size", "v13 rollups for years", "v14 field work", "v15 maintenance records"])
         try first.close()
         #expect(try LiftDatabase(path: path).appliedMigrations() == applied)
     }

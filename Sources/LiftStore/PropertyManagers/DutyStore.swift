@@ -85,24 +85,29 @@ extension LiftDatabase {
     }
 
     /// Duties recorded in `[from, to)` and those missed: periods that ended inside it without their record (daily
-    /// checks for each elevator of the manager in service).
-    public func duties(managerID: String, from: Int64, to: Int64) throws -> (done: [DutyRecord], missed: [MissedDuty]) {
+    /// checks for each elevator of the manager in service). With `placePrefix`, daily checks of elevators there only
+    /// (a regulator's scope).
+    public func duties(managerID: String, from: Int64, to: Int64, placePrefix: String = "") throws -> (done: [DutyRecord], missed: [MissedDuty]) {
         try read { db in
             let done = try Row.fetchAll(
-                db, sql: "SELECT * FROM manager_duties WHERE manager_id = ? AND done_at >= ? AND done_at < ? ORDER BY done_at",
-                arguments: [managerID, from, to]
+                db, sql: """
+                    SELECT * FROM manager_duties d WHERE manager_id = ? AND done_at >= ? AND done_at < ?
+                      AND (elevator_id = '' OR EXISTS (SELECT 1 FROM elevators e WHERE e.elevator_id = d.elevator_id AND \(PlaceFilter.clause("e.place"))))
+                    ORDER BY done_at
+                    """,
+                arguments: [managerID, from, to] + PlaceFilter.arguments(placePrefix)
             ).map { row in
                 DutyRecord(
                     kind: ManagerDuty(rawValue: row["kind"]) ?? .dailyCheck, period: row["period"], elevatorID: (row["elevator_id"] as String).nilIfEmpty,
                     doneAt: row["done_at"], actor: row["actor"], note: row["note"])
             }
-            let missed = try Self.missedDuties(db, managerIDs: [managerID], from: from, to: to)
+            let missed = try Self.missedDuties(db, managerIDs: [managerID], from: from, to: to, placePrefix: placePrefix)
             return (done, missed)
         }
     }
 
     /// Duties missed by the given managers over `[from, to)`.
-    static func missedDuties(_ db: Database, managerIDs: [String], from: Int64, to: Int64) throws -> [MissedDuty] {
+    static func missedDuties(_ db: Database, managerIDs: [String], from: Int64, to: Int64, placePrefix: String = "") throws -> [MissedDuty] {
         var missed: [MissedDuty] = []
         for managerID in managerIDs {
             let recorded = Set(try Row.fetchAll(
@@ -111,7 +116,8 @@ extension LiftDatabase {
                 arguments: [managerID, from - 32 * 86_400_000, to]
             ).map { "\($0[0] as String)|\($0[1] as String)|\($0[2] as String)" })
             let elevators = try String.fetchAll(
-                db, sql: "SELECT elevator_id FROM elevators WHERE property_manager_id = ? AND stage = 'in_service' ORDER BY elevator_id", arguments: [managerID])
+                db, sql: "SELECT elevator_id FROM elevators WHERE property_manager_id = ? AND stage = 'in_service' AND \(PlaceFilter.clause("place")) ORDER BY elevator_id",
+                arguments: [managerID] + PlaceFilter.arguments(placePrefix))
             guard !elevators.isEmpty else { continue }
             for kind in ManagerDuty.allCases {
                 for period in kind.periodsEnded(from: from, to: to) {
@@ -166,10 +172,17 @@ extension LiftDatabase {
         }
     }
 
-    /// The hazard register of a manager, newest first (at most `limit`).
-    public func hazards(managerID: String, now: Int64, limit: Int = 500) throws -> [HazardRecord] {
+    /// The hazard register of a manager, newest first: `limit` hazards with ids below `before` (a page), of elevators
+    /// at `placePrefix` (a regulator's scope), or the one hazard `id`.
+    public func hazards(managerID: String, now: Int64, placePrefix: String = "", before: Int64 = .max, id: Int64? = nil, limit: Int = 500) throws -> [HazardRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM hazards WHERE manager_id = ? ORDER BY id DESC LIMIT ?", arguments: [managerID, limit]).map { row in
+            var sql = """
+                SELECT h.* FROM hazards h JOIN elevators e ON e.elevator_id = h.elevator_id
+                WHERE h.manager_id = ? AND h.id < ? AND \(PlaceFilter.clause("e.place"))
+                """
+            var arguments: StatementArguments = [managerID, before] + PlaceFilter.arguments(placePrefix)
+            if let id { sql += " AND h.id = ?"; arguments += [id] }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY h.id DESC LIMIT ?", arguments: arguments + [limit]).map { row in
                 let fixedAt: Int64? = row["fixed_at"]
                 let fixBy: Int64 = row["fix_by"]
                 return HazardRecord(
@@ -188,9 +201,11 @@ extension LiftDatabase {
                 ORDER BY property_manager_id
                 """, arguments: PlaceFilter.arguments(placePrefix))
             return try managers.map { manager in
-                let missed = try Self.missedDuties(db, managerIDs: [manager], from: from, to: to).count
-                let overdue = try Int.fetchOne(
-                    db, sql: "SELECT count(*) FROM hazards WHERE manager_id = ? AND fixed_at IS NULL AND fix_by < ?", arguments: [manager, now]) ?? 0
+                let missed = try Self.missedDuties(db, managerIDs: [manager], from: from, to: to, placePrefix: placePrefix).count
+                let overdue = try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM hazards h JOIN elevators e ON e.elevator_id = h.elevator_id
+                    WHERE h.manager_id = ? AND h.fixed_at IS NULL AND h.fix_by < ? AND \(PlaceFilter.clause("e.place"))
+                    """, arguments: [manager, now] + PlaceFilter.arguments(placePrefix)) ?? 0
                 return (manager, missed, overdue)
             }
         }

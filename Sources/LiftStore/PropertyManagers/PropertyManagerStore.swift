@@ -80,34 +80,38 @@ extension LiftDatabase {
         elevatorID: String, propertyManagerID: String??, rescueCode: String??, at now: Int64, by actor: String
     ) throws -> ElevatorRecord {
         try registryWrite("set the property manager and rescue code of \(elevatorID)") { db in
-            guard let elevator = try Self.elevatorRecord(db, elevatorID) else { throw RegistryError(.notFound, "no elevator \(elevatorID)") }
-            var detail: [String: String?] = [:]
-            if let manager = propertyManagerID {
-                if let manager {
-                    guard try Bool.fetchOne(db, sql: "SELECT 1 FROM property_managers WHERE manager_id = ?", arguments: [manager]) == true else {
-                        throw RegistryError(.notFound, "no property manager \(manager): PUT /api/v1/property-managers/\(manager) first")
-                    }
-                } else if elevator.stage == LifecycleStage.inService.rawValue || elevator.stage == LifecycleStage.suspended.rawValue {
-                    throw RegistryError(.refused, "\(elevatorID) is \(elevator.stage): it cannot be left without a property manager (name another instead)")
-                }
-                try db.execute(sql: "UPDATE elevators SET property_manager_id = ? WHERE elevator_id = ?", arguments: [manager, elevatorID])
-                detail["property_manager_id"] = manager
-            }
-            if let code = rescueCode {
-                if let code, let other = try String.fetchOne(
-                    db, sql: "SELECT elevator_id FROM elevators WHERE rescue_code = ? AND elevator_id != ?", arguments: [code, elevatorID])
-                {
-                    throw RegistryError(.refused, "rescue code \(code) is \(other)'s")
-                }
-                try db.execute(sql: "UPDATE elevators SET rescue_code = ? WHERE elevator_id = ?", arguments: [code, elevatorID])
-                detail["rescue_code"] = code
-            }
-            if !detail.isEmpty {
-                try Self.appendAudit(db, at: now, actor: actor, action: "elevator.field_records", subject: "elevator:\(elevatorID)", detail: detail)
-                try Self.bumpRegistryVersion(db)
-            }
+            try Self.applyFieldRecords(db, elevatorID: elevatorID, propertyManagerID: propertyManagerID, rescueCode: rescueCode, at: now, by: actor)
             return try Self.elevatorRecord(db, elevatorID)!
         }
+    }
+
+    /// `setFieldRecords` inside a registry transaction of the caller's (`putElevator` sets them with the rest).
+    static func applyFieldRecords(_ db: Database, elevatorID: String, propertyManagerID: String??, rescueCode: String??, at now: Int64, by actor: String) throws {
+        guard propertyManagerID != nil || rescueCode != nil else { return }
+        guard let elevator = try elevatorRecord(db, elevatorID) else { throw RegistryError(.notFound, "no elevator \(elevatorID)") }
+        var detail: [String: String?] = [:]
+        if let manager = propertyManagerID {
+            if let manager {
+                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM property_managers WHERE manager_id = ?", arguments: [manager]) == true else {
+                    throw RegistryError(.invalid, "property_manager_id: no property manager \(manager) (PUT /api/v1/property-managers/\(manager) first)")
+                }
+            } else if elevator.stage == LifecycleStage.inService.rawValue || elevator.stage == LifecycleStage.suspended.rawValue {
+                throw RegistryError(.refused, "\(elevatorID) is \(elevator.stage): it cannot be left without a property manager (name another instead)")
+            }
+            try db.execute(sql: "UPDATE elevators SET property_manager_id = ? WHERE elevator_id = ?", arguments: [manager, elevatorID])
+            detail["property_manager_id"] = manager
+        }
+        if let code = rescueCode {
+            if let code, let other = try String.fetchOne(
+                db, sql: "SELECT elevator_id FROM elevators WHERE rescue_code = ? AND elevator_id != ?", arguments: [code, elevatorID])
+            {
+                throw RegistryError(.refused, "rescue_code: \(code) is \(other)'s")
+            }
+            try db.execute(sql: "UPDATE elevators SET rescue_code = ? WHERE elevator_id = ?", arguments: [code, elevatorID])
+            detail["rescue_code"] = code
+        }
+        try appendAudit(db, at: now, actor: actor, action: "elevator.field_records", subject: "elevator:\(elevatorID)", detail: detail)
+        try bumpRegistryVersion(db)
     }
 
     /// Why `moves` may not be made, or nil: an elevator enters service (`registered → in_service`, 投入使用) only with
