@@ -93,7 +93,7 @@ let package = Package(
             ],
             // The pages' own scripts and styles, compiled into the binary (`PackageResources`) and served from
             // /assets/app/: the Content-Security-Policy allows no inline script or style.
-            resources: ["liftwatch.css", "overview.js", "elevator.js", "contractor.js", "dossier.css", "dossier.js", "progress.js"].map { .embedInCode("Assets/\($0)") }
+            resources: ["liftwatch.css", "overview.js", "elevator.js", "contractor.js", "dossier.css", "dossier.js", "progress.js", "record.js", "manager.js"].map { .embedInCode("Assets/\($0)") }
                 + ["zh-CN.json", "en.json"].map { .embedInCode("Catalogue/\($0)") },
             swiftSettings: swiftSettings
         ),

@@ -135,6 +135,12 @@ class Chromium:
         with open(path, "wb") as f:
             f.write(base64.b64decode(data))
 
+    def set_files(self, selector, paths):
+        """Puts files into the page's file input `selector`, as if chosen by the user."""
+        root = self.page("DOM.getDocument")["root"]["nodeId"]
+        node = self.page("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
+        self.page("DOM.setFileInputFiles", files=paths, nodeId=node)
+
     def close(self):
         try:
             self.call("Browser.close")

@@ -8,8 +8,8 @@ import LiftStore
 /// failures from one address are slowed down. Neither token nor session secret appears in logs.
 ///
 /// A write authenticated by the cookie (anything but GET and HEAD) must come from LiftWatch's own pages: an
-/// `Origin` header naming this host and a JSON body (`Content-Type: application/json`), which a form on another
-/// site cannot send. Otherwise 403.
+/// `Origin` header naming this host and a JSON body (`Content-Type: application/json`, or a photo's `image/jpeg` or
+/// `image/png`), which a form on another site cannot send. Otherwise 403.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = LiftRequestContext
     let database: LiftDatabase
@@ -44,7 +44,9 @@ struct AuthMiddleware: RouterMiddleware {
         guard let originHost, let host, originHost == host else {
             return "a write with the session cookie must come from LiftWatch's own pages (Origin \(originHost ?? "missing"), host \(host ?? "unknown"))"
         }
-        guard !requireJSON || (request.headers[.contentType] ?? "").lowercased().hasPrefix("application/json") else {
+        // JSON, or a photo's JPEG or PNG: types a form on another site cannot send (they need a CORS preflight).
+        let type = (request.headers[.contentType] ?? "").lowercased()
+        guard !requireJSON || type.hasPrefix("application/json") || type.hasPrefix("image/jpeg") || type.hasPrefix("image/png") else {
             return "a write with the session cookie must send JSON (Content-Type: application/json)"
         }
         return nil

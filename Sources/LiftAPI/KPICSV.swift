@@ -54,6 +54,7 @@ public enum KPICSV {
         add("maintenance_records_flagged", r.maintenanceRecords.flagged)
         add("maintenance_records_share_flagged", r.maintenanceRecords.shareFlagged)
         add("maintenance_records_share_confirmed", r.maintenanceRecords.shareConfirmed)
+        add("maintenance_resolved_without_record", r.maintenanceRecords.resolvedWithoutRecord)
         for (flag, n) in r.maintenanceRecords.byFlag.sorted(by: { $0.key < $1.key }) { add("maintenance_records_flag_\(flag)", n) }
         add("repeat_fault_elevators", r.repeatFaultElevators)
         add("callbacks", r.callbacks)

@@ -90,18 +90,17 @@ struct MaintenanceRoutes: Sendable {
         return try api.json(Answer(sha256: stored.sha256, size: stored.size), status: .created)
     }
 
-    /// The photo's bytes: for administrators, regulators and officers, and the contractor that uploaded it.
+    /// The photo's bytes: for administrators, the contractor that uploaded it, and whoever may read a ticket whose
+    /// record names it (regulators of its place, its contractor, its elevator's property manager).
     func photo(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
         let caller = try ctx.caller()
         let sha = try ctx.parameters.require("sha256")
         guard sha.count == 64, sha.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { throw api.invalid("sha256", "64 lowercase hex digits") }
         // Unknown and not yours answer alike: a caller cannot learn by its hash whether some photo is stored.
         let photo = try database.photo(sha)
-        let allowed = switch caller.role {
-        case .admin, .regulator, .officer: photo != nil
-        case .contractor: photo?.uploaders.contains(caller.contractorID ?? "") == true
-        case .propertyManager: false
-        }
+        // The uploader; else whoever may read a ticket whose record names it (its elevator's property manager too).
+        let allowed = try photo != nil && (caller.role == .admin || (caller.role == .contractor && photo!.uploaders.contains(caller.contractorID ?? ""))
+            || database.photoOwners(sha).contains { caller.mayRead(place: $0.place, contractorID: $0.contractorID, managerID: $0.managerID) })
         guard let photo, allowed else { throw APIError(.notFound, code: "not_found", message: "no photo \(sha) in your scope") }
         return Response(
             status: .ok,
@@ -111,9 +110,16 @@ struct MaintenanceRoutes: Sendable {
 
     // MARK: records
 
+    /// `{"ticket":{…},"record":{…}}`, `record` null before one is submitted.
     struct RecordAnswer: Encodable {
         var ticket: Ticket
         var record: MaintenanceRecord?
+        enum CodingKeys: String, CodingKey { case ticket, record }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(ticket, forKey: .ticket)
+            try c.encode(record, forKey: .record)
+        }
     }
 
     func record(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {

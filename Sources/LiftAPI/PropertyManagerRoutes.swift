@@ -193,7 +193,7 @@ struct PropertyManagerRoutes: Sendable {
 }
 
 /// What a property manager may reach: its own elevators and tickets, the steps it takes, and its own record,
-/// duties and hazards. Every other route answers 403 for it, pages included (they are not built for it yet).
+/// duties and hazards, and its page (`/manager`). Every other route and page answers 403 for it.
 enum PropertyManagerGate {
     static func refusal(_ caller: Principal, _ request: Request) -> String? {
         guard caller.role == .propertyManager else { return nil }
@@ -205,8 +205,11 @@ enum PropertyManagerGate {
         case (.get, 4) where parts[0...2] == ["api", "v1", "tickets"]: allowed = true
         case (.post, 5) where parts[0...2] == ["api", "v1", "tickets"] && parts[4] == "actions": allowed = true
         case (.get, 5) where parts[0...2] == ["api", "v1", "tickets"] && parts[4] == "maintenance-record": allowed = true
+        case (.get, 4) where parts[0...2] == ["api", "v1", "photos"]: allowed = true
         case (.post, 6) where parts[0...2] == ["api", "v1", "tickets"] && parts[4] == "maintenance-record" && parts[5] == "confirm": allowed = true
         case (_, 4...) where parts[0...2] == ["api", "v1", "property-managers"] && parts[3] == own: allowed = true
+        case (.get, 1) where parts[0] == "manager": allowed = true
+        case (.get, 0): allowed = true  // `/` sends it to its page
         default: allowed = false
         }
         return allowed ? nil : "a property manager reads its own elevators and tickets and keeps its records under /api/v1/property-managers/\(own)"

@@ -56,7 +56,10 @@ extension TicketEngine {
                 }
                 return (nil, existing)
             }
-            guard ticket.status.isActive else { throw refuse("ticket \(ticketID) is \(ticket.status.rawValue): it takes no record", .outOfOrder, status: ticket.status) }
+            // A record queued on a phone may arrive after someone resolved the ticket: it is still the visit's proof.
+            guard ticket.status.isActive || ticket.status == .resolved else {
+                throw refuse("ticket \(ticketID) is \(ticket.status.rawValue): it takes no record", .outOfOrder, status: ticket.status)
+            }
             guard let contractor = ticket.contractorID else { throw refuse("ticket \(ticketID) has no contractor") }
 
             // Times: inside the ticket's life, not in the future (5 minutes of a phone's clock allowed), at most 12 hours.
@@ -92,6 +95,7 @@ extension TicketEngine {
                 throw refuse("items: the note of item \(long.no) is over \(MaintenanceLimits.noteLength) characters")
             }
             // Photos: this contractor's uploads.
+            guard Set(s.photos).count == s.photos.count else { throw refuse("photos: each photo once") }
             guard (1...MaintenanceLimits.photosPerRecord).contains(s.photos.count) else {
                 throw refuse("photos: 1 to \(MaintenanceLimits.photosPerRecord) photos (SHA-256 of POST /api/v1/photos)")
             }
@@ -104,9 +108,12 @@ extension TicketEngine {
             let dayStart = day.startEpochMs
             var visits = try tx.visits(of: ids, dayStart: dayStart)
             for id in ids { visits[id, default: 0] += 1 }
-            let found = visitPolicy.flags(VisitPolicy.Visit(
+            var visit = VisitPolicy.Visit(
                 level: level, checkInAt: s.checkInAt, checkOutAt: s.checkOutAt, checkIn: s.checkIn, unit: try tx.unitLocation(elevatorID: ticket.elevatorID),
-                controllerEvidence: evidence, visitsThatDay: visits))
+                controllerEvidence: evidence, visitsThatDay: visits)
+            visit.reusedPhotos = try tx.reusedPhotos(s.photos, contractorID: contractor, openedAt: ticket.openedAt, ticketID: ticketID)
+            visit.submittedAt = now
+            let found = visitPolicy.flags(visit)
 
             // The steps it still needs, at the record's times.
             var current = ticket
@@ -122,11 +129,11 @@ extension TicketEngine {
             if current.status == .acknowledged { try step(.arrive, at: max(s.checkInAt, current.acknowledgedAt ?? 0), note: "maintenance record: check-in") }
             let summary = "maintenance record: \(s.items.count) items, \(s.photos.count) photos, \(ids.joined(separator: ", "))"
                 + (found.isEmpty ? "" : "; flagged " + found.map(\.flag.rawValue).joined(separator: ", "))
-            try step(.resolve, at: max(s.checkOutAt, current.onSiteAt ?? 0), note: summary)
-            if !evidence, !current.unverified {
-                let before = current
-                current.unverified = true
-                try tx.update(current, from: before, step: nil, by: caller.actor, at: now)
+            // `unverified` stays the close's decision (spec section 5); the record carries its own flag.
+            if current.status == .onSite {
+                try step(.resolve, at: min(now, max(s.checkOutAt, current.onSiteAt ?? 0)), note: summary)
+            } else {
+                try tx.update(current, from: current, step: "record", by: caller.actor, note: summary, at: now)
             }
             let record = MaintenanceRecord(
                 ticketID: ticketID, clientKey: s.clientKey, contractorID: contractor, technicians: ids, checkInAt: s.checkInAt, checkOutAt: s.checkOutAt,

@@ -108,6 +108,10 @@ extension LiftDatabase {
                 (flags: (try? JSONDecoder().decode([VisitFlag].self, from: Data((row[0] as String).utf8))) ?? [], confirmed: (row[1] as Int64?) != nil)
             }
             let count = { (sql: String, args: StatementArguments) in try Int.fetchOne(db, sql: sql, arguments: args) ?? 0 }
+            let withoutRecord = try count("""
+                SELECT count(*) FROM tickets t WHERE \(scopeClause("t.")) AND t.type = 'maintenance' AND t.resolved_at >= ? AND t.resolved_at < ?
+                  AND NOT EXISTS (SELECT 1 FROM maintenance_records r WHERE r.ticket_id = t.id)
+                """, [scope.from, scope.to])
             let overdueNow = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND overdue = 1 AND status IN ('open', 'acknowledged', 'on_site')", [])
             let unverified = try count("SELECT count(*) FROM tickets WHERE \(ticketScope) AND type = 'maintenance' AND unverified = 1 AND closed_at >= ? AND closed_at < ?", [scope.from, scope.to])
             let repeatElevators = try count("SELECT count(DISTINCT elevator_id) FROM tickets WHERE \(ticketScope) AND repeat = 1 AND opened_at >= ? AND opened_at < ?", [scope.from, scope.to])
@@ -148,7 +152,7 @@ extension LiftDatabase {
                 rescueShareOnSiteWithin30Minutes: counted.isEmpty ? nil : Double(within30.count) / Double(counted.count),
                 rescueMeanSecondsToResolve: mean(resolve), rescueDispatch: dispatch, maintenanceDue: maintenance.count, maintenanceOnTime: onTime,
                 maintenanceOnTimeRate: maintenance.isEmpty ? nil : Double(onTime) / Double(maintenance.count), overdueTicketsNow: overdueNow,
-                maintenanceRecords: MaintenanceRecordFigures(records), unverifiedClosures: unverified, repeatFaultElevators: repeatElevators, callbacks: callbacks, inspectionsOverdue: inspectionsOverdue,
+                maintenanceRecords: MaintenanceRecordFigures(records, resolvedWithoutRecord: withoutRecord), unverifiedClosures: unverified, repeatFaultElevators: repeatElevators, callbacks: callbacks, inspectionsOverdue: inspectionsOverdue,
                 selfTestsOverdue: selfTestsOverdue,
                 trips: trips, faultsPer10000Trips: trips > 0 ? Double(faults) / Double(trips) * 10_000 : nil,
                 topElevatorsByEntrapments: ranked(entrapmentsByElevator), topElevatorsByFaults: ranked(faultsByElevator),

@@ -678,6 +678,10 @@ extension LiftDatabase {
                 );
                 CREATE INDEX maintenance_records_check_in ON maintenance_records(check_in_at);
                 CREATE INDEX maintenance_records_contractor ON maintenance_records(contractor_id, check_in_at);
+                -- Since when the elevator's property manager has been its manager: duties are owed from then on.
+                ALTER TABLE elevators ADD COLUMN property_manager_since INTEGER;
+                UPDATE elevators SET property_manager_since = (SELECT updated_at FROM property_managers p WHERE p.manager_id = elevators.property_manager_id)
+                  WHERE property_manager_id IS NOT NULL;
                 """)
         }
         return migrator

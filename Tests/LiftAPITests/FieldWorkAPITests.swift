@@ -135,3 +135,45 @@ struct FieldWorkAPITests {
         }
     }
 }
+
+@Suite("Field pages for phones: the contractor's cards, the technician's record, the property manager's page")
+struct FieldPageTests {
+    @Test("the contractor page lists tickets as cards, with the record's form for maintenance and the release form for a rescue")
+    func contractorCards() async throws {
+        let fixture = try APIFixture()
+        let m3 = fixture.ticketIDs["M3"]!
+        try fixture.database.putTechnician(
+            TechnicianRecord(technicianID: "T1", contractorID: "C2", name: "李强", certificateNo: "TS-1", certificateExpiresOn: "2030-01-01"), at: 0, by: "fixture")
+        try await fixture.application.test(.router) { client in
+            let (status, _, page) = try await client.call(.get, "/contractor", fixture.headers("contractor-other"))
+            #expect(status == .ok && page.contains("<ul class=\"cards\">") && !page.contains("<table"), "no table to scroll sideways")
+            #expect(page.contains("href=\"/contractor/tickets/\(m3)/record\""))
+            let (form, _, record) = try await client.call(.get, "/contractor/tickets/\(m3)/record", fixture.headers("contractor-other"))
+            #expect(form == .ok && record.contains("name=\"r44\"") && !record.contains("name=\"r45\""), "the quarterly checklist's 44 items")
+            #expect(record.contains("capture=\"environment\"") && record.contains("/assets/app/record.js"))
+            #expect(record.contains("<input type=\"checkbox\" name=\"technician\" value=\"T1\">") && !record.contains("SQL("), "the technicians to tick")
+            #expect(try await client.call(.get, "/contractor/tickets/\(m3)/record", fixture.headers("contractor")).0 == .forbidden)
+            #expect(try await client.call(.get, "/assets/app/record.js", HTTPFields()).0 == .ok)
+        }
+    }
+
+    @Test("the property manager lands on its page: rescue calls, records to confirm, today's checks, hazards; other pages are refused")
+    func managerPage() async throws {
+        var setup = try APIFixture()
+        var random = SplitMix64(seed: 11)
+        setup.tokens["pm"] = try setup.database.createToken(role: .propertyManager, managerID: "PM1", label: "pm", at: 0, by: "fixture", using: &random).token
+        let fixture = setup
+        try await fixture.application.test(.router) { client in
+            let pm = fixture.headers("pm")
+            let (home, _, _) = try await client.call(.get, "/", pm)
+            #expect(home == .seeOther)
+            let (status, _, page) = try await client.call(.get, "/manager", pm)
+            #expect(status == .ok && page.contains("长沙某物业") && page.contains("data-duty=\"daily_check\" data-elevator=\"E1\"") && !page.contains("<table"))
+            #expect(page.contains("name=\"viewport\""))
+            #expect(try await client.call(.get, "/contractor", pm).0 == .forbidden)
+            #expect(try await client.call(.get, "/elevators/E2", pm).0 == .forbidden)
+            #expect(try await client.call(.get, "/manager", fixture.headers("contractor")).0 == .forbidden)
+            #expect(try await client.call(.get, "/manager?id=PM1", fixture.headers("admin")).0 == .ok)
+        }
+    }
+}

@@ -10,7 +10,7 @@ import Testing
 struct MaintenanceRecordTests {
     static let minute: Int64 = 60_000
 
-    @Test("each flag catches its case: too short for the level, no controller evidence, far from the unit, no location, a technician's day too full")
+    @Test("each flag catches its case: too short, no controller evidence, far from the unit, no location, a technician's day too full, a reused photo, a late submission")
     func flags() {
         let policy = VisitPolicy()
         let unit = VisitPolicy.Point(lat: 28.2, lon: 113.0)
@@ -30,6 +30,12 @@ struct MaintenanceRecordTests {
         #expect(visit(minutes: 60) == [.noLocation])
         #expect(visit(minutes: 60, at: near, visits: 9) == [.tooManyForTechnician])
         #expect(visit(minutes: 60, at: near, visits: 8) == [])
+        var reused = VisitPolicy.Visit(level: .quarter, checkInAt: 0, checkOutAt: 60 * Self.minute, checkIn: near, unit: unit, controllerEvidence: true, visitsThatDay: [:])
+        reused.reusedPhotos = 1
+        reused.submittedAt = 60 * Self.minute + 24 * 60 * Self.minute + 1
+        #expect(policy.flags(reused).map(\.flag) == [.photoReused, .lateSubmission])
+        reused.submittedAt = 60 * Self.minute + 24 * 60 * Self.minute
+        #expect(policy.flags(reused).map(\.flag) == [.photoReused], "24 hours after check-out is still in time")
     }
 
     @Test("a record completes a maintenance ticket once: certificates checked, every item, photos of its contractor; sent again it is not doubled; flags reach the figures")
@@ -81,8 +87,10 @@ struct MaintenanceRecordTests {
             let ticket = try #require(json?["ticket"] as? [String: Any])
             let record = try #require(json?["record"] as? [String: Any])
             #expect(ticket["status"] as? String == "resolved" && ticket["resolved_at"] as? Int64 == checkIn + 20 * Self.minute)
-            #expect(ticket["acknowledged_at"] as? Int64 == checkIn && ticket["on_site_at"] as? Int64 == checkIn && ticket["unverified"] as? Bool == true)
-            #expect(record["flags"] as? [String] == ["too_short", "no_controller_evidence", "far_from_unit"])
+            // `unverified` stays the close's decision (spec section 5); the record carries its own flags. Sent 12 days
+            // after its check-out (the fixture's clock), it is also a late submission.
+            #expect(ticket["acknowledged_at"] as? Int64 == checkIn && ticket["on_site_at"] as? Int64 == checkIn && ticket["unverified"] as? Bool == false)
+            #expect(record["flags"] as? [String] == ["too_short", "no_controller_evidence", "far_from_unit", "late_submission"])
             // Sent again (a phone's queue after a lost answer): the same record, nothing doubled.
             let (again, againJSON, _) = try await client.call(.post, uri, c2, body: body())
             #expect(again == .ok && (againJSON?["record"] as? [String: Any])?["submitted_at"] as? Int64 == record["submitted_at"] as? Int64)
@@ -105,6 +113,10 @@ struct MaintenanceRecordTests {
             let figures = try #require(kpis?["maintenance_records"] as? [String: Any])
             #expect(figures["records"] as? Int == 1 && figures["flagged"] as? Int == 1 && figures["share_confirmed"] as? Double == 1)
             #expect((figures["by_flag"] as? [String: Int])?["too_short"] == 1 && (figures["by_flag"] as? [String: Int])?["no_location"] == 0)
+            #expect(figures["resolved_without_record"] as? Int == 0)
+            // C1 resolved M1 and M2 with the spec's steps alone: visits nothing proves, counted as such.
+            let (_, c1, _) = try await client.call(.get, "/api/v1/kpis?contractor=C1&from=\(t0)&to=\(APIFixture.now)", fixture.headers("admin"))
+            #expect((c1?["maintenance_records"] as? [String: Any])?["resolved_without_record"] as? Int == 2)
         }
     }
 }

@@ -22,9 +22,15 @@
   document.querySelectorAll('button[data-action]').forEach(function (b) {
     b.addEventListener('click', function () {
       var note = b.dataset.action === 'cancel' ? prompt(t('js.ticket.why_cancel')) : null;
+      var body = {action: b.dataset.action, note: note};
+      var release = b.closest('[data-release]');
+      if (b.dataset.action === 'release' && release) {
+        body.passengers = +release.querySelector('[name=passengers]').value;
+        body.injuries = +release.querySelector('[name=injuries]').value;
+      }
       b.disabled = true;
       fetch('/api/v1/tickets/' + b.dataset.id + '/actions', {method: 'POST', credentials: 'same-origin',
-        headers: {'Content-Type': 'application/json'}, body: JSON.stringify({action: b.dataset.action, note: note})})
+        headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})
         .then(function (r) { return r.json().then(function (j) { if (!r.ok) { alert(j.error.message); } location.reload(); }); });
     });
   });

@@ -6,9 +6,12 @@ enum Layout {
     static func page(title: String, caller: Principal?, t: Localizer, head: String = "", body: String) -> String {
         var links: [String] = []
         if let caller {
-            links += caller.role == .contractor
-                ? ["<a href=\"/contractor\">\(t.html("nav.tickets"))</a>"]
-                : ["<a href=\"/\">\(t.html("nav.overview"))</a>", "<a href=\"/progress\">\(t.html("nav.progress"))</a>"]
+            switch caller.role {
+            case .contractor: links.append("<a href=\"/contractor\">\(t.html("nav.tickets"))</a>")
+            case .propertyManager: links.append("<a href=\"/manager\">\(t.html("nav.manager"))</a>")
+            case .admin, .regulator, .officer:
+                links += ["<a href=\"/\">\(t.html("nav.overview"))</a>", "<a href=\"/progress\">\(t.html("nav.progress"))</a>"]
+            }
             links.append("<span class=\"who\">\(HTML.escape(caller.actor))</span>")
             links.append("<a href=\"/logout\">\(t.html("nav.logout"))</a>")
         }

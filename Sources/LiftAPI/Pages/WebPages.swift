@@ -62,9 +62,7 @@ struct WebPages: Sendable {
         pages.get("/") { request, ctx -> Response in
             let caller = try ctx.caller()
             if caller.role == .contractor { return .redirect(to: "/contractor") }
-            if caller.role == .propertyManager {
-                throw APIError(.forbidden, code: "forbidden", message: "property managers use /api/v1/property-managers/\(caller.managerID ?? "")")
-            }
+            if caller.role == .propertyManager { return .redirect(to: "/manager") }
             let place = request.uri.queryParameters["place"].map(String.init).flatMap { $0.count <= 12 && $0.allSatisfy(\.isNumber) ? $0 : nil }
             return html(try await OverviewPage(context: context, caller: caller, t: Localizer(request), place: place).render())
         }
@@ -86,6 +84,31 @@ struct WebPages: Sendable {
             let report = try context.database.programme.report(prefix: region, year: year, month: month)
             return html(ProgressPage(context: context, caller: caller, report: report, t: Localizer(request)).render())
         }
+        pages.get("/manager") { request, ctx -> Response in
+            let caller = try ctx.caller()
+            let requested = request.uri.queryParameters["id"].map(String.init)
+            let id: String
+            switch caller.role {
+            case .propertyManager: id = caller.managerID ?? ""
+            case .admin:
+                guard let requested, Identifier.isValidID(requested) else {
+                    throw APIError(.badRequest, code: "invalid_parameter", message: "id: an admin names the property manager: /manager?id=PM-…")
+                }
+                id = requested
+            case .regulator, .officer, .contractor: throw APIError(.forbidden, code: "forbidden", message: "the property manager's page is for property managers")
+            }
+            guard let manager = try context.database.propertyManager(id) else { throw APIError(.notFound, code: "not_found", message: "no property manager \(id)") }
+            return html(try PropertyManagerPage(context: context, caller: caller, manager: manager, t: Localizer(request)).render())
+        }
+        pages.get("/contractor/tickets/:id/record") { request, ctx -> Response in
+            let caller = try ctx.caller()
+            let text = try ctx.parameters.require("id")
+            guard let id = Int64(text), let ticket = try context.database.ticket(id), ticket.type == .maintenance else {
+                throw APIError(.notFound, code: "not_found", message: "no maintenance ticket \(text.prefix(20))")
+            }
+            guard caller.refusal(of: .resolve, on: ticket) == nil else { throw APIError(.forbidden, code: "forbidden", message: "ticket \(id) is not yours") }
+            return html(try MaintenanceRecordPage(context: context, caller: caller, ticket: ticket, t: Localizer(request)).render())
+        }
         pages.get("/contractor") { request, ctx -> Response in
             let caller = try ctx.caller()
             let requested = request.uri.queryParameters["id"].map(String.init)
@@ -103,7 +126,13 @@ struct WebPages: Sendable {
         }
     }
 
-    static func home(_ principal: Principal) -> String { principal.role == .contractor ? "/contractor" : "/" }
+    static func home(_ principal: Principal) -> String {
+        switch principal.role {
+        case .contractor: "/contractor"
+        case .propertyManager: "/manager"
+        case .admin, .regulator, .officer: "/"
+        }
+    }
 
     /// Where a login may send the browser on: one of LiftWatch's own pages, as a path with an optional query.
     /// Anything else (another host, `//host`, a backslash, a scheme, control characters) gives nil.
@@ -132,6 +161,8 @@ struct WebPages: Sendable {
         "dossier.css": ("text/css; charset=utf-8", PackageResources.dossier_css),
         "dossier.js": ("text/javascript; charset=utf-8", PackageResources.dossier_js),
         "progress.js": ("text/javascript; charset=utf-8", PackageResources.progress_js),
+        "record.js": ("text/javascript; charset=utf-8", PackageResources.record_js),
+        "manager.js": ("text/javascript; charset=utf-8", PackageResources.manager_js),
     ]
 
     /// Serves `/assets/app/…` (the pages' own files) and `/assets/chart.js/…` and `/assets/leaflet/…` from the Debian

@@ -13,6 +13,10 @@ public enum VisitFlag: String, Sendable, Hashable, Codable, CaseIterable {
     case noLocation = "no_location"
     /// One of its technicians has more visits that day than `VisitPolicy.maximumVisitsPerTechnicianDay`.
     case tooManyForTechnician = "too_many_for_technician"
+    /// A photo another record names already, or one uploaded before the ticket opened: not taken on this visit.
+    case photoReused = "photo_reused"
+    /// Sent more than `VisitPolicy.lateSubmissionMs` (24 h) after its check-out: the times are the phone's word.
+    case lateSubmission = "late_submission"
 }
 
 /// What makes a maintenance record suspect (configuration `maintenance.*`).
@@ -21,6 +25,8 @@ public struct VisitPolicy: Sendable, Hashable {
     public var minimumMinutes: [MaintenanceLevel: Int]
     public var maximumDistanceMetres: Double
     public var maximumVisitsPerTechnicianDay: Int
+    /// A record sent later than this after its check-out is flagged `late_submission`.
+    public var lateSubmissionMs: Int64 = 24 * 3_600_000
 
     public init(
         minimumMinutes: [MaintenanceLevel: Int] = [.halfMonth: 30, .quarter: 45, .halfYear: 60, .annual: 90], maximumDistanceMetres: Double = 500,
@@ -60,6 +66,10 @@ public struct VisitPolicy: Sendable, Hashable {
         public var controllerEvidence: Bool
         /// Per technician of the visit, their visits that day, this one included.
         public var visitsThatDay: [String: Int]
+        /// Photos of the record that another record names, or that were uploaded before the ticket opened.
+        public var reusedPhotos: Int = 0
+        /// When the record reached LiftWatch.
+        public var submittedAt: Int64? = nil
 
         public init(
             level: MaintenanceLevel, checkInAt: Int64, checkOutAt: Int64, checkIn: Point?, unit: Point?, controllerEvidence: Bool, visitsThatDay: [String: Int]
@@ -98,6 +108,12 @@ public struct VisitPolicy: Sendable, Hashable {
             let names = busy.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
             found.append((.tooManyForTechnician, "\(names): more than \(maximumVisitsPerTechnicianDay) visits that day"))
         }
+        if visit.reusedPhotos > 0 {
+            found.append((.photoReused, "\(visit.reusedPhotos) photo(s) named by another record or uploaded before the ticket opened"))
+        }
+        if let submitted = visit.submittedAt, submitted - visit.checkOutAt > lateSubmissionMs {
+            found.append((.lateSubmission, "sent \((submitted - visit.checkOutAt) / 3_600_000) h after its check-out"))
+        }
         return found
     }
 }
@@ -127,13 +143,18 @@ public struct MaintenanceRecordFigures: Sendable, Hashable, Codable {
     public var byFlag: [String: Int]
     /// Share confirmed by the property manager.
     public var shareConfirmed: Double?
+    /// Maintenance tickets resolved in the window through `POST /tickets/{id}/actions` with no record: visits nothing
+    /// proves (the spec's steps stay open to every client; this shows who skips the record).
+    public var resolvedWithoutRecord: Int
 
     enum CodingKeys: String, CodingKey {
         case records, flagged, shareFlagged = "share_flagged", byFlag = "by_flag", shareConfirmed = "share_confirmed"
+        case resolvedWithoutRecord = "resolved_without_record"
     }
 
     /// From each record's flags and whether it is confirmed.
-    public init(_ records: [(flags: [VisitFlag], confirmed: Bool)]) {
+    public init(_ records: [(flags: [VisitFlag], confirmed: Bool)], resolvedWithoutRecord: Int = 0) {
+        self.resolvedWithoutRecord = resolvedWithoutRecord
         self.records = records.count
         flagged = records.filter { !$0.flags.isEmpty }.count
         shareFlagged = records.isEmpty ? nil : Double(flagged) / Double(records.count)

@@ -48,6 +48,15 @@ public struct ChecklistEntry: Sendable, Hashable, Codable {
         self.result = result
         self.note = note
     }
+
+    enum CodingKeys: String, CodingKey { case no, result, note }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(no, forKey: .no)
+        try c.encode(result, forKey: .result)
+        try c.encode(note, forKey: .note)
+    }
 }
 
 /// The electronic maintenance record (维保电子记录) that completes a maintenance ticket.
@@ -97,6 +106,27 @@ public struct MaintenanceRecord: Sendable, Hashable, Codable {
         case ticketID = "ticket_id", clientKey = "client_key", contractorID = "contractor_id", technicians, checkInAt = "check_in_at"
         case checkOutAt = "check_out_at", lat, lon, items, photos, flags, flagReasons = "flag_reasons", submittedAt = "submitted_at"
         case submittedBy = "submitted_by", confirmedAt = "confirmed_at", confirmedBy = "confirmed_by"
+    }
+
+    /// Every field written, null until reached.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(ticketID, forKey: .ticketID)
+        try c.encode(clientKey, forKey: .clientKey)
+        try c.encode(contractorID, forKey: .contractorID)
+        try c.encode(technicians, forKey: .technicians)
+        try c.encode(checkInAt, forKey: .checkInAt)
+        try c.encode(checkOutAt, forKey: .checkOutAt)
+        try c.encode(lat, forKey: .lat)
+        try c.encode(lon, forKey: .lon)
+        try c.encode(items, forKey: .items)
+        try c.encode(photos, forKey: .photos)
+        try c.encode(flags, forKey: .flags)
+        try c.encode(flagReasons, forKey: .flagReasons)
+        try c.encode(submittedAt, forKey: .submittedAt)
+        try c.encode(submittedBy, forKey: .submittedBy)
+        try c.encode(confirmedAt, forKey: .confirmedAt)
+        try c.encode(confirmedBy, forKey: .confirmedBy)
     }
 }
 
@@ -197,6 +227,17 @@ extension LiftDatabase {
         }
     }
 
+    /// Where each record naming the photo is: its ticket's place and contractor, and its elevator's property manager.
+    public func photoOwners(_ sha256: String) throws -> [(place: String, contractorID: String?, managerID: String?)] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT t.place, t.contractor_id, e.property_manager_id FROM maintenance_records r, json_each(r.photos) p
+                JOIN tickets t ON t.id = r.ticket_id LEFT JOIN elevators e ON e.elevator_id = t.elevator_id
+                WHERE p.value = ?
+                """, arguments: [sha256]).map { ($0[0], $0[1], $0[2]) }
+        }
+    }
+
     // MARK: records
 
     /// The record of a maintenance ticket, if one was submitted.
@@ -240,6 +281,20 @@ extension TicketTransaction {
         return Set(try String.fetchAll(
             db, sql: "SELECT sha256 FROM photo_uploads WHERE contractor_id = ? AND sha256 IN (\(hashes.map { _ in "?" }.joined(separator: ",")))",
             arguments: [contractorID] + StatementArguments(hashes)))
+    }
+
+    /// Of `hashes`, how many another record names already or were first uploaded before `openedAt`.
+    public func reusedPhotos(_ hashes: [String], contractorID: String, openedAt: Int64, ticketID: Int64) throws -> Int {
+        var reused = 0
+        for hash in Set(hashes) {
+            let named = try Bool.fetchOne(db, sql: """
+                SELECT 1 FROM maintenance_records r, json_each(r.photos) p WHERE p.value = ? AND r.ticket_id != ? LIMIT 1
+                """, arguments: [hash, ticketID]) ?? false
+            let uploaded = try Int64.fetchOne(
+                db, sql: "SELECT uploaded_at FROM photo_uploads WHERE sha256 = ? AND contractor_id = ?", arguments: [hash, contractorID])
+            if named || (uploaded ?? openedAt) < openedAt { reused += 1 }
+        }
+        return reused
     }
 
     /// Per technician, the records whose check-in falls in `[dayStart, dayStart + 1 day)`.

@@ -13,6 +13,16 @@ public struct DutyRecord: Sendable, Hashable, Codable {
     public var note: String?
 
     enum CodingKeys: String, CodingKey { case kind, period, elevatorID = "elevator_id", doneAt = "done_at", actor, note }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(period, forKey: .period)
+        try c.encode(elevatorID, forKey: .elevatorID)
+        try c.encode(doneAt, forKey: .doneAt)
+        try c.encode(actor, forKey: .actor)
+        try c.encode(note, forKey: .note)
+    }
 }
 
 /// A duty whose period ended without its record.
@@ -23,6 +33,14 @@ public struct MissedDuty: Sendable, Hashable, Codable {
     /// When it was due: the end of its period.
     public var dueAt: Int64
     enum CodingKeys: String, CodingKey { case kind, period, elevatorID = "elevator_id", dueAt = "due_at" }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(period, forKey: .period)
+        try c.encode(elevatorID, forKey: .elevatorID)
+        try c.encode(dueAt, forKey: .dueAt)
+    }
 }
 
 /// One hazard of the register (隐患台账).
@@ -42,6 +60,20 @@ public struct HazardRecord: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, managerID = "manager_id", elevatorID = "elevator_id", foundAt = "found_at", description, fixBy = "fix_by", fixedAt = "fixed_at"
         case fixedNote = "fixed_note", actor, overdue
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(managerID, forKey: .managerID)
+        try c.encode(elevatorID, forKey: .elevatorID)
+        try c.encode(foundAt, forKey: .foundAt)
+        try c.encode(description, forKey: .description)
+        try c.encode(fixBy, forKey: .fixBy)
+        try c.encode(fixedAt, forKey: .fixedAt)
+        try c.encode(fixedNote, forKey: .fixedNote)
+        try c.encode(actor, forKey: .actor)
+        try c.encode(overdue, forKey: .overdue)
     }
 }
 
@@ -115,14 +147,21 @@ extension LiftDatabase {
                 db, sql: "SELECT kind, period, elevator_id FROM manager_duties WHERE manager_id = ? AND done_at >= ? AND done_at < ?",
                 arguments: [managerID, from - 32 * 86_400_000, to]
             ).map { "\($0[0] as String)|\($0[1] as String)|\($0[2] as String)" })
-            let elevators = try String.fetchAll(
-                db, sql: "SELECT elevator_id FROM elevators WHERE property_manager_id = ? AND stage = 'in_service' AND \(PlaceFilter.clause("place")) ORDER BY elevator_id",
-                arguments: [managerID] + PlaceFilter.arguments(placePrefix))
-            guard !elevators.isEmpty else { continue }
+            // Each elevator owes its daily checks from the day it came to this manager; the manager its weekly and
+            // monthly duties from its first elevator.
+            let elevators = try Row.fetchAll(
+                db, sql: """
+                    SELECT elevator_id, coalesce(property_manager_since, 0) FROM elevators
+                    WHERE property_manager_id = ? AND stage = 'in_service' AND \(PlaceFilter.clause("place")) ORDER BY elevator_id
+                    """,
+                arguments: [managerID] + PlaceFilter.arguments(placePrefix)
+            ).map { (id: $0[0] as String, since: $0[1] as Int64) }
+            guard let first = elevators.map(\.since).min() else { continue }
             for kind in ManagerDuty.allCases {
+                let owing = kind.perElevator ? elevators : [(id: "", since: first)]
                 for period in kind.periodsEnded(from: from, to: to) {
-                    for elevator in kind.perElevator ? elevators : [""] where !recorded.contains("\(kind.rawValue)|\(period.name)|\(elevator)") {
-                        missed.append(MissedDuty(kind: kind, period: period.name, elevatorID: elevator.nilIfEmpty, dueAt: period.end))
+                    for elevator in owing where period.start >= elevator.since && !recorded.contains("\(kind.rawValue)|\(period.name)|\(elevator.id)") {
+                        missed.append(MissedDuty(kind: kind, period: period.name, elevatorID: elevator.id.nilIfEmpty, dueAt: period.end))
                     }
                 }
             }

@@ -22,6 +22,15 @@ public struct PropertyManagerRecord: Sendable, Hashable, Codable {
         case managerID = "manager_id", name, phone, safetyOfficer = "safety_officer", safetyOfficerPhone = "safety_officer_phone"
     }
 
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(managerID, forKey: .managerID)
+        try c.encode(name, forKey: .name)
+        try c.encode(phone, forKey: .phone)
+        try c.encode(safetyOfficer, forKey: .safetyOfficer)
+        try c.encode(safetyOfficerPhone, forKey: .safetyOfficerPhone)
+    }
+
     init(row: Row) {
         self.init(
             managerID: row["manager_id"], name: row["name"], phone: row["phone"], safetyOfficer: row["safety_officer"],
@@ -98,7 +107,10 @@ extension LiftDatabase {
             } else if elevator.stage == LifecycleStage.inService.rawValue || elevator.stage == LifecycleStage.suspended.rawValue {
                 throw RegistryError(.refused, "\(elevatorID) is \(elevator.stage): it cannot be left without a property manager (name another instead)")
             }
-            try db.execute(sql: "UPDATE elevators SET property_manager_id = ? WHERE elevator_id = ?", arguments: [manager, elevatorID])
+            if manager != elevator.propertyManagerID {
+                try db.execute(
+                    sql: "UPDATE elevators SET property_manager_id = ?, property_manager_since = ? WHERE elevator_id = ?", arguments: [manager, now, elevatorID])
+            }
             detail["property_manager_id"] = manager
         }
         if let code = rescueCode {
