@@ -14,7 +14,7 @@ struct MaintenanceRoutes: Sendable {
         ("GET", "/api/v1/technicians"), ("PUT", "/api/v1/technicians/{technician_id}"),
         ("POST", "/api/v1/photos"), ("GET", "/api/v1/photos/{sha256}"),
         ("GET", "/api/v1/tickets/{id}/maintenance-record"), ("POST", "/api/v1/tickets/{id}/maintenance-record"),
-        ("POST", "/api/v1/tickets/{id}/maintenance-record/confirm"),
+        ("POST", "/api/v1/tickets/{id}/maintenance-record/confirm"), ("POST", "/api/v1/elevators/{elevator_id}/maintenance-requests"),
     ]
 
     var context: APIContext { api.context }
@@ -28,6 +28,44 @@ struct MaintenanceRoutes: Sendable {
         group.get("tickets/:id/maintenance-record", use: record)
         group.post("tickets/:id/maintenance-record", use: submit)
         group.post("tickets/:id/maintenance-record/confirm", use: confirm)
+        group.post("elevators/:elevator_id/maintenance-requests", use: requestMaintenance)
+    }
+
+    /// An unscheduled visit (临时维保) asked for by an administrator or the elevator's property manager: a maintenance
+    /// ticket of `level` (default `half_month`) due at the end of the day `due_in_days` (1…15, default 3) from now.
+    /// One maintenance ticket is open per elevator at a time (409 otherwise); a visit done this way counts for the
+    /// schedule like any other.
+    func requestMaintenance(_ request: Request, _ ctx: LiftRequestContext) async throws -> Response {
+        let caller = try ctx.caller()
+        let elevator = try api.readableElevator(ctx)
+        guard caller.role == .admin || (caller.role == .propertyManager && elevator.propertyManagerID == caller.managerID) else {
+            throw api.forbidden("an administrator or the elevator's property manager asks for a visit")
+        }
+        struct Body: Decodable {
+            var level: String?
+            var dueInDays: Int?
+            var reason: String?
+            enum CodingKeys: String, CodingKey { case level, dueInDays = "due_in_days", reason }
+        }
+        let body = try await api.decode(Body.self, request, ctx, allowEmpty: true) ?? Body()
+        guard let level = MaintenanceLevel(rawValue: body.level ?? "half_month") else {
+            throw APIError(.badRequest, code: "invalid_field", message: "level: expected one of \(MaintenanceLevel.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let days = body.dueInDays ?? 3
+        guard (1...15).contains(days) else { throw APIError(.badRequest, code: "invalid_field", message: "due_in_days: 1 to 15") }
+        let reason = String((body.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))
+        guard let engine = context.engine else { throw APIError(.serviceUnavailable, code: "unavailable", message: "the ticket engine is not running") }
+        let now = context.clock.now()
+        let due = CivilDate(epochMs: now).adding(days: days + 1).startEpochMs - 1
+        let ticket = Ticket(
+            elevatorID: elevator.elevatorID, region: elevator.region, unitID: elevator.unitID,
+            contractorID: try database.contractor(of: elevator.elevatorID, at: now), type: .maintenance, openedAt: now,
+            deadlines: SLAPolicy.Deadlines(due: due), level: level.rawValue,
+            reason: "\(level.rawValue) maintenance asked for by \(caller.actor)" + (reason.isEmpty ? "" : ": \(reason)"))
+        guard let opened = try await engine.open(ticket, by: caller.actor, now: now) else {
+            throw APIError(.conflict, code: "conflict", message: "\(elevator.elevatorID) has an open maintenance ticket already")
+        }
+        return try api.json(opened, status: .created)
     }
 
     // MARK: technicians

@@ -206,6 +206,7 @@ enum PropertyManagerGate {
         case (.post, 5) where parts[0...2] == ["api", "v1", "tickets"] && parts[4] == "actions": allowed = true
         case (.get, 5) where parts[0...2] == ["api", "v1", "tickets"] && parts[4] == "maintenance-record": allowed = true
         case (.get, 4) where parts[0...2] == ["api", "v1", "photos"]: allowed = true
+        case (.post, 5) where parts[0...2] == ["api", "v1", "elevators"] && parts[4] == "maintenance-requests": allowed = true
         case (.post, 6) where parts[0...2] == ["api", "v1", "tickets"] && parts[4] == "maintenance-record" && parts[5] == "confirm": allowed = true
         case (_, 4...) where parts[0...2] == ["api", "v1", "property-managers"] && parts[3] == own: allowed = true
         case (.get, 1) where parts[0] == "manager": allowed = true

@@ -62,6 +62,8 @@ struct APITests {
             (.get, "/api/v1/tickets/\(m3)/maintenance-record", nil, [.ok, .ok, .forbidden, .forbidden, .ok]),
             (.post, "/api/v1/tickets/\(m3)/maintenance-record", "{}", [.badRequest, .forbidden, .forbidden, .forbidden, .badRequest]),
             (.post, "/api/v1/tickets/\(m3)/maintenance-record/confirm", nil, [.notFound, .forbidden, .forbidden, .forbidden, .forbidden]),
+            // E1 had its maintenance closed (M1): an unscheduled visit opens.
+            (.post, "/api/v1/elevators/E1/maintenance-requests", #"{"level":"quarter"}"#, [.created, .forbidden, .forbidden, .forbidden, .forbidden]),
         ]
         let zeros = String(repeating: "0", count: 64)
         let tried: Set<String> = Set(routes.map { (route: (HTTPRequest.Method, String, String?, [HTTPResponse.Status])) -> String in

@@ -66,10 +66,12 @@ public struct Scenario: Sendable, Decodable {
     /// Simulated seconds per real second; 0 runs as fast as the broker takes it.
     public var speed: Double
     public var steps: [ScenarioStep]
+    /// What people do through LiftWatch's API once the fleet has run (`scenario run --api`).
+    public var field: [FieldStep] = []
     public var expect: ScenarioExpectations
 
     enum CodingKeys: String, CodingKey {
-        case name, summary, fleet, duration, telemetryEvery = "telemetry_every", statsEvery = "stats_every", speed, steps, expect
+        case name, summary, fleet, duration, telemetryEvery = "telemetry_every", statsEvery = "stats_every", speed, steps, field, expect
     }
 
     public init(
@@ -97,6 +99,7 @@ public struct Scenario: Sendable, Decodable {
         statsEvery = try c.decodeIfPresent(SimDuration.self, forKey: .statsEvery) ?? .seconds(300)
         speed = try c.decodeIfPresent(Double.self, forKey: .speed) ?? 1
         steps = try c.decodeIfPresent([ScenarioStep].self, forKey: .steps) ?? []
+        field = try c.decodeIfPresent([FieldStep].self, forKey: .field) ?? []
         expect = try c.decodeIfPresent(ScenarioExpectations.self, forKey: .expect) ?? .init()
     }
 
@@ -132,6 +135,9 @@ public struct Scenario: Sendable, Decodable {
                 return "step \(number + 1): elevator \(index) is not in the fleet of \(fleet.elevators)"
             }
             if let region = step.target.region, !fleet.regions.contains(region) { return "step \(number + 1): region \(region) has no elevators in the fleet" }
+        }
+        for (number, step) in field.enumerated() {
+            if let problem = step.problem(fleet: fleet.elevators) { return "field step \(number + 1): \(problem)" }
         }
         return nil
     }

@@ -12,8 +12,16 @@ public struct ScenarioExpectations: Sendable, Decodable {
         /// Flags that must be true on the matching tickets (`repeat`, `callback`, `overdue`, …).
         public var flags: [String]
         public var status: String?
+        /// The ticket's `signal` (`resident_report` for a resident's report).
+        public var signal: String?
+        /// A rescue's `rescue.escalation_level` (`maintainer`, `rescue_station`, `fire_brigade`).
+        public var escalationLevel: String?
+        /// Flags its maintenance record must carry (`too_short`, `no_controller_evidence`, …).
+        public var recordFlags: [String]
 
-        enum CodingKeys: String, CodingKey { case elevator, type, fault, count, occurrences, flags, status }
+        enum CodingKeys: String, CodingKey {
+            case elevator, type, fault, count, occurrences, flags, status, signal, escalationLevel = "escalation_level", recordFlags = "record_flags"
+        }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -24,6 +32,9 @@ public struct ScenarioExpectations: Sendable, Decodable {
             occurrences = try c.decodeIfPresent(Int.self, forKey: .occurrences)
             flags = try c.decodeIfPresent([String].self, forKey: .flags) ?? []
             status = try c.decodeIfPresent(String.self, forKey: .status)
+            signal = try c.decodeIfPresent(String.self, forKey: .signal)
+            escalationLevel = try c.decodeIfPresent(String.self, forKey: .escalationLevel)
+            recordFlags = try c.decodeIfPresent([String].self, forKey: .recordFlags) ?? []
         }
     }
 

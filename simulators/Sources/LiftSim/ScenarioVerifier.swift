@@ -38,6 +38,77 @@ public struct ScenarioVerifier: Sendable {
         }
     }
 
+    /// Carries out the scenario's field steps in order (see `FieldStep`), printing each: with `beforeFleet`, the
+    /// property manager's taking charge (it must be on record when a rescue is dispatched); else all the others.
+    public func perform(_ scenario: Scenario, beforeFleet: Bool = false, log: (String) -> Void = { print($0) }) async throws {
+        let prefix = scenario.fleet.prefix
+        for step in scenario.field where step.beforeFleet == beforeFleet {
+            if step.wait > 0 { try await Task.sleep(for: .milliseconds(Int(step.wait * 1000))) }
+            let id = step.elevator.map { scenario.elevatorID($0) } ?? ""
+            switch step.action {
+            case .propertyManager:
+                _ = try await call("PUT", "/api/v1/property-managers/\(prefix)-PM", body: try json([
+                    "name": "\(prefix) 物业服务有限公司", "safety_officer": "王安全", "safety_officer_phone": "13800000000",
+                ]))
+                for index in step.elevators {
+                    _ = try await call("PUT", "/api/v1/elevators/\(scenario.elevatorID(index))", body: try json(["property_manager_id": "\(prefix)-PM"]))
+                }
+                log("field: \(prefix)-PM manages \(step.elevators.map { scenario.elevatorID($0) }.joined(separator: ", "))")
+            case .waitForTicket:
+                let deadline = ContinuousClock.now + .milliseconds(Int((step.seconds ?? 30) * 1000))
+                while try await ticket(of: id, type: step.type!, activeOnly: true) == nil {
+                    guard ContinuousClock.now < deadline else { throw Failure(message: "no active \(step.type!) ticket on \(id) within \(step.seconds ?? 30) s") }
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+                log("field: \(id) has its \(step.type!) ticket")
+            case .step:
+                guard let ticket = try await ticket(of: id, type: step.type!, activeOnly: false), let number = ticket["id"] as? Int else {
+                    throw Failure(message: "no \(step.type!) ticket on \(id) for \(step.step!)")
+                }
+                var body: [String: Any] = ["action": step.step!]
+                for (key, value) in [("passengers", step.passengers), ("injuries", step.injuries)] { if let value { body[key] = value } }
+                for (key, value) in [("cause", step.cause), ("responder", step.responder), ("note", step.note)] { if let value { body[key] = value } }
+                _ = try await call("POST", "/api/v1/tickets/\(number)/actions", body: try json(body))
+                log("field: \(step.step!) on \(step.type!) ticket \(number) of \(id)")
+            case .residentReport:
+                var form = "category=\(step.category!)"
+                if let text = step.text { form += "&note=" + (text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
+                try await post(form: form, to: "/lift/\(id)/report")
+                log("field: a resident reports \(step.category!) on \(id)")
+            case .maintenanceRequest:
+                _ = try await call("POST", "/api/v1/elevators/\(id)/maintenance-requests", body: try json(["level": "half_month", "reason": "scenario \(scenario.name)"]))
+                log("field: an unscheduled maintenance visit of \(id) asked for")
+            case .maintenanceRecord:
+                guard let ticket = try await ticket(of: id, type: "maintenance", activeOnly: true), let number = ticket["id"] as? Int else {
+                    throw Failure(message: "no open maintenance ticket on \(id)")
+                }
+                let contractor = scenario.fleet.contractor
+                _ = try await call("PUT", "/api/v1/technicians/\(prefix)-T1", body: try json([
+                    "contractor_id": contractor, "name": "李师傅", "certificate_no": "TS-\(prefix)-1", "certificate_expires_on": "2099-12-31",
+                ]))
+                let photo = try await call(
+                    "POST", "/api/v1/photos?contractor=\(contractor)", body: Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array("\(prefix) \(number)".utf8)),
+                    contentType: "image/png") as? [String: Any]
+                let details = try await object("/api/v1/tickets/\(number)")
+                let items = (details["checklist"] as? [Any] ?? []).indices.map { ["no": $0 + 1, "result": "ok"] as [String: Any] }
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                _ = try await call("POST", "/api/v1/tickets/\(number)/maintenance-record", body: try json([
+                    "client_key": "\(prefix)-\(number)-record", "technicians": ["\(prefix)-T1"], "check_in_at": now - Int64((step.seconds ?? 3_600) * 1000),
+                    "check_out_at": now, "items": items, "photos": [photo?["sha256"] as? String ?? ""],
+                ]))
+                log("field: a \(Int(step.seconds ?? 3_600)) s maintenance record for ticket \(number) of \(id)")
+            }
+        }
+    }
+
+    /// The newest ticket of an elevator of a type (an active one only, when asked).
+    private func ticket(of elevatorID: String, type: String, activeOnly: Bool) async throws -> [String: Any]? {
+        let status = activeOnly ? "&status=open,acknowledged,on_site" : ""
+        return try await list("/api/v1/tickets?elevator=\(elevatorID)&type=\(type)\(status)&limit=500").last
+    }
+
+    private func json(_ object: [String: Any]) throws -> Data { try JSONSerialization.data(withJSONObject: object) }
+
     /// Checks every expectation once.
     public func check(_ scenario: Scenario) async throws -> [Check] {
         var checks: [Check] = []
@@ -67,6 +138,21 @@ public struct ScenarioVerifier: Sendable {
             if let status = want.status {
                 let got = first["status"] as? String ?? "?"
                 checks.append(Check(expectation: "  status \(status)", found: got, matched: got == status))
+            }
+            if let signal = want.signal {
+                let got = first["signal"] as? String ?? "null"
+                checks.append(Check(expectation: "  signal \(signal)", found: got, matched: got == signal))
+            }
+            if let level = want.escalationLevel {
+                let got = (first["rescue"] as? [String: Any])?["escalation_level"] as? String ?? "null"
+                checks.append(Check(expectation: "  escalated to \(level)", found: got, matched: got == level))
+            }
+            if !want.recordFlags.isEmpty, let number = first["id"] as? Int {
+                let record = (try await object("/api/v1/tickets/\(number)/maintenance-record"))["record"] as? [String: Any]
+                let flags = Set(record?["flags"] as? [String] ?? [])
+                for flag in want.recordFlags {
+                    checks.append(Check(expectation: "  record flagged \(flag)", found: record == nil ? "no record" : flags.sorted().joined(separator: ","), matched: flags.contains(flag)))
+                }
             }
         }
         if expect.noOtherTickets {
@@ -127,12 +213,22 @@ public struct ScenarioVerifier: Sendable {
 
     // MARK: - HTTP
 
-    private func call(_ method: String, _ path: String, body: Data? = nil) async throws -> Any {
+    /// A form posted as a browser would (the residents' page; no token).
+    private func post(form: String, to path: String) async throws {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(ByteBuffer(string: form))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        guard (200..<400).contains(response.status.code) else { throw Failure(message: "POST \(path): HTTP \(response.status.code)") }
+    }
+
+    private func call(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json") async throws -> Any {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .init(rawValue: method)
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response: HTTPClientResponse

@@ -100,12 +100,16 @@ struct ScenarioCommand: AsyncParsableCommand {
                 verifier = ScenarioVerifier(baseURL: api, token: token)
                 try await verifier!.register(scenario, commissionedOn: "2024-01-01")
                 print("liftsim: registered \(scenario.fleet.elevators) elevators with \(api)")
+                try await verifier!.perform(scenario, beforeFleet: true)
             }
             let summary = try await LiftSimCommand.runFleet(
                 scenario, seed: seed, start: start, broker: broker, speed: scenario.speed, replayBuffer: 2_000, linger: .seconds(linger))
             print(LiftSimCommand.describe(summary))
             if let verifier {
+                try await verifier.perform(scenario)
                 try await VerifyCommand.report(verifier, scenario, within: within)
+            } else if !scenario.field.isEmpty {
+                print("liftsim: the scenario's field steps need --api and --token; not run")
             }
         }
     }

@@ -215,6 +215,9 @@ struct ScenarioTests {
             ("name: x\nfleet: {elevators: 2}\nduration: 5m\nsteps:\n  - {at: 1m, elevator: 1}\n", "exactly one action"),
             ("name: x\nfleet: {elevators: 2}\nduration: five\n", "not a duration"),
             ("name: x\nfleet: {elevators: 2, region: \"4301\"}\nduration: 5m\n", "6-digit"),
+            ("name: x\nfleet: {elevators: 2}\nduration: 5m\nfield:\n  - {action: step, elevator: 1, type: rescue}\n", "field step 1: step needs elevator, type and step"),
+            ("name: x\nfleet: {elevators: 2}\nduration: 5m\nfield:\n  - {action: resident_report, elevator: 5, category: door}\n", "field step 1: elevator 5 is not in the fleet"),
+            ("name: x\nfleet: {elevators: 2}\nduration: 5m\nfield:\n  - {action: fly}\n", "field[1].action"),
         ] {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             #expect {
@@ -223,6 +226,19 @@ struct ScenarioTests {
                 "\(error)".contains(expected)
             }
         }
+    }
+
+    @Test("the field scenarios of issue 26 say what people do: the manager before the fleet, the rescue's steps, a record, residents' reports")
+    func fieldScenarios() throws {
+        let rescue = try Self.load("rescue-escalation")
+        #expect(rescue.field.filter(\.beforeFleet).map(\.action) == [.propertyManager])
+        #expect(rescue.field.compactMap(\.step) == ["contact", "answer", "arrive", "release", "follow_up", "close"])
+        #expect(rescue.expect.tickets.first?.escalationLevel == "fire_brigade")
+        let visit = try Self.load("faked-maintenance-visit")
+        #expect(visit.field.map(\.action) == [.maintenanceRequest, .maintenanceRecord] && visit.field[0].beforeFleet && !visit.field[1].beforeFleet)
+        #expect(visit.expect.tickets.first?.recordFlags == ["too_short", "no_controller_evidence", "no_location"])
+        let report = try Self.load("resident-report")
+        #expect(report.field.map(\.category) == ["door", "door"] && report.expect.tickets.first?.signal == "resident_report")
     }
 
     @Test("durations read as scenario files write them")
