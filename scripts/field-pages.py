@@ -137,6 +137,12 @@ def main():
                 if record:
                     break
                 time.sleep(0.2)
+            # The property manager's one tap: today's check of its first elevator.
+            browser.headers({"Accept-Language": "zh-CN", "Authorization": "Bearer " + manager_token})
+            browser.navigate(base + "/manager")
+            browser.evaluate("document.querySelector('button[data-duty=daily_check]').click(); true")
+            time.sleep(2)
+            duties = api("GET", "/api/v1/property-managers/PM-DEMO/duties", token=manager_token)["done"]
         finally:
             browser.close()
         print(f"{'page':<12}{'window':>8}{'page width':>12}  fits")
@@ -145,9 +151,10 @@ def main():
         print(f"check-in: {checked_in!r}")
         print(f"offline: the page says {message!r}; queued on the phone: {queued!r}; stored while offline: {stored_offline is not None}")
         print(f"back online: record stored: {record is not None}; flags: {record and record['flags']}")
+        print(f"property manager's tap: {[d['kind'] + ' ' + (d['elevator_id'] or '') for d in duties]}")
         ticket = api("GET", f"/api/v1/tickets/{maintenance}")
         print(f"ticket {maintenance}: {ticket.get('status') or ticket.get('ticket', {}).get('status')}")
-        failed = [r for r in results if r[2] > r[3]] or stored_offline is not None or record is None
+        failed = [r for r in results if r[2] > r[3]] or stored_offline is not None or record is None or not duties
         sys.exit(1 if failed else 0)
     finally:
         serve.terminate()

@@ -8,8 +8,8 @@ import LiftStore
 /// failures from one address are slowed down. Neither token nor session secret appears in logs.
 ///
 /// A write authenticated by the cookie (anything but GET and HEAD) must come from LiftWatch's own pages: an
-/// `Origin` header naming this host and a JSON body (`Content-Type: application/json`, or a photo's `image/jpeg` or
-/// `image/png`), which a form on another site cannot send. Otherwise 403.
+/// `Origin` header naming this host and a JSON body (`Content-Type: application/json`, or for `POST /api/v1/photos` a
+/// photo's `image/jpeg` or `image/png`), which a form on another site cannot send. Otherwise 403.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = LiftRequestContext
     let database: LiftDatabase
@@ -46,7 +46,8 @@ struct AuthMiddleware: RouterMiddleware {
         }
         // JSON, or a photo's JPEG or PNG: types a form on another site cannot send (they need a CORS preflight).
         let type = (request.headers[.contentType] ?? "").lowercased()
-        guard !requireJSON || type.hasPrefix("application/json") || type.hasPrefix("image/jpeg") || type.hasPrefix("image/png") else {
+        let photo = request.uri.path == "/api/v1/photos" && (type.hasPrefix("image/jpeg") || type.hasPrefix("image/png"))
+        guard !requireJSON || type.hasPrefix("application/json") || photo else {
             return "a write with the session cookie must send JSON (Content-Type: application/json)"
         }
         return nil

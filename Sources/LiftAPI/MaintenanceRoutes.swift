@@ -53,9 +53,26 @@ struct MaintenanceRoutes: Sendable {
         }
         let days = body.dueInDays ?? 3
         guard (1...15).contains(days) else { throw APIError(.badRequest, code: "invalid_field", message: "due_in_days: 1 to 15") }
+        guard elevator.stage == LifecycleStage.inService.rawValue else {
+            throw APIError(.conflict, code: "conflict", message: "\(elevator.elevatorID) is \(elevator.stage): maintenance is asked for an elevator in service")
+        }
+        let now = context.clock.now()
+        guard try database.contractor(of: elevator.elevatorID, at: now) != nil else {
+            throw APIError(.conflict, code: "conflict", message: "\(elevator.elevatorID) has no maintenance contractor")
+        }
+        if caller.role == .propertyManager {
+            // A property manager asks for a routine visit with the contractor's usual notice, at most every 15 days:
+            // it cannot manufacture urgent or overdue work against the contractor.
+            guard level == .halfMonth, days >= 3 else {
+                throw api.forbidden("a property manager asks for a half-monthly visit due in 3 days or more; other levels are an administrator's")
+            }
+            let recent = try database.tickets(TicketFilter(elevatorID: elevator.elevatorID, types: [.maintenance], openedFrom: now - 15 * 86_400_000, limit: 50))
+            if try recent.contains(where: { try database.ticketSteps($0.id).first?.actor == caller.actor }) {
+                throw APIError(.conflict, code: "conflict", message: "\(elevator.elevatorID): a visit was asked for in the last 15 days")
+            }
+        }
         let reason = String((body.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))
         guard let engine = context.engine else { throw APIError(.serviceUnavailable, code: "unavailable", message: "the ticket engine is not running") }
-        let now = context.clock.now()
         let due = CivilDate(epochMs: now).adding(days: days + 1).startEpochMs - 1
         let ticket = Ticket(
             elevatorID: elevator.elevatorID, region: elevator.region, unitID: elevator.unitID,

@@ -100,10 +100,11 @@ public struct StoreMaintenanceService: Service {
         }
         let compaction = try await database.compactInBackground(before: cutoff)
         let retention = try database.applyRetention(configuration.retention, now: now)
+        let photos = try database.purgeUnusedPhotos(now: now)
         logger.info("store maintenance", metadata: [
             "chunks_written": "\(compaction.chunksWritten)", "samples_compacted": "\(compaction.samplesMoved)",
             "chunks_dropped": "\(retention.chunksDropped)", "rollups_dropped": "\(retention.rollupsDropped)",
-            "events_dropped": "\(retention.eventsDropped)",
+            "events_dropped": "\(retention.eventsDropped)", "unused_photos_dropped": "\(photos)",
         ])
     }
 }

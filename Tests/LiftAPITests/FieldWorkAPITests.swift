@@ -136,6 +136,28 @@ struct FieldWorkAPITests {
     }
 }
 
+@Suite("Unscheduled maintenance visits asked for")
+struct MaintenanceRequestTests {
+    @Test("a property manager asks for a half-monthly visit with notice, once in 15 days; other levels, suspended elevators and strangers are refused")
+    func requests() async throws {
+        var setup = try APIFixture()
+        var random = SplitMix64(seed: 5)
+        setup.tokens["pm"] = try setup.database.createToken(role: .propertyManager, managerID: "PM1", label: "pm", at: 0, by: "fixture", using: &random).token
+        let fixture = setup
+        try await fixture.application.test(.router) { client in
+            let pm = fixture.headers("pm"), uri = "/api/v1/elevators/E1/maintenance-requests"
+            #expect(try await client.call(.post, uri, pm, body: #"{"level":"annual"}"#).0 == .forbidden, "levels above half-monthly are an administrator's")
+            #expect(try await client.call(.post, uri, pm, body: #"{"due_in_days":1}"#).0 == .forbidden, "with the contractor's usual notice")
+            let (opened, ticket, _) = try await client.call(.post, uri, pm, body: #"{"reason":"门有异响"}"#)
+            #expect(opened == .created && ticket?["type"] as? String == "maintenance" && ticket?["level"] as? String == "half_month")
+            #expect(try await client.call(.post, uri, pm, body: "{}").0 == .conflict, "one open at a time")
+            #expect(try await client.call(.post, "/api/v1/elevators/E2/maintenance-requests", pm, body: "{}").0 == .forbidden, "not its elevator")
+            #expect(try await client.call(.post, "/api/v1/elevators/E4/maintenance-requests", fixture.headers("admin"), body: "{}").0 == .conflict, "E4 is suspended")
+            #expect(try await client.call(.post, uri, fixture.headers("contractor"), body: "{}").0 == .forbidden)
+        }
+    }
+}
+
 @Suite("Field pages for phones: the contractor's cards, the technician's record, the property manager's page")
 struct FieldPageTests {
     @Test("the contractor page lists tickets as cards, with the record's form for maintenance and the release form for a rescue")
@@ -170,6 +192,7 @@ struct FieldPageTests {
             let (status, _, page) = try await client.call(.get, "/manager", pm)
             #expect(status == .ok && page.contains("长沙某物业") && page.contains("data-duty=\"daily_check\" data-elevator=\"E1\"") && !page.contains("<table"))
             #expect(page.contains("name=\"viewport\""))
+            #expect(page.contains("<button type=\"button\" data-duty=\"daily_check\""), "buttons outside the form, not its submit")
             #expect(try await client.call(.get, "/contractor", pm).0 == .forbidden)
             #expect(try await client.call(.get, "/elevators/E2", pm).0 == .forbidden)
             #expect(try await client.call(.get, "/manager", fixture.headers("contractor")).0 == .forbidden)

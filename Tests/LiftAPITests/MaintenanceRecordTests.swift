@@ -38,6 +38,23 @@ struct MaintenanceRecordTests {
         #expect(policy.flags(reused).map(\.flag) == [.photoReused], "24 hours after check-out is still in time")
     }
 
+    @Test("photos no record names are deleted after 7 days; a record's photos stay")
+    func unusedPhotosPurged() throws {
+        let fixture = try APIFixture()
+        let db = fixture.database
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        let kept = try db.storePhoto(png + Array("kept".utf8), contractorID: "C2", at: 0, by: "t").sha256
+        let unused = try db.storePhoto(png + Array("unused".utf8), contractorID: "C2", at: 0, by: "t").sha256
+        _ = try db.ticketTransaction("a record") { tx in
+            try tx.insert(MaintenanceRecord(
+                ticketID: fixture.ticketIDs["M1"]!, clientKey: "k-00000001", contractorID: "C1", technicians: ["T1"], checkInAt: 0, checkOutAt: 1, lat: nil,
+                lon: nil, items: [], photos: [kept], flags: [], flagReasons: [], submittedAt: 0, submittedBy: "t"))
+        }
+        #expect(try db.purgeUnusedPhotos(now: 7 * APIFixture.day - 1) == 0, "not yet 7 days")
+        #expect(try db.purgeUnusedPhotos(now: 7 * APIFixture.day + 1) == 1)
+        #expect(try db.photo(unused) == nil && db.photo(kept) != nil)
+    }
+
     @Test("a record completes a maintenance ticket once: certificates checked, every item, photos of its contractor; sent again it is not doubled; flags reach the figures")
     func recordCompletesTicket() async throws {
         var setup = try APIFixture()

@@ -7,12 +7,14 @@
   function post(url, body, button) {
     if (button) button.disabled = true;
     return fetch(url, {method: 'POST', credentials: 'same-origin', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body || {})})
-      .then(function (r) { return r.json().then(function (j) { if (!r.ok) { alert(j.error.message); } location.reload(); }); },
-            function () { alert(texts['js.offline'] || 'offline'); if (button) button.disabled = false; });
+      .then(function (r) {
+        return r.json().catch(function () { return {error: {message: 'HTTP ' + r.status}}; })
+          .then(function (j) { if (!r.ok) { alert(j.error.message); } location.reload(); });
+      }, function () { alert(texts['js.offline'] || 'offline'); if (button) button.disabled = false; });
   }
   root.addEventListener('click', function (event) {
     var b = event.target.closest('button');
-    if (!b || b.type === 'submit') return;
+    if (!b || b.closest('form')) return;
     if (b.dataset.action) post('/api/v1/tickets/' + b.dataset.id + '/actions', {action: b.dataset.action}, b);
     else if (b.dataset.confirm) post('/api/v1/tickets/' + b.dataset.confirm + '/maintenance-record/confirm', {}, b);
     else if (b.dataset.duty) post(base + '/duties', {kind: b.dataset.duty, elevator_id: b.dataset.elevator || null}, b);

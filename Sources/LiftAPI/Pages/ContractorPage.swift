@@ -67,6 +67,7 @@ struct ContractorPage {
         }.joined()
         let body = """
             <h2 class="top">\(t.html("contractor.heading", ["id": contractorID])) <span class="muted small" id="live"></span></h2>
+            <div id="queue" class="queue empty"></div>
             <h2>\(t.html("contractor.work", ["n": String(work.count)]))</h2>
             <ul class="cards">\(work.isEmpty ? "<li class=\"muted\">\(t.html("contractor.no_open"))</li>" : work.map(card).joined())</ul>
             <h2 class="spaced">\(t.html("contractor.schedule", ["n": String(schedule.count)]))</h2>
@@ -75,6 +76,6 @@ struct ContractorPage {
             <ul class="cards">\(recentItems.isEmpty ? "<li class=\"muted\">\(t.html("common.none"))</li>" : recentItems)</ul>
             """
         return Layout.page(
-            title: t("contractor.heading", ["id": contractorID]), caller: caller, t: t, head: "<script src=\"/assets/app/contractor.js\" defer></script>", body: body)
+            title: t("contractor.heading", ["id": contractorID]), caller: caller, t: t, head: "<script src=\"/assets/app/contractor.js\" defer></script><script src=\"/assets/app/record.js\" defer></script>", body: body)
     }
 }

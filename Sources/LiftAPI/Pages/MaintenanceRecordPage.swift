@@ -44,7 +44,7 @@ struct MaintenanceRecordPage {
             """
         }
         let form = """
-            <form id="record" class="card" data-ticket="\(ticket.id)" data-items="\(items.count)">
+            <form id="record" class="card" data-ticket="\(ticket.id)" data-items="\(items.count)" data-contractor="\(HTML.escape(ticket.contractorID ?? ""))">
             <h2>\(t.html("field.technicians"))</h2>
             \(people.isEmpty ? "<p class=\"late\">\(t.html("field.no_technicians"))</p>" : people)
             <h2 class="spaced">\(t.html("field.check_in"))</h2>

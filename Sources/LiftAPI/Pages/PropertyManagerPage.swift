@@ -29,7 +29,7 @@ struct PropertyManagerPage {
             let answered = ticket.rescue?.managerAnsweredAt != nil
             let button = answered || ticket.rescue?.managerCalledAt == nil
                 ? "<span class=\"muted\">\(t.html(answered ? "manager.answered" : "manager.not_called"))</span>"
-                : "<button data-id=\"\(ticket.id)\" data-action=\"answer\">\(t.html("action.answer"))</button>"
+                : "<button type=\"button\" data-id=\"\(ticket.id)\" data-action=\"answer\">\(t.html("action.answer"))</button>"
             return """
                 <li class="p1"><div class="line"><span class="title">\(HTML.escape(Layout.ticketType(ticket, t)))</span><span class="muted">#\(ticket.id)</span></div>
                 <div class="line"><span>\(HTML.escape(ticket.elevatorID))</span><span>\(t.html("status.\(ticket.status.rawValue)"))</span></div>
@@ -42,7 +42,7 @@ struct PropertyManagerPage {
             <div class="line"><span>\(HTML.escape(ticket.elevatorID))</span><span>\(HTML.time(record.checkInAt))</span></div>
             <div class="line"><span>\(t.html("manager.record_summary", ["items": String(record.items.count), "photos": String(record.photos.count)]))</span></div>
             \(record.flags.isEmpty ? "" : "<div class=\"line flags\">\(record.flags.map { t.html("visit_flag.\($0.rawValue)") }.joined(separator: t.html("list.separator")))</div>")
-            <div class="actions"><button data-confirm="\(ticket.id)">\(t.html("manager.confirm"))</button></div></li>
+            <div class="actions"><button type="button" data-confirm="\(ticket.id)">\(t.html("manager.confirm"))</button></div></li>
             """
         }
         let inService = elevators.filter { $0.stage == LifecycleStage.inService.rawValue }
@@ -51,17 +51,17 @@ struct PropertyManagerPage {
             <li><div class="line"><span class="title">\(HTML.escape(elevator.elevatorID))</span>\(elevator.rescueCode.map { "<span class=\"muted\">\(t.html("manager.rescue_code", ["code": $0]))</span>" } ?? "")</div>
             <div class="actions">\(isDone(.dailyCheck, elevator.elevatorID)
                 ? "<span class=\"muted\">✓ \(t.html("manager.checked_today"))</span>"
-                : "<button data-duty=\"daily_check\" data-elevator=\"\(HTML.escape(elevator.elevatorID))\">\(t.html("manager.check_today"))</button>")</div></li>
+                : "<button type=\"button\" data-duty=\"daily_check\" data-elevator=\"\(HTML.escape(elevator.elevatorID))\">\(t.html("manager.check_today"))</button>")</div></li>
             """
         }
         func duty(_ kind: ManagerDuty) -> String {
-            isDone(kind) ? "<span class=\"muted\">✓ \(t.html("duty.\(kind.rawValue)"))</span>" : "<button data-duty=\"\(kind.rawValue)\">\(t.html("duty.\(kind.rawValue)"))</button>"
+            isDone(kind) ? "<span class=\"muted\">✓ \(t.html("duty.\(kind.rawValue)"))</span>" : "<button type=\"button\" data-duty=\"\(kind.rawValue)\">\(t.html("duty.\(kind.rawValue)"))</button>"
         }
         let hazardItems = hazards.map { hazard -> String in
             """
             <li\(hazard.overdue ? " class=\"p1\"" : "")><div class="line"><span class="title">\(HTML.escape(hazard.elevatorID))</span><span class="\(hazard.overdue ? "late" : "muted")">\(t.html("manager.fix_by", ["date": HTML.time(hazard.fixBy)]))</span></div>
             <div class="line">\(HTML.escape(hazard.description))</div>
-            <div class="actions"><button class="secondary" data-fix="\(hazard.id)">\(t.html("manager.fixed"))</button></div></li>
+            <div class="actions"><button type="button" class="secondary" data-fix="\(hazard.id)">\(t.html("manager.fixed"))</button></div></li>
             """
         }
         let options = inService.map { (elevator: ElevatorRecord) -> String in "<option>\(HTML.escape(elevator.elevatorID))</option>" }.joined()
@@ -80,7 +80,7 @@ struct PropertyManagerPage {
             <ul class="cards">\(hazardItems.isEmpty ? "<li class=\"muted\">\(t.html("common.none"))</li>" : hazardItems.joined())</ul>
             <form id="hazard" class="card spaced">
             <label class="row">\(t.html("ticket.elevator")) <select name="elevator">\(options)</select></label>
-            <p><textarea name="description" rows="2" maxlength="1000" required placeholder="\(t.html("manager.hazard_placeholder"))" style="width:100%"></textarea></p>
+            <p><textarea name="description" class="wide" rows="3" maxlength="1000" required placeholder="\(t.html("manager.hazard_placeholder"))"></textarea></p>
             <label class="row">\(t.html("manager.fix_by_label")) <input type="date" name="fix_by" required></label>
             <p class="actions"><button type="submit">\(t.html("manager.add_hazard"))</button></p>
             </form>

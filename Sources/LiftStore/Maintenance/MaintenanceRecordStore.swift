@@ -140,6 +140,9 @@ public enum MaintenanceLimits {
     public static let photoBytesPerContractorDay = 512 * 1024 * 1024
     /// A note's characters.
     public static let noteLength = 200
+    /// An uploaded photo no record names after this many days is deleted (a record names its photos within
+    /// minutes; a phone offline for a week sends them again with the record).
+    public static let unusedPhotoDays = 7
 }
 
 extension LiftDatabase {
@@ -235,6 +238,27 @@ extension LiftDatabase {
                 JOIN tickets t ON t.id = r.ticket_id LEFT JOIN elevators e ON e.elevator_id = t.elevator_id
                 WHERE p.value = ?
                 """, arguments: [sha256]).map { ($0[0], $0[1], $0[2]) }
+        }
+    }
+
+    /// Deletes the photos uploaded before `now − MaintenanceLimits.unusedPhotoDays` that no record names (their
+    /// bytes too, unless a unit's project record holds the same file). Returns how many uploads went.
+    @discardableResult
+    public func purgeUnusedPhotos(now: Int64) throws -> Int {
+        let cutoff = now - Int64(MaintenanceLimits.unusedPhotoDays) * 86_400_000
+        return try write { db in
+            try db.execute(sql: """
+                DELETE FROM photo_uploads WHERE uploaded_at < ?
+                  AND NOT EXISTS (SELECT 1 FROM maintenance_records r, json_each(r.photos) p WHERE p.value = photo_uploads.sha256)
+                """, arguments: [cutoff])
+            let purged = db.changesCount
+            if purged > 0 {
+                try db.execute(sql: """
+                    DELETE FROM documents WHERE stored_at < ?
+                      AND sha256 NOT IN (SELECT sha256 FROM photo_uploads) AND sha256 NOT IN (SELECT sha256 FROM project_documents)
+                    """, arguments: [cutoff])
+            }
+            return purged
         }
     }
 
