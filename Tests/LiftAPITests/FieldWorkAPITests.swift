@@ -172,6 +172,7 @@ struct FieldPageTests {
             #expect(page.contains("href=\"/contractor/tickets/\(m3)/record\""))
             let (form, _, record) = try await client.call(.get, "/contractor/tickets/\(m3)/record", fixture.headers("contractor-other"))
             #expect(form == .ok && record.contains("name=\"r44\"") && !record.contains("name=\"r45\""), "the quarterly checklist's 44 items")
+            #expect(record.contains("1. 机房、滑轮间环境") && record.contains("44. 轿门门机驱动"), "in Chinese, in the same order")
             #expect(record.contains("capture=\"environment\"") && record.contains("/assets/app/record.js"))
             #expect(record.contains("<input type=\"checkbox\" name=\"technician\" value=\"T1\">") && !record.contains("SQL("), "the technicians to tick")
             #expect(try await client.call(.get, "/contractor/tickets/\(m3)/record", fixture.headers("contractor")).0 == .forbidden)

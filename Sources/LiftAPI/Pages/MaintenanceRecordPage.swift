@@ -15,7 +15,10 @@ struct MaintenanceRecordPage {
     func render() throws -> String {
         let database = context.database
         let level = MaintenanceLevel(rawValue: ticket.level ?? "") ?? .halfMonth
-        let items = context.checklists?.items(level: level) ?? []
+        // The items in the page's language when the checklists have them (`traction@zh-CN`), the same number each.
+        let english = context.checklists?.items(level: level) ?? []
+        let translated = context.checklists?.items(kind: "traction@\(t.language.rawValue)", level: level) ?? []
+        let items = translated.count == english.count ? translated : english
         let technicians = try database.technicians(contractorID: ticket.contractorID ?? "")
         let existing = try database.maintenanceRecord(ticketID: ticket.id)
         let unit = try database.elevator(ticket.elevatorID)?.unitID.flatMap { try database.unit($0) }

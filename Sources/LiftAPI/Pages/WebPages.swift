@@ -86,17 +86,7 @@ struct WebPages: Sendable {
         }
         pages.get("/manager") { request, ctx -> Response in
             let caller = try ctx.caller()
-            let requested = request.uri.queryParameters["id"].map(String.init)
-            let id: String
-            switch caller.role {
-            case .propertyManager: id = caller.managerID ?? ""
-            case .admin:
-                guard let requested, Identifier.isValidID(requested) else {
-                    throw APIError(.badRequest, code: "invalid_parameter", message: "id: an admin names the property manager: /manager?id=PM-…")
-                }
-                id = requested
-            case .regulator, .officer, .contractor: throw APIError(.forbidden, code: "forbidden", message: "the property manager's page is for property managers")
-            }
+            let id = try Self.party(of: caller, role: .propertyManager, own: caller.managerID, request: request, page: "/manager", named: "property manager")
             guard let manager = try context.database.propertyManager(id) else { throw APIError(.notFound, code: "not_found", message: "no property manager \(id)") }
             return html(try PropertyManagerPage(context: context, caller: caller, manager: manager, t: Localizer(request)).render())
         }
@@ -111,19 +101,20 @@ struct WebPages: Sendable {
         }
         pages.get("/contractor") { request, ctx -> Response in
             let caller = try ctx.caller()
-            let requested = request.uri.queryParameters["id"].map(String.init)
-            let contractor: String
-            switch caller.role {
-            case .contractor: contractor = caller.contractorID ?? ""
-            case .admin:
-                guard let requested, Identifier.isValidID(requested) else {
-                    throw APIError(.badRequest, code: "invalid_parameter", message: "id: an admin names the contractor: /contractor?id=C-…")
-                }
-                contractor = requested
-            case .regulator, .officer, .propertyManager: throw APIError(.forbidden, code: "forbidden", message: "the contractor page is for contractors")
-            }
+            let contractor = try Self.party(of: caller, role: .contractor, own: caller.contractorID, request: request, page: "/contractor", named: "contractor")
             return html(try ContractorPage(context: context, caller: caller, contractorID: contractor, t: Localizer(request)).render())
         }
+    }
+
+    /// Whose page a party's page shows: the caller's own for its `role`, the one `?id=` names for an administrator;
+    /// any other role is refused.
+    static func party(of caller: Principal, role: Role, own: String?, request: Request, page: String, named: String) throws -> String {
+        if caller.role == role { return own ?? "" }
+        guard caller.role == .admin else { throw APIError(.forbidden, code: "forbidden", message: "the \(named) page is for \(named)s") }
+        guard let requested = request.uri.queryParameters["id"].map(String.init), Identifier.isValidID(requested) else {
+            throw APIError(.badRequest, code: "invalid_parameter", message: "id: an admin names the \(named): \(page)?id=…")
+        }
+        return requested
     }
 
     static func home(_ principal: Principal) -> String {
