@@ -69,7 +69,16 @@ struct ConfigurationLoader {
                 throw ConfigurationError(key: "broker.subscriptions", expected: "topic filters other than LiftWatch's own replay topic", found: filter)
             }
         }
-        c.broker.sharedGroup = try r.string("broker.shared_group", c.broker.sharedGroup)
+        // Removed (issue 27): mosquitto's `$share` hands each message to any member, so one elevator's messages and
+        // tickets would be split between instances with separate databases, and each would see false seq gaps.
+        let sharedGroup = try r.string("broker.shared_group", "")
+        guard sharedGroup.isEmpty else {
+            throw ConfigurationError(
+                key: "broker.shared_group",
+                expected: "nothing: the option is removed, because a shared subscription splits one elevator's messages between instances "
+                    + "(false seq gaps, its tickets in two databases); run one instance per broker (docs/mqtt.md)",
+                found: sharedGroup)
+        }
         c.broker.separateEventSession = try r.bool("broker.separate_event_session", c.broker.separateEventSession)
         c.broker.receiveBuffer = try r.int("broker.receive_buffer", c.broker.receiveBuffer, 100...10_000_000)
         c.broker.bufferedReads = try r.bool("broker.buffered_reads", c.broker.bufferedReads)

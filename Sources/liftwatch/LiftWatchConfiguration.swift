@@ -30,8 +30,6 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var tlsKeyFile = ""
         /// Topic filters; never LiftWatch's own `replay` topic.
         var subscriptions = ["lift/+/+/telemetry", "lift/+/+/event", "lift/+/+/stats", "lift/+/+/status"]
-        /// When set, subscribe as `$share/{group}/{filter}` so several instances split the stream.
-        var sharedGroup = ""
         /// Take the `…/event` filters on a second session (client id `{client_id}-events`), so that fault
         /// events never queue at the broker behind telemetry; tickets and replay requests go out on it too.
         var separateEventSession = true

@@ -107,7 +107,6 @@ struct Server {
 
     private func runServices(database: LiftDatabase, host: String, port: Int) async throws {
         let broker = configuration.broker
-        let shared = broker.sharedGroup
         var droppedEventFilters: [String] = []
         // Fault events on a session of their own: the broker queues them apart from the telemetry backlog.
         let eventFilters = broker.separateEventSession ? broker.subscriptions.filter { $0.hasSuffix("/event") } : []
@@ -124,7 +123,7 @@ struct Server {
                     caFile: broker.tlsCAFile, certificateFile: broker.tlsCertFile.isEmpty ? nil : broker.tlsCertFile,
                     keyFile: broker.tlsKeyFile.isEmpty ? nil : broker.tlsKeyFile),
                 protocolVersion: broker.protocolVersion == "5" ? .v5 : .v311,
-                subscriptions: filters.map { .init(shared.isEmpty ? $0 : "$share/\(shared)/\($0)", qos: .atLeastOnce) },
+                subscriptions: filters.map { .init($0, qos: .atLeastOnce) },
                 receiveBufferCapacity: broker.receiveBuffer,
                 // Fault events overtake queued telemetry on their way to the store.
                 isUrgent: IngestService.isUrgent)
@@ -137,7 +136,7 @@ struct Server {
         // What each persistent session was subscribed to before and this configuration dropped: unsubscribed.
         for index in [0, 1] {
             let clientID = index == 0 ? broker.clientID : broker.clientID + "-events"
-            let filters = (index == 0 ? mainFilters : eventFilters).map { shared.isEmpty ? $0 : "$share/\(shared)/\($0)" }
+            let filters = index == 0 ? mainFilters : eventFilters
             let dropped = Set(try database.brokerSubscriptions(clientID: clientID)).subtracting(filters).sorted()
             if !dropped.isEmpty { logger.notice("unsubscribing filters no longer configured", metadata: ["client_id": "\(clientID)", "filters": "\(dropped)"]) }
             if index == 0 { mainConfiguration.unsubscribeOnConnect = dropped } else { droppedEventFilters = dropped }

@@ -61,6 +61,10 @@ struct ConfigurationLoaderTests {
         (["broker.subscriptions": "lift/+/E1#/event"], "broker.subscriptions", "'#' must be a whole level"),
         (["database.path": ":memory:"], "database.path", "a file path"),
         (["broker.tls.cert_file": "/tmp/c.pem"], "broker.tls.cert_file", "set together"),
+        // Removed: a shared subscription splits one elevator's messages between instances (issue 27).
+        (["broker.shared_group": "liftwatch"], "broker.shared_group", "splits one elevator's messages between instances"),
+        (["scheduler.visit_minimum_minutes": "30,45"], "scheduler.visit_minimum_minutes", "four minute counts"),
+        (["residents.rescue_code_digits": "43:3"], "residents.rescue_code_digits", "PREFIX:DIGITS"),
     ])
     func badValues(overrides: [String: String], key: String, expected: String) async throws {
         let error = await #expect(throws: ConfigurationError.self) {
