@@ -91,7 +91,7 @@ extension LiftDatabase {
                 RescueFigures.Rescue(
                     openedAt: r["opened_at"], acknowledgedAt: r["acknowledged_at"], resolvedAt: r["resolved_at"],
                     status: TicketStatus(rawValue: r["status"]) ?? .open,
-                    record: (r["rescue"] as String?).flatMap { try? JSONDecoder().decode(RescueRecord.self, from: Data($0.utf8)) })
+                    record: RescueRecord(stored: r["rescue"]))
             })
             let within30 = counted.filter { r in (r["on_site_at"] as Int64?).map { $0 - (r["opened_at"] as Int64) <= 1_800_000 } ?? false }
 

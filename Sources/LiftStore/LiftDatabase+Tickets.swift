@@ -14,7 +14,7 @@ extension LiftDatabase {
             t.elevatorID, t.region, t.unitID, t.contractorID, t.type.rawValue, t.priority, t.status.rawValue, t.openedAt, t.ackDueAt,
             t.onSiteDueAt, t.resolveDueAt, t.dueAt, t.acknowledgedAt, t.onSiteAt, t.resolvedAt, t.closedAt, t.cancelledAt,
             t.fault?.rawValue, t.level, t.signal, t.occurrences, t.overdue, t.escalated, t.repeat, t.callback, t.unverified, t.reason,
-            t.cancelReason, t.breaches.joined(separator: ","), now, t.faultAt, t.rescue.flatMap { try? String(decoding: rescueEncoder.encode($0), as: UTF8.self) },
+            t.cancelReason, t.breaches.joined(separator: ","), now, t.faultAt, t.rescue.flatMap(RescueRecord.stored),
         ]
     }
 
@@ -226,13 +226,24 @@ extension Ticket {
         breaches = (row["breaches"] as String).split(separator: ",").map(String.init)
         revision = row["revision"]
         place = row["place"]
-        rescue = (row["rescue"] as String?).flatMap { try? JSONDecoder().decode(RescueRecord.self, from: Data($0.utf8)) }
+        rescue = RescueRecord(stored: row["rescue"])
     }
 }
 
 /// Rescue records as stored in `tickets.rescue`: the JSON of the wire.
-let rescueEncoder: JSONEncoder = {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .sortedKeys
-    return encoder
-}()
+extension RescueRecord {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+
+    static func stored(_ record: RescueRecord) -> String? {
+        try? String(decoding: encoder.encode(record), as: UTF8.self)
+    }
+
+    init?(stored text: String?) {
+        guard let text, let record = try? JSONDecoder().decode(RescueRecord.self, from: Data(text.utf8)) else { return nil }
+        self = record
+    }
+}
