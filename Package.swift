@@ -47,6 +47,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The cluster profile: the active node's lease in etcd, the store's replication with Litestream.
+        .target(
+            name: "LiftCluster",
+            dependencies: [
+                "LiftCore", "LiftMQTT",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Domain model, payload codec, fault taxonomy, regimes: Foundation only.
         .target(name: "LiftCore", swiftSettings: swiftSettings),
         .target(
@@ -100,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "liftwatch",
             dependencies: [
-                "CMalloc", "LiftCore", "LiftMQTT", "LiftStore", "LiftIngest", "LiftScheduler", "LiftAPI",
+                "CMalloc", "LiftCore", "LiftMQTT", "LiftStore", "LiftIngest", "LiftScheduler", "LiftAPI", "LiftCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -138,6 +148,10 @@ let package = Package(
         .target(name: "LiftTestSupport", path: "Tests/LiftTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "LiftMQTTTests", dependencies: ["LiftMQTT", "LiftCore", "LiftTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LiftCoreTests", dependencies: ["LiftCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LiftClusterTests",
+            dependencies: ["LiftCluster", "LiftMQTT", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "LiftStoreTests", dependencies: ["LiftStore", "LiftCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LiftIngestTests",
@@ -166,7 +180,7 @@ let package = Package(
         ),
         .testTarget(
             name: "liftwatchTests",
-            dependencies: ["liftwatch", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
+            dependencies: ["liftwatch", "LiftMQTT", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .testTarget(name: "liftsimTests", dependencies: ["liftsim", "liftwatch", "LiftSim", "LiftCore", "LiftMQTT", "LiftStore"], path: "simulators/Tests/liftsimTests", swiftSettings: swiftSettings),
     ]
 )

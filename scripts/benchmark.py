@@ -229,6 +229,9 @@ def main():
     parser.add_argument("--ticket-latency", type=int, default=0, metavar="PROBES",
                         help="also time fault event -> ticket on the contractor topic for this many probe faults while --rate telemetry flows")
     parser.add_argument("--no-drain", action="store_true", help="with --ticket-latency or --sustained: only the paced runs, not LiftWatch's drain")
+    parser.add_argument("--replicate", action="store_true",
+                        help="stream LiftWatch's store with Litestream to a file replica during the drain (the cluster profile's cost), "
+                             "then restore the replica and compare it with the store")
     parser.add_argument("--keep", action="store_true", help="keep the working directory (databases, LiftWatch's serve.log)")
     parser.add_argument("--perf", metavar="FILE", help="record a perf profile of LiftWatch's drain into FILE (perf record -g)")
     parser.add_argument("--perf-dwarf", action="store_true",
@@ -366,6 +369,14 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
         # Every message is committed as a sample (telemetry, event, stats, status), a dead letter or a duplicate.
         names = ["liftwatch_ingest_samples_total", "liftwatch_ingest_dead_letters_total", "liftwatch_ingest_duplicates_total"]
         broker_counter = SyscallCounter(os.path.join(work, "syscalls-c-broker.csv"), pid=broker.proc.pid) if args.syscalls else None
+        litestream = None
+        db = os.path.join(cwd, "var", "liftwatch.sqlite")
+        if args.replicate:
+            with open(os.path.join(cwd, "litestream.yml"), "w") as f:
+                f.write(f"dbs:\n  - path: {db}\n    replicas:\n      - type: file\n        path: {cwd}/replica\n        sync-interval: 1s\n")
+            litestream = subprocess.Popen(["litestream", "replicate", "-config", os.path.join(cwd, "litestream.yml")],
+                                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(cwd, "litestream.log"), "a"))
+            litestream_cpu = cpu_seconds(litestream.pid)
         start, broker_cpu = time.monotonic(), cpu_seconds(broker.proc.pid)
         proc = serve()
         counters = None
@@ -409,13 +420,33 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
             log(f"(c) system calls per message (under perf stat: rate not comparable): {syscalls}")
         results["event_latency_histogram"] = [line for line in text.splitlines() if line.startswith("liftwatch_ingest_event_commit_latency_seconds")]
         log(f"(c) LiftWatch: {total / seconds:,.0f} msg/s, peak RSS {peak / 1024:.0f} MiB, CPU {cpu}, I/O per message {io}")
+        if litestream:
+            results["c_liftwatch"]["litestream_cpu_seconds"] = cpu_seconds(litestream.pid) - litestream_cpu
         proc.send_signal(signal.SIGTERM)
         proc.wait()
-        db = os.path.join(cwd, "var", "liftwatch.sqlite")
         con = sqlite3.connect(db)
-        stored = sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ["telemetry", "events", "stats", "status_reports"])
+        tables = ["telemetry", "events", "stats", "status_reports"]
+        stored = sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
         results["c_liftwatch"]["stored_rows"] = stored
         con.close()
+        if litestream:
+            # What the replica holds once Litestream has shipped the last pages (its sync interval, 1 s).
+            time.sleep(2)
+            litestream.send_signal(signal.SIGTERM)
+            litestream.wait()
+            began = time.monotonic()
+            restored = os.path.join(work, "restored.sqlite")
+            run(["litestream", "restore", "-o", restored, "file://" + os.path.join(cwd, "replica")])
+            restore_seconds = time.monotonic() - began
+            con = sqlite3.connect(restored)
+            replica_rows = sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
+            con.close()
+            size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(cwd, "replica")) for f in fs)
+            results["replication"] = {"replica_rows": replica_rows, "store_rows": stored, "restore_seconds": restore_seconds,
+                                      "replica_mib": size / 2**20, "store_mib": os.path.getsize(db) / 2**20,
+                                      "litestream_cpu_seconds": results["c_liftwatch"]["litestream_cpu_seconds"]}
+            log(f"replication: replica {replica_rows} of {stored} rows, restored in {restore_seconds:.1f} s, "
+                f"replica {size / 2**20:.0f} MiB, Litestream CPU {results['replication']['litestream_cpu_seconds']:.1f} s")
         results["storage_hot"] = json.loads(run([lw, "store", "report", "--json"], cwd=cwd).stdout)
         began = time.monotonic()
         log(run([lw, "store", "maintain", "--include-today"], cwd=cwd).stdout.strip())

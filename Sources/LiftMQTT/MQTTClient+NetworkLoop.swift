@@ -10,10 +10,12 @@ extension MQTTClient {
         defer { reader?.leave() }
         var generator = SystemRandomNumberGenerator()
         var attempt = 0
+        let brokers = configuration.brokers
+        var brokerIndex = 0
         while !isStopRequested {
             attempt += 1
             setConnection(.connecting(attempt: attempt))
-            let rc = connectOnce()
+            let rc = connectOnce(to: brokers[brokerIndex])
             var reason: String
             if rc == Mosquitto.success {
                 state.withLock { $0.socketOpen = true }
@@ -32,7 +34,11 @@ extension MQTTClient {
                 if rc == Int32(MOSQ_ERR_ERRNO.rawValue) { reason = String(cString: strerror(errno)) }
             }
             if case .refused(let refusal) = connectionState { reason = "refused: \(refusal)" }
-            let delay = configuration.reconnectBackoff.delay(forAttempt: attempt, using: &generator)
+            // The next node of a clustered broker: the one just tried is down or unreachable, most likely.
+            brokerIndex = (brokerIndex + 1) % brokers.count
+            // Once round the cluster without a connection before backing off.
+            let delay = brokerIndex != 0 && attempt < brokers.count
+                ? .milliseconds(50) : configuration.reconnectBackoff.delay(forAttempt: attempt, using: &generator)
             setConnection(.waitingToReconnect(attempt: attempt, retryIn: delay, reason: reason))
             sleep(for: delay)
         }
@@ -40,18 +46,18 @@ extension MQTTClient {
     }
 
     /// One connection attempt (TCP and CONNECT sent; CONNACK arrives later through the loop).
-    private func connectOnce() -> Int32 {
+    private func connectOnce(to broker: BrokerAddress) -> Int32 {
         let mosq = handle.pointer
         let keepAlive = Int32(configuration.keepAlive.components.seconds)
         guard configuration.protocolVersion == .v5, !configuration.cleanSession else {
-            return mosquitto_connect(mosq, configuration.host, Int32(configuration.port), keepAlive)
+            return mosquitto_connect(mosq, broker.host, Int32(broker.port), keepAlive)
         }
         // MQTT 5 ends a session at disconnect unless CONNECT asks for an expiry interval.
         var properties: OpaquePointer? = nil
         let expiry = UInt32(clamping: configuration.sessionExpiry.components.seconds)
         mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), expiry)
         defer { mosquitto_property_free_all(&properties) }
-        return mosquitto_connect_bind_v5(mosq, configuration.host, Int32(configuration.port), keepAlive, nil, properties)
+        return mosquitto_connect_bind_v5(mosq, broker.host, Int32(broker.port), keepAlive, nil, properties)
     }
 
     /// Runs the loop on an open socket until the connection is lost or a stop is requested.

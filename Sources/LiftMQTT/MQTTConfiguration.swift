@@ -39,6 +39,11 @@ public struct MQTTConfiguration: Sendable, Hashable {
 
     public var host: String
     public var port: Int
+    /// Further nodes of a clustered broker: on a failed attempt or a lost connection the client tries the next
+    /// address in turn (`host:port` first). A persistent session must be kept by every one of them.
+    public var alternateBrokers: [BrokerAddress] = []
+    /// `host:port` followed by `alternateBrokers`.
+    public var brokers: [BrokerAddress] { [BrokerAddress(host: host, port: port)] + alternateBrokers }
     /// Client identifier. A persistent session is keyed on it, so keep it fixed for `cleanSession == false`.
     public var clientID: String
     /// `false` asks the broker to keep subscriptions and queued QoS 1/2 messages while we are away.
@@ -76,7 +81,7 @@ public struct MQTTConfiguration: Sendable, Hashable {
     public var bufferedReads = true
 
     public static func == (lhs: MQTTConfiguration, rhs: MQTTConfiguration) -> Bool {
-        lhs.host == rhs.host && lhs.port == rhs.port && lhs.clientID == rhs.clientID && lhs.cleanSession == rhs.cleanSession
+        lhs.host == rhs.host && lhs.port == rhs.port && lhs.alternateBrokers == rhs.alternateBrokers && lhs.clientID == rhs.clientID && lhs.cleanSession == rhs.cleanSession
             && lhs.sessionExpiry == rhs.sessionExpiry && lhs.keepAlive == rhs.keepAlive && lhs.username == rhs.username
             && lhs.password == rhs.password && lhs.tls == rhs.tls && lhs.protocolVersion == rhs.protocolVersion && lhs.will == rhs.will
             && lhs.subscriptions == rhs.subscriptions && lhs.receiveBufferCapacity == rhs.receiveBufferCapacity

@@ -13,7 +13,8 @@ extension MQTTFleet {
             // Non-blocking: the TCP handshake completes in the kernel, CONNECT is written when the socket is
             // writable, CONNACK comes through epoll. A blocking connect would stall every other connection
             // whenever the broker's accept queue is full.
-            let rc = mosquitto_connect_async(connection.mosq, host, Int32(port), keepAlive)
+            let broker = brokers[(connection.index + connection.brokerTurn) % brokers.count]
+            let rc = mosquitto_connect_async(connection.mosq, broker.host, Int32(broker.port), keepAlive)
             if rc == Mosquitto.success {
                 connection.phase = .connecting
                 watch(connection)
@@ -26,6 +27,7 @@ extension MQTTFleet {
 
     func scheduleRetry(_ connection: FleetConnection, now: ContinuousClock.Instant = .now) {
         connection.attempt += 1
+        connection.brokerTurn &+= 1
         connection.retryAt = now + backoff.delay(forAttempt: connection.attempt, using: &generator)
     }
 

@@ -58,6 +58,9 @@ public final class MQTTFleet {
 
     public let host: String
     public let port: Int
+    /// `host:port` and the other nodes of a clustered broker. Members start spread over them (member i on node
+    /// i mod n) and move to the next node each time an attempt fails or a connection is lost.
+    public let brokers: [BrokerAddress]
     let keepAlive: Int32
     let backoff: ReconnectBackoff
     let logger: Logger
@@ -79,7 +82,7 @@ public final class MQTTFleet {
     /// Creates the fleet's libmosquitto handles; nothing touches the network until `run`.
     /// - Throws: `MQTTError` when libmosquitto refuses a member's settings (an unusable client id or will).
     public init(
-        host: String, port: Int, members: [Member], keepAlive: Duration = .seconds(60),
+        host: String, port: Int, alternateBrokers: [BrokerAddress] = [], members: [Member], keepAlive: Duration = .seconds(60),
         backoff: ReconnectBackoff = .init(initial: .milliseconds(500), maximum: .seconds(15)),
         connectsPerIteration: Int = 100, minimumTurn: Duration = .milliseconds(2), logger: Logger = Logger(label: "liftwatch.mqtt.fleet")
     ) throws(MQTTError) {
@@ -92,6 +95,7 @@ public final class MQTTFleet {
         }
         self.host = host
         self.port = port
+        self.brokers = [BrokerAddress(host: host, port: port)] + alternateBrokers
         self.keepAlive = Int32(keepAlive.components.seconds)
         self.backoff = backoff
         self.logger = logger

@@ -1,6 +1,8 @@
 import Configuration
 import Foundation
+import LiftCluster
 import LiftCore
+import LiftMQTT
 import SystemPackage
 
 /// Reads `LiftWatchConfiguration` from flags, environment, file and defaults, refusing bad values.
@@ -82,6 +84,40 @@ struct ConfigurationLoader {
         c.broker.separateEventSession = try r.bool("broker.separate_event_session", c.broker.separateEventSession)
         c.broker.receiveBuffer = try r.int("broker.receive_buffer", c.broker.receiveBuffer, 100...10_000_000)
         c.broker.bufferedReads = try r.bool("broker.buffered_reads", c.broker.bufferedReads)
+        c.broker.alternates = try r.strings("broker.alternates", []).map { text in
+            guard let address = BrokerAddress(parsing: text) else {
+                throw ConfigurationError(key: "broker.alternates", expected: "host:port of the broker's other nodes", found: text)
+            }
+            return address
+        }
+        c.cluster.leaseEndpoints = try r.strings("cluster.lease_endpoints", c.cluster.leaseEndpoints)
+        for endpoint in c.cluster.leaseEndpoints where !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
+            throw ConfigurationError(key: "cluster.lease_endpoints", expected: "etcd client URLs (http://host:port)", found: endpoint)
+        }
+        c.cluster.node = try r.string("cluster.node", c.cluster.node)
+        c.cluster.leaseKey = try r.string("cluster.lease_key", c.cluster.leaseKey)
+        c.cluster.replicaKey = try r.string("cluster.replica_key", c.cluster.replicaKey)
+        c.cluster.leaseTTL = .seconds(try r.int("cluster.lease_ttl_seconds", 6, 2...60))
+        c.cluster.replicaRoot = try r.string("cluster.replica_directory", c.cluster.replicaRoot)
+        c.cluster.litestream = try r.string("cluster.litestream", c.cluster.litestream)
+        c.cluster.replicaSyncInterval = .milliseconds(try r.int("cluster.replica_sync_ms", 1_000, 100...60_000))
+        c.cluster.bootstrap = try r.bool("cluster.bootstrap", c.cluster.bootstrap)
+        if !c.broker.alternates.isEmpty, c.broker.host.isEmpty {
+            throw ConfigurationError(
+                key: "broker.alternates", expected: "nothing with an empty broker.host (the embedded mosquitto has no other nodes)",
+                found: c.broker.alternates.map(\.description).joined(separator: ","))
+        }
+        if c.cluster.isEnabled {
+            if c.cluster.node.isEmpty { c.cluster.node = ProcessInfo.processInfo.hostName }
+            if c.broker.host.isEmpty {
+                throw ConfigurationError(
+                    key: "broker.host", expected: "the clustered broker's address when cluster.lease_endpoints is set (no embedded mosquitto in a cluster)",
+                    found: "")
+            }
+            if c.cluster.replicaRoot.isEmpty {
+                throw ConfigurationError(key: "cluster.replica_directory", expected: "the folder the store's replicas go to", found: "")
+            }
+        }
         c.database.path = try r.string("database.path", c.database.path)
         if c.database.path.isEmpty || c.database.path == ":memory:" {
             throw ConfigurationError(key: "database.path", expected: "a file path", found: c.database.path)

@@ -1,4 +1,6 @@
+import LiftCluster
 import LiftCore
+import LiftMQTT
 /// Every setting of `liftwatch`, with the embedded defaults.
 ///
 /// Filled in one place, `ConfigurationLoader`, from (highest first) command-line flags, `LIFTWATCH_*`
@@ -37,6 +39,8 @@ struct LiftWatchConfiguration: Sendable, Equatable {
         var receiveBuffer = 20_000
         /// Read each session's socket through a 64 KiB buffer (plain TCP; `MQTTConfiguration.bufferedReads`).
         var bufferedReads = true
+        /// Other nodes of a clustered broker (`host:port`), tried in turn when `host` is down.
+        var alternates: [BrokerAddress] = []
     }
 
     struct Database: Sendable, Equatable {
@@ -182,6 +186,8 @@ struct LiftWatchConfiguration: Sendable, Equatable {
     }
 
     var broker = Broker()
+    /// The cluster profile (docs/operations.md); off unless `cluster.lease_endpoints` names etcd.
+    var cluster = ClusterConfiguration()
     var webhooks = Webhooks()
     var database = Database()
     var http = HTTP()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiftAPI
+import LiftCluster
 import LiftCore
 import LiftIngest
 import LiftMQTT
@@ -73,7 +74,23 @@ struct Server {
 
     func run() async throws {
         Self.capMallocArenas(at: configuration.mallocArenaMax, environment: ProcessInfo.processInfo.environment, logger: logger)
-        let database = try LiftDatabase(path: configuration.database.path, logger: Logger(label: "liftwatch.store"))
+        // The cluster profile: nothing opens, connects or listens until this node holds the lease.
+        let cluster = configuration.cluster.isEnabled
+            ? ClusterNode(configuration: configuration.cluster, databasePath: configuration.database.path, logger: Logger(label: "liftwatch.cluster")) : nil
+        let database: LiftDatabase
+        do {
+            let restored = try await cluster?.becomeActive() ?? false
+            database = try LiftDatabase(path: configuration.database.path, logger: Logger(label: "liftwatch.store"))
+            if restored {
+                // The copy may lack ids the previous node published in its last second: new ones start far above.
+                let moved = try TermStart(database: database).skipIdentifiers()
+                logger.notice("published id sequences moved on for this term", metadata: ["tables": "\(moved)", "by": "\(TermStart.gap)"])
+            }
+            try await cluster?.startReplication()
+        } catch {
+            await cluster?.resign()
+            throw error
+        }
         let migrations = try database.appliedMigrations().count
         logger.info("database open", metadata: ["path": "\(configuration.database.path)", "migrations": "\(migrations)"])
         var embedded: MosquittoBroker?
@@ -92,9 +109,11 @@ struct Server {
             port = broker.port
         }
         do {
-            try await runServices(database: database, host: host, port: port)
+            try await runServices(database: database, host: host, port: port, shutdownDeadline: cluster == nil ? nil : .seconds(60))
         } catch {
             await embedded?.stop()
+            try? database.close()
+            await cluster?.resign()
             throw error
         }
         if let embedded {
@@ -102,10 +121,13 @@ struct Server {
             logger.info("embedded mosquitto stopped")
         }
         try database.close()
+        await cluster?.resign()
         logger.info("liftwatch stopped")
     }
 
-    private func runServices(database: LiftDatabase, host: String, port: Int) async throws {
+    /// - Parameter shutdownDeadline: in the cluster profile, how long a graceful shutdown may take before the
+    ///   services are cancelled: a node that hangs while stopping would otherwise hold its lease for ever.
+    private func runServices(database: LiftDatabase, host: String, port: Int, shutdownDeadline: Duration?) async throws {
         let broker = configuration.broker
         var droppedEventFilters: [String] = []
         // Fault events on a session of their own: the broker queues them apart from the telemetry backlog.
@@ -128,6 +150,7 @@ struct Server {
                 // Fault events overtake queued telemetry on their way to the store.
                 isUrgent: IngestService.isUrgent)
             session.bufferedReads = broker.bufferedReads
+            session.alternateBrokers = broker.alternates
             return session
         }
         // Tickets go out on the session that receives fault events, just after its PUBACK: no Nagle delay there.
@@ -223,14 +246,16 @@ struct Server {
             logger: Logger(label: "liftwatch.store"))
         // Shutdown runs in reverse order: HTTP first; ingestion last, which closes the MQTT session and then
         // commits everything received before it returns.
-        let group = ServiceGroup(configuration: .init(
+        var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 .init(service: maintenance), .init(service: outbox), .init(service: ingest), .init(service: scheduler), .init(service: webhooks),
                 .init(service: mqttGauge), .init(service: http), .init(service: WarmUp(context: apiContext, logger: Logger(label: "liftwatch.http"))),
                 .init(service: StreamCloser(hub: events)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = shutdownDeadline
+        let group = ServiceGroup(configuration: groupConfiguration)
         logger.info("liftwatch serving", metadata: [
             "broker": "\(host):\(port)", "client_id": "\(broker.clientID)", "http": "\(configuration.http.host):\(configuration.http.port)",
         ])

@@ -75,8 +75,9 @@ struct HostileControllerTests {
         // Inside the flood, the same controller reports someone trapped; another elevator carries on.
         try await harness.publish("lift/430102/E1/event", #"{"seq":2001,"ts":\#(ts),"kind":"fault","code":"entrapment_at_floor","state":"raised"}"#)
         try await harness.publish("lift/430102/E2/event", #"{"seq":1,"ts":\#(ts),"kind":"fault","code":"door_obstructed","state":"raised"}"#)
+        // E2's event travels on its own: awaited too, not assumed to land before E1's last.
         try await harness.eventually("every message accounted for") {
-            try (harness.database.ingestCounters("E1")?.received ?? 0) == 2_001
+            try (harness.database.ingestCounters("E1")?.received ?? 0) == 2_001 && (harness.database.ingestCounters("E2")?.received ?? 0) == 1
         }
         let events = try harness.database.events("E1")
         #expect(events.filter { $0.fault == .doorObstructed }.count == 60, "the burst, then nothing of the repeats")

@@ -413,3 +413,47 @@ struct SubscriptionChangeTests {
         await broker.stop()
     }
 }
+
+@Suite("MQTT clients on a clustered broker's nodes")
+struct BrokerNodeFailoverTests {
+    @Test("a client whose broker node goes moves to the next node and receives there")
+    func clientMovesToTheNextNode() async throws {
+        let first = try await MosquittoBroker.start()
+        let second = try await MosquittoBroker.start()
+        var configuration = MQTTConfiguration(
+            port: first.port, clientID: uniqueID("node"), subscriptions: [.init("lift/#")],
+            reconnectBackoff: .init(initial: .milliseconds(100), maximum: .milliseconds(500)))
+        configuration.alternateBrokers = [BrokerAddress(host: "127.0.0.1", port: second.port)]
+        let client = try await connectedClient(configuration)
+        await first.stop()
+        try await eventually("the client reconnects, to the second node") { client.statistics.reconnects >= 1 && client.connectionState.isConnected }
+        try await Task.sleep(for: .milliseconds(200))  // the SUBACK
+        let publisher = try await connectedClient(.init(port: second.port, clientID: uniqueID("pub")))
+        try await publisher.publish(MQTTMessage(topic: "lift/430102/E1/telemetry", string: "on the second node", qos: .atLeastOnce))
+        let received = try await receive(1, from: client)
+        #expect(received.map(\.payloadString) == ["on the second node"])
+        await publisher.shutdown()
+        await client.shutdown()
+        await second.stop()
+    }
+
+    @Test("a fleet's members start spread over the nodes and all connect when the first node is down")
+    func fleetSpreadsAndSkipsADeadNode() async throws {
+        let live = try await MosquittoBroker.start()
+        let deadPort = live.port == 1 ? 2 : 1  // nothing listens on a privileged port here
+        let members = (1...6).map { MQTTFleet.Member(clientID: uniqueID("m\($0)")) }
+        let fleet = try MQTTFleet(
+            host: "127.0.0.1", port: deadPort, alternateBrokers: [BrokerAddress(host: "127.0.0.1", port: live.port)], members: members,
+            backoff: .init(initial: .milliseconds(50), maximum: .milliseconds(200)))
+        #expect(fleet.brokers.map(\.port) == [deadPort, live.port])
+        // Members 0, 2, 4 try the dead node first, then move on; 1, 3, 5 start on the live one.
+        let deadline = ContinuousClock.now + .seconds(10)
+        var connected = 0
+        fleet.run(tickEvery: .milliseconds(20)) { fleet in
+            connected = fleet.statistics.connected
+            return connected < members.count && ContinuousClock.now < deadline
+        }
+        #expect(connected == members.count)
+        await live.stop()
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LiftMQTT
 @testable import liftwatch
 
 @Suite("Configuration")
@@ -65,6 +66,12 @@ struct ConfigurationLoaderTests {
         (["broker.shared_group": "liftwatch"], "broker.shared_group", "splits one elevator's messages between instances"),
         (["scheduler.visit_minimum_minutes": "30,45"], "scheduler.visit_minimum_minutes", "four minute counts"),
         (["residents.rescue_code_digits": "43:3"], "residents.rescue_code_digits", "PREFIX:DIGITS"),
+        (["broker.alternates": "nats-2"], "broker.alternates", "host:port"),
+        (["cluster.lease_endpoints": "127.0.0.1:2379"], "cluster.lease_endpoints", "etcd client URLs"),
+        // A cluster node never starts its own mosquitto: each would be a broker of one.
+        (["cluster.lease_endpoints": "http://127.0.0.1:2379", "cluster.replica_directory": "/r"], "broker.host", "no embedded mosquitto"),
+        (["cluster.lease_endpoints": "http://127.0.0.1:2379", "broker.host": "nats"], "cluster.replica_directory", "replicas go to"),
+        (["cluster.lease_ttl_seconds": "1"], "cluster.lease_ttl_seconds", "an integer from 2 to 60"),
     ])
     func badValues(overrides: [String: String], key: String, expected: String) async throws {
         let error = await #expect(throws: ConfigurationError.self) {
@@ -101,6 +108,21 @@ struct ConfigurationLoaderTests {
             try await ConfigurationLoader(environment: ["LIFTWATCH_INGEST_BATCH_SIZE": "lots"]).load()
         }
         #expect(error?.key == "ingest.batch_size" && error?.found == "lots")
+    }
+
+    @Test("the cluster profile's node: the broker's other nodes, etcd, its replicas, the host name for a node name")
+    func clusterProfile() async throws {
+        let configuration = try await ConfigurationLoader(overrides: [
+            "broker.host": "127.0.0.1", "broker.port": "18821", "broker.alternates": "127.0.0.1:18822,[::1]:18823",
+            "cluster.lease_endpoints": "http://127.0.0.1:2381,http://127.0.0.1:2382", "cluster.replica_directory": "/srv/replicas",
+            "cluster.lease_ttl_seconds": "9",
+        ], environment: [:]).load()
+        #expect(configuration.broker.alternates == [.init(host: "127.0.0.1", port: 18822), .init(host: "::1", port: 18823)])
+        #expect(configuration.cluster.isEnabled)
+        #expect(configuration.cluster.leaseEndpoints == ["http://127.0.0.1:2381", "http://127.0.0.1:2382"])
+        #expect(configuration.cluster.leaseTTL == .seconds(9))
+        #expect(configuration.cluster.node == ProcessInfo.processInfo.hostName)
+        #expect(!LiftWatchConfiguration().cluster.isEnabled, "the embedded default is a single node")
     }
 
     @Test("a missing --config file is an error, not a silent default")

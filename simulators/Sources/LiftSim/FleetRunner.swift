@@ -25,6 +25,8 @@ public struct FleetRunner: Sendable {
 
     public var host: String
     public var port: Int
+    /// Other nodes of a clustered broker (`MQTTFleet.brokers`).
+    public var alternateBrokers: [BrokerAddress] = []
     /// Simulated seconds per real second; 0 runs as fast as the broker takes it.
     public var speed: Double
     /// After the scenario's end, keep answering replay requests this long before disconnecting.
@@ -57,7 +59,7 @@ public struct FleetRunner: Sendable {
             member.password = password
             return member
         }
-        let fleet = try MQTTFleet(host: host, port: port, members: members, logger: logger)
+        let fleet = try MQTTFleet(host: host, port: port, alternateBrokers: alternateBrokers, members: members, logger: logger)
         var replayRequests = 0
         var replayed = 0
         var pendingReplay: [(Int, [UInt8])] = []

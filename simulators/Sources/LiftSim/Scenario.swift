@@ -122,7 +122,7 @@ public struct Scenario: Sendable, Decodable {
 
     /// What is wrong with the scenario, if anything.
     public var problem: String? {
-        if !(1...10_000).contains(fleet.elevators) { return "fleet.elevators must be 1…10000" }
+        if !(1...100_000).contains(fleet.elevators) { return "fleet.elevators must be 1…100000" }
         if fleet.regions.isEmpty || !fleet.regions.allSatisfy(Identifier.isValidRegion) { return "fleet regions must be 6-digit codes" }
         if !Identifier.isValidID(fleet.prefix + "-0001") { return "fleet.prefix \"\(fleet.prefix)\" does not make valid elevator ids" }
         if fleet.floors < 2 { return "fleet.floors must be at least 2" }

@@ -191,7 +191,7 @@ struct LiftSimCommand: AsyncParsableCommand {
                 """)
 
         @OptionGroup var broker: BrokerOptions
-        @Option(help: "Number of elevators, 1…10000 (with --fleet: at most this many of the file's).") var elevators: Int?
+        @Option(help: "Number of elevators, 1…100000; past 25,000 a fleet is better spread over several processes, see docs/scaling.md (with --fleet: at most this many of the file's).") var elevators: Int?
         @Option(help: ArgumentHelp("Simulate the in-service elevators of an elevators CSV (as `liftsim city` writes), each in its own region.", valueName: "file"))
         var fleet: String?
         @Option(help: "6-digit region code.") var region = "430102"
@@ -206,7 +206,7 @@ struct LiftSimCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard Identifier.isValidRegion(region) else { throw ValidationError("--region must be 6 digits") }
-            if let elevators, !(1...10_000).contains(elevators) { throw ValidationError("--elevators must be 1…10000") }
+            if let elevators, !(1...100_000).contains(elevators) { throw ValidationError("--elevators must be 1…100000") }
             guard floors >= 2 else { throw ValidationError("--floors must be at least 2") }
             guard telemetryEvery >= 1, statsEvery >= 1 else { throw ValidationError("intervals must be at least 1 second") }
             guard duration >= 0, speed >= 0 else { throw ValidationError("--duration and --speed cannot be negative") }
@@ -218,7 +218,7 @@ struct LiftSimCommand: AsyncParsableCommand {
             LiftSimCommand.bootstrapQuietLogging()
             let members: [(id: String, region: String)]
             if let fleet {
-                members = Array(try LiftSimCommand.inServiceElevators(fleet).prefix(elevators ?? 10_000))
+                members = Array(try LiftSimCommand.inServiceElevators(fleet).prefix(elevators ?? 100_000))
                 guard !members.isEmpty else { throw ValidationError("\(fleet) has no in-service elevators") }
             } else {
                 members = LiftSimCommand.elevatorIDs(prefix: prefix, count: elevators ?? 5).map { ($0, region) }
@@ -248,7 +248,9 @@ struct LiftSimCommand: AsyncParsableCommand {
         }
         defer { signals.forEach { $0.cancel() } }
         let begin = start ?? scenario.defaultStart(now: EpochClock.system.now())
-        let runner = FleetRunner(host: broker.host, port: broker.port, speed: speed, linger: linger, username: broker.username, password: broker.password)
+        var configured = FleetRunner(host: broker.host, port: broker.port, speed: speed, linger: linger, username: broker.username, password: broker.password)
+        configured.alternateBrokers = try broker.alternateBrokers()
+        let runner = configured
         return try await withCheckedThrowingContinuation { continuation in
             // The fleet's event loop owns this thread: every socket, every controller, no locks.
             let thread = Thread {
@@ -289,4 +291,14 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: "Broker port (LiftWatch's embedded mosquitto listens on 18830).") var port = 18830
     @Option(help: "Username for the broker (a production broker has one per controller; see config/mosquitto-production.conf).") var username: String?
     @Option(help: "Password for the broker.") var password: String?
+    @Option(name: .customLong("alternate-broker"), help: ArgumentHelp(
+        "Another node of a clustered broker (repeatable): controllers start spread over all nodes and move to the next when one goes.",
+        valueName: "host:port")) var alternates: [String] = []
+
+    func alternateBrokers() throws -> [BrokerAddress] {
+        try alternates.map { text in
+            guard let address = BrokerAddress(parsing: text) else { throw ValidationError("--alternate-broker: expected host:port, found \(text)") }
+            return address
+        }
+    }
 }
