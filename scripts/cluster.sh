@@ -71,7 +71,13 @@ start_node() {
 
 active() {
   curl -s -X POST "http://$REACH:2381/v3/kv/range" -d '{"key":"L2xpZnR3YXRjaC9hY3RpdmU="}' \
-    | python3 -c 'import sys,json,base64; k=json.load(sys.stdin).get("kvs"); print(base64.b64decode(k[0]["value"]).decode() if k else "none")'
+    | python3 -c '
+import sys, json, base64
+try:
+    k = json.load(sys.stdin).get("kvs")
+    print(base64.b64decode(k[0]["value"]).decode() if k else "none")
+except Exception:
+    print("none")'
 }
 
 case "${1:-}" in
@@ -81,8 +87,11 @@ case "${1:-}" in
     for i in 1 2 3; do pidof_file "nats-$i" >/dev/null || start_nats $i; done
     for i in 1 2 3; do pidof_file "etcd-$i" >/dev/null || start_etcd $i; done
     for p in 18821 18822 18823 2381 2382 2383; do wait_port $p; done
-    for n in a b; do pidof_file "node-$n" >/dev/null || start_node $n; sleep 2; done
-    for _ in $(seq 1 100); do [ "$(active)" != none ] && break; sleep 0.2; done
+    # node-a first, and node-b once a node is active: a new cluster must be bootstrapped by node-a (node-b
+    # would refuse to start from its own empty store and exit).
+    pidof_file node-a >/dev/null || start_node a
+    for _ in $(seq 1 150); do [ "$(active)" != none ] && break; sleep 0.2; done
+    pidof_file node-b >/dev/null || start_node b
     echo "cluster: started in $DIR; active: $(active)"
     ;;
   status)

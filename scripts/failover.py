@@ -171,11 +171,16 @@ def run(what, args, bin_dir):
         if what == "network":
             subprocess.run(f"ip link set {VETH_ROOT} down".split(), check=True)
             detail = "node-a's link cut"
+        elif what == "store":
+            # Frozen first, so that nothing more is committed or shipped: then its Litestream, then the node.
+            os.kill(cluster.pid(f"node-{victim}"), signal.SIGSTOP)
+            subprocess.run(["pkill", "-KILL", "-f", f"litestream replicate -config {cluster.db(victim)}"])
+            os.kill(cluster.pid(f"node-{victim}"), signal.SIGKILL)
+            detail = f"node-{victim} SIGKILLed"
         else:
             os.kill(cluster.pid(f"node-{victim}"), signal.SIGKILL)
             detail = f"node-{victim} SIGKILLed"
         if what == "store":
-            subprocess.run(["pkill", "-KILL", "-f", f"litestream replicate -config {cluster.db(victim)}"])
             for suffix in ("", "-wal", "-shm"):
                 if os.path.exists(cluster.db(victim) + suffix):
                     os.remove(cluster.db(victim) + suffix)

@@ -191,7 +191,7 @@ struct LiftSimCommand: AsyncParsableCommand {
                 """)
 
         @OptionGroup var broker: BrokerOptions
-        @Option(help: "Number of elevators, 1…100000; past 25,000 a fleet is better spread over several processes, see docs/scaling.md (with --fleet: at most this many of the file's).") var elevators: Int?
+        @Option(help: "Number of elevators, 1…100000, each an open file: past the process limit, spread them over processes with different --prefix (with --fleet: at most this many of the file's).") var elevators: Int?
         @Option(help: ArgumentHelp("Simulate the in-service elevators of an elevators CSV (as `liftsim city` writes), each in its own region.", valueName: "file"))
         var fleet: String?
         @Option(help: "6-digit region code.") var region = "430102"
