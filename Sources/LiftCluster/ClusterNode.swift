@@ -14,6 +14,7 @@ public final class ClusterNode: Sendable {
     let configuration: ClusterConfiguration
     let databasePath: String
     let etcd: EtcdClient
+    let litestream: Litestream
     let logger: Logger
     let machine: Mutex<LeaseMachine>
     let state = Mutex(Held())
@@ -33,7 +34,8 @@ public final class ClusterNode: Sendable {
     public init(
         configuration: ClusterConfiguration, databasePath: String, logger: Logger,
         fence: (@Sendable (String) -> Void)? = nil
-    ) {
+    ) throws {
+        litestream = try Litestream(resolving: configuration.litestream)
         var configuration = configuration
         configuration.replicaRoot = Self.absolute(configuration.replicaRoot)
         self.configuration = configuration
@@ -67,7 +69,6 @@ public final class ClusterNode: Sendable {
     /// which starts from this node's own file only with `cluster.bootstrap`.
     @discardableResult
     public func becomeActive() async throws -> Bool {
-        let litestream = try Litestream(resolving: configuration.litestream)
         let ttl = Int(configuration.leaseTTL.components.seconds)
         var lastHolder: String?
         stopOrphanedLitestream()
@@ -88,7 +89,7 @@ public final class ClusterNode: Sendable {
                     lastHolder = holder
                 }
                 if let replica = try await etcd.get(key: configuration.replicaKey) {
-                    do { try follow(replica, with: litestream) } catch {
+                    do { try follow(replica) } catch {
                         logger.warning("standby: the warm copy cannot be kept", metadata: ["error": "\(error)"])
                     }
                 }
@@ -122,7 +123,7 @@ public final class ClusterNode: Sendable {
 
     /// Keeps (or starts) a copy of `replica` current beside the store, so that taking over costs seconds
     /// whatever the store's size; a new replica (a new term elsewhere) starts a new copy.
-    private func follow(_ replica: String, with litestream: Litestream) throws {
+    private func follow(_ replica: String) throws {
         let current = state.withLock { $0.follower }
         if let current, current.replica == replica, current.child.isRunning { return }
         if let current {
@@ -156,14 +157,14 @@ public final class ClusterNode: Sendable {
         follower.child.send(caughtUp ? SIGTERM : SIGKILL)
         await follower.child.waitForExit()
         guard caughtUp, follower.child.terminationStatus == 0, FileManager.default.fileExists(atPath: warmPath) else {
-            for suffix in ["", "-wal", "-shm", "-txid"] { try? FileManager.default.removeItem(atPath: warmPath + suffix) }
+            Litestream.removeDatabase(at: warmPath)
             if follower.replica == replica {
                 logger.warning("the warm copy did not catch up: restoring in full", metadata: ["status": "\(follower.child.terminationStatus ?? -1)"])
             }
             return false
         }
         do {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
+            Litestream.removeDatabase(at: databasePath)
             try FileManager.default.moveItem(atPath: warmPath, toPath: databasePath)
             for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: warmPath + suffix) {
                 try FileManager.default.moveItem(atPath: warmPath + suffix, toPath: databasePath + suffix)
@@ -181,7 +182,6 @@ public final class ClusterNode: Sendable {
     /// recorded, a takeover restores the previous term's replica, and what this term stored before its snapshot
     /// comes back as the previous term's tail does (controllers' replays; API changes are lost).
     public func startReplication() async throws {
-        let litestream = try Litestream(resolving: configuration.litestream)
         guard let lease = state.withLock({ $0.lease }) else { return }
         let replica = "\(configuration.replicaRoot)/\(configuration.node)-\(String(lease, radix: 16))"
         try FileManager.default.createDirectory(atPath: replica, withIntermediateDirectories: true)
@@ -295,8 +295,7 @@ public final class ClusterNode: Sendable {
         }), !child.isRunning else { return }
         logger.error("litestream exited: starting it again", metadata: ["status": "\(child.terminationStatus ?? -1)", "log": "\(litestreamLog)"])
         do {
-            let again = try Litestream(resolving: configuration.litestream)
-                .replicate(databasePath, to: replica, syncInterval: configuration.replicaSyncInterval, log: litestreamLog)
+            let again = try litestream.replicate(databasePath, to: replica, syncInterval: configuration.replicaSyncInterval, log: litestreamLog)
             try? String(again.pid).write(toFile: pidFile, atomically: true, encoding: .utf8)
             state.withLock { $0.litestream = again }
         } catch {

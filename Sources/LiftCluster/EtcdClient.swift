@@ -79,10 +79,7 @@ public struct EtcdClient: Sendable {
     }
 
     public func get(key: String) async throws -> String? {
-        let answer = try await call("/v3/kv/range", ["key": Self.b64(key)])
-        guard let kvs = answer["kvs"] as? [[String: Any]], let value = kvs.first?["value"] as? String,
-              let data = Data(base64Encoded: value) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        Self.firstValue(of: try await call("/v3/kv/range", ["key": Self.b64(key)]))
     }
 
     private func call(_ path: String, _ body: [String: Any]) async throws -> [String: Any] {
@@ -125,14 +122,16 @@ public struct EtcdClient: Sendable {
         return nil
     }
 
+    /// The first value of a range answer (`{"kvs": [{"value": base64}]}`).
+    private static func firstValue(of range: [String: Any]) -> String? {
+        guard let kvs = range["kvs"] as? [[String: Any]], let value = kvs.first?["value"] as? String,
+              let data = Data(base64Encoded: value) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The first value read by a transaction's range request.
     private static func firstValue(in answer: [String: Any]) -> String? {
         let responses = answer["responses"] as? [[String: Any]] ?? []
-        for response in responses {
-            if let range = response["response_range"] as? [String: Any], let kvs = range["kvs"] as? [[String: Any]],
-               let value = kvs.first?["value"] as? String, let data = Data(base64Encoded: value) {
-                return String(decoding: data, as: UTF8.self)
-            }
-        }
-        return nil
+        return responses.lazy.compactMap { ($0["response_range"] as? [String: Any]).flatMap(firstValue(of:)) }.first
     }
 }

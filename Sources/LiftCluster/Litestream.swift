@@ -27,20 +27,25 @@ struct Litestream {
     /// Restores the database held in `replica` (a folder) to `path`, replacing whatever is there.
     func restore(replica: String, to path: String, log: String) async throws {
         let staging = path + ".restoring"
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) }
+        Self.removeDatabase(at: staging)
         let child = try ChildProcess.spawn(executable, ["restore", "-o", staging, "file://" + replica], outputPath: log)
         await child.waitForExit()
         guard let status = child.terminationStatus, status == 0, FileManager.default.fileExists(atPath: staging) else {
             throw Failure(description: "litestream restore from \(replica) failed (status \(child.terminationStatus ?? -1)); see \(log)")
         }
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        Self.removeDatabase(at: path)
         try FileManager.default.moveItem(atPath: staging, toPath: path)
     }
 
     /// Starts keeping `path` a current copy of the database in `replica` (`restore -f`): the warm standby.
     func follow(replica: String, to path: String, log: String) throws -> ChildProcess {
-        for suffix in ["", "-wal", "-shm", "-txid"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        Self.removeDatabase(at: path)
         return try ChildProcess.spawn(executable, ["restore", "-f", "-follow-interval", "200ms", "-o", path, "file://" + replica], outputPath: log)
+    }
+
+    /// Deletes a database file and its sidecars: SQLite's WAL and shared memory, a following restore's `-txid`.
+    static func removeDatabase(at path: String) {
+        for suffix in ["", "-wal", "-shm", "-txid"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 
     /// The last transaction a replica folder holds (its LTX files are named `<min>-<max>.ltx`, in hex).

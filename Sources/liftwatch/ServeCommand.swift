@@ -76,7 +76,7 @@ struct Server {
         Self.capMallocArenas(at: configuration.mallocArenaMax, environment: ProcessInfo.processInfo.environment, logger: logger)
         // The cluster profile: nothing opens, connects or listens until this node holds the lease.
         let cluster = configuration.cluster.isEnabled
-            ? ClusterNode(configuration: configuration.cluster, databasePath: configuration.database.path, logger: Logger(label: "liftwatch.cluster")) : nil
+            ? try ClusterNode(configuration: configuration.cluster, databasePath: configuration.database.path, logger: Logger(label: "liftwatch.cluster")) : nil
         let database: LiftDatabase
         do {
             let restored = try await cluster?.becomeActive() ?? false

@@ -88,9 +88,9 @@ struct ClusterNodeTests {
         defer { Task { await etcd.stop() } }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let fenced = Fences()
-        let a = ClusterNode(configuration: configuration("a", etcd: etcd), databasePath: folder + "/a.sqlite", logger: Logger(label: "a"),
+        let a = try ClusterNode(configuration: configuration("a", etcd: etcd), databasePath: folder + "/a.sqlite", logger: Logger(label: "a"),
                             fence: { reason in fenced.record("a: " + reason) })
-        let b = ClusterNode(configuration: configuration("b", etcd: etcd), databasePath: folder + "/b.sqlite", logger: Logger(label: "b"),
+        let b = try ClusterNode(configuration: configuration("b", etcd: etcd), databasePath: folder + "/b.sqlite", logger: Logger(label: "b"),
                             fence: { reason in fenced.record("b: " + reason) })
         try await a.becomeActive()
         var store: DatabaseQueue? = try DatabaseQueue(path: folder + "/a.sqlite")
@@ -130,7 +130,7 @@ struct ClusterNodeTests {
         defer { Task { await etcd.stop() } }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let fenced = Fences()
-        let a = ClusterNode(configuration: configuration("a", etcd: etcd), databasePath: folder + "/a.sqlite", logger: Logger(label: "a"),
+        let a = try ClusterNode(configuration: configuration("a", etcd: etcd), databasePath: folder + "/a.sqlite", logger: Logger(label: "a"),
                             fence: { reason in fenced.record(reason) })
         try await a.becomeActive()
         let lease = try #require(a.currentLease)
@@ -143,7 +143,7 @@ struct ClusterNodeTests {
         #expect(fenced.all.first?.contains("lease") == true, "\(fenced.all)")
 
         // And the key is free for another node at once.
-        let b = ClusterNode(configuration: configuration("b", etcd: etcd), databasePath: folder + "/b.sqlite", logger: Logger(label: "b"),
+        let b = try ClusterNode(configuration: configuration("b", etcd: etcd), databasePath: folder + "/b.sqlite", logger: Logger(label: "b"),
                             fence: { _ in })
         try await b.becomeActive()
         #expect(b.currentLease != nil)
@@ -157,7 +157,7 @@ struct ClusterNodeTests {
         let etcd = try await EtcdProcess()
         defer { Task { await etcd.stop() } }
         let fenced = Fences()
-        let a = ClusterNode(configuration: configuration("a", etcd: etcd), databasePath: folder + "/a.sqlite", logger: Logger(label: "a"),
+        let a = try ClusterNode(configuration: configuration("a", etcd: etcd), databasePath: folder + "/a.sqlite", logger: Logger(label: "a"),
                             fence: { reason in fenced.record(reason) })
         try await a.becomeActive()
         try await EtcdClient(endpoints: [etcd.endpoint]).delete(key: "/liftwatch/active")
@@ -172,12 +172,12 @@ struct ClusterNodeTests {
         let etcd = try await EtcdProcess()
         defer { Task { await etcd.stop() } }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let a = ClusterNode(configuration: configuration("a", etcd: etcd, bootstrap: false), databasePath: folder + "/a.sqlite",
+        let a = try ClusterNode(configuration: configuration("a", etcd: etcd, bootstrap: false), databasePath: folder + "/a.sqlite",
                             logger: Logger(label: "a"), fence: { _ in })
         let error = await #expect(throws: (any Error).self) { try await a.becomeActive() }
         #expect("\(error.map { "\($0)" } ?? "")".contains("cluster.bootstrap is off"))
         await a.resign()
-        let b = ClusterNode(configuration: configuration("b", etcd: etcd, bootstrap: true), databasePath: folder + "/b.sqlite",
+        let b = try ClusterNode(configuration: configuration("b", etcd: etcd, bootstrap: true), databasePath: folder + "/b.sqlite",
                             logger: Logger(label: "b"), fence: { _ in })
         #expect(try await b.becomeActive() == false, "a bootstrapped first term starts from the node's own store")
         await b.resign()
