@@ -221,6 +221,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--elevators", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=1000, help="simulated seconds of stream (1 message/s/elevator + stats)")
+    parser.add_argument("--telemetry-every", type=int, default=1, metavar="SECONDS",
+                        help="seconds between two telemetry samples of an elevator (default 1; 10 is the contract's usual interval)")
     parser.add_argument("--sustained", type=int, default=0, help="also run a paced run of this many seconds")
     parser.add_argument("--rate", type=int, default=20000, help="messages per second of the sustained run")
     parser.add_argument("--batch-size", type=int, help="LiftWatch's ingest.batch_size (default: LiftWatch's own default)")
@@ -248,17 +250,19 @@ def main():
         subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True)
     bin_dir = run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT).stdout.strip()
     work = tempfile.mkdtemp(prefix="liftwatch-bench-")
-    stream = os.path.join(ROOT, "var", f"stream-{args.elevators}x{args.seconds}.bin")
+    every = "" if args.telemetry_every == 1 else f"-every{args.telemetry_every}"
+    stream = os.path.join(ROOT, "var", f"stream-{args.elevators}x{args.seconds}{every}.bin")
     os.makedirs(os.path.dirname(stream), exist_ok=True)
     # The stream ends when it was recorded. Recorded on an earlier (UTC) day, its samples are all in a past day,
     # which LiftWatch's start-up maintenance pass compacts while the drain runs: recorded again, so that every
     # drain measures ingestion alone.
     if not os.path.exists(stream) or int(os.path.getmtime(stream)) // 86400 != int(time.time()) // 86400:
-        log(f"recording {args.elevators} elevators x {args.seconds} s")
-        log(run([f"{bin_dir}/liftsim", "record", "--elevators", str(args.elevators), "--seconds", str(args.seconds), "--output", stream]).stdout.strip())
+        log(f"recording {args.elevators} elevators x {args.seconds} s, telemetry every {args.telemetry_every} s")
+        log(run([f"{bin_dir}/liftsim", "record", "--elevators", str(args.elevators), "--seconds", str(args.seconds),
+                 "--telemetry-every", str(args.telemetry_every), "--output", stream]).stdout.strip())
     total = count_messages(stream)
     log(f"stream: {total} messages, {os.path.getsize(stream)} bytes")
-    results = {"messages": total, "elevators": args.elevators, "stream_bytes": os.path.getsize(stream)}
+    results = {"messages": total, "elevators": args.elevators, "telemetry_every": args.telemetry_every, "stream_bytes": os.path.getsize(stream)}
     results["parse"] = run([f"{bin_dir}/liftsim", "benchmark-parse", "--input", stream]).stdout.strip().splitlines()
     log("\n".join(results["parse"]))
     broker = Broker(work)
@@ -348,7 +352,13 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
     http = free_port()
     common = ([] if args.batch_size is None else ["--set", f"ingest.batch_size={args.batch_size}"]) + ["--set", f"http.port={http}", "--broker-host", "127.0.0.1", "--broker-port", str(broker.port), "--log-level", "warning"]
     ids = run([f"{bin_dir}/liftsim", "ids", "--elevators", str(args.elevators)]).stdout.split()
-    run([lw, "elevators", "register", "--region", "430102", "--contractor", "C-BENCH"] + ids, cwd=cwd)
+
+    def register():
+        # 5,000 ids a command: the argument parser takes time quadratic in the number of positional arguments.
+        for start in range(0, len(ids), 5_000):
+            run([lw, "elevators", "register", "--region", "430102", "--contractor", "C-BENCH"] + ids[start:start + 5_000], cwd=cwd)
+
+    register()
 
     def serve():
         proc = subprocess.Popen([lw, "serve"] + common, cwd=cwd, stdout=subprocess.DEVNULL, stderr=open(os.path.join(cwd, "serve.log"), "a"))
@@ -465,7 +475,7 @@ def bench_liftwatch(args, bin_dir, broker, stream, total, work):
                 os.remove(os.path.join(cwd, "var", "liftwatch.sqlite" + suffix))
             except FileNotFoundError:
                 pass
-        run([lw, "elevators", "register", "--region", "430102", "--contractor", "C-BENCH"] + ids, cwd=cwd)
+        register()
 
     if args.sustained:
         fresh_database()
@@ -507,24 +517,63 @@ def ticket_latency(args, bin_dir, broker, stream, serve, cwd, http):
 
 
 def sustained(args, bin_dir, broker, stream, serve, cwd, http):
+    """Paces whole loops of the stream at --rate for at least --sustained seconds and follows, every 10 s, what
+    LiftWatch has stored, what the broker still holds for it, its CPU and its memory. Then waits until every
+    published message is stored: a LiftWatch that keeps up stores at the offered rate with a backlog that stays
+    flat, and has nothing left to drain when the publisher stops."""
     proc = serve()
-    loops = max(1, int(args.sustained * args.rate / count_messages(stream)) + 1)
+    per_loop = count_messages(stream)
+    loops = max(1, -(-args.sustained * args.rate // per_loop))
+    names = ["liftwatch_ingest_samples_total", "liftwatch_ingest_dead_letters_total", "liftwatch_ingest_duplicates_total"]
+
+    def stored():
+        text = scrape(http)
+        return sum(counter(text, name) for name in names)
+
+    held_log = os.path.join(cwd, "broker-held.log")
+    watcher = subprocess.Popen(["mosquitto_sub", "-p", str(broker.port), "-t", "$SYS/broker/store/messages/count"],
+                               stdout=open(held_log, "w"), stderr=subprocess.DEVNULL)
+
+    def held():
+        with open(held_log) as f:
+            lines = f.read().split()
+        return int(lines[-1]) if lines else None
+
+    stored0 = stored()
     publisher = subprocess.Popen([f"{bin_dir}/liftsim", "replay", "--port", str(broker.port), "--input", stream, "--rate", str(args.rate), "--loops", str(loops), "--first-loop", "1"],
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     samples = []
     start = time.monotonic()
-    while time.monotonic() - start < args.sustained:
+    previous_cpu, previous_t, previous_stored = cpu_seconds(proc.pid), start, stored0
+    while publisher.poll() is None:
         time.sleep(10)
-        backlog, _ = metric(http, "liftwatch_ingest_backlog_messages")
+        now, cpu, count = time.monotonic(), cpu_seconds(proc.pid), stored()
         sqlite_bytes, _ = metric(http, "liftwatch_store_sqlite_memory_bytes")
-        samples.append({"t": round(time.monotonic() - start), "rss_mib": (rss_kib(proc.pid) or 0) / 1024, "sqlite_mib": round(sqlite_bytes / 1048576, 1), "backlog": backlog})
+        backlog, _ = metric(http, "liftwatch_ingest_backlog_messages")
+        samples.append({"t": round(now - start), "stored_per_s": round((count - previous_stored) / (now - previous_t)),
+                        "broker_held": held(), "liftwatch_backlog": backlog, "cores": round((cpu - previous_cpu) / (now - previous_t), 2),
+                        "rss_mib": round((rss_kib(proc.pid) or 0) / 1024), "sqlite_mib": round(sqlite_bytes / 1048576, 1)})
+        previous_cpu, previous_t, previous_stored = cpu, now, count
         log(f"sustained: {samples[-1]}")
-    publisher.terminate()
-    publisher.wait()
+    published_seconds = time.monotonic() - start
+    published = loops * per_loop
+    left_at_end = published - (stored() - stored0)
+    while stored() - stored0 < published and time.monotonic() - start < published_seconds + 900:
+        time.sleep(1)
+    drained = time.monotonic() - start - published_seconds
+    final = stored() - stored0
     peak = (rss_kib(proc.pid, "VmHWM") or 0) / 1024
+    watcher.terminate()
     proc.send_signal(signal.SIGTERM)
     proc.wait()
-    return {"seconds": args.sustained, "rate": args.rate, "samples": samples, "peak_rss_mib": peak}
+    steady = [s["stored_per_s"] for s in samples[3:]]
+    result = {"seconds": round(published_seconds), "rate": args.rate, "published": published, "stored": int(final),
+              "not_yet_stored_when_publisher_stopped": int(left_at_end), "drained_after_s": round(drained, 1),
+              "stored_per_s_from_30s": round(sum(steady) / len(steady)) if steady else None,
+              "samples": samples, "peak_rss_mib": peak}
+    log(f"sustained: published {published} in {published_seconds:.0f} s, stored {int(final)}; "
+        f"{int(left_at_end)} not yet stored when the publisher stopped, all stored {drained:.1f} s later")
+    return result
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ def main():
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--telemetry-every", type=int, default=10)
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--perf", metavar="FILE", help="record a perf profile (call graphs, 199 Hz) of LiftWatch over the measured minutes")
     args = parser.parse_args()
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -69,7 +70,7 @@ def main():
     per = args.elevators // args.processes
     central = free_port()
     ports = [free_port() for _ in range(args.processes)]
-    common = ("allow_anonymous true\nmax_queued_messages 1000000\nmax_inflight_messages 100\npersistence false\n"
+    common = ("allow_anonymous true\nmax_queued_messages 1000000\nmax_inflight_messages 100\npersistence false\nsys_interval 5\n"
               "log_type error\nlog_type warning\n" + ("user root\n" if os.getuid() == 0 else ""))
     with open(f"{work}/mosquitto.conf", "w") as f:
         f.write(f"listener {central} 127.0.0.1\n{common}log_dest file {work}/mosquitto.log\n")
@@ -122,8 +123,31 @@ def main():
         time.sleep(2)
     ramp = time.time() - began
     log(f"{connected()} connected after {ramp:.0f} s")
+    # Where a backlog sits: each broker's messages held ($SYS, every 5 s) and LiftWatch's own.
+    held = {}
+    watchers = []
+    for name, port in [("node", central)] + [(f"edge-{i}", p) for i, p in enumerate(ports)]:
+        path = f"{work}/held-{name}.log"
+        held[name] = path
+        watchers.append(subprocess.Popen(["mosquitto_sub", "-p", str(port), "-t", "$SYS/broker/store/messages/count"],
+                                         stdout=open(path, "w"), stderr=subprocess.DEVNULL))
+
+    def last_line(path):
+        with open(path) as f:
+            lines = f.read().split()
+        return int(lines[-1]) if lines else None
+
+    def cpu_now():
+        return {"liftwatch": cpu_seconds(serve.pid), "node_broker": cpu_seconds(broker.pid),
+                "edges": sum(cpu_seconds(e.pid) for e in edges), "fleet": sum(cpu_seconds(p.pid) for p in fleet)}
+
     samples = []
     start = time.time()
+    previous_cpu, previous_t = cpu_now(), start
+    profiler = None
+    if args.perf:
+        profiler = subprocess.Popen(["perf", "record", "-F", "199", "-g", "-o", args.perf, "-p", str(serve.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stored0, cpu_lw0, cpu_mq0 = scrape(http, "liftwatch_ingest_samples_total"), cpu_seconds(serve.pid), cpu_seconds(broker.pid)
     cpu_edges0 = sum(cpu_seconds(e.pid) for e in edges)
     while time.time() - start < args.minutes * 60:
@@ -131,11 +155,20 @@ def main():
         sample = {"t": round(time.time() - start), "liftwatch_rss_mib": status(serve.pid, "VmRSS") / 1024,
                   "mosquitto_rss_mib": status(broker.pid, "VmRSS") / 1024,
                   "edges_rss_mib": sum(status(e.pid, "VmRSS") for e in edges) / 1024, "stored": scrape(http, "liftwatch_ingest_samples_total"),
-                  "connected": connected()}
+                  "connected": connected(), "liftwatch_backlog": scrape(http, "liftwatch_ingest_backlog_messages"),
+                  "node_broker_held": last_line(held["node"]),
+                  "edges_held": sum(last_line(held[f"edge-{i}"]) or 0 for i in range(args.processes))}
+        cpu, now = cpu_now(), time.time()
+        sample["cores"] = {k: round((cpu[k] - previous_cpu[k]) / (now - previous_t), 2) for k in cpu}
+        previous_cpu, previous_t = cpu, now
         samples.append(sample)
         log(json.dumps(sample))
     seconds = time.time() - start
     stored1 = scrape(http, "liftwatch_ingest_samples_total")
+    if profiler:
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait()
+        log(f"perf profile of LiftWatch in {args.perf} (perf report -i {args.perf} --children)")
     cpu_lw, cpu_mq = cpu_seconds(serve.pid) - cpu_lw0, cpu_seconds(broker.pid) - cpu_mq0
     cpu_edges = sum(cpu_seconds(e.pid) for e in edges) - cpu_edges0
     for process in fleet:
@@ -155,6 +188,8 @@ def main():
         still = still + 1 if now_stored == last else 0
         last = now_stored
     drain_seconds = time.time() - drain_began - 15
+    for watcher in watchers:
+        watcher.terminate()
     serve.send_signal(signal.SIGTERM)
     serve.wait()
     for process in edges + [broker]:

@@ -46,6 +46,9 @@ public struct SequenceTracker: Sendable {
     public private(set) var states: [Int64: SequenceState]
     /// Elevators whose state changed since `takeDirty()`.
     private var dirty: Set<Int64> = []
+    /// Elevators with open gaps: the only ones `maintenance` looks at (it runs every second; a province's fleet
+    /// is a hundred thousand states, nearly all without a gap).
+    private var withGaps: Set<Int64>
     /// Gaps too large to ask for, waiting to be recorded lost.
     private var pendingLost: [LostRange] = []
     public let policy: Policy
@@ -53,6 +56,7 @@ public struct SequenceTracker: Sendable {
     public init(states: [Int64: SequenceState] = [:], policy: Policy = Policy()) {
         self.states = states
         self.policy = policy
+        withGaps = Set(states.compactMap { $0.value.gaps.isEmpty ? nil : $0.key })
     }
 
     public mutating func observe(elevator: Int64, seq: UInt64, now: Int64) -> Observation {
@@ -77,6 +81,7 @@ public struct SequenceTracker: Sendable {
             } else {
                 state.gaps.append(gap)
                 state.gapsChanged = true
+                withGaps.insert(elevator)
             }
             return .gapOpened(gap)
         }
@@ -90,6 +95,7 @@ public struct SequenceTracker: Sendable {
         if seq < gap.to { pieces.append(SequenceGap(from: seq + 1, to: gap.to, openedAt: gap.openedAt, lastRequestAt: gap.lastRequestAt, requests: gap.requests)) }
         state.gaps.insert(contentsOf: pieces, at: index)
         state.gapsChanged = true
+        if state.gaps.isEmpty { withGaps.remove(elevator) }
         return .filledGap(requested: gap.requests > 0)
     }
 
@@ -98,8 +104,11 @@ public struct SequenceTracker: Sendable {
         var requests: [(Int64, SequenceGap)] = []
         var lost = pendingLost
         pendingLost = []
-        for elevator in states.keys.sorted() {
-            guard var state = states[elevator], !state.gaps.isEmpty else { continue }
+        for elevator in withGaps.sorted() {
+            guard var state = states[elevator], !state.gaps.isEmpty else {
+                withGaps.remove(elevator)
+                continue
+            }
             var kept: [SequenceGap] = []
             var changed = false
             for var gap in state.gaps {
@@ -122,6 +131,7 @@ public struct SequenceTracker: Sendable {
                 state.gapsChanged = true
                 states[elevator] = state
                 dirty.insert(elevator)
+                if kept.isEmpty { withGaps.remove(elevator) }
             }
         }
         return (requests, lost)
@@ -132,6 +142,7 @@ public struct SequenceTracker: Sendable {
     public mutating func forget(elevator: Int64) {
         states[elevator] = nil
         dirty.remove(elevator)
+        withGaps.remove(elevator)
         pendingLost.removeAll { $0.elevator == elevator }
     }
 

@@ -25,6 +25,18 @@ extension LiftDatabase {
         }
     }
 
+    /// `registerElevator` for many elevators in one transaction: all of them, or none when one is refused (the
+    /// error names it). A province's fleet registered one transaction each took minutes.
+    @discardableResult
+    public func registerElevators(_ registrations: [ElevatorRegistration], at now: Int64, by actor: String) throws -> [RegistryChange] {
+        for registration in registrations { try Self.validate(registration) }
+        return try registryWrite("register \(registrations.count) elevators") { db in
+            let changes = try registrations.map { try Self.registerElevator(db, $0, at: now, by: actor).change }
+            if changes.contains(where: { $0 != .unchanged }) { try Self.bumpRegistryVersion(db) }
+            return changes
+        }
+    }
+
     /// A registry write transaction: `RegistryError`s pass through as they are, anything else becomes a
     /// `StoreError` naming `operation`.
     func registryWrite<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {

@@ -49,11 +49,10 @@ struct ElevatorsCommand: AsyncParsableCommand {
             let configuration = try await options.load()
             let database = try LiftDatabase(path: configuration.database.path)
             let now = EpochClock.system.now()
-            for id in elevatorIDs {
-                try database.register(ElevatorRegistration(
-                    elevatorID: id, unitID: unit, region: region, contractorID: contractor, commissionedOn: commissioned,
-                    platform: platform), at: now, by: cliActor)
-            }
+            try database.registerElevators(elevatorIDs.map {
+                ElevatorRegistration(
+                    elevatorID: $0, unitID: unit, region: region, contractorID: contractor, commissionedOn: commissioned, platform: platform)
+            }, at: now, by: cliActor)
             print("registered \(elevatorIDs.count) elevator(s) in region \(region)")
         }
     }

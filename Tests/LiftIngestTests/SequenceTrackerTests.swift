@@ -42,4 +42,26 @@ struct SequenceTrackerTests {
         let (requests, lost) = tracker.maintenance(now: 0)
         #expect(requests.isEmpty && lost.first?.gap.count == 998)
     }
+
+    @Test("only elevators with open gaps are asked for, in elevator order, including gaps restored from the store")
+    func maintenanceFollowsOpenGaps() {
+        let policy = SequenceTracker.Policy(firstRequestDelayMs: 0, requestIntervalMs: 1, maximumRequestsPerPass: 100)
+        let restored = SequenceState(highSeq: 50, gaps: [SequenceGap(from: 40, to: 41, openedAt: 0)])
+        var tracker = SequenceTracker(states: [7: restored, 8: SequenceState(highSeq: 9)], policy: policy)
+        for elevator: Int64 in [30, 20, 10] {
+            _ = tracker.observe(elevator: elevator, seq: 1, now: 0)
+            _ = tracker.observe(elevator: elevator, seq: 4, now: 0)
+        }
+        #expect(tracker.maintenance(now: 10).requests.map(\.elevator) == [7, 10, 20, 30])
+        // Elevator 20's gap filled, elevator 7's too: neither is asked for again; a new gap of 20 is.
+        _ = tracker.observe(elevator: 20, seq: 2, now: 11)
+        _ = tracker.observe(elevator: 20, seq: 3, now: 11)
+        _ = tracker.observe(elevator: 7, seq: 40, now: 11)
+        _ = tracker.observe(elevator: 7, seq: 41, now: 11)
+        #expect(tracker.maintenance(now: 20).requests.map(\.elevator) == [10, 30])
+        _ = tracker.observe(elevator: 20, seq: 8, now: 21)
+        #expect(tracker.maintenance(now: 30).requests.map { [$0.elevator, Int64($0.gap.from), Int64($0.gap.to)] } == [[10, 2, 3], [20, 5, 7], [30, 2, 3]])
+        tracker.forget(elevator: 30)
+        #expect(tracker.maintenance(now: 40).requests.map(\.elevator) == [10, 20])
+    }
 }

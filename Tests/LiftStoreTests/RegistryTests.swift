@@ -42,6 +42,22 @@ struct RegistryTests {
         #expect(throws: RegistryError.self) { try database.moveStage("NOPE", to: .approved, at: 1, by: "x") }
     }
 
+    @Test("many elevators register in one transaction: all of them, or none when one is refused")
+    func registeringMany() throws {
+        let database = try LiftDatabase(path: try temporaryPath("lw.sqlite"))
+        let version = try database.registryVersion()
+        let fleet = (1...3).map { ElevatorRegistration(elevatorID: "E\($0)", region: "430102", contractorID: "C1") }
+        #expect(throws: RegistryError.self) {
+            try database.registerElevators(fleet + [ElevatorRegistration(elevatorID: "bad id", region: "430102")], at: 100, by: "cli:alice")
+        }
+        #expect(try database.elevators().isEmpty && database.registryVersion() == version)
+        #expect(try database.registerElevators(fleet, at: 200, by: "cli:alice") == [.created, .created, .created])
+        #expect(try database.elevators().map(\.elevatorID) == ["E1", "E2", "E3"])
+        #expect(try database.registryVersion() == version + 1, "one registry change for the whole batch")
+        #expect(try database.registerElevators(fleet, at: 300, by: "cli:alice") == [.unchanged, .unchanged, .unchanged])
+        #expect(try database.registryVersion() == version + 1)
+    }
+
     @Test("the contractor of an elevator at any time comes from its contract history")
     func contractHistoryRoutesByTime() throws {
         let database = try LiftDatabase(path: try temporaryPath("lw.sqlite"))

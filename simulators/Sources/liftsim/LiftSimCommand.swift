@@ -57,15 +57,22 @@ struct LiftSimCommand: AsyncParsableCommand {
 
         @Option(help: "Number of elevators.") var elevators = 1_000
         @Option(help: "Simulated seconds.") var seconds = 1_000
+        @Option(help: "Seconds between two telemetry samples of an elevator (1 to 60); the fleet's phases spread over it.")
+        var telemetryEvery = 1
         @Option(help: "6-digit region code.") var region = "430102"
         @Option(help: "Elevator id prefix.") var prefix = "SIM"
         @Option(help: "Seed.") var seed: UInt64 = 1
         @Option(help: "Simulated start, epoch ms (default: now minus the stream's length).") var start: Int64?
         @Option(help: "Output file.") var output: String
 
+        func validate() throws {
+            guard (1...60).contains(telemetryEvery) else { throw ValidationError("--telemetry-every: 1 to 60 seconds, found \(telemetryEvery)") }
+        }
+
         func run() throws {
             let begin = start ?? (EpochClock.system.now() - Int64(seconds) * 1000)
-            let count = try RecordedStream.record(to: output, elevators: elevators, seconds: seconds, region: region, prefix: prefix, seed: seed, start: begin)
+            let count = try RecordedStream.record(
+                to: output, elevators: elevators, seconds: seconds, interval: telemetryEvery, region: region, prefix: prefix, seed: seed, start: begin)
             print("recorded \(count) messages of \(elevators) elevators to \(output)")
         }
     }

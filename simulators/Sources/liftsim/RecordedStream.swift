@@ -9,9 +9,12 @@ import LiftSim
 /// File format: repeated records `[u16 topic length][topic][u32 payload length][payload]`, big-endian.
 enum RecordedStream {
     /// Simulates `elevators` controllers for `seconds` simulated seconds from `start` and writes every
-    /// message: telemetry each second, stats each minute, a status at start, and rare fault events
+    /// message: telemetry every `interval` seconds, stats each minute, a status at start, and rare fault events
     /// (about one per elevator-hour, raised then cleared).
-    static func record(to path: String, elevators: Int, seconds: Int, region: String, prefix: String, seed: UInt64, start: Int64) throws -> Int {
+    static func record(
+        to path: String, elevators: Int, seconds: Int, interval: Int = 1, region: String, prefix: String, seed: UInt64, start: Int64
+    ) throws -> Int {
+        precondition(interval >= 1, "the telemetry interval is at least a second")
         FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else { throw ValidationFailure("cannot write \(path)") }
         defer { try? handle.close() }
@@ -40,8 +43,11 @@ enum RecordedStream {
             let hour = Int((ts / 3_600_000) % 24)
             for elevator in 0..<elevators {
                 models[elevator].step(hour: (hour + 8) % 24, using: &generator)
-                seqs[elevator] += 1
-                append(elevator, "telemetry", PayloadEncoder.encode(models[elevator].sample(seq: seqs[elevator], ts: ts)))
+                // Controllers of one fleet do not all send in the same second: each its own phase in the interval.
+                if (second + elevator) % interval == 0 {
+                    seqs[elevator] += 1
+                    append(elevator, "telemetry", PayloadEncoder.encode(models[elevator].sample(seq: seqs[elevator], ts: ts)))
+                }
                 if second % 60 == 0 {
                     seqs[elevator] += 1
                     append(elevator, "stats", PayloadEncoder.encode(models[elevator].stats(seq: seqs[elevator], ts: ts)))
