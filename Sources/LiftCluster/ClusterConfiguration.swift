@@ -19,6 +19,9 @@ public struct ClusterConfiguration: Sendable, Equatable {
     /// Whether this node may start a new cluster from its own store when etcd records no replica. Off, a node
     /// refuses: an emptied etcd must not make a stale file the store.
     public var bootstrap = false
+    /// The active node stops (and the standby takes over) once every write to its store has failed for this long
+    /// (`LeaseMachine.Policy.storeFailureLimit`).
+    public var storeFailureLimit: Duration = .seconds(30)
 
     public init(
         leaseEndpoints: [String] = [], node: String = "", leaseKey: String = "/liftwatch/active", replicaKey: String = "/liftwatch/replica",

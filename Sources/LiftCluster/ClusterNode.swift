@@ -29,6 +29,8 @@ public final class ClusterNode: Sendable {
         var stopping = false
         /// As standby: the warm copy kept current from the active node's replica.
         var follower: (child: ChildProcess, replica: String)?
+        /// Since when the open store has refused writes (`watchStore`).
+        var storeFailingSince: (@Sendable () -> ContinuousClock.Instant?)?
     }
 
     public init(
@@ -46,7 +48,7 @@ public final class ClusterNode: Sendable {
             endpoints: configuration.leaseEndpoints,
             timeout: .milliseconds(max(200, perCall.components.seconds * 1_000 + perCall.components.attoseconds / 1_000_000_000_000_000)))
         self.logger = logger
-        self.machine = Mutex(LeaseMachine(policy: .init(ttl: configuration.leaseTTL)))
+        self.machine = Mutex(LeaseMachine(policy: .init(ttl: configuration.leaseTTL, storeFailureLimit: configuration.storeFailureLimit)))
         self.fence = fence ?? { reason in
             logger.critical("lease lost: this node stops acting now", metadata: ["reason": "\(reason)"])
             _exit(75)
@@ -215,6 +217,12 @@ public final class ClusterNode: Sendable {
         }
     }
 
+    /// Once the store is open: the node stops acting when `failingSince` has said for `cluster.store_failure_seconds`
+    /// that every write fails (a full or broken disk), so that the standby takes over.
+    public func watchStore(failingSince: @escaping @Sendable () -> ContinuousClock.Instant?) {
+        state.withLock { $0.storeFailingSince = failingSince }
+    }
+
     /// After a clean shutdown: lets Litestream ship the last pages, stops it, and gives the lease up.
     public func resign() async {
         let (child, lease) = state.withLock { state -> (ChildProcess?, Int64?) in
@@ -265,7 +273,8 @@ public final class ClusterNode: Sendable {
         }
         let thread = Thread { [self] in
             while !state.withLock({ $0.stopping }) {
-                let effects = machine.withLock { $0.tick(now: .now) }
+                let failingSince = state.withLock { $0.storeFailingSince }?()
+                let effects = machine.withLock { $0.tick(now: .now, storeFailingSince: failingSince) }
                 carryOut(effects)
                 superviseReplication()
                 Thread.sleep(forTimeInterval: 0.2)

@@ -1,3 +1,4 @@
+import GRDBSQLite
 import Synchronization
 
 /// Who goes first at SQLite's one writer: urgent work (fault events and their tickets) before bulk work
@@ -105,6 +106,15 @@ public final class WriteHealth: Sendable {
 
     /// Nil while writes succeed.
     public var failure: Failure? { state.withLock { $0 } }
+
+    /// Since when every write has failed, unless the last failure was contention (`SQLITE_BUSY`, `SQLITE_LOCKED`),
+    /// which waiting cures: what a cluster node steps down on.
+    public var failingSince: ContinuousClock.Instant? {
+        state.withLock { failure in
+            guard let failure, failure.resultCode != SQLITE_BUSY, failure.resultCode != SQLITE_LOCKED else { return nil }
+            return failure.since
+        }
+    }
 
     func succeeded() {
         state.withLock { if $0 != nil { $0 = nil } }

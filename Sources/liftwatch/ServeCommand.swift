@@ -87,6 +87,7 @@ struct Server {
                 logger.notice("published id sequences moved on for this term", metadata: ["tables": "\(moved)", "by": "\(TermStart.gap)"])
             }
             try await cluster?.startReplication()
+            cluster?.watchStore { [writeHealth = database.writeHealth] in writeHealth.failingSince }
         } catch {
             await cluster?.resign()
             throw error

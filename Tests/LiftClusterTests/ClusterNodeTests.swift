@@ -152,6 +152,28 @@ struct ClusterNodeTests {
         try? FileManager.default.removeItem(atPath: folder)
     }
 
+    /// A full or broken disk: the node would hold the lease and store nothing; it stops so the standby takes over.
+    @Test func anActiveNodeWhoseStoreRefusesEveryWriteStepsDown() async throws {
+        let etcd = try await EtcdProcess()
+        defer { Task { await etcd.stop() } }
+        let fenced = Fences()
+        var settings = configuration("a", etcd: etcd)
+        settings.storeFailureLimit = .seconds(1)
+        let a = try ClusterNode(configuration: settings, databasePath: folder + "/a.sqlite", logger: Logger(label: "a"),
+                            fence: { reason in fenced.record(reason) })
+        try await a.becomeActive()
+        let failing = Mutex<ContinuousClock.Instant?>(nil)
+        a.watchStore { failing.withLock { $0 } }
+        try await Task.sleep(for: .seconds(2))
+        #expect(fenced.all.isEmpty, "a store that writes keeps its node acting")
+        failing.withLock { $0 = .now }
+        let deadline = ContinuousClock.now + .seconds(3)
+        while fenced.all.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(fenced.all.count == 1)
+        #expect(fenced.all.first?.contains("the store has refused every write") == true, "\(fenced.all)")
+        await a.resign()
+    }
+
     /// Deleted by hand while the lease lives on: another node could take the key, so the holder stops.
     @Test func anActiveNodeStopsWhenItsKeyIsDeletedUnderIt() async throws {
         let etcd = try await EtcdProcess()

@@ -70,4 +70,20 @@ struct LeaseMachineTests {
         #expect(machine.lost(reason: "lease expired") == [.stopActing(reason: "lease expired")])
         #expect(machine.phase == .fenced(reason: "lease expired"))
     }
+
+    @Test func aStoreRefusingEveryWriteHandsTheLeaseOnAfterItsLimit() {
+        var machine = LeaseMachine(policy: .init(ttl: .seconds(6), storeFailureLimit: .seconds(30)))
+        _ = machine.acquired(sentAt: t0)
+        machine.renewed(sentAt: t0 + .seconds(29))
+        #expect(machine.tick(now: t0 + .seconds(29), storeFailingSince: t0 + .seconds(1)) == [.renew], "28 s of failures: still acting")
+        #expect(machine.isActive)
+        let effects = machine.tick(now: t0 + .seconds(31), storeFailingSince: t0 + .seconds(1))
+        #expect(effects.count == 1)
+        guard case .stopActing(let reason) = effects.first else {
+            Issue.record("expected the node to stop acting, got \(effects)")
+            return
+        }
+        #expect(reason.contains("store has refused every write"))
+        #expect(machine.tick(now: t0 + .seconds(32), storeFailingSince: nil) == [], "fenced for good")
+    }
 }

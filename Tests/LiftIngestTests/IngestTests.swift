@@ -28,7 +28,11 @@ struct IngestTests {
         let counters = try #require(try harness.database.ingestCounters("E1"))
         #expect(counters.received == 7 && counters.gaps == 0 && counters.rejected == 0 && counters.highSeq == 6)
         let elevator = try #require(try harness.database.elevator("E1"))
-        #expect(elevator.online && elevator.firmware == "2.1" && elevator.lastSeen == harness.clock.now)
+        #expect(elevator.online && elevator.firmware == "2.1")
+        // The test clock stands still; a message that waited over 100 ms inside LiftWatch (a loaded machine) is dated
+        // back by its wait (arrival is when the network thread took it, v1.1 §11.1).
+        let lastSeen = try #require(elevator.lastSeen)
+        #expect(lastSeen <= harness.clock.now && lastSeen > harness.clock.now - 30_000, "last seen \(lastSeen), now \(harness.clock.now)")
         try await harness.eventually("the fault handed on") { await !harness.events.events.isEmpty }
         let handedOn = await harness.events.events.map(\.seq)
         #expect(handedOn == [5], "the fault must be handed on once, the duplicate not at all: got \(handedOn)")

@@ -201,4 +201,28 @@ struct WriterSharingTests {
             #expect(series.map(\.max) == [Double(index), Double(index)])
         }
     }
+
+    @Test("a full disk makes the store failing until a write succeeds again; a busy writer does not")
+    func failingStore() throws {
+        let database = try LiftDatabase(path: try temporaryPath("full.sqlite"))
+        let batch = try Self.batch(in: database, elevators: 300)
+        // The writer's connection may not grow the file: as a full disk would refuse it.
+        let pages = try database.read { try Int.fetchOne($0, sql: "PRAGMA page_count") ?? 0 }
+        try database.write { try $0.execute(sql: "PRAGMA max_page_count = \(pages)") }
+        #expect { try database.commit(batch) } throws: { ($0 as? StoreError)?.isFull == true }
+        let since = try #require(database.writeHealth.failingSince)
+        #expect(database.writeHealth.failure?.resultCode == 13, "SQLITE_FULL kept as the cause")
+        #expect { try database.commit(batch) } throws: { ($0 as? StoreError)?.isFull == true }
+        #expect(database.writeHealth.failingSince == since, "failing since the first refusal of the run")
+
+        try database.write { try $0.execute(sql: "PRAGMA max_page_count = 1073741823") }
+        _ = try database.commit(batch)
+        #expect(database.writeHealth.failure == nil && database.writeHealth.failingSince == nil)
+
+        // Contention: trying again later cures it, so a cluster node does not step down on it.
+        #expect(throws: StoreError.self) {
+            try database.writeHealth.recording { () throws -> Void in throw StoreError(operation: "commit", message: "busy", resultCode: 5) }
+        }
+        #expect(database.writeHealth.failure?.resultCode == 5 && database.writeHealth.failingSince == nil, "SQLITE_BUSY")
+    }
 }

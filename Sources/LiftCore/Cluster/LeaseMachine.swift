@@ -13,10 +13,14 @@ public struct LeaseMachine: Sendable {
         public var renewEvery: Duration { ttl / 3 }
         /// Stop acting when the last confirmed renewal was sent this long ago.
         public var stepDownAfter: Duration { ttl * 2 / 3 }
+        /// Stop acting (and so let the standby take over) when the store has refused every write for this long: a
+        /// node whose disk is full or broken would otherwise hold the lease while it stores nothing.
+        public var storeFailureLimit: Duration
 
-        public init(ttl: Duration) {
+        public init(ttl: Duration, storeFailureLimit: Duration = .seconds(30)) {
             precondition(ttl >= .seconds(2), "a lease shorter than 2 s leaves no time to renew it")
             self.ttl = ttl
+            self.storeFailureLimit = storeFailureLimit
         }
     }
 
@@ -73,11 +77,17 @@ public struct LeaseMachine: Sendable {
     }
 
     /// Called often (every few hundred milliseconds): renew when due, stop when the lease can no longer be
-    /// counted on.
-    public mutating func tick(now: ContinuousClock.Instant) -> [Effect] {
+    /// counted on, or when the store has refused writes since `storeFailingSince` for `storeFailureLimit` (the lease
+    /// then runs out and passes to the standby).
+    public mutating func tick(now: ContinuousClock.Instant, storeFailingSince: ContinuousClock.Instant? = nil) -> [Effect] {
         guard case .active(_, let confirmed) = phase else { return [] }
         if now - confirmed >= policy.stepDownAfter {
             let reason = "no renewal confirmed for \(now - confirmed) (the lease ends \(policy.ttl) after the last one)"
+            phase = .fenced(reason: reason)
+            return [.stopActing(reason: reason)]
+        }
+        if let failing = storeFailingSince, now - failing >= policy.storeFailureLimit {
+            let reason = "the store has refused every write for \(now - failing): handing over to the standby"
             phase = .fenced(reason: reason)
             return [.stopActing(reason: reason)]
         }
