@@ -520,15 +520,19 @@ def sustained(args, bin_dir, broker, stream, serve, cwd, http):
     """Paces whole loops of the stream at --rate for at least --sustained seconds and follows, every 10 s, what
     LiftWatch has stored, what the broker still holds for it, its CPU and its memory. Then waits until every
     published message is stored: a LiftWatch that keeps up stores at the offered rate with a backlog that stays
-    flat, and has nothing left to drain when the publisher stops."""
+    flat, and has little left to drain when the publisher stops."""
     proc = serve()
     per_loop = count_messages(stream)
     loops = max(1, -(-args.sustained * args.rate // per_loop))
-    names = ["liftwatch_ingest_samples_total", "liftwatch_ingest_dead_letters_total", "liftwatch_ingest_duplicates_total"]
 
-    def stored():
+    def counts():
         text = scrape(http)
-        return sum(counter(text, name) for name in names)
+        return {"samples": counter(text, "liftwatch_ingest_samples_total"), "duplicates": counter(text, "liftwatch_ingest_duplicates_total"),
+                "dead_letters": counter(text, "liftwatch_ingest_dead_letters_total"), "gaps": counter(text, "liftwatch_ingest_gaps_total"),
+                "lost": counter(text, "liftwatch_ingest_lost_messages_total")}
+
+    def handled(c):
+        return c["samples"] + c["duplicates"] + c["dead_letters"]
 
     held_log = os.path.join(cwd, "broker-held.log")
     watcher = subprocess.Popen(["mosquitto_sub", "-p", str(broker.port), "-t", "$SYS/broker/store/messages/count"],
@@ -539,40 +543,54 @@ def sustained(args, bin_dir, broker, stream, serve, cwd, http):
             lines = f.read().split()
         return int(lines[-1]) if lines else None
 
-    stored0 = stored()
+    # The broker's count includes its own retained $SYS messages: what it holds before publishing is the floor.
+    waited = time.monotonic()
+    while held() is None and time.monotonic() - waited < 15:
+        time.sleep(0.5)
+    floor = held() or 0
+    first = counts()
     publisher = subprocess.Popen([f"{bin_dir}/liftsim", "replay", "--port", str(broker.port), "--input", stream, "--rate", str(args.rate), "--loops", str(loops), "--first-loop", "1"],
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     samples = []
     start = time.monotonic()
-    previous_cpu, previous_t, previous_stored = cpu_seconds(proc.pid), start, stored0
+    previous_cpu, previous_t, previous_handled = cpu_seconds(proc.pid), start, handled(first)
+    next_sample = start + 10
     while publisher.poll() is None:
-        time.sleep(10)
-        now, cpu, count = time.monotonic(), cpu_seconds(proc.pid), stored()
+        time.sleep(0.2)
+        if time.monotonic() < next_sample:
+            continue
+        next_sample += 10
+        now, cpu, c = time.monotonic(), cpu_seconds(proc.pid), counts()
         sqlite_bytes, _ = metric(http, "liftwatch_store_sqlite_memory_bytes")
         backlog, _ = metric(http, "liftwatch_ingest_backlog_messages")
-        samples.append({"t": round(now - start), "stored_per_s": round((count - previous_stored) / (now - previous_t)),
-                        "broker_held": held(), "liftwatch_backlog": backlog, "cores": round((cpu - previous_cpu) / (now - previous_t), 2),
+        samples.append({"t": round(now - start), "stored_per_s": round((handled(c) - previous_handled) / (now - previous_t)),
+                        "broker_held": (held() or 0) - floor, "liftwatch_backlog": backlog, "cores": round((cpu - previous_cpu) / (now - previous_t), 2),
                         "rss_mib": round((rss_kib(proc.pid) or 0) / 1024), "sqlite_mib": round(sqlite_bytes / 1048576, 1)})
-        previous_cpu, previous_t, previous_stored = cpu, now, count
+        previous_cpu, previous_t, previous_handled = cpu, now, handled(c)
         log(f"sustained: {samples[-1]}")
     published_seconds = time.monotonic() - start
+    if publisher.returncode != 0:
+        raise RuntimeError(f"the publisher exited with status {publisher.returncode}")
     published = loops * per_loop
-    left_at_end = published - (stored() - stored0)
-    while stored() - stored0 < published and time.monotonic() - start < published_seconds + 900:
-        time.sleep(1)
+    left_at_end = published - (handled(counts()) - handled(first))
+    while handled(counts()) - handled(first) < published and time.monotonic() - start < published_seconds + 900:
+        time.sleep(0.2)
     drained = time.monotonic() - start - published_seconds
-    final = stored() - stored0
+    last = counts()
+    delta = {k: int(last[k] - first[k]) for k in last}
+    if handled(last) - handled(first) < published:
+        raise RuntimeError(f"LiftWatch handled {handled(last) - handled(first)} of {published} messages 900 s after the publisher stopped: {delta}")
     peak = (rss_kib(proc.pid, "VmHWM") or 0) / 1024
     watcher.terminate()
     proc.send_signal(signal.SIGTERM)
     proc.wait()
     steady = [s["stored_per_s"] for s in samples[3:]]
-    result = {"seconds": round(published_seconds), "rate": args.rate, "published": published, "stored": int(final),
-              "not_yet_stored_when_publisher_stopped": int(left_at_end), "drained_after_s": round(drained, 1),
-              "stored_per_s_from_30s": round(sum(steady) / len(steady)) if steady else None,
+    result = {"seconds": round(published_seconds, 1), "rate": args.rate, "offered_per_s": round(published / published_seconds),
+              "published": published, "counted": delta, "not_yet_stored_when_publisher_stopped": int(left_at_end),
+              "drained_after_s": round(drained, 1), "stored_per_s_from_30s": round(sum(steady) / len(steady)) if steady else None,
               "samples": samples, "peak_rss_mib": peak}
-    log(f"sustained: published {published} in {published_seconds:.0f} s, stored {int(final)}; "
-        f"{int(left_at_end)} not yet stored when the publisher stopped, all stored {drained:.1f} s later")
+    log(f"sustained: published {published} in {published_seconds:.1f} s ({published / published_seconds:,.0f} msg/s); LiftWatch counted {delta}; "
+        f"{int(left_at_end)} not yet stored when the publisher stopped, all handled {drained:.1f} s later")
     return result
 
 

@@ -99,21 +99,36 @@ public final class WriteHealth: Sendable {
         public var count: Int
         public var error: String
         public var resultCode: Int32?
+        /// The disk's failures in this run (`isDiskFailure`): since when, and how many.
+        public var diskSince: ContinuousClock.Instant?
+        public var diskFailures = 0
     }
     private let state = Mutex<Failure?>(nil)
+
+    /// Disk failures in a row before the store counts as failing (`failingSince`): one refused write with no
+    /// write after it says little.
+    public static let diskFailuresToFail = 3
 
     public init() {}
 
     /// Nil while writes succeed.
     public var failure: Failure? { state.withLock { $0 } }
 
-    /// Since when every write has failed, unless the last failure was contention (`SQLITE_BUSY`, `SQLITE_LOCKED`),
-    /// which waiting cures: what a cluster node steps down on.
+    /// Since when the store has refused writes for reasons of its disk (`isDiskFailure`: full, I/O error, corrupt,
+    /// read-only, gone), at least `diskFailuresToFail` times with no write succeeding in between: what a cluster
+    /// node steps down on. Contention, constraint errors and LiftWatch's own mistakes do not count: the standby's
+    /// store would refuse them the same way.
     public var failingSince: ContinuousClock.Instant? {
         state.withLock { failure in
-            guard let failure, failure.resultCode != SQLITE_BUSY, failure.resultCode != SQLITE_LOCKED else { return nil }
-            return failure.since
+            guard let failure, failure.diskFailures >= Self.diskFailuresToFail else { return nil }
+            return failure.diskSince
         }
+    }
+
+    /// Whether SQLite's primary result code says the file or its disk cannot take writes.
+    public static func isDiskFailure(_ resultCode: Int32?) -> Bool {
+        guard let resultCode else { return false }
+        return [SQLITE_FULL, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_CANTOPEN, SQLITE_READONLY].contains(resultCode)
     }
 
     func succeeded() {
@@ -122,14 +137,15 @@ public final class WriteHealth: Sendable {
 
     func failed(_ error: StoreError) {
         state.withLock { failure in
-            if var current = failure {
-                current.count += 1
-                current.error = error.description
-                current.resultCode = error.resultCode
-                failure = current
-            } else {
-                failure = Failure(since: .now, count: 1, error: error.description, resultCode: error.resultCode)
+            var current = failure ?? Failure(since: .now, count: 0, error: "", resultCode: nil)
+            current.count += 1
+            current.error = error.description
+            current.resultCode = error.resultCode
+            if Self.isDiskFailure(error.resultCode) {
+                if current.diskSince == nil { current.diskSince = .now }
+                current.diskFailures += 1
             }
+            failure = current
         }
     }
 
