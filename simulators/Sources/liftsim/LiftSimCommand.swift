@@ -86,7 +86,7 @@ struct LiftSimCommand: AsyncParsableCommand {
         @Option(help: "Recorded stream file.") var input: String
         @Option(help: "Publishing connections (messages of one elevator always use the same one).") var connections = 4
         @Option(help: "Messages per second (0: as fast as possible).") var rate = 0
-        @Option(help: "Repeat the stream this many times, shifting seq and ts so nothing repeats (for long runs).") var loops = 1
+        @Option(help: "Repeat the stream this many times, each elevator's seq continuing without a gap and ts a second later, so nothing repeats (for long runs).") var loops = 1
         @Option(help: "Start at this loop: 1 continues the fleet after a stream already published once (new seq and ts).")
         var firstLoop = 0
 
@@ -100,12 +100,13 @@ struct LiftSimCommand: AsyncParsableCommand {
                 client.start()
                 try await client.waitUntilConnected()
             }
+            let spans = RecordedStream.spans(messages)
             let started = ContinuousClock.now
             var sent = 0
             for loop in firstLoop..<(firstLoop + loops) {
                 for message in messages {
                     var outgoing = message
-                    if loop > 0 { outgoing = RecordedStream.shifted(message, by: loop) }
+                    if loop > 0 { outgoing = RecordedStream.shifted(message, by: loop, spans: spans) }
                     let client = clients[abs(outgoing.topic.split(separator: "/")[2].hashValue) % clients.count]
                     // Keep the queue in libmosquitto bounded: wait while too many are in flight.
                     while client.statistics.publishesInFlight > 20_000 { try await Task.sleep(for: .milliseconds(1)) }

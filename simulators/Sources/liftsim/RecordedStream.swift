@@ -98,12 +98,26 @@ struct ValidationFailure: Error, CustomStringConvertible {
 }
 
 extension RecordedStream {
-    /// The message as the `loop`-th repetition of the stream: seq moved past the stream's range, ts by a second.
-    static func shifted(_ message: MQTTMessage, by loop: Int) -> MQTTMessage {
+    /// How many messages each elevator (the topic's third level) has in the stream: its seqs run 1...span, as
+    /// `record` writes them.
+    static func spans(_ messages: [MQTTMessage]) -> [Substring: UInt64] {
+        var spans: [Substring: UInt64] = [:]
+        for message in messages {
+            let levels = message.topic.split(separator: "/", maxSplits: 3)
+            if levels.count > 2 { spans[levels[2], default: 0] += 1 }
+        }
+        return spans
+    }
+
+    /// The message as the `loop`-th repetition of the stream: its elevator's seq continued after `loop` whole
+    /// spans (`spans(_:)`: no gap between loops, nothing repeated), ts moved by a second per loop.
+    static func shifted(_ message: MQTTMessage, by loop: Int, spans: [Substring: UInt64]) -> MQTTMessage {
         // Byte-level, no regular expressions: a paced replay shifts every message, and a regex per message
         // cost the publisher most of a core at 20,000 msg/s.
+        let levels = message.topic.split(separator: "/", maxSplits: 3)
+        let span = levels.count > 2 ? spans[levels[2]] ?? 0 : 0
         var shifted = message
-        replaceNumber(after: Array(#""seq":"#.utf8), in: &shifted.payload) { $0 + UInt64(loop) * 10_000_000 }
+        replaceNumber(after: Array(#""seq":"#.utf8), in: &shifted.payload) { $0 + UInt64(loop) * span }
         replaceNumber(after: Array(#""ts":"#.utf8), in: &shifted.payload) { $0 + UInt64(loop) * 1_000 }
         return shifted
     }
