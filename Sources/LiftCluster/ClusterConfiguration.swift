@@ -19,8 +19,8 @@ public struct ClusterConfiguration: Sendable, Equatable {
     /// Whether this node may start a new cluster from its own store when etcd records no replica. Off, a node
     /// refuses: an emptied etcd must not make a stale file the store.
     public var bootstrap = false
-    /// The active node stops (and the standby takes over) once every write to its store has failed for this long
-    /// (`LeaseMachine.Policy.storeFailureLimit`).
+    /// The active node stops (and the standby takes over) once its store's disk has refused every write for this
+    /// long (`WriteHealth.failingSince`, `LeaseMachine.Policy.storeFailureLimit`).
     public var storeFailureLimit: Duration = .seconds(30)
 
     public init(

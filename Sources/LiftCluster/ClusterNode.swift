@@ -217,8 +217,8 @@ public final class ClusterNode: Sendable {
         }
     }
 
-    /// Once the store is open: the node stops acting when `failingSince` has said for `cluster.store_failure_seconds`
-    /// that every write fails (a full or broken disk), so that the standby takes over.
+    /// Once the store is open: the node stops acting when `failingSince` (`WriteHealth.failingSince`) has said for
+    /// `cluster.store_failure_seconds` that the store's disk refuses every write, so that the standby takes over.
     public func watchStore(failingSince: @escaping @Sendable () -> ContinuousClock.Instant?) {
         state.withLock { $0.storeFailingSince = failingSince }
     }
