@@ -177,6 +177,12 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var isBusy: Bool { resultCode == SQLITE_BUSY || resultCode == SQLITE_LOCKED }
     /// The disk (or the database's size limit) is full: trying again will not help until space is made.
     public var isFull: Bool { resultCode == SQLITE_FULL }
+    /// The file or its disk cannot take writes (full, I/O error, corrupt, not a database, cannot open, read-only):
+    /// another node's store would not fail this way.
+    public var isDiskFailure: Bool {
+        guard let resultCode else { return false }
+        return [SQLITE_FULL, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_CANTOPEN, SQLITE_READONLY].contains(resultCode)
+    }
 
     public var description: String { "\(operation): \(message)\(resultCode.map { " (SQLite code \($0))" } ?? "")" }
 }

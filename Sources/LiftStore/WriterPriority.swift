@@ -1,4 +1,3 @@
-import GRDBSQLite
 import Synchronization
 
 /// Who goes first at SQLite's one writer: urgent work (fault events and their tickets) before bulk work
@@ -99,7 +98,7 @@ public final class WriteHealth: Sendable {
         public var count: Int
         public var error: String
         public var resultCode: Int32?
-        /// The disk's failures in this run (`isDiskFailure`): since when, and how many.
+        /// The disk's failures in this run (`StoreError.isDiskFailure`): since when, and how many.
         public var diskSince: ContinuousClock.Instant?
         public var diskFailures = 0
     }
@@ -114,7 +113,7 @@ public final class WriteHealth: Sendable {
     /// Nil while writes succeed.
     public var failure: Failure? { state.withLock { $0 } }
 
-    /// Since when the store has refused writes for reasons of its disk (`isDiskFailure`: full, I/O error, corrupt,
+    /// Since when the store has refused writes for reasons of its disk (`StoreError.isDiskFailure`: full, I/O error, corrupt,
     /// read-only, gone), at least `diskFailuresToFail` times with no write succeeding in between: what a cluster
     /// node steps down on. Contention, constraint errors and LiftWatch's own mistakes do not count: the standby's
     /// store would refuse them the same way.
@@ -123,12 +122,6 @@ public final class WriteHealth: Sendable {
             guard let failure, failure.diskFailures >= Self.diskFailuresToFail else { return nil }
             return failure.diskSince
         }
-    }
-
-    /// Whether SQLite's primary result code says the file or its disk cannot take writes.
-    public static func isDiskFailure(_ resultCode: Int32?) -> Bool {
-        guard let resultCode else { return false }
-        return [SQLITE_FULL, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_CANTOPEN, SQLITE_READONLY].contains(resultCode)
     }
 
     func succeeded() {
@@ -141,7 +134,7 @@ public final class WriteHealth: Sendable {
             current.count += 1
             current.error = error.description
             current.resultCode = error.resultCode
-            if Self.isDiskFailure(error.resultCode) {
+            if error.isDiskFailure {
                 if current.diskSince == nil { current.diskSince = .now }
                 current.diskFailures += 1
             }
