@@ -144,8 +144,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // What several test targets share (waiting for child processes).
-        .target(name: "LiftTestSupport", path: "Tests/LiftTestSupport", swiftSettings: swiftSettings),
+        // What several test targets share (waiting for child processes, a test HTTP server).
+        .target(
+            name: "LiftTestSupport", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/LiftTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "LiftMQTTTests", dependencies: ["LiftMQTT", "LiftCore", "LiftTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LiftCoreTests", dependencies: ["LiftCore"], swiftSettings: swiftSettings),
         .testTarget(
@@ -161,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "LiftSchedulerTests",
             dependencies: [
-                "LiftScheduler", "LiftStore", "LiftCore", "LiftIngest", "LiftMQTT",
+                "LiftScheduler", "LiftStore", "LiftCore", "LiftIngest", "LiftMQTT", "LiftTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),

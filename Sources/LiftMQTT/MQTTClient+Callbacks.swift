@@ -42,7 +42,10 @@ extension MQTTClient {
             setConnection(.refused(reason: Mosquitto.connackMessage(for: rc)))
             return
         }
-        state.withLock { $0.disconnectAcknowledged = false }
+        state.withLock {
+            $0.disconnectAcknowledged = false
+            $0.connectSubscribes.removeAll()  // SUBACKs of an earlier connection never come
+        }
         // Every connection: drop what the configuration no longer has, then subscribe to what it has (a persistent
         // session keeps the subscriptions of the configuration it was made with). Called inside a callback, so
         // libmosquitto only queues the packets; the loop sends them. SUBACKs are checked in `didSubscribe`.

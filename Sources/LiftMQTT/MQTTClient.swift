@@ -204,10 +204,14 @@ public final class MQTTClient: Service, Sendable {
 
     // MARK: - Observing
 
-    /// The connection state now.
     /// Configured filters the broker refused on the latest connection: nothing published on them arrives.
     public var refusedSubscriptions: [String] { state.withLock { $0.refusedSubscriptions.sorted() } }
 
+    /// Configured filters sent on the latest connection whose SUBACK has not come: until it does, a message
+    /// published on them may not arrive. Zero once connected and every subscription was answered.
+    public var subscriptionsAwaitingGrant: Int { state.withLock { $0.connectSubscribes.count } }
+
+    /// The connection state now.
     public var connectionState: MQTTConnectionState {
         state.withLock { $0.connection }
     }

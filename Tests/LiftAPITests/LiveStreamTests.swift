@@ -5,6 +5,7 @@ import LiftCore
 import LiftMQTT
 import LiftScheduler
 import LiftStore
+import LiftTestSupport
 import NIOCore
 import Testing
 @testable import LiftAPI
@@ -44,10 +45,7 @@ struct LiveStreamTests {
         await engine.observe { ticket, effects in
             hub.publish(ticket: ticket, alerts: effects.compactMap { if case .alertRegulator(let reason) = $0 { reason } else { nil } })
         }
-        let port = try MosquittoBroker.freeLoopbackPort()
-        let app = Application(router: LiftHTTPServer.router(fixture.context), configuration: .init(address: .hostname("127.0.0.1", port: port)))
-        let server = Task { try await app.runService() }
-        try await Task.sleep(for: .milliseconds(300))
+        let (port, server) = try await TestHTTPServer.start(LiftHTTPServer.router(fixture.context))
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let url = "http://127.0.0.1:\(port)/api/v1/stream"
         async let regulator = read(url, token: fixture.tokens["regulator"]!, client: client) { $0.contains("event: alert") }

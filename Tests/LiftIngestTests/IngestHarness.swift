@@ -68,7 +68,9 @@ final class IngestHarness: @unchecked Sendable {
         self.client = client
         self.eventsClient = eventsClient
         task = Task { try await service.run() }
-        try await Task.sleep(for: .milliseconds(150))  // SUBACK
+        try await eventually("the broker's SUBACKs") {
+            client.subscriptionsAwaitingGrant == 0 && (eventsClient?.subscriptionsAwaitingGrant ?? 0) == 0
+        }
     }
 
     /// Shuts the subscriber down; the service commits what it has and returns.

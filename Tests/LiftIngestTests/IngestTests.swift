@@ -98,6 +98,7 @@ struct IngestTests {
         let controller = try MQTTClient(configuration: .init(port: harness.broker.port, clientID: "E2-replay-listener", subscriptions: [.init("lift/430102/E2/replay")]))
         controller.start()
         try await controller.waitUntilConnected()
+        try await harness.eventually("the controller's SUBACK") { controller.subscriptionsAwaitingGrant == 0 }
         try await harness.startIngest()
         for seq: UInt64 in [1, 2, 5] {
             try await harness.publish("lift/430102/E2/telemetry", harness.telemetry("E2", seq: seq))

@@ -86,8 +86,7 @@ struct BrokerSecurityTests {
             port: broker.localPort, clientID: uniqueID("liftwatch"), username: "liftwatch", password: "service-secret",
             subscriptions: ["telemetry", "event", "stats", "status"].map { .init("lift/+/+/\($0)") } + [.init("contractor/#"), .init("regulator/#")]))
         liftwatch.start()
-        try await liftwatch.waitUntilConnected()
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntilSubscribed(liftwatch)
 
         let e1 = try MQTTClient(configuration: controller(broker, pki, user: "E-1", password: "e1-secret"))
         e1.start()
@@ -112,8 +111,7 @@ struct BrokerSecurityTests {
             return c
         }())
         e1Replay.start()
-        try await e1Replay.waitUntilConnected()
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntilSubscribed(e1Replay)
         try await liftwatch.publish(MQTTMessage(topic: "lift/430102/E-1/replay", string: #"{"from_seq":1,"to_seq":2}"#))
         #expect(try await receive(1, from: e1Replay).first?.topic == "lift/430102/E-1/replay")
         for client in [e1, e1Replay, liftwatch] { await client.shutdown() }
@@ -130,8 +128,7 @@ struct BrokerSecurityTests {
             port: broker.localPort, clientID: "liftwatch", cleanSession: false, username: "liftwatch", password: "service-secret",
             subscriptions: [.init("lift/+/+/telemetry")]))
         liftwatch.start()
-        try await liftwatch.waitUntilConnected()
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntilSubscribed(liftwatch)
         // E-1 connects with LiftWatch's client id (and a clean session, as a hijacker would).
         var hijack = controller(broker, pki, user: "E-1", password: "e1-secret")
         hijack.clientID = "liftwatch"

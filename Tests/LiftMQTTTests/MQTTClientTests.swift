@@ -11,7 +11,6 @@ struct MQTTClientTests {
         let subscriber = try await connectedClient(.init(
             port: broker.port, clientID: uniqueID("sub"), subscriptions: [.init("t/#", qos: .exactlyOnce)]))
         let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
-        try await Task.sleep(for: .milliseconds(200))  // let the SUBACK land before publishing
         for index in 0..<5 {
             try await publisher.publish(MQTTMessage(topic: "t/\(qos.rawValue)", string: "m\(index)", qos: qos))
         }
@@ -45,7 +44,6 @@ struct MQTTClientTests {
         
         let watcher = try await connectedClient(.init(
             port: broker.port, clientID: uniqueID("watch"), subscriptions: [.init("lift/+/+/status")]))
-        try await Task.sleep(for: .milliseconds(200))
         let will = MQTTMessage(topic: "lift/430102/E7/status", string: #"{"state":"offline"}"#, retain: true)
 
         let polite = try await connectedClient(.init(port: broker.port, clientID: uniqueID("polite"), will: will))
@@ -71,7 +69,6 @@ struct MQTTClientTests {
             port: broker.port, clientID: uniqueID("ingest"), cleanSession: false, protocolVersion: version,
             subscriptions: [.init("lift/+/+/event", qos: .atLeastOnce)])
         let first = try await connectedClient(configuration)
-        try await Task.sleep(for: .milliseconds(200))
         await first.shutdown()
 
         let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub"), protocolVersion: version))
@@ -104,7 +101,6 @@ struct MQTTClientTests {
             port: broker.port, clientID: uniqueID("burst"), cleanSession: false, subscriptions: [.init("load/#", qos: .atLeastOnce)])
         configuration.bufferedReads = bufferedReads
         let first = try await connectedClient(configuration)
-        try await Task.sleep(for: .milliseconds(200))
         await first.shutdown()
 
         // Sizes that take one, two and three bytes of remaining length, and payloads larger than one socket
@@ -159,7 +155,6 @@ struct MQTTClientTests {
             return false
         }
         let subscriber = try await connectedClient(configuration)
-        try await Task.sleep(for: .milliseconds(200))  // the SUBACK
 
         let count = 2_000
         let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
@@ -216,9 +211,8 @@ struct MQTTClientTests {
         await broker.kill()
         try await eventually("the client to notice the broker is gone") { !subscriber.connectionState.isConnected }
         try await broker.restart()
-        try await subscriber.waitUntilConnected(timeout: .seconds(10))
+        try await waitUntilSubscribed(subscriber)
         try await publisher.waitUntilConnected(timeout: .seconds(10))
-        try await Task.sleep(for: .milliseconds(300))  // resubscription in flight
         try await publisher.publish(MQTTMessage(topic: "t/x", string: "after restart"))
         let received = try await receive(1, from: subscriber)
         #expect(received[0].payloadString == "after restart")
@@ -258,7 +252,6 @@ struct MQTTClientTests {
             host: "localhost", port: broker.port, clientID: uniqueID("tls-sub"),
             tls: .init(caFile: pki.caCertificate, certificateFile: pki.clientCertificate, keyFile: pki.clientKey),
             subscriptions: [.init("secure/#")]))
-        try await Task.sleep(for: .milliseconds(200))
         try await subscriber.publish(MQTTMessage(topic: "secure/1", string: "over tls"))
         #expect(try await receive(1, from: subscriber)[0].payloadString == "over tls")
         await subscriber.shutdown()
@@ -279,7 +272,6 @@ struct MQTTClientTests {
         let slow = try await connectedClient(.init(
             port: broker.port, clientID: uniqueID("slow"), subscriptions: [.init("load/#")], receiveBufferCapacity: 8))
         let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
-        try await Task.sleep(for: .milliseconds(200))
         for index in 0..<200 {
             try publisher.enqueue(MQTTMessage(topic: "load/1", string: "\(index)"))
         }
@@ -303,7 +295,6 @@ struct MQTTClientTests {
             port: broker.port, clientID: uniqueID("slow"), subscriptions: [.init("load/#", qos: .atMostOnce)],
             receiveBufferCapacity: 4))
         let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
-        try await Task.sleep(for: .milliseconds(200))
         for index in 0..<50 {
             try publisher.enqueue(MQTTMessage(topic: "load/0", string: "\(index)", qos: .atMostOnce))
         }
@@ -321,7 +312,6 @@ struct MQTTClientTests {
         
         let subscriber = try await connectedClient(.init(port: broker.port, clientID: uniqueID("sub"), subscriptions: [.init("d/#")]))
         let publisher = try await connectedClient(.init(port: broker.port, clientID: uniqueID("pub")))
-        try await Task.sleep(for: .milliseconds(200))
         for index in 0..<20 { try await publisher.publish(MQTTMessage(topic: "d/1", string: "\(index)")) }
         try await eventually("20 received") { subscriber.statistics.received == 20 }
         await subscriber.shutdown()
@@ -383,7 +373,6 @@ struct SubscriptionChangeTests {
         let broker = try await MosquittoBroker.start()
         let id = uniqueID("persistent")
         let first = try await connectedClient(.init(port: broker.port, clientID: id, cleanSession: false, subscriptions: [.init("old/#")]))
-        try await Task.sleep(for: .milliseconds(200))
         await first.shutdown()
         // The next start: old/# dropped, new/# added.
         var configuration = MQTTConfiguration(port: broker.port, clientID: id, cleanSession: false, subscriptions: [.init("new/#")])
@@ -427,7 +416,7 @@ struct BrokerNodeFailoverTests {
         let client = try await connectedClient(configuration)
         await first.stop()
         try await eventually("the client reconnects, to the second node") { client.statistics.reconnects >= 1 && client.connectionState.isConnected }
-        try await Task.sleep(for: .milliseconds(200))  // the SUBACK
+        try await waitUntilSubscribed(client)
         let publisher = try await connectedClient(.init(port: second.port, clientID: uniqueID("pub")))
         try await publisher.publish(MQTTMessage(topic: "lift/430102/E1/telemetry", string: "on the second node", qos: .atLeastOnce))
         let received = try await receive(1, from: client)

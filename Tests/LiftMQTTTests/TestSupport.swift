@@ -35,12 +35,19 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Makes a started client and waits for its connection.
+/// Makes a started client and waits for its connection and the broker's answer to its subscriptions.
 func connectedClient(_ configuration: MQTTConfiguration) async throws -> MQTTClient {
     let client = try MQTTClient(configuration: configuration)
     client.start()
-    try await client.waitUntilConnected()
+    try await waitUntilSubscribed(client)
     return client
+}
+
+/// Waits until the client is connected and every configured subscription was answered (a loaded machine
+/// can take longer than any fixed pause between CONNACK and SUBACK).
+func waitUntilSubscribed(_ client: MQTTClient) async throws {
+    try await client.waitUntilConnected()
+    try await eventually("the broker's SUBACKs") { client.subscriptionsAwaitingGrant == 0 }
 }
 
 /// Waits until `condition` holds, polling, or fails after `timeout`.

@@ -5,6 +5,7 @@ import Hummingbird
 import LiftCore
 import LiftMQTT
 import LiftStore
+import LiftTestSupport
 import Testing
 @testable import LiftScheduler
 
@@ -213,10 +214,7 @@ struct ScheduleScenarioTests {
                 signed: "\(header("X-LiftWatch-Timestamp")).\(header("X-LiftWatch-Delivery")).")
             return .noContent
         }
-        let port = try MosquittoBroker.freeLoopbackPort()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
-        let server = Task { try await app.runService() }
-        try await Task.sleep(for: .milliseconds(300))
+        let (port, server) = try await TestHTTPServer.start(router)
         let secret = "s3cret-for-C1"
         try database.setWebhook(Webhook(contractorID: "C1", url: "http://127.0.0.1:\(port)/hook", secret: secret), at: 0, by: "test")
         let engine = TicketEngine(database: database, outbox: nil)
@@ -249,11 +247,8 @@ struct ScheduleScenarioTests {
         try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102", contractorID: "C1"), at: 0, by: "test")
         let router = Router()
         router.post("/busy") { _, _ -> HTTPResponse.Status in .serviceUnavailable }
-        let port = try MosquittoBroker.freeLoopbackPort()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
-        let server = Task { try await app.runService() }
+        let (port, server) = try await TestHTTPServer.start(router)
         defer { server.cancel() }
-        try await Task.sleep(for: .milliseconds(300))
         try database.setWebhook(Webhook(contractorID: "C1", url: "http://127.0.0.1:\(port)/busy", secret: "x"), at: 0, by: "test")
         let engine = TicketEngine(database: database, outbox: nil)
         try await engine.open(Ticket(elevatorID: "E1", region: "430102", contractorID: "C1", type: .repair, openedAt: 1_000, reason: "door"))

@@ -83,7 +83,7 @@ final class SchedulerHarness: @unchecked Sendable {
             if handOff { await engine.handle(events) }
         }
         ingest = Task { try await service.run() }
-        try await Task.sleep(for: .milliseconds(200))  // SUBACKs
+        try await eventually("the broker's SUBACKs") { listener.subscriptionsAwaitingGrant == 0 && liftwatch.subscriptionsAwaitingGrant == 0 }
     }
 
     var pass: SchedulerPass { SchedulerPass(database: database, engine: engine, configuration: configuration) }

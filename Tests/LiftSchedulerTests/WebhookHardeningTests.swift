@@ -4,6 +4,7 @@ import Hummingbird
 import LiftCore
 import LiftMQTT
 import LiftStore
+import LiftTestSupport
 import Synchronization
 import Testing
 @testable import LiftScheduler
@@ -46,11 +47,7 @@ struct WebhookHardeningTests {
             hits.hit("/fast")
             return .ok
         }
-        let port = try MosquittoBroker.freeLoopbackPort()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
-        let task = Task { try await app.runService() }
-        try await Task.sleep(for: .milliseconds(300))
-        return (port, task)
+        return try await TestHTTPServer.start(router)
     }
 
     func ticket(_ elevator: String, _ contractor: String, _ type: TicketType) -> Ticket {
@@ -150,7 +147,9 @@ struct WebhookHardeningTests {
         configuration.timeout = .seconds(30)
         let service = WebhookService(database: database, clock: EpochClock { 2_000 }, configuration: configuration)
         let running = Task { try await service.run() }
-        try await Task.sleep(for: .milliseconds(600))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while hits.count("/slow") == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(200))
         #expect(hits.count("/slow") == 1, "the slow endpoint holds its first delivery")
         let start = ContinuousClock.now
         _ = try await engine.open(ticket("E2", "C-OK", .rescue))
