@@ -18,7 +18,11 @@ struct ElevatorDirectory {
     private var byID: [String: Entry] = [:]
     private var byKey: [Int64: Entry] = [:]
     private var lastReload: Int64 = .min
-    private var version: Int64 = -1
+    /// The registry version of the last reload.
+    private(set) var version: Int64 = -1
+    /// Elevators whose `seq` offset a reload changed (a replaced terminal), until `takeOffsetChanges()`: kept
+    /// whichever reload saw them, so a lookup's reload cannot swallow them.
+    private var offsetChanged: Set<Int64> = []
     private var lastVersionCheck: Int64 = 0
     let reloadIntervalMs: Int64
 
@@ -47,15 +51,27 @@ struct ElevatorDirectory {
         })
         byKey = Dictionary(uniqueKeysWithValues: byID.values.map { ($0.key, $0) })
         lastReload = now
-        return byKey.values.filter { entry in before[entry.key].map { $0.seqOffset != entry.seqOffset } ?? false }.map(\.key)
+        let changed = byKey.values.filter { entry in before[entry.key].map { $0.seqOffset != entry.seqOffset } ?? false }.map(\.key)
+        offsetChanged.formUnion(changed)
+        return changed
     }
 
-    /// Reloads when the registry changed (checked at most once a second); returns what `reload` returns.
+    /// Whether a reload changed an elevator's `seq` offset since the last `takeOffsetChanges()`.
+    var hasOffsetChanges: Bool { !offsetChanged.isEmpty }
+
+    /// The elevators whose `seq` offset changed since the last call: their `seq` tracking starts afresh.
+    mutating func takeOffsetChanges() -> [Int64] {
+        defer { offsetChanged.removeAll() }
+        return offsetChanged.sorted()
+    }
+
+    /// Reloads when the registry changed (checked at most once a second); returns `takeOffsetChanges()`.
     mutating func refreshIfChanged(from database: LiftDatabase, now: Int64) -> [Int64] {
-        guard now - lastVersionCheck >= 1_000 else { return [] }
-        lastVersionCheck = now
-        guard let current = try? database.registryVersion(), current != version else { return [] }
-        return (try? reload(from: database, now: now)) ?? []
+        if now - lastVersionCheck >= 1_000 {
+            lastVersionCheck = now
+            if let current = try? database.registryVersion(), current != version { _ = try? reload(from: database, now: now) }
+        }
+        return takeOffsetChanges()
     }
 
     /// The entry for an elevator, reloading the registry once if it is unknown and the last reload is old.

@@ -81,6 +81,12 @@ public final class IngestService: Service, Sendable {
     let logger: Logger
     let onCommittedEvents: EventHandler?
     let metrics: IngestMetrics
+    private let appliedRegistry = Atomic<Int64>(-1)
+
+    /// The registry version (`LiftDatabase.registryVersion()`) ingestion applies now; -1 before it starts. A
+    /// change made meanwhile (a replaced terminal, a new elevator's region) applies once this reaches its
+    /// version: the loop checks at most once a second of its clock.
+    public var appliedRegistryVersion: Int64 { appliedRegistry.load(ordering: .acquiring) }
 
     public init(
         client: MQTTClient, eventsClient: MQTTClient? = nil, database: LiftDatabase, clock: EpochClock = .system,
@@ -133,7 +139,11 @@ public final class IngestService: Service, Sendable {
         let processor = SharedProcessor(MessageProcessor(
             database: database, faultCodeMaps: configuration.faultCodeMaps, directory: ElevatorDirectory(regionPlatforms: configuration.regionPlatforms),
             tracker: SequenceTracker(states: try database.sequenceStates(), policy: configuration.sequencePolicy), limits: limits))
-        _ = try processor.withLock { try $0.directory.reload(from: database, now: clock.now()) }
+        let version = try processor.withLock { processor in
+            try processor.directory.reload(from: database, now: clock.now())
+            return processor.directory.version
+        }
+        appliedRegistry.store(version, ordering: .releasing)
         logger.info("ingestion started", metadata: ["batch_size": "\(configuration.batchSize)", "events_session": "\(eventsClient != nil)"])
         let progress = LaneProgress()
         guard let eventsClient else {
@@ -334,6 +344,7 @@ public final class IngestService: Service, Sendable {
                 if now - lastMaintenance >= 1_000 || taken == 0 {
                     lastMaintenance = now
                     processor.refreshRegistry(now: now)
+                    appliedRegistry.store(processor.directory.version, ordering: .releasing)
                     let (requests, lost) = processor.tracker.maintenance(now: now)
                     batch.lostRanges = lost
                     for range in lost {

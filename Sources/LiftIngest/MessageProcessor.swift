@@ -53,6 +53,9 @@ struct MessageProcessor {
                  into: &batch)
             return rejection
         }
+        // The lookup may have reloaded the registry (an elevator new to it): a terminal replaced meanwhile
+        // starts its tracking afresh before its first message, or the jump to the new offset counts as lost.
+        if directory.hasOffsetChanges { for key in directory.takeOffsetChanges() { tracker.forget(elevator: key) } }
         batch.counters[elevator.key, default: CounterDelta()].received += 1
         batch.lastSeen[elevator.key] = max(batch.lastSeen[elevator.key] ?? 0, receivedAt)
         guard elevator.region == parsed.region else {

@@ -137,7 +137,6 @@ public struct SequenceTracker: Sendable {
         return (requests, lost)
     }
 
-    /// The states changed since the last call, to persist with the batch.
     /// Drops an elevator's state and open gaps: its next seq is a new baseline (a replaced terminal).
     public mutating func forget(elevator: Int64) {
         states[elevator] = nil
@@ -146,6 +145,7 @@ public struct SequenceTracker: Sendable {
         pendingLost.removeAll { $0.elevator == elevator }
     }
 
+    /// The states changed since the last call, to persist with the batch.
     public mutating func takeDirty() -> [Int64: SequenceState] {
         defer { dirty.removeAll(keepingCapacity: true) }
         var changed: [Int64: SequenceState] = [:]

@@ -44,8 +44,7 @@ struct HostileControllerTests {
             """]
         try sqlite.run()
         #expect(sqlite.finish() == 0)
-        harness.clock.advance(byMilliseconds: 2_000)  // the ingest loop checks the registry once a (clock) second
-        try await Task.sleep(for: .milliseconds(1_200))
+        try await harness.waitForRegistryApplied()
         let ts = harness.clock.now - 1_000
         // 2^53 - 1 + the offset is past what the store keeps: before, the writer trapped converting it.
         try await harness.publish("lift/430102/E1/telemetry", #"{"seq":9007199254740991,"ts":\#(ts),"speed":1}"#)

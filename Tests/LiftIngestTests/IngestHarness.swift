@@ -22,6 +22,7 @@ final class IngestHarness: @unchecked Sendable {
     private(set) var client: MQTTClient?
     private(set) var eventsClient: MQTTClient?
     private var task: Task<Void, any Error>?
+    private(set) var service: IngestService?
     let events = EventLog()
 
     init(policy: SequenceTracker.Policy = .init(firstRequestDelayMs: 0, requestIntervalMs: 60_000, gapTimeoutMs: 600_000)) async throws {
@@ -67,9 +68,21 @@ final class IngestHarness: @unchecked Sendable {
         }
         self.client = client
         self.eventsClient = eventsClient
+        self.service = service
         task = Task { try await service.run() }
         try await eventually("the broker's SUBACKs") {
             client.subscriptionsAwaitingGrant == 0 && (eventsClient?.subscriptionsAwaitingGrant ?? 0) == 0
+        }
+    }
+
+    /// Advances the clock a second at a time until the running ingestion applies the registry as it is now
+    /// (the loop checks it at most once a second of its clock), instead of guessing how long that takes.
+    func waitForRegistryApplied() async throws {
+        let version = try database.registryVersion()
+        try await eventually("ingestion to apply registry version \(version)") {
+            if let service, service.appliedRegistryVersion >= version { return true }
+            clock.advance(byMilliseconds: 1_000)
+            return false
         }
     }
 

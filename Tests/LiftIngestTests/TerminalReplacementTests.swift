@@ -20,8 +20,7 @@ struct TerminalReplacementTests {
 
         // Recorded while LiftWatch runs, as an operator would from the CLI.
         let terminal = try harness.database.replaceTerminal(of: "E1", with: "T-NEW", at: harness.clock.now, by: "cli:tech")
-        harness.clock.advance(byMilliseconds: 2_000)  // the ingest loop checks the registry once a (clock) second
-        try await Task.sleep(for: .milliseconds(1_200))
+        try await harness.waitForRegistryApplied()
         for seq in 1...3 {
             try await harness.publish("lift/430102/E1/event", #"{"seq":\#(seq),"ts":\#(t + 100 + Int64(seq)),"kind":"fault","code":"door_close_failure","state":"raised"}"#)
         }
@@ -36,6 +35,30 @@ struct TerminalReplacementTests {
         try await harness.eventually("the new terminal's faults handed on") {
             await harness.events.events.filter { $0.kind == .fault }.count == 3
         }
+        await harness.shutdown()
+    }
+
+    @Test("a terminal replaced while a newly registered elevator's first message reloads the registry starts afresh: nothing counted lost")
+    func replacementSeenByALookupReload() async throws {
+        let harness = try await IngestHarness()
+        try harness.register("E1")
+        try await harness.startIngest()
+        for seq: UInt64 in 1...5 { try await harness.publish("lift/430102/E1/telemetry", harness.telemetry("E1", seq: seq)) }
+        try await harness.eventually("the old terminal's samples") { try harness.database.telemetry("E1", from: 0, to: .max).count == 5 }
+
+        // Both in the registry before ingestion's once-a-second check (the clock stands still): the new
+        // elevator's first message makes the lookup reload, which also brings E1's new offset.
+        let terminal = try harness.database.replaceTerminal(of: "E1", with: "T-NEW", at: harness.clock.now, by: "cli:tech")
+        try harness.register("E9")
+        try await harness.publish("lift/430102/E9/telemetry", harness.telemetry("E9", seq: 1))
+        for seq: UInt64 in 1...3 { try await harness.publish("lift/430102/E1/telemetry", harness.telemetry("E1", seq: seq)) }
+        try await harness.eventually("the new terminal's samples") { try harness.database.telemetry("E1", from: 0, to: .max).count == 8 }
+
+        let offset = UInt64(terminal.seqOffset)
+        #expect(Set(try harness.database.telemetry("E1", from: 0, to: .max).map(\.seq)) == [1, 2, 3, 4, 5, offset + 1, offset + 2, offset + 3])
+        let counters = try #require(try harness.database.ingestCounters("E1"))
+        #expect(counters.lost == 0 && counters.gaps == 0 && counters.duplicates == 0, "\(counters)")
+        #expect(counters.openGaps.isEmpty)
         await harness.shutdown()
     }
 }
