@@ -25,10 +25,7 @@ extension MQTTClient {
                 state.withLock { $0.socketOpen = false }
                 if isStopRequested { break }
                 // A connection the broker had accepted resets the backoff: this is a new outage.
-                if state.withLock({ $0.connection.isConnected }) {
-                    attempt = 1
-                    state.withLock { $0.reconnects += 1 }
-                }
+                if state.withLock({ $0.connection.isConnected }) { attempt = 1 }
             } else {
                 reason = Mosquitto.message(for: rc)
                 if rc == Int32(MOSQ_ERR_ERRNO.rawValue) { reason = String(cString: strerror(errno)) }

@@ -278,6 +278,9 @@ public final class MQTTClient: Service, Sendable {
 
     func setConnection(_ new: MQTTConnectionState) {
         let observers = state.withLock { state -> [AsyncStream<MQTTConnectionState>.Continuation] in
+            // Counted with the state change, so that no reader sees the count of a new connection beside the
+            // state of the lost one.
+            if case .waitingToReconnect = new, state.connection.isConnected { state.reconnects += 1 }
             state.connection = new
             return Array(state.observers.values)
         }

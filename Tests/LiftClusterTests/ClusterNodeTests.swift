@@ -71,9 +71,13 @@ final class Flag: Sendable {
 struct ClusterNodeTests {
     let folder = NSTemporaryDirectory() + "lw-cluster-\(UUID().uuidString)"
 
+    /// The production TTL (6 s): a node fences itself 4 s after its last confirmed renewal, which a test
+    /// machine busy with the other suites must not reach by accident.
+    static let leaseTTL: Duration = .seconds(6)
+
     func configuration(_ node: String, etcd: EtcdProcess, bootstrap: Bool = true) -> ClusterConfiguration {
         var configuration = ClusterConfiguration(
-            leaseEndpoints: [etcd.endpoint], node: node, leaseTTL: .seconds(2), replicaRoot: folder + "/replicas",
+            leaseEndpoints: [etcd.endpoint], node: node, leaseTTL: Self.leaseTTL, replicaRoot: folder + "/replicas",
             replicaSyncInterval: .milliseconds(200))
         configuration.bootstrap = bootstrap
         return configuration
@@ -107,8 +111,8 @@ struct ClusterNodeTests {
             try await b.becomeActive()
             bActive.set()
         }
-        // Three lease lifetimes: a renewing holder keeps it.
-        try await Task.sleep(for: .seconds(6))
+        // Past the lease's lifetime: a renewing holder keeps it.
+        try await Task.sleep(for: Self.leaseTTL + .seconds(2))
         #expect(!bActive.isSet)
         #expect(fenced.all.isEmpty)
 
@@ -117,7 +121,7 @@ struct ClusterNodeTests {
         await a.resign()
         let handedOver = ContinuousClock.now
         try await standby.value
-        #expect(ContinuousClock.now - handedOver < .seconds(3), "a lease given up passes at once, not after its TTL")
+        #expect(ContinuousClock.now - handedOver < Self.leaseTTL - .seconds(2), "a lease given up passes at once, not after its TTL")
         #expect(try rows(folder + "/b.sqlite") == 200)
         try await b.startReplication()
         await b.resign()
@@ -136,7 +140,7 @@ struct ClusterNodeTests {
         let lease = try #require(a.currentLease)
         // Behind its back, as an expiry during a pause would: its next renewal learns the lease is gone.
         try await EtcdClient(endpoints: [etcd.endpoint]).revoke(lease: lease)
-        let deadline = ContinuousClock.now + .seconds(3)
+        let deadline = ContinuousClock.now + .seconds(15)  // the next renewal: a third of the TTL
         while fenced.all.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         // The next renewal learns it from the keepalive (TTL 0) or, if that raced the revoke, from the key's binding.
         #expect(fenced.all.count == 1)
@@ -167,7 +171,7 @@ struct ClusterNodeTests {
         try await Task.sleep(for: .seconds(2))
         #expect(fenced.all.isEmpty, "a store that writes keeps its node acting")
         failing.withLock { $0 = .now }
-        let deadline = ContinuousClock.now + .seconds(3)
+        let deadline = ContinuousClock.now + .seconds(15)  // the next renewal: a third of the TTL
         while fenced.all.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(fenced.all.count == 1)
         #expect(fenced.all.first?.contains("the store has refused every write") == true, "\(fenced.all)")
@@ -183,7 +187,7 @@ struct ClusterNodeTests {
                             fence: { reason in fenced.record(reason) })
         try await a.becomeActive()
         try await EtcdClient(endpoints: [etcd.endpoint]).delete(key: "/liftwatch/active")
-        let deadline = ContinuousClock.now + .seconds(3)
+        let deadline = ContinuousClock.now + .seconds(15)  // the next renewal: a third of the TTL
         while fenced.all.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(fenced.all == ["the lease key is no longer bound to this node's lease"])
         await a.resign()

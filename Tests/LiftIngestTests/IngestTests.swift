@@ -228,7 +228,8 @@ struct IngestTests {
         for seq: UInt64 in 1...300 {
             try harness.publisher.enqueue(MQTTMessage(topic: "lift/430102/E6/telemetry", payload: Array(harness.telemetry("E6", seq: seq).utf8)))
         }
-        try await Task.sleep(for: .milliseconds(500))
+        // Stopped as soon as the subscriber holds all 300, before they can all be committed.
+        try await harness.eventually("the subscriber to receive all 300") { harness.client?.statistics.received == 300 }
         try await harness.stopIngest()
         let stored = try harness.database.tableCounts()["telemetry"] ?? 0
         let received = try harness.database.ingestCounters("E6")?.received ?? 0

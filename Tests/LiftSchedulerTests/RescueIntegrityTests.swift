@@ -17,11 +17,12 @@ struct RescueIntegrityTests {
     final class CompetingWriter: @unchecked Sendable {
         private let release = DispatchSemaphore(value: 0)
         private let held = DispatchSemaphore(value: 0)
+        private let done = DispatchSemaphore(value: 0)
         private let thread: Thread
 
         init(path: String) throws {
             let queue = try DatabaseQueue(path: path)
-            let release = self.release, held = self.held
+            let release = self.release, held = self.held, done = self.done
             thread = Thread {
                 try? queue.inTransaction(.immediate) { db in
                     try db.execute(sql: "CREATE TABLE IF NOT EXISTS import_scratch(x)")
@@ -30,12 +31,17 @@ struct RescueIntegrityTests {
                     return .commit
                 }
                 try? queue.close()
+                done.signal()
             }
             thread.start()
             held.wait()
         }
 
-        func stop() { release.signal() }
+        /// Lets go of the lock and returns once the other connection has committed and closed.
+        func stop() {
+            release.signal()
+            done.wait()
+        }
     }
 
     @Test("a fault committed while another writer holds the database past every retry is ticketed by the next sweep, from its arrival")
@@ -53,7 +59,6 @@ struct RescueIntegrityTests {
         #expect(try h.database.tickets(TicketFilter(elevatorID: "E1")).isEmpty)
         #expect(h.database.writeHealth.failure?.resultCode == 5, "SQLITE_BUSY kept as the cause")
         writer.stop()
-        try await Task.sleep(for: .milliseconds(100))
 
         // The next scheduler pass, 40 s later, finds the stored fault without its ticket.
         h.clock.set(arrival + 40_000)
@@ -73,7 +78,8 @@ struct RescueIntegrityTests {
 
     @Test("a ticket waiting for a busy database is written as soon as the other writer lets go")
     func busyDatabaseRetried() async throws {
-        let h = try await SchedulerHarness(handOff: false, busyTimeout: 0.1, engineBusyRetry: .seconds(5))
+        // Retries outlast the other writer by far, however slowly this machine runs the test.
+        let h = try await SchedulerHarness(handOff: false, busyTimeout: 0.1, engineBusyRetry: .seconds(60))
         try h.register("E1")
         try await h.fault("E1", "brake_fault")
         try await h.eventually("the fault stored") { try h.database.events("E1").count == 1 }

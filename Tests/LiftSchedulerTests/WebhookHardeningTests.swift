@@ -41,6 +41,7 @@ struct WebhookHardeningTests {
         router.post("/slow") { _, _ -> HTTPResponse.Status in
             hits.hit("/slow")
             try await Task.sleep(for: slow)
+            hits.hit("/slow answered")
             return .ok
         }
         router.post("/fast") { _, _ -> HTTPResponse.Status in
@@ -153,9 +154,9 @@ struct WebhookHardeningTests {
         #expect(hits.count("/slow") == 1, "the slow endpoint holds its first delivery")
         let start = ContinuousClock.now
         _ = try await engine.open(ticket("E2", "C-OK", .rescue))
-        while hits.count("/fast") == 0, ContinuousClock.now - start < .seconds(5) { try await Task.sleep(for: .milliseconds(20)) }
+        while hits.count("/fast") == 0, ContinuousClock.now - start < .seconds(15) { try await Task.sleep(for: .milliseconds(20)) }
         #expect(hits.count("/fast") == 1)
-        #expect(ContinuousClock.now - start < .seconds(2), "the rescue waited \(ContinuousClock.now - start)")
+        #expect(hits.count("/slow answered") == 0, "the rescue went out while the slow endpoint still held its delivery")
         running.cancel()
     }
 }

@@ -143,7 +143,7 @@ struct WriterSharingTests {
         priority.leave()
         let woken = await waiter.value
         #expect(woken >= left, "the waiter did not go ahead while the work it waited for was running")
-        #expect(woken - left < .milliseconds(500), "woken \(woken - left) after the leave")
+        #expect(woken - left < .seconds(10), "woken \(woken - left) after the leave, not by the 30 s bound")
     }
 
     @Test("waiting for urgent work to end is bounded, and the last urgent work to leave wakes the waiter at once")
@@ -164,7 +164,7 @@ struct WriterSharingTests {
         let left = ContinuousClock.now
         priority.leave()
         let woken = await waiter.value
-        #expect(woken - left < .milliseconds(500), "woken \(woken - left) after the last leave")
+        #expect(woken - left < .seconds(10), "woken \(woken - left) after the last leave, not by the 30 s bound")
         #expect(!priority.shouldYield)
     }
 
