@@ -43,8 +43,11 @@ struct ElevatorDirectory {
     /// Reloads the registry. Returns the elevators whose `seq` offset changed (a terminal was replaced).
     @discardableResult
     mutating func reload(from database: LiftDatabase, now: Int64) throws -> [Int64] {
-        version = try database.registryVersion()
+        // Read before the elevators (a change in between reloads again) and kept only once they are read: a
+        // failed reload must not pass for the current version.
+        let current = try database.registryVersion()
         let elevators = try database.elevators()
+        version = current
         let before = byKey
         byID = Dictionary(uniqueKeysWithValues: elevators.map {
             ($0.elevatorID, Entry(key: $0.key, elevatorID: $0.elevatorID, region: $0.region, platform: platform(of: $0), seqOffset: UInt64(max(0, $0.seqOffset))))

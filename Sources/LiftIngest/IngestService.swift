@@ -136,14 +136,14 @@ public final class IngestService: Service, Sendable {
     }
 
     private func consume() async throws {
+        // The registry before the seq states: a terminal replaced between the two reads is then seen as a
+        // change by the next check (and its tracking reset), instead of its old high seq meeting the new offset.
+        var directory = ElevatorDirectory(regionPlatforms: configuration.regionPlatforms)
+        try directory.reload(from: database, now: clock.now())
+        appliedRegistry.store(directory.version, ordering: .releasing)
         let processor = SharedProcessor(MessageProcessor(
-            database: database, faultCodeMaps: configuration.faultCodeMaps, directory: ElevatorDirectory(regionPlatforms: configuration.regionPlatforms),
+            database: database, faultCodeMaps: configuration.faultCodeMaps, directory: directory,
             tracker: SequenceTracker(states: try database.sequenceStates(), policy: configuration.sequencePolicy), limits: limits))
-        let version = try processor.withLock { processor in
-            try processor.directory.reload(from: database, now: clock.now())
-            return processor.directory.version
-        }
-        appliedRegistry.store(version, ordering: .releasing)
         logger.info("ingestion started", metadata: ["batch_size": "\(configuration.batchSize)", "events_session": "\(eventsClient != nil)"])
         let progress = LaneProgress()
         guard let eventsClient else {

@@ -137,10 +137,12 @@ public struct SequenceTracker: Sendable {
         return (requests, lost)
     }
 
-    /// Drops an elevator's state and open gaps: its next seq is a new baseline (a replaced terminal).
+    /// Drops an elevator's state and open gaps: its next seq is a new baseline (a replaced terminal). The reset
+    /// is persisted with the next batch, so that gaps or a high seq a batch in flight wrote back after the
+    /// replacement cleared them do not outlive it (nor come back at the next start).
     public mutating func forget(elevator: Int64) {
-        states[elevator] = nil
-        dirty.remove(elevator)
+        states[elevator] = SequenceState(gapsChanged: true, isReset: true)
+        dirty.insert(elevator)
         withGaps.remove(elevator)
         pendingLost.removeAll { $0.elevator == elevator }
     }
@@ -152,6 +154,7 @@ public struct SequenceTracker: Sendable {
         for elevator in dirty {
             changed[elevator] = states[elevator]
             states[elevator]?.gapsChanged = false
+            states[elevator]?.isReset = false
         }
         return changed
     }

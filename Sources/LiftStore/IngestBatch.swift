@@ -66,11 +66,14 @@ public struct SequenceState: Sendable, Hashable {
     public var gaps: [SequenceGap]
     /// Whether `gaps` changed since the state was last persisted (the commit rewrites them only then).
     public var gapsChanged: Bool
+    /// Tracking started afresh (a replaced terminal): while `highSeq` is nil the commit clears the stored one.
+    public var isReset: Bool
 
-    public init(highSeq: UInt64? = nil, gaps: [SequenceGap] = [], gapsChanged: Bool = false) {
+    public init(highSeq: UInt64? = nil, gaps: [SequenceGap] = [], gapsChanged: Bool = false, isReset: Bool = false) {
         self.highSeq = highSeq
         self.gaps = gaps
         self.gapsChanged = gapsChanged
+        self.isReset = isReset
     }
 }
 

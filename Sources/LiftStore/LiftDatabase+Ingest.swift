@@ -210,6 +210,9 @@ extension LiftDatabase {
         let saveGap = try db.cachedStatement(sql: "INSERT INTO seq_gaps(elevator, from_seq, to_seq, opened_at, last_request_at, requests) VALUES (?, ?, ?, ?, ?, ?)")
         for (elevator, state) in batch.sequenceStates where state.gapsChanged {
             try clearGaps.execute(arguments: [elevator])
+            if state.isReset && state.highSeq == nil {
+                try db.execute(sql: "UPDATE ingest_counters SET high_seq = NULL WHERE elevator = ?", arguments: [elevator])
+            }
             for gap in state.gaps {
                 try saveGap.execute(arguments: [elevator, Int64(gap.from), Int64(gap.to), gap.openedAt, gap.lastRequestAt, gap.requests])
             }

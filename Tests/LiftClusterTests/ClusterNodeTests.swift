@@ -171,7 +171,7 @@ struct ClusterNodeTests {
         try await Task.sleep(for: .seconds(2))
         #expect(fenced.all.isEmpty, "a store that writes keeps its node acting")
         failing.withLock { $0 = .now }
-        let deadline = ContinuousClock.now + .seconds(15)  // the next renewal: a third of the TTL
+        let deadline = ContinuousClock.now + .seconds(15)  // the watchdog looks every 0.2 s; the limit is 1 s
         while fenced.all.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(fenced.all.count == 1)
         #expect(fenced.all.first?.contains("the store has refused every write") == true, "\(fenced.all)")

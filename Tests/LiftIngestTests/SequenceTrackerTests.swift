@@ -64,4 +64,16 @@ struct SequenceTrackerTests {
         tracker.forget(elevator: 30)
         #expect(tracker.maintenance(now: 40).requests.map(\.elevator) == [10, 20])
     }
+
+    @Test("forgetting an elevator is persisted as a reset, and its next seq is a new baseline")
+    func forgetIsPersisted() {
+        var tracker = SequenceTracker()
+        _ = tracker.observe(elevator: 5, seq: 1, now: 0)
+        _ = tracker.observe(elevator: 5, seq: 9, now: 0)
+        _ = tracker.takeDirty()
+        tracker.forget(elevator: 5)
+        #expect(tracker.takeDirty() == [5: SequenceState(gapsChanged: true, isReset: true)])
+        #expect(tracker.observe(elevator: 5, seq: 1_000_001, now: 1) == .first)
+        #expect(tracker.takeDirty() == [5: SequenceState(highSeq: 1_000_001)])
+    }
 }

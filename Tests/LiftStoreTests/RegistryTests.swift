@@ -95,6 +95,30 @@ struct RegistryTests {
         #expect(try database.terminals(of: "E1").map(\.removedAt) == [1_000, 2_000, nil])
         #expect(throws: RegistryError.self) { try database.replaceTerminal(of: "NOPE", with: "T", at: 0, by: "x") }
     }
+
+    @Test("a batch in flight during a terminal replacement writes the old gaps back; ingestion's reset clears them for good")
+    func resetAfterARacingBatch() throws {
+        let database = try LiftDatabase(path: try temporaryPath("lw.sqlite"))
+        let key = try database.register(ElevatorRegistration(elevatorID: "E1", region: "430102"), at: 0)
+        try database.replaceTerminal(of: "E1", with: "T-NEW", at: 1_000, by: "cli:tech")
+        // The old terminal's batch, committed just after the replacement.
+        var late = IngestBatch()
+        late.sequenceStates = [key: SequenceState(highSeq: 9, gaps: [SequenceGap(from: 4, to: 6, openedAt: 900)], gapsChanged: true)]
+        _ = try database.commit(late)
+        #expect(try database.ingestCounters("E1")?.openGaps.count == 1)
+        // Ingestion sees the new offset and resets the elevator's tracking: persisted with its next batch.
+        var reset = IngestBatch()
+        reset.sequenceStates = [key: SequenceState(gapsChanged: true, isReset: true)]
+        _ = try database.commit(reset)
+        let counters = try #require(try database.ingestCounters("E1"))
+        #expect(counters.openGaps.isEmpty && counters.highSeq == nil)
+        #expect(try database.sequenceStates()[key] == nil, "the next start has nothing of the old terminal to track")
+        // The new terminal's first message in the same batch as the reset: its seq is the new baseline.
+        var first = IngestBatch()
+        first.sequenceStates = [key: SequenceState(highSeq: 2_000_001, gapsChanged: true, isReset: true)]
+        _ = try database.commit(first)
+        #expect(try database.ingestCounters("E1")?.highSeq == 2_000_001)
+    }
 }
 
 @Suite("Registry CSV import and export")
