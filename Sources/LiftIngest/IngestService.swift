@@ -81,6 +81,7 @@ public final class IngestService: Service, Sendable {
     let logger: Logger
     let onCommittedEvents: EventHandler?
     let metrics: IngestMetrics
+    let waited: @Sendable (ContinuousClock.Instant) -> Duration
     private let appliedRegistry = Atomic<Int64>(-1)
 
     /// The registry version (`LiftDatabase.registryVersion()`) ingestion applies now; -1 before it starts. A
@@ -88,10 +89,16 @@ public final class IngestService: Service, Sendable {
     /// version: the loop checks at most once a second of its clock.
     public var appliedRegistryVersion: Int64 { appliedRegistry.load(ordering: .acquiring) }
 
+    /// - Parameter waited: how long a message has been inside LiftWatch since the network thread took it (its
+    ///   `arrivedAt`), taken off its arrival time past `arrivalCorrection`. Real time by default; a test whose
+    ///   `clock` stands still passes a fixed wait, so that arrivals do not depend on how busy the machine is.
     public init(
         client: MQTTClient, eventsClient: MQTTClient? = nil, database: LiftDatabase, clock: EpochClock = .system,
-        configuration: Configuration = .init(), logger: Logger = Logger(label: "liftwatch.ingest"), onCommittedEvents: EventHandler? = nil
+        configuration: Configuration = .init(), logger: Logger = Logger(label: "liftwatch.ingest"),
+        waited: @escaping @Sendable (ContinuousClock.Instant) -> Duration = { ContinuousClock.now - $0 },
+        onCommittedEvents: EventHandler? = nil
     ) {
+        self.waited = waited
         self.client = client
         self.eventsClient = eventsClient
         self.database = database
@@ -401,7 +408,7 @@ public final class IngestService: Service, Sendable {
     private func process(_ message: MQTTMessage, with processor: inout MessageProcessor, now: Int64, into batch: inout IngestBatch) {
         // Arrival (v1.1 §11.1) is when the network thread received the message, not when a loop got to it.
         var receivedAt = now
-        let waited = ContinuousClock.now - message.arrivedAt
+        let waited = waited(message.arrivedAt)
         if waited > Self.arrivalCorrection {
             let (seconds, attoseconds) = waited.components
             receivedAt -= seconds * 1000 + attoseconds / 1_000_000_000_000_000

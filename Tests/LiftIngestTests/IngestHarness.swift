@@ -45,7 +45,10 @@ final class IngestHarness: @unchecked Sendable {
 
     /// Starts LiftWatch's subscriber (fixed client id, persistent session) and the ingest service. With
     /// `eventsSession`, fault events come on a second session, as `liftwatch serve` does it by default.
-    func startIngest(eventsSession: Bool = false, batchSize: Int = 500) async throws {
+    func startIngest(
+        eventsSession: Bool = false, batchSize: Int = 500,
+        waited: @escaping @Sendable (ContinuousClock.Instant) -> Duration = { ContinuousClock.now - $0 }
+    ) async throws {
         let client = try MQTTClient(configuration: .init(
             port: broker.port, clientID: clientID, cleanSession: false,
             subscriptions: eventsSession
@@ -63,7 +66,7 @@ final class IngestHarness: @unchecked Sendable {
         }
         let service = IngestService(
             client: client, eventsClient: eventsClient, database: database, clock: clock.clock,
-            configuration: .init(batchSize: batchSize, sequencePolicy: policy)) { [events] committed in
+            configuration: .init(batchSize: batchSize, sequencePolicy: policy), waited: waited) { [events] committed in
             await events.append(committed.map(\.value))
         }
         self.client = client

@@ -42,6 +42,19 @@ struct IngestTests {
         await harness.shutdown()
     }
 
+    @Test("arrival is when the network thread took the message: a wait inside LiftWatch over 100 ms is taken off, a shorter one is not", arguments: [
+        (Duration.seconds(2), Int64(2_000)), (.milliseconds(50), 0),
+    ])
+    func arrivalTakesTheWaitOff(wait: Duration, takenOff: Int64) async throws {
+        let harness = try await IngestHarness()
+        try harness.register("E1")
+        try await harness.startIngest(waited: { _ in wait })
+        try await harness.publish("lift/430102/E1/telemetry", harness.telemetry("E1", seq: 1))
+        try await harness.eventually("stored") { try harness.database.elevator("E1")?.lastSeen != nil }
+        #expect(try harness.database.elevator("E1")?.lastSeen == harness.clock.now - takenOff)
+        await harness.shutdown()
+    }
+
     @Test("with an events session, faults interleaved with a telemetry flood are stored and handed on once, and every sample once")
     func eventsSessionAlongsideTelemetry() async throws {
         let harness = try await IngestHarness()

@@ -79,7 +79,9 @@ final class SchedulerHarness: @unchecked Sendable {
             }
         }
         let engine = self.engine
-        let service = IngestService(client: liftwatch, database: database, clock: clock.clock, configuration: .init(batchSize: 200)) { events in
+        // The clock stands still, and so does time inside LiftWatch: arrivals are the clock's, however busy the machine.
+        let service = IngestService(
+            client: liftwatch, database: database, clock: clock.clock, configuration: .init(batchSize: 200), waited: { _ in .zero }) { events in
             if handOff { await engine.handle(events) }
         }
         ingest = Task { try await service.run() }
