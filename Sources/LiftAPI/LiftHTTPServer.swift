@@ -53,6 +53,8 @@ public struct APIContext: Sendable {
     public var residentReportLimits = ResidentReportLimits()
     /// What is wrong with the broker connection beyond being connected (refused subscriptions), for `/healthz`.
     public var mqttProblems: @Sendable () -> [String] = { [] }
+    /// What is wrong with the store's replication (the cluster profile: a replica long behind), for `/healthz`.
+    public var replicationProblems: @Sendable () -> [String] = { [] }
 
     public init(
         database: LiftDatabase, mqttState: @escaping @Sendable () -> String, mqttConnected: @escaping @Sendable () -> Bool,
@@ -153,7 +155,8 @@ public enum LiftHTTPServer {
 
 /// The body of `/healthz`.
 struct HealthReport: Codable, Sendable {
-    /// `ok`; `degraded` when MQTT is not connected or the store's writes fail (`reasons` says which);
+    /// `ok`; `degraded` when MQTT is not connected, the store's writes fail or its replica is long behind
+    /// (`reason` says which);
     /// `unavailable` when the database cannot be read.
     var status: String
     var database: String
@@ -180,6 +183,7 @@ struct HealthReport: Codable, Sendable {
         let connected = context.mqttConnected()
         if !connected { reasons.append("MQTT is not connected: \(context.mqttState())") }
         reasons += context.mqttProblems()
+        reasons += context.replicationProblems()
         let readable = !database.hasPrefix("error")
         let status = !readable ? "unavailable" : reasons.isEmpty ? "ok" : "degraded"
         return HealthReport(status: status, database: database, mqtt: context.mqttState(), version: context.version, reason: reasons.joined(separator: "; "))

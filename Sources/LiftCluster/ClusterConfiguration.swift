@@ -22,6 +22,9 @@ public struct ClusterConfiguration: Sendable, Equatable {
     /// The active node stops (and the standby takes over) once its store's disk has refused every write for this
     /// long (`WriteHealth.failingSince`, `LeaseMachine.Policy.storeFailureLimit`).
     public var storeFailureLimit: Duration = .seconds(30)
+    /// `/healthz` says degraded (and a log line says why) once the store's replica has been behind this long
+    /// (`ReplicaLag`): what a failover would lose grows meanwhile.
+    public var replicaLagAlert: Duration = .seconds(30)
 
     public init(
         leaseEndpoints: [String] = [], node: String = "", leaseKey: String = "/liftwatch/active", replicaKey: String = "/liftwatch/replica",

@@ -2,6 +2,7 @@ import Foundation
 import LiftCore
 import LiftMQTT
 import Logging
+import Metrics
 import Synchronization
 
 /// One LiftWatch node of the cluster profile: standby until it holds the lease in etcd, then the only node that
@@ -17,9 +18,10 @@ public final class ClusterNode: Sendable {
     let litestream: Litestream
     let logger: Logger
     let machine: Mutex<LeaseMachine>
-    let state = Mutex(Held())
+    let state: Mutex<Held>
     /// Called when the node must stop acting; by default logs and exits the process with status 75.
     let fence: @Sendable (String) -> Void
+    let replicaLagGauge = Gauge(label: "liftwatch_replica_lag_seconds")
 
     struct Held {
         var lease: Int64?
@@ -31,6 +33,9 @@ public final class ClusterNode: Sendable {
         var follower: (child: ChildProcess, replica: String)?
         /// Since when the open store has refused writes (`watchStore`).
         var storeFailingSince: (@Sendable () -> ContinuousClock.Instant?)?
+        /// How far the replica is behind, while replicating; looked at once a second.
+        var replicaLag: ReplicaLag
+        var lagAlerted = false
     }
 
     public init(
@@ -49,6 +54,7 @@ public final class ClusterNode: Sendable {
             timeout: .milliseconds(max(200, perCall.components.seconds * 1_000 + perCall.components.attoseconds / 1_000_000_000_000_000)))
         self.logger = logger
         self.machine = Mutex(LeaseMachine(policy: .init(ttl: configuration.leaseTTL, storeFailureLimit: configuration.storeFailureLimit)))
+        self.state = Mutex(Held(replicaLag: ReplicaLag(alertAfter: configuration.replicaLagAlert)))
         self.fence = fence ?? { reason in
             logger.critical("lease lost: this node stops acting now", metadata: ["reason": "\(reason)"])
             _exit(75)
@@ -61,6 +67,19 @@ public final class ClusterNode: Sendable {
 
     /// The etcd lease this node holds (nil as standby).
     var currentLease: Int64? { state.withLock { $0.lease } }
+
+    /// How long the store's replica has been behind the store (nil while this node does not replicate): under a
+    /// second or two normally; growing while Litestream is stalled or cannot write. Also the gauge
+    /// `liftwatch_replica_lag_seconds`.
+    public var replicaLag: Duration? {
+        state.withLock { $0.replica == nil || $0.stopping ? nil : $0.replicaLag.lag(now: .now) }
+    }
+
+    /// What is wrong with replication, for `/healthz`: the replica behind for longer than `cluster.replica_lag_alert_seconds`.
+    public var replicationProblems: [String] {
+        guard let lag = replicaLag, lag > configuration.replicaLagAlert else { return [] }
+        return ["the store's replica has been behind for \(lag.components.seconds) s: a failover now would lose those writes (see \(litestreamLog))"]
+    }
 
     private var litestreamLog: String { databasePath + ".litestream.log" }
     private var pidFile: String { databasePath + ".litestream.pid" }
@@ -193,6 +212,15 @@ public final class ClusterNode: Sendable {
             $0.litestream = child
             $0.replica = replica
         }
+        // A thread of its own: reading a replica folder (on NFS, say) must never hold up the lease's watchdog.
+        let watcher = Thread { [self] in
+            while !state.withLock({ $0.stopping }) {
+                watchReplicaLag()
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+        watcher.name = "lw-replica-lag"
+        watcher.start()
         Task { [self] in
             let started = ContinuousClock.now
             var nextReport = started + .seconds(60)
@@ -309,6 +337,26 @@ public final class ClusterNode: Sendable {
             state.withLock { $0.litestream = again }
         } catch {
             fence("the store's replication cannot be restarted: \(error)")
+        }
+    }
+
+    /// Compares the store's last write with the replica's newest file (once a second while replicating).
+    private func watchReplicaLag() {
+        guard let replica = state.withLock({ $0.replica }) else { return }
+        let lastWrite = [databasePath, databasePath + "-wal"].compactMap(Litestream.modified(at:)).max()
+        let lastShipped = Litestream.lastShipped(in: replica)
+        let now = ContinuousClock.now
+        let (lag, crossed, recovered) = state.withLock { state -> (Duration, Bool, Bool) in
+            let lag = state.replicaLag.observe(lastWrite: lastWrite, lastShipped: lastShipped, now: now)
+            let alert = lag > state.replicaLag.alertAfter
+            defer { state.lagAlerted = alert }
+            return (lag, alert && !state.lagAlerted, !alert && state.lagAlerted)
+        }
+        replicaLagGauge.record(Double(lag.components.seconds) + Double(lag.components.attoseconds) / 1e18)
+        if crossed {
+            logger.error("the store's replica is falling behind", metadata: ["behind": "\(lag)", "replica": "\(replica)", "log": "\(litestreamLog)"])
+        } else if recovered {
+            logger.notice("the store's replica has caught up", metadata: ["replica": "\(replica)"])
         }
     }
 

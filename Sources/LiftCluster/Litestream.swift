@@ -57,6 +57,19 @@ struct Litestream {
         }.max()
     }
 
+    /// When the replica last received a file (its newest under `ltx/`), in epoch milliseconds; nil when it holds none.
+    static func lastShipped(in replica: String) -> Int64? {
+        let root = replica + "/ltx"
+        let files = (try? FileManager.default.subpathsOfDirectory(atPath: root)) ?? []
+        return files.filter { $0.hasSuffix(".ltx") }.compactMap { modified(at: root + "/" + $0) }.max()
+    }
+
+    /// A file's modification time in epoch milliseconds; nil when it does not exist.
+    static func modified(at path: String) -> Int64? {
+        guard let date = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
+        return Int64((date.timeIntervalSince1970 * 1_000).rounded(.down))
+    }
+
     /// The last transaction a following restore has applied to `path` (its `-txid` file).
     static func appliedTransaction(at path: String) -> UInt64? {
         guard let text = try? String(contentsOfFile: path + "-txid", encoding: .utf8) else { return nil }

@@ -103,6 +103,7 @@ struct ConfigurationLoader {
         c.cluster.replicaSyncInterval = .milliseconds(try r.int("cluster.replica_sync_ms", 1_000, 100...60_000))
         c.cluster.bootstrap = try r.bool("cluster.bootstrap", c.cluster.bootstrap)
         c.cluster.storeFailureLimit = .seconds(try r.int("cluster.store_failure_seconds", 30, 5...600))
+        c.cluster.replicaLagAlert = .seconds(try r.int("cluster.replica_lag_alert_seconds", 30, 5...3_600))
         if !c.broker.alternates.isEmpty, c.broker.host.isEmpty {
             throw ConfigurationError(
                 key: "broker.alternates", expected: "nothing with an empty broker.host (the embedded mosquitto has no other nodes)",

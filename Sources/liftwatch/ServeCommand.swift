@@ -110,7 +110,7 @@ struct Server {
             port = broker.port
         }
         do {
-            try await runServices(database: database, host: host, port: port, shutdownDeadline: cluster == nil ? nil : .seconds(60))
+            try await runServices(database: database, host: host, port: port, cluster: cluster, shutdownDeadline: cluster == nil ? nil : .seconds(60))
         } catch {
             await embedded?.stop()
             try? database.close()
@@ -128,7 +128,7 @@ struct Server {
 
     /// - Parameter shutdownDeadline: in the cluster profile, how long a graceful shutdown may take before the
     ///   services are cancelled: a node that hangs while stopping would otherwise hold its lease for ever.
-    private func runServices(database: LiftDatabase, host: String, port: Int, shutdownDeadline: Duration?) async throws {
+    private func runServices(database: LiftDatabase, host: String, port: Int, cluster: ClusterNode?, shutdownDeadline: Duration?) async throws {
         let broker = configuration.broker
         var droppedEventFilters: [String] = []
         // Fault events on a session of their own: the broker queues them apart from the telemetry backlog.
@@ -238,6 +238,7 @@ struct Server {
             perElevator: configuration.residents.reportsPerElevatorHour, perAddress: configuration.residents.reportsPerAddressHour)
         apiContext.platforms = Set(faultCodeMaps.keys)
         apiContext.mqttProblems = { (client.refusedSubscriptions + (eventsClient?.refusedSubscriptions ?? [])).map { "the broker refused the subscription \($0)" } }
+        if let cluster { apiContext.replicationProblems = { cluster.replicationProblems } }
         let http = LiftHTTPServer.application(
             host: configuration.http.host, port: configuration.http.port, context: apiContext, logger: Logger(label: "liftwatch.http"))
         let mqttGauge = MQTTGauges(client: client, database: database)

@@ -38,6 +38,15 @@ struct HTTPRoutesTests {
                 #expect(response.status == .ok && body?["status"] == "degraded")
             }
         }
+        var lagging = try context(connected: true)
+        lagging.replicationProblems = { ["the store's replica has been behind for 45 s"] }
+        try await Application(router: LiftHTTPServer.router(lagging)).test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: String]
+                #expect(response.status == .ok && body?["status"] == "degraded")
+                #expect(body?["reason"] == "the store's replica has been behind for 45 s")
+            }
+        }
     }
 
     @Test("/healthz says degraded, with the reason, while the store's writes fail, and ok again once one succeeds")

@@ -178,6 +178,56 @@ struct ClusterNodeTests {
         await a.resign()
     }
 
+    /// Litestream alive but shipping nothing (stopped here with SIGSTOP): the replica falls behind, `/healthz`
+    /// hears of it, and it clears once Litestream goes on.
+    @Test func aStalledReplicationIsReportedAndClearsWhenItCatchesUp() async throws {
+        let etcd = try await EtcdProcess()
+        defer { Task { await etcd.stop() } }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var settings = configuration("a", etcd: etcd)
+        settings.replicaLagAlert = .seconds(2)
+        let a = try ClusterNode(configuration: settings, databasePath: folder + "/a.sqlite", logger: Logger(label: "a"), fence: { _ in })
+        #expect(a.replicaLag == nil, "not replicating as standby")
+        try await a.becomeActive()
+        let store = try DatabaseQueue(path: folder + "/a.sqlite")
+        try await store.writeWithoutTransaction { db in
+            _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "CREATE TABLE t(x INTEGER)")
+        }
+        try await a.startReplication()
+        func write(for duration: Duration) async throws {
+            let end = ContinuousClock.now + duration
+            while ContinuousClock.now < end {
+                try await store.write { try $0.execute(sql: "INSERT INTO t VALUES (1)") }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        try await write(for: .seconds(3))
+        #expect(a.replicationProblems.isEmpty, "streaming: behind \(a.replicaLag.map { "\($0)" } ?? "-")")
+
+        let pid = try #require(a.state.withLock { $0.litestream?.pid })
+        kill(pid, SIGSTOP)
+        var problems: [String] = []
+        let deadline = ContinuousClock.now + .seconds(20)
+        while problems.isEmpty, ContinuousClock.now < deadline {
+            try await write(for: .milliseconds(500))
+            problems = a.replicationProblems
+        }
+        kill(pid, SIGCONT)
+        #expect(problems.first?.contains("the store's replica has been behind for") == true, "\(problems)")
+
+        var caughtUp = false
+        let recovery = ContinuousClock.now + .seconds(20)
+        while !caughtUp, ContinuousClock.now < recovery {
+            try await write(for: .milliseconds(500))
+            caughtUp = a.replicationProblems.isEmpty
+        }
+        #expect(caughtUp, "behind \(a.replicaLag.map { "\($0)" } ?? "-") after Litestream went on")
+        try store.close()
+        await a.resign()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
     /// Deleted by hand while the lease lives on: another node could take the key, so the holder stops.
     @Test func anActiveNodeStopsWhenItsKeyIsDeletedUnderIt() async throws {
         let etcd = try await EtcdProcess()

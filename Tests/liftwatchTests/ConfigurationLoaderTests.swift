@@ -73,6 +73,7 @@ struct ConfigurationLoaderTests {
         (["cluster.lease_endpoints": "http://127.0.0.1:2379", "broker.host": "nats"], "cluster.replica_directory", "replicas go to"),
         (["cluster.lease_ttl_seconds": "1"], "cluster.lease_ttl_seconds", "an integer from 2 to 60"),
         (["cluster.store_failure_seconds": "0"], "cluster.store_failure_seconds", "an integer from 5 to 600"),
+        (["cluster.replica_lag_alert_seconds": "1"], "cluster.replica_lag_alert_seconds", "an integer from 5 to 3600"),
     ])
     func badValues(overrides: [String: String], key: String, expected: String) async throws {
         let error = await #expect(throws: ConfigurationError.self) {
@@ -116,13 +117,14 @@ struct ConfigurationLoaderTests {
         let configuration = try await ConfigurationLoader(overrides: [
             "broker.host": "127.0.0.1", "broker.port": "18821", "broker.alternates": "127.0.0.1:18822,[::1]:18823",
             "cluster.lease_endpoints": "http://127.0.0.1:2381,http://127.0.0.1:2382", "cluster.replica_directory": "/srv/replicas",
-            "cluster.lease_ttl_seconds": "9", "cluster.store_failure_seconds": "45",
+            "cluster.lease_ttl_seconds": "9", "cluster.store_failure_seconds": "45", "cluster.replica_lag_alert_seconds": "120",
         ], environment: [:]).load()
         #expect(configuration.broker.alternates == [.init(host: "127.0.0.1", port: 18822), .init(host: "::1", port: 18823)])
         #expect(configuration.cluster.isEnabled)
         #expect(configuration.cluster.leaseEndpoints == ["http://127.0.0.1:2381", "http://127.0.0.1:2382"])
         #expect(configuration.cluster.leaseTTL == .seconds(9))
         #expect(configuration.cluster.storeFailureLimit == .seconds(45))
+        #expect(configuration.cluster.replicaLagAlert == .seconds(120))
         #expect(configuration.cluster.node == ProcessInfo.processInfo.hostName)
         #expect(!LiftWatchConfiguration().cluster.isEnabled, "the embedded default is a single node")
     }
