@@ -36,6 +36,11 @@ public final class ClusterNode: Sendable {
         /// How far the replica is behind, while replicating; looked at once a second.
         var replicaLag: ReplicaLag
         var lagAlerted = false
+        /// When the look at the folders under way began: a replica folder that does not answer (a hung network
+        /// mount) counts as behind from then on.
+        var lookStartedAt: ContinuousClock.Instant?
+        /// Whether the replica held a file at the last look (before its first, the lag is the first snapshot's).
+        var replicaHoldsFiles = false
     }
 
     public init(
@@ -72,13 +77,23 @@ public final class ClusterNode: Sendable {
     /// second or two normally; growing while Litestream is stalled or cannot write. Also the gauge
     /// `liftwatch_replica_lag_seconds`.
     public var replicaLag: Duration? {
-        state.withLock { $0.replica == nil || $0.stopping ? nil : $0.replicaLag.lag(now: .now) }
+        state.withLock { state in
+            guard state.replica != nil, !state.stopping else { return nil }
+            let now = ContinuousClock.now
+            return max(state.replicaLag.lag(now: now), state.lookStartedAt.map { now - $0 } ?? .zero)
+        }
     }
 
     /// What is wrong with replication, for `/healthz`: the replica behind for longer than `cluster.replica_lag_alert_seconds`.
     public var replicationProblems: [String] {
         guard let lag = replicaLag, lag > configuration.replicaLagAlert else { return [] }
-        return ["the store's replica has been behind for \(lag.components.seconds) s: a failover now would lose those writes (see \(litestreamLog))"]
+        let seconds = lag.components.seconds
+        let (hung, holdsFiles) = state.withLock { state in
+            (state.lookStartedAt.map { ContinuousClock.now - $0 > configuration.replicaLagAlert } ?? false, state.replicaHoldsFiles)
+        }
+        if hung { return ["the replica's folder has not answered for \(seconds) s (a hung mount?): a failover now could not restore the store"] }
+        if !holdsFiles { return ["the store's first snapshot to its replica has been under way for \(seconds) s: a failover now could not restore the store (see \(litestreamLog))"] }
+        return ["the store's replica has been behind for \(seconds) s: a failover now would lose those writes (see \(litestreamLog))"]
     }
 
     private var litestreamLog: String { databasePath + ".litestream.log" }
@@ -203,7 +218,7 @@ public final class ClusterNode: Sendable {
     /// recorded, a takeover restores the previous term's replica, and what this term stored before its snapshot
     /// comes back as the previous term's tail does (controllers' replays; API changes are lost).
     public func startReplication() async throws {
-        guard let lease = state.withLock({ $0.lease }) else { return }
+        guard let lease = state.withLock({ $0.replica == nil ? $0.lease : nil }) else { return }
         let replica = "\(configuration.replicaRoot)/\(configuration.node)-\(String(lease, radix: 16))"
         try FileManager.default.createDirectory(atPath: replica, withIntermediateDirectories: true)
         let child = try litestream.replicate(databasePath, to: replica, syncInterval: configuration.replicaSyncInterval, log: litestreamLog)
@@ -342,11 +357,17 @@ public final class ClusterNode: Sendable {
 
     /// Compares the store's last write with the replica's newest file (once a second while replicating).
     private func watchReplicaLag() {
-        guard let replica = state.withLock({ $0.replica }) else { return }
-        let lastWrite = [databasePath, databasePath + "-wal"].compactMap(Litestream.modified(at:)).max()
+        let started = ContinuousClock.now
+        guard let replica = state.withLock({ state -> String? in
+            state.lookStartedAt = started
+            return state.replica
+        }) else { return }
+        let lastWrite = Litestream.lastWrite(of: databasePath)
         let lastShipped = Litestream.lastShipped(in: replica)
         let now = ContinuousClock.now
         let (lag, crossed, recovered) = state.withLock { state -> (Duration, Bool, Bool) in
+            state.lookStartedAt = nil
+            state.replicaHoldsFiles = lastShipped != nil
             let lag = state.replicaLag.observe(lastWrite: lastWrite, lastShipped: lastShipped, now: now)
             let alert = lag > state.replicaLag.alertAfter
             defer { state.lagAlerted = alert }

@@ -228,6 +228,29 @@ struct ClusterNodeTests {
         try? FileManager.default.removeItem(atPath: folder)
     }
 
+    /// The store's checkpoints rewrite its file without a new transaction: they must not look like a write the
+    /// replica lacks (an idle store would be reported behind).
+    @Test func aCheckpointIsNotAWrite() async throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/c.sqlite"
+        let store = try DatabaseQueue(path: path)
+        try await store.writeWithoutTransaction { db in
+            _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "CREATE TABLE t(x INTEGER)")
+        }
+        let written = try #require(Litestream.lastWrite(of: path))
+        try await Task.sleep(for: .milliseconds(50))
+        try await store.writeWithoutTransaction { db in _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        #expect(Litestream.lastWrite(of: path) == written, "a passive checkpoint leaves the WAL as it was")
+        try await store.writeWithoutTransaction { db in _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        #expect(Litestream.lastWrite(of: path) == nil, "an emptied WAL holds no write")
+        try await Task.sleep(for: .milliseconds(50))
+        try await store.write { try $0.execute(sql: "INSERT INTO t VALUES (1)") }
+        #expect(try #require(Litestream.lastWrite(of: path)) > written)
+        try store.close()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
     /// Deleted by hand while the lease lives on: another node could take the key, so the holder stops.
     @Test func anActiveNodeStopsWhenItsKeyIsDeletedUnderIt() async throws {
         let etcd = try await EtcdProcess()

@@ -11,7 +11,7 @@ struct IngestTests {
     func storesEachKindOnceAndCountsDuplicates() async throws {
         let harness = try await IngestHarness()
         try harness.register("E1")
-        try await harness.startIngest()
+        try await harness.startIngest(waited: { ContinuousClock.now - $0 })  // real waits, as in production
         let began = ContinuousClock.now
         let t = harness.clock.now - 5000
         try await harness.publish("lift/430102/E1/status", #"{"state":"online","seq":1,"ts":\#(t),"firmware":"2.1"}"#)
