@@ -20,7 +20,7 @@ public struct ReplicaLag: Sendable {
 
     /// Records one look at the two folders and returns how long the replica has been behind (zero when it is not).
     /// - Parameters:
-    ///   - lastWrite: the store's newest modification (its file or its WAL), in epoch milliseconds; nil if unknown.
+    ///   - lastWrite: the store's last write (its WAL's modification), in epoch milliseconds; nil if unknown or empty.
     ///   - lastShipped: the replica's newest file, in epoch milliseconds; nil when it holds none yet.
     public mutating func observe(lastWrite: Int64?, lastShipped: Int64?, now: ContinuousClock.Instant) -> Duration {
         let shipped = lastShipped ?? .min
