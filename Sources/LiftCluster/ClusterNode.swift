@@ -76,21 +76,22 @@ public final class ClusterNode: Sendable {
     /// How long the store's replica has been behind the store (nil while this node does not replicate): under a
     /// second or two normally; growing while Litestream is stalled or cannot write. Also the gauge
     /// `liftwatch_replica_lag_seconds`.
-    public var replicaLag: Duration? {
+    public var replicaLag: Duration? { replication?.lag }
+
+    /// The lag with what explains it: the look under way not answering (`hung`), the replica empty so far.
+    private var replication: (lag: Duration, hung: Bool, holdsFiles: Bool)? {
         state.withLock { state in
             guard state.replica != nil, !state.stopping else { return nil }
             let now = ContinuousClock.now
-            return max(state.replicaLag.lag(now: now), state.lookStartedAt.map { now - $0 } ?? .zero)
+            let looking = state.lookStartedAt.map { now - $0 } ?? .zero
+            return (max(state.replicaLag.lag(now: now), looking), looking > configuration.replicaLagAlert, state.replicaHoldsFiles)
         }
     }
 
     /// What is wrong with replication, for `/healthz`: the replica behind for longer than `cluster.replica_lag_alert_seconds`.
     public var replicationProblems: [String] {
-        guard let lag = replicaLag, lag > configuration.replicaLagAlert else { return [] }
+        guard let (lag, hung, holdsFiles) = replication, lag > configuration.replicaLagAlert else { return [] }
         let seconds = lag.components.seconds
-        let (hung, holdsFiles) = state.withLock { state in
-            (state.lookStartedAt.map { ContinuousClock.now - $0 > configuration.replicaLagAlert } ?? false, state.replicaHoldsFiles)
-        }
         if hung { return ["the replica's folder has not answered for \(seconds) s (a hung mount?): a failover now could not restore the store"] }
         if !holdsFiles { return ["the store's first snapshot to its replica has been under way for \(seconds) s: a failover now could not restore the store (see \(litestreamLog))"] }
         return ["the store's replica has been behind for \(seconds) s: a failover now would lose those writes (see \(litestreamLog))"]

@@ -67,15 +67,14 @@ struct Litestream {
     /// When the store was last written, in epoch milliseconds: its WAL's modification time (nil when the WAL is
     /// empty or absent). Not the database file's: a checkpoint rewrites that without a new transaction.
     static func lastWrite(of path: String) -> Int64? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path + "-wal"),
-              (attributes[.size] as? NSNumber)?.int64Value ?? 0 > 0,
-              let date = attributes[.modificationDate] as? Date else { return nil }
-        return Int64((date.timeIntervalSince1970 * 1_000).rounded(.down))
+        modified(at: path + "-wal", ifEmpty: false)
     }
 
-    /// A file's modification time in epoch milliseconds; nil when it does not exist.
-    static func modified(at path: String) -> Int64? {
-        guard let date = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
+    /// A file's modification time in epoch milliseconds; nil when it does not exist (or, unless `ifEmpty`, is empty).
+    static func modified(at path: String, ifEmpty: Bool = true) -> Int64? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              ifEmpty || (attributes[.size] as? NSNumber)?.int64Value ?? 0 > 0,
+              let date = attributes[.modificationDate] as? Date else { return nil }
         return Int64((date.timeIntervalSince1970 * 1_000).rounded(.down))
     }
 

@@ -40,9 +40,9 @@ struct ElevatorDirectory {
         return regionPlatforms.filter { elevator.region.hasPrefix($0.key) }.max { $0.key.count < $1.key.count }?.value ?? "default"
     }
 
-    /// Reloads the registry. Returns the elevators whose `seq` offset changed (a terminal was replaced).
-    @discardableResult
-    mutating func reload(from database: LiftDatabase, now: Int64) throws -> [Int64] {
+    /// Reloads the registry. Elevators whose `seq` offset changed (a terminal was replaced) wait in
+    /// `takeOffsetChanges()`.
+    mutating func reload(from database: LiftDatabase, now: Int64) throws {
         // Read before the elevators (a change in between reloads again) and kept only once they are read: a
         // failed reload must not pass for the current version.
         let current = try database.registryVersion()
@@ -54,9 +54,7 @@ struct ElevatorDirectory {
         })
         byKey = Dictionary(uniqueKeysWithValues: byID.values.map { ($0.key, $0) })
         lastReload = now
-        let changed = byKey.values.filter { entry in before[entry.key].map { $0.seqOffset != entry.seqOffset } ?? false }.map(\.key)
-        offsetChanged.formUnion(changed)
-        return changed
+        offsetChanged.formUnion(byKey.values.filter { entry in before[entry.key].map { $0.seqOffset != entry.seqOffset } ?? false }.map(\.key))
     }
 
     /// Whether a reload changed an elevator's `seq` offset since the last `takeOffsetChanges()`.
@@ -72,7 +70,7 @@ struct ElevatorDirectory {
     mutating func refreshIfChanged(from database: LiftDatabase, now: Int64) -> [Int64] {
         if now - lastVersionCheck >= 1_000 {
             lastVersionCheck = now
-            if let current = try? database.registryVersion(), current != version { _ = try? reload(from: database, now: now) }
+            if let current = try? database.registryVersion(), current != version { try? reload(from: database, now: now) }
         }
         return takeOffsetChanges()
     }
